@@ -1,0 +1,1 @@
+"""Parametric anatomy: morphometry tables, mesh builders, the structure registry and baked assets."""

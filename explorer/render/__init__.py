@@ -1,0 +1,1 @@
+"""Plotly figure builders. The only package that imports plotly."""

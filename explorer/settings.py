@@ -1,0 +1,98 @@
+"""Every tunable number and colour in one place (UPPERCASE constants).
+
+Colours follow anatomy-atlas conventions (ivory bone, pale blue-white disc, yellow nerve, red
+muscle) and were checked to stay distinguishable under common colour-vision deficiencies: the
+classes differ in lightness as well as hue.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+MODELS_DIR: Path = PROJECT_ROOT / "assets" / "models"
+MANIFEST_NAME: str = "manifest.json"
+STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
+
+# ---------------------------------------------------------------- layers and palette
+LAYERS: tuple[str, ...] = ("bones", "discs", "nerves", "muscles")
+LAYER_LABELS: dict[str, str] = {
+    "bones": "Bones",
+    "discs": "Discs",
+    "nerves": "Nerves and dural sac",
+    "muscles": "Muscles",
+}
+
+# kind -> hex colour
+PALETTE: dict[str, str] = {
+    "vertebra": "#E9DFC8",
+    "sacrum": "#E3D7BC",
+    "hip-bone": "#DDD0B3",
+    "femur": "#DDD0B3",
+    "disc": "#B9D3E6",
+    "nucleus": "#4F86C6",
+    "thecal-sac": "#C7B9E6",
+    "cauda-equina": "#F2C230",
+    "conus": "#F2C230",
+    "root": "#F5B700",
+    "sciatic": "#F5B700",
+    "muscle": "#B0413E",
+}
+
+# kind -> default opacity (1 = solid). The annulus is see-through so the nucleus shows.
+OPACITY: dict[str, float] = {
+    "disc": 0.45,
+    "thecal-sac": 0.30,
+}
+DEFAULT_BONE_OPACITY: float = 1.0
+BONE_OPACITY_CHOICES: tuple[float, ...] = (1.0, 0.6, 0.3)
+
+# Plotly mesh lighting: soft ambient with a gentle specular sheen reads as bone, not plastic.
+LIGHTING: dict[str, float] = {
+    "ambient": 0.45,
+    "diffuse": 0.75,
+    "specular": 0.18,
+    "roughness": 0.6,
+    "fresnel": 0.08,
+}
+LIGHT_POSITION: dict[str, float] = {"x": 1000.0, "y": 2000.0, "z": 3000.0}
+SCENE_BACKGROUND: str = "#0E1726"
+
+# ---------------------------------------------------------------- camera presets
+# Plotly scene cameras ("eye" is a direction from the scene centre, in normalised units).
+# RAS axes: +x patient's right, +y anterior, +z up.
+CAMERA_PRESETS: dict[str, dict[str, dict[str, float]]] = {
+    "oblique": {"eye": {"x": -1.35, "y": -1.25, "z": 0.55}, "up": {"x": 0, "y": 0, "z": 1}},
+    "lateral": {"eye": {"x": -2.1, "y": 0.0, "z": 0.1}, "up": {"x": 0, "y": 0, "z": 1}},
+    "posterior": {"eye": {"x": 0.0, "y": -2.1, "z": 0.2}, "up": {"x": 0, "y": 0, "z": 1}},
+    "anterior": {"eye": {"x": 0.0, "y": 2.1, "z": 0.2}, "up": {"x": 0, "y": 0, "z": 1}},
+    "superior": {"eye": {"x": 0.0, "y": -0.05, "z": 2.3}, "up": {"x": 0, "y": 1, "z": 0}},
+}
+CAMERA_LABELS: dict[str, str] = {
+    "oblique": "Oblique (back-left)",
+    "lateral": "Left side",
+    "posterior": "From behind",
+    "anterior": "From the front",
+    "superior": "From above",
+}
+DEFAULT_VIEW: str = "oblique"
+
+# ---------------------------------------------------------------- mesh resolution
+SDF_SPACING_MM: float = 0.8  # marching-cubes grid step for bones
+SMOOTHING_ITERATIONS: int = 25
+# Triangle budgets for the browser (software WebGL costs ~0.4 s per 20k triangles).
+TARGET_FACES: dict[str, int] = {
+    "vertebra": 4200,
+    "sacrum": 5000,
+    "hip-bone": 5000,
+    "femur": 2500,
+    "disc": 900,
+    "nucleus": 400,
+    "thecal-sac": 1600,
+    "cauda-equina": 3000,
+    "conus": 500,
+    "root": 600,
+    "sciatic": 900,
+    "muscle": 1200,
+}
+TUBE_SIDES: int = 12  # circumferential resolution of nerve tubes

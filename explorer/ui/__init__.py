@@ -1,0 +1,1 @@
+"""Streamlit widgets and panels. The only package (with app.py) that imports streamlit."""
