@@ -1,0 +1,331 @@
+"""The neural structures: dural sac, conus medullaris, cauda equina, nerve roots and sciatic nerve.
+
+Course of a lumbar root (standard teaching; e.g. Bogduk N. Clinical and Radiological Anatomy of
+the Lumbar Spine, 5th ed., Elsevier 2012): it leaves the conus near L1-L2, descends inside the
+dural sac, leaves the sac in its dural sleeve about one level above its exit, runs down the
+lateral recess medial to its own pedicle (the *traversing* course, where a paracentral disc
+herniation from the level above catches it), turns under that pedicle and leaves through the
+foramen below it (the *exiting* course). So the L4 root exits at L4-L5 and the L5 root crosses the
+L4-L5 disc in the lateral recess before exiting at L5-S1.
+
+The L4 (in part) and L5 roots form the lumbosacral trunk over the sacral ala; with S1-S3 (which
+leave through the anterior sacral foramina) they form the sciatic nerve on the front of
+piriformis, which leaves the pelvis through the greater sciatic foramen below piriformis
+(Standring S, ed. Gray's Anatomy, 42nd ed., Elsevier 2020).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pyvista as pv
+
+from explorer.anatomy.frames import Frame, Points
+from explorer.anatomy.layout import (
+    SACRAL_BODY_SIZE,
+    anterior_sacral_foramen,
+    canal_center_local,
+    lateral_recess_local,
+    pedicle_box,
+    root_exit_local,
+    sacral_canal_center,
+    sacral_frames,
+    sacral_junction_frame,
+    sciatic_exit_point,
+    sciatic_formation_point,
+    greater_trochanter,
+    ischial_tuberosity,
+    side_sign,
+    spine_layout,
+    SACRAL_FORAMEN_OFFSET_X,
+)
+from explorer.anatomy.morphometry import (
+    DISC_LEVELS,
+    LUMBAR_LEVELS,
+    ROOT_DIAMETER,
+    SCIATIC_DIAMETER,
+    THECAL_SAC_DIAMETER,
+    VERTEBRAE,
+)
+from explorer.anatomy.structures import ROOTS
+from explorer.anatomy.sweep import rings_for_budget, smooth_path, sweep_tube
+from explorer.settings import TARGET_FACES, TUBE_SIDES
+
+# Roots inside the sac, in the order they leave it; the last three stay in the cauda equina mesh.
+INTRATHECAL_ORDER: tuple[str, ...] = ROOTS + ("S4", "S5", "Co")
+INTRATHECAL_RADIUS_FACTOR: float = 0.45  # a root inside the sac is thinner than at its ganglion
+CORD_RADIUS: tuple[float, float] = (4.5, 3.8)  # conus width, depth (mm) before it tapers
+
+
+# ----------------------------------------------------------------------------- the canal
+
+
+@dataclass(frozen=True)
+class CanalStation:
+    """A cross-section of the canal: its centre, orientation and sac size (mm)."""
+
+    name: str
+    frame: Frame  # origin at the canal centre, axes of the level
+    sac_half_width: float
+    sac_half_depth: float
+
+
+@lru_cache(maxsize=1)
+def canal_stations() -> tuple[CanalStation, ...]:
+    """Canal cross-sections from above L1 down to the end of the dural sac at S2."""
+    layout = spine_layout()
+    hw, hd = THECAL_SAC_DIAMETER[0] / 2, THECAL_SAC_DIAMETER[1] / 2
+    stations: list[CanalStation] = []
+    top = layout.upper_endplate["L1"]
+    l1 = VERTEBRAE["L1"]
+    stations.append(CanalStation("top", Frame(top.to_global(canal_center_local(l1) + (0, 0, 12.0)), top.axes), hw, hd))
+    for level, disc_id in zip(LUMBAR_LEVELS, DISC_LEVELS):
+        dims = VERTEBRAE[level]
+        f = layout.vertebra[level]
+        stations.append(CanalStation(level, Frame(f.to_global(canal_center_local(dims)), f.axes), hw, hd))
+        df = layout.disc[disc_id]
+        stations.append(CanalStation(disc_id, Frame(df.to_global(canal_center_local(dims)), df.axes), hw, hd))
+    for seg, scale in (("S1", 0.8), ("S2", 0.35)):
+        f = sacral_frames()[seg]
+        stations.append(CanalStation(seg, Frame(sacral_canal_center(seg), f.axes), hw * scale, hd * scale))
+    return tuple(stations)
+
+
+def _station(name: str) -> CanalStation:
+    return next(s for s in canal_stations() if s.name == name)
+
+
+def _departure_station(root: str) -> str:
+    """Where a root leaves the dural sac: at the disc (or endplate) above its own exit."""
+    if root == "L1":
+        return "top"
+    if root.startswith("L"):
+        return f"L{int(root[1]) - 1}-{root}"
+    return {"S1": "L5-S1", "S2": "S1", "S3": "S2"}[root]
+
+
+def _lane(root: str, station_index: int, side: str) -> Points:
+    """Position of an intrathecal root at a station: next to leave = most anterolateral.
+
+    In the sac the roots lie in a crescent; the one about to leave hugs the anterolateral wall
+    and the lowest sacral roots lie behind, near the midline.
+    """
+    st = canal_stations()[station_index]
+    remaining = [r for r in INTRATHECAL_ORDER if _leaves_after(r, station_index)]
+    rank = remaining.index(root)
+    f = 1.0 - rank / max(len(remaining) - 1, 1)
+    angle = np.radians(-25.0 + (1.0 - f) * 105.0)  # -25: anterolateral ... 80: posterior
+    radial = 0.72
+    local = (side_sign(side) * radial * st.sac_half_width * np.cos(angle), -radial * st.sac_half_depth * np.sin(angle), 0.0)
+    return st.frame.to_global(local)
+
+
+def _station_index(name: str) -> int:
+    return [s.name for s in canal_stations()].index(name)
+
+
+def _leaves_after(root: str, station_index: int) -> bool:
+    """True while ``root`` is still inside the sac at this station (it leaves at its departure)."""
+    if root in ("S4", "S5", "Co"):
+        return True
+    return _station_index(_departure_station(root)) >= station_index
+
+
+# ----------------------------------------------------------------------------- roots
+
+
+def root_radius(root: str) -> float:
+    """Radius (mm) of a root where it leaves the foramen."""
+    return ROOT_DIAMETER[root] / 2
+
+
+def _intrathecal_points(root: str, side: str) -> list[Points]:
+    stop = _station_index(_departure_station(root))
+    return [_lane(root, i, side) for i in range(stop)]
+
+
+def _lumbar_course(root: str, side: str) -> tuple[list[Points], list[float]]:
+    """Control points and radii from the sac to beyond the foramen, for L1-L5."""
+    s = side_sign(side)
+    level = root
+    dims = VERTEBRAE[level]
+    frame = spine_layout().vertebra[level]
+    r = root_radius(root)
+    ped = pedicle_box(dims, side)
+    dep = _station(_departure_station(root))
+    pts: list[Points] = []
+    radii: list[float] = []
+    intrathecal = _intrathecal_points(root, side)
+    pts += intrathecal
+    radii += [r * INTRATHECAL_RADIUS_FACTOR] * len(intrathecal)
+    # Leaving the sac: the anterolateral wall at the level above the exit.
+    pts.append(dep.frame.to_global((s * (dep.sac_half_width - 0.5), 1.5, 0.0)))
+    radii.append(r * 0.6)
+    recess = lateral_recess_local(dims, side)
+    pts.append(frame.to_global(recess))  # traversing course in the lateral recess
+    radii.append(r * 0.75)
+    exit_local = root_exit_local(dims, side, 2 * r)
+    pts.append(frame.to_global((s * (dims.canal_width / 2 - 0.5), exit_local[1], ped.bottom_z - r + 0.5)))
+    radii.append(r * 0.9)
+    pts.append(frame.to_global(exit_local))  # in the foramen, under its own pedicle
+    radii.append(r)
+    pts.append(frame.to_global((s * (abs(ped.center[0]) + dims.pedicle_width / 2 + 9.0), exit_local[1] + 8.0, exit_local[2] - 8.0)))
+    radii.append(r)
+    return pts, radii
+
+
+def _lumbar_distal(root: str, side: str) -> tuple[list[Points], list[float]]:
+    """Beyond the foramen: L1-L3 into the lumbar plexus, L4-L5 toward the sciatic nerve."""
+    s = side_sign(side)
+    r = root_radius(root)
+    if root in ("L1", "L2", "L3"):
+        dims = VERTEBRAE[root]
+        frame = spine_layout().vertebra[root]
+        exit_z = root_exit_local(dims, side, 2 * r)[2]
+        a = frame.to_global((s * (dims.body_width / 2 + 14.0), 0.05 * dims.body_depth, exit_z - 24.0))
+        b = frame.to_global((s * (dims.body_width / 2 + 20.0), 0.25 * dims.body_depth, exit_z - 48.0))
+        return [a, b], [r, r * 0.4]
+    s1 = sacral_frames()["S1"]
+    over_ala = s1.to_global((s * (38.0 if root == "L5" else 44.0), 24.0, 14.0 if root == "L5" else 22.0))
+    down_ala = s1.to_global((s * 42.0, 22.0, -12.0))
+    formation = sciatic_formation_point(side)
+    return [over_ala, down_ala, formation + (0.0, 0.0, 4.0)], [r, r, r * 1.1]
+
+
+def _sacral_course(root: str, side: str) -> tuple[list[Points], list[float]]:
+    """S1-S3: down the sacral canal, out through the anterior sacral foramen, to the sciatic."""
+    s = side_sign(side)
+    r = root_radius(root)
+    pts = _intrathecal_points(root, side)
+    radii = [r * INTRATHECAL_RADIUS_FACTOR] * len(pts)
+    seg_frame = sacral_frames()[root]
+    depth = SACRAL_BODY_SIZE[root][1]
+    junction = sacral_junction_frame(root)
+    xf = SACRAL_FORAMEN_OFFSET_X[root]
+    pts.append(seg_frame.to_global((s * 8.0, -depth / 2 - 4.0, 2.0)))  # lateral sacral canal
+    radii.append(r * 0.7)
+    pts.append(junction.to_global((s * xf, -depth / 2 + 1.0, 0.0)))  # entering the foramen
+    radii.append(r * 0.9)
+    pts.append(anterior_sacral_foramen(root, side))
+    radii.append(r)
+    pts.append(junction.to_global((s * (xf + 8.0), depth / 2 + 7.0, -3.0)))
+    radii.append(r)
+    pts.append(sciatic_formation_point(side) + (0.0, 0.0, -2.0 * ("S1", "S2", "S3").index(root)))
+    radii.append(r * 1.1)
+    return pts, radii
+
+
+def root_course(root: str, side: str, samples: int | None = None) -> tuple[Points, np.ndarray]:
+    """Smooth centre line (mm) and radius per sample of one nerve root, conus to destination."""
+    if root.startswith("L"):
+        pts, radii = _lumbar_course(root, side)
+        more_pts, more_r = _lumbar_distal(root, side)
+        pts += more_pts
+        radii += more_r
+    else:
+        pts, radii = _sacral_course(root, side)
+    control = np.asarray(pts)
+    path = smooth_path(control, spacing_mm=3.0, samples=samples)
+    return path, _radii_along(control, np.asarray(radii), path)
+
+
+def _radii_along(control: Points, radii: np.ndarray, path: Points) -> np.ndarray:
+    """Interpolate control radii along the path by the nearest control point's arc position."""
+    arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))]
+    nearest = [int(np.argmin(np.linalg.norm(path - c, axis=1))) for c in control]
+    at = np.maximum.accumulate(arc[nearest])
+    out = np.interp(arc, at, radii)
+    out[0] = max(out[0] * 0.6, 0.3)  # rounded start inside the sac
+    return out
+
+
+def build_root(root: str, side: str) -> pv.PolyData:
+    """One nerve root as a tube (point array ``arc_mm`` runs from the conus outward)."""
+    sides = 10 if root in ("L4", "L5", "S1") else 8
+    path, radii = root_course(root, side, samples=rings_for_budget(TARGET_FACES["root"], sides))
+    return sweep_tube(path, radii, sides=sides)
+
+
+# ----------------------------------------------------------------------------- sac, cord
+
+
+def _canal_path(end_station: str | None = None, samples: int | None = None) -> tuple[Points, np.ndarray, np.ndarray]:
+    stations = list(canal_stations())
+    if end_station is not None:
+        stations = stations[: _station_index(end_station) + 1]
+    control = np.array([s.frame.origin for s in stations])
+    path = smooth_path(control, spacing_mm=3.0, samples=samples)
+    hw = _radii_along(control, np.array([s.sac_half_width for s in stations]), path)
+    hd = _radii_along(control, np.array([s.sac_half_depth for s in stations]), path)
+    return path, hw, hd
+
+
+def build_thecal_sac() -> pv.PolyData:
+    """The dural sac: an oval tube in the canal from above L1, tapering shut at S2."""
+    sides = 20
+    path, hw, hd = _canal_path(samples=rings_for_budget(TARGET_FACES["thecal-sac"], sides))
+    hw[-1], hd[-1] = 0.35 * hw[-2], 0.35 * hd[-2]  # the sac closes at its lower end
+    hw[0], hd[0] = hw[1], hd[1]
+    return sweep_tube(path, hw, hd, sides=sides, width_direction=(1.0, 0.0, 0.0))
+
+
+def build_conus() -> pv.PolyData:
+    """The end of the spinal cord, tapering to its tip at L1-L2, with the thin filum terminale."""
+    path, _, _ = _canal_path()
+    tip = _station("L1-L2").frame.origin
+    tip_index = int(np.argmin(np.linalg.norm(path - tip, axis=1)))
+    cord = path[: tip_index + 1]
+    arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(cord, axis=0), axis=1))]
+    shape = np.clip((arc[-1] - arc) / 18.0, 0.0, 1.0) ** 0.6  # cone over the last 18 mm
+    cord_mesh = sweep_tube(cord, CORD_RADIUS[0] * shape + 0.4, CORD_RADIUS[1] * shape + 0.4, sides=12,
+                           width_direction=(1.0, 0.0, 0.0))
+    filum = sweep_tube(path[tip_index:-1:3], 0.5, sides=5)
+    return _merged([cord_mesh, filum])
+
+
+def build_cauda_equina() -> pv.PolyData:
+    """The lowest roots of the cauda equina (S4, S5, coccygeal) that stay inside the sac.
+
+    The roots L1-S3 are their own structures (so each can be highlighted along its whole
+    course); together with these they make up the cauda equina seen inside the sac.
+    """
+    parts = []
+    for side in ("left", "right"):
+        for root, radius in (("S4", 1.0), ("S5", 0.8), ("Co", 0.6)):
+            control = [_lane(root, i, side) for i in range(len(canal_stations()) - 1)]
+            control.append(sacral_canal_center("S3") + (side_sign(side) * 3.0, 0.0, 0.0))
+            path = smooth_path(np.asarray(control), samples=rings_for_budget(TARGET_FACES["cauda-equina"] // 6, 6))
+            parts.append(sweep_tube(path, radius, sides=6))
+    return _merged(parts)
+
+
+# ----------------------------------------------------------------------------- sciatic
+
+
+def sciatic_course(side: str) -> Points:
+    """Centre line of the sciatic nerve: pelvis -> below piriformis -> back of the thigh (mm)."""
+    s = side_sign(side)
+    formation = sciatic_formation_point(side)
+    exit_point = sciatic_exit_point(side)
+    gt, it = greater_trochanter(side), ischial_tuberosity(side)
+    between = 0.5 * (gt + it) + (0.0, -26.0, 0.0)  # behind the hip, between trochanter and tuber
+    thigh_upper = np.array([s * 96.0, -22.0, -210.0])
+    thigh_lower = np.array([s * 98.0, -20.0, -320.0])
+    approach = 0.5 * (formation + exit_point) + (s * 4.0, -4.0, 2.0)
+    control = np.vstack([formation, approach, exit_point, between, thigh_upper, thigh_lower])
+    return smooth_path(control, samples=rings_for_budget(TARGET_FACES["sciatic"], 14))
+
+
+def build_sciatic(side: str) -> pv.PolyData:
+    """The sciatic nerve, widening from its roots to about 15 mm as it leaves the pelvis."""
+    path = sciatic_course(side)
+    arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))]
+    radius = np.interp(arc, [0.0, 25.0, arc[-1]], [4.5, SCIATIC_DIAMETER / 2, SCIATIC_DIAMETER / 2 * 0.85])
+    return sweep_tube(path, radius, sides=14)
+
+
+def _merged(parts: list[pv.PolyData]) -> pv.PolyData:
+    """Several tubes as one triangle mesh (kept as separate closed pieces)."""
+    return parts[0].merge(parts[1:]).extract_surface(algorithm="dataset_surface").triangulate()

@@ -1,0 +1,301 @@
+"""Build the 3D Plotly figure of the spine scene (one ``Mesh3d`` trace per structure).
+
+The figure is drawn in the browser by :mod:`explorer.ui.viewer3d`, which sends it as JSON and
+keeps the person's camera across reruns. To keep that JSON small, vertices are sent as float32
+and triangle indices as uint16 (uint32 for big meshes): Plotly 7 serialises such numpy arrays
+as base64 typed arrays (``{"dtype": "f4", "bdata": ...}``), about 4 bytes per coordinate
+instead of ~10 characters of decimal text.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly
+import plotly.graph_objects as go
+import plotly.io as pio
+from numpy.typing import NDArray
+
+from explorer.settings import CAMERA_PRESETS, DEFAULT_VIEW, LIGHT_POSITION, LIGHTING, SCENE_BACKGROUND
+
+# Highlight ("warning") colour for intensity-coloured items: a blue-leaning magenta. Under
+# deuteranopia/protanopia it reads as violet-blue, so it stays distinct from the ivory bones,
+# yellow nerves and red muscles, and it is darker than bone and nerve colours (a lightness cue too).
+# TODO(lead): move to explorer/settings.py with the other colours.
+HIGHLIGHT_COLOR: str = "#C51B7D"
+
+# A constant ``uirevision`` tells Plotly the figure is "the same view" on every update, so
+# user-driven UI state (camera, hover mode) is not reset by ``Plotly.react``.
+UIREVISION: str = "lumbar-scene"
+
+# Above this many vertices, uint16 face indices would overflow.
+_UINT16_LIMIT: int = 65_536
+
+_HIDDEN_AXIS: dict[str, Any] = {
+    "visible": False,
+    "showbackground": False,
+    "showgrid": False,
+    "zeroline": False,
+    "showticklabels": False,
+    "showspikes": False,
+    "title": {"text": ""},
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SceneItem:
+    """One structure to draw.
+
+    ``eq=False``: items hold numpy arrays, for which ``==`` is element-wise, so equality is
+    identity (hashing still works, by ``id()``).
+
+    Attributes
+    ----------
+    id : str
+        Stable structure id (``vertebra-L4``); becomes the trace ``uid`` and ``meta`` so the
+        browser can report which structure was clicked.
+    name : str
+        Human-readable name; becomes the trace ``name``.
+    vertices : numpy.ndarray
+        Float array, shape (N, 3), in millimetres.
+    faces : numpy.ndarray
+        Integer array, shape (M, 3), of vertex indices (triangles).
+    color : str
+        Hex colour, e.g. ``"#E9DFC8"``.
+    opacity : float
+        0 (invisible) to 1 (solid).
+    visible : bool
+        Hidden items are left out of the figure entirely (smaller payload).
+    hover : str
+        Hover label; defaults to ``name`` when empty. Trusted text: Plotly renders a small
+        HTML subset (``<br>``, ``<b>``).
+    intensity : numpy.ndarray or None
+        Optional per-vertex values in 0..1 (shape (N,)) for highlighting: 0 shows ``color``,
+        1 shows :data:`HIGHLIGHT_COLOR`. ``None`` draws a flat colour.
+    """
+
+    id: str
+    name: str
+    vertices: NDArray[np.floating[Any]]
+    faces: NDArray[np.integer[Any]]
+    color: str
+    opacity: float = 1.0
+    visible: bool = True
+    hover: str = ""
+    intensity: NDArray[np.floating[Any]] | None = None
+
+
+def compact_vertices(vertices: NDArray[Any]) -> NDArray[np.float32]:
+    """Return an (N, 3) float32 copy of ``vertices``.
+
+    Parameters
+    ----------
+    vertices : numpy.ndarray
+        Array of shape (N, 3).
+
+    Returns
+    -------
+    numpy.ndarray
+        Contiguous float32 array (sub-micrometre precision is plenty for millimetre anatomy).
+    """
+    arr = np.ascontiguousarray(vertices, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(f"vertices must have shape (N, 3), got {arr.shape}")
+    return arr
+
+
+def compact_faces(faces: NDArray[Any], n_vertices: int) -> NDArray[np.unsignedinteger[Any]]:
+    """Return the (M, 3) triangle indices as uint16, or uint32 for large meshes.
+
+    Parameters
+    ----------
+    faces : numpy.ndarray
+        Integer array of shape (M, 3).
+    n_vertices : int
+        Number of vertices the indices refer to.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint16 when ``n_vertices < 65536``, else uint32.
+    """
+    arr = np.asarray(faces)
+    if arr.ndim != 2 or arr.shape[1] != 3:
+        raise ValueError(f"faces must have shape (M, 3), got {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_vertices):
+        raise ValueError("face index out of range")
+    dtype = np.uint16 if n_vertices < _UINT16_LIMIT else np.uint32
+    return arr.astype(dtype, copy=False)
+
+
+def highlight_colorscale(color: str) -> list[list[float | str]]:
+    """Colorscale from the item's own colour (0) to :data:`HIGHLIGHT_COLOR` (1).
+
+    Parameters
+    ----------
+    color : str
+        The item's base hex colour.
+
+    Returns
+    -------
+    list
+        Plotly colorscale ``[[0, color], [1, HIGHLIGHT_COLOR]]``.
+    """
+    return [[0.0, color], [1.0, HIGHLIGHT_COLOR]]
+
+
+def mesh_trace(item: SceneItem) -> go.Mesh3d:
+    """Build the ``Mesh3d`` trace for one item.
+
+    Parameters
+    ----------
+    item : SceneItem
+        The structure to draw.
+
+    Returns
+    -------
+    plotly.graph_objects.Mesh3d
+        Trace with ``name`` = structure name and ``uid`` = ``meta`` = structure id.
+    """
+    verts = compact_vertices(item.vertices)
+    faces = compact_faces(item.faces, len(verts))
+    # Columns of a C-ordered array are strided; copy so each serialises as one compact buffer.
+    x, y, z = (np.ascontiguousarray(verts[:, c]) for c in range(3))
+    i, j, k = (np.ascontiguousarray(faces[:, c]) for c in range(3))
+    hover = item.hover or item.name
+    colour: dict[str, Any]
+    if item.intensity is None:
+        colour = {"color": item.color}
+    else:
+        intensity = np.clip(np.ascontiguousarray(item.intensity, dtype=np.float32), 0.0, 1.0)
+        if intensity.shape != (len(verts),):
+            raise ValueError(f"intensity must have shape ({len(verts)},), got {intensity.shape}")
+        colour = {
+            "intensity": intensity,
+            "intensitymode": "vertex",
+            "colorscale": highlight_colorscale(item.color),
+            "cmin": 0.0,
+            "cmax": 1.0,
+        }
+    return go.Mesh3d(
+        x=x,
+        y=y,
+        z=z,
+        i=i,
+        j=j,
+        k=k,
+        name=item.name,
+        uid=item.id,
+        meta=item.id,
+        opacity=float(item.opacity),
+        flatshading=False,
+        lighting=dict(LIGHTING),
+        lightposition=dict(LIGHT_POSITION),
+        # "<extra></extra>" drops the secondary box (trace name); no coordinates shown.
+        hovertemplate=f"{hover}<extra></extra>",
+        showlegend=False,
+        showscale=False,
+        **colour,
+    )
+
+
+def build_scene_figure(
+    items: Sequence[SceneItem],
+    camera: Mapping[str, Any] | None,
+    height_px: int = 720,
+    title: str | None = None,
+) -> go.Figure:
+    """Build the 3D scene figure.
+
+    Parameters
+    ----------
+    items : sequence of SceneItem
+        Structures to draw, in drawing order. Items with ``visible=False`` are omitted (so they
+        cost no bytes); note this shifts trace indices, so identify traces by ``uid``/``meta``.
+    camera : mapping or None
+        Plotly scene camera (``eye``, ``up``, optional ``center``/``projection``), e.g. a value
+        of :data:`explorer.settings.CAMERA_PRESETS`. ``None`` uses the default view preset.
+    height_px : int, default 720
+        Figure height in pixels (the width follows the container).
+    title : str or None
+        Optional title drawn above the scene.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Dark-background scene with hidden axes, ``aspectmode="data"`` (true proportions) and a
+        constant ``uirevision`` so camera changes made by the person survive updates.
+    """
+    cam = dict(camera) if camera is not None else dict(CAMERA_PRESETS[DEFAULT_VIEW])
+    traces = [mesh_trace(item) for item in items if item.visible]
+    top = 48 if title else 0
+    layout = go.Layout(
+        # "none" instead of the default "plotly" template: the latter adds ~10 kB of JSON.
+        template="none",
+        height=int(height_px),
+        autosize=True,
+        margin={"l": 0, "r": 0, "t": top, "b": 0, "pad": 0},
+        paper_bgcolor=SCENE_BACKGROUND,
+        plot_bgcolor=SCENE_BACKGROUND,
+        showlegend=False,
+        uirevision=UIREVISION,
+        hoverlabel={"font": {"size": 16}},
+        title={"text": title, "font": {"color": "#F2F4F8", "size": 20}, "x": 0.02} if title else None,
+        scene={
+            "aspectmode": "data",
+            "bgcolor": SCENE_BACKGROUND,
+            "camera": cam,
+            "dragmode": "turntable",  # keeps the spine's long axis upright while rotating
+            "uirevision": UIREVISION,
+            "xaxis": dict(_HIDDEN_AXIS),
+            "yaxis": dict(_HIDDEN_AXIS),
+            "zaxis": dict(_HIDDEN_AXIS),
+        },
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+def figure_to_json(figure: go.Figure) -> str:
+    """Serialise a figure to compact JSON with base64 typed arrays.
+
+    Parameters
+    ----------
+    figure : plotly.graph_objects.Figure
+        Figure from :func:`build_scene_figure`.
+
+    Returns
+    -------
+    str
+        JSON text for ``Plotly.react`` (numpy arrays become ``{"dtype", "bdata"}`` specs).
+    """
+    return pio.to_json(figure, validate=False, pretty=False, remove_uids=False)
+
+
+def plotly_js_path() -> Path:
+    """Path of the ``plotly.min.js`` bundled with the installed plotly Python package.
+
+    Returns
+    -------
+    pathlib.Path
+        ``.../plotly/package_data/plotly.min.js`` (plotly.js matching the Python package).
+    """
+    return Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+
+
+def plotly_version() -> str:
+    """Version of the installed plotly Python package (used to bust browser caches).
+
+    Returns
+    -------
+    str
+        E.g. ``"7.1.0"``.
+    """
+    try:
+        return importlib.metadata.version("plotly")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - vendored plotly
+        return str(getattr(plotly, "__version__", "0"))

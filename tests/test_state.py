@@ -1,0 +1,61 @@
+"""ExplorerState round-trips through the URL, and bad links fall back with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer import settings
+from explorer.state import DEFAULT_STATE, ExplorerState, parse_query_params, to_query_params
+
+
+def test_default_state_has_short_link():
+    assert to_query_params(DEFAULT_STATE) == {}
+    assert parse_query_params({}).state == DEFAULT_STATE
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        ExplorerState(view="lateral"),
+        ExplorerState(layers=("bones", "nerves"), bone_opacity=0.3),
+        ExplorerState(layers=(), selected="root-L5-left"),
+        ExplorerState(view="superior", selected="disc-L4-L5", bone_opacity=0.6),
+    ],
+)
+def test_round_trip(state):
+    parsed = parse_query_params(to_query_params(state))
+    assert parsed.errors == ()
+    assert parsed.state == state
+
+
+@pytest.mark.parametrize(
+    "params,bad_value,field",
+    [
+        ({"view": "sideways"}, "sideways", "view"),
+        ({"bone_opacity": "0.42"}, "0.42", "bone_opacity"),
+        ({"bone_opacity": "lots"}, "lots", "bone_opacity"),
+        ({"selected": "root-L9-left"}, "root-L9-left", "selected"),
+        ({"colour": "red"}, "colour", None),
+    ],
+)
+def test_bad_values_name_the_value_and_fall_back(params, bad_value, field):
+    parsed = parse_query_params(params)
+    assert len(parsed.errors) == 1
+    assert bad_value in parsed.errors[0]
+    if field:
+        assert getattr(parsed.state, field) == getattr(DEFAULT_STATE, field)
+
+
+def test_bad_view_message_lists_allowed_values():
+    message = parse_query_params({"view": "x"}).errors[0]
+    assert all(view in message for view in settings.CAMERA_PRESETS)
+
+
+def test_unknown_layer_is_reported_but_good_layers_kept():
+    parsed = parse_query_params({"layers": "bones,skin,nerves"})
+    assert parsed.state.layers == ("bones", "nerves")
+    assert "skin" in parsed.errors[0]
+
+
+def test_list_values_take_the_last():
+    assert parse_query_params({"view": ["lateral", "posterior"]}).state.view == "posterior"
