@@ -183,7 +183,10 @@ def surface_from_field(
         Triangle mesh in the same coordinates as the field, largest connected piece only.
     """
     grid, pts = grid_points(bounds, spacing)
-    grid.point_data["sdf"] = field(pts)
+    values = field(pts)
+    # Exact zeros on grid nodes make degenerate triangles that break decimation; nudge them.
+    values[np.abs(values) < 1e-4] = 1e-4
+    grid.point_data["sdf"] = values
     surf = grid.contour([0.0], scalars="sdf").triangulate().clean()
     if surf.n_cells == 0:
         raise ValueError("the distance field has no surface inside the given bounds")
@@ -192,6 +195,9 @@ def surface_from_field(
         surf = surf.smooth_taubin(n_iter=smoothing_iterations, pass_band=0.05)
     if target_faces and surf.n_cells > target_faces:
         surf = surf.decimate(1.0 - target_faces / surf.n_cells, volume_preservation=True)
+    # Marching cubes winds triangles inward for a negative-inside field; orient them outward
+    # so signed distances (and lighting) treat the inside as inside.
+    surf = surf.compute_normals(auto_orient_normals=True, consistent_normals=True, split_vertices=False)
     return pv.PolyData(surf.points, surf.faces).clean()
 
 

@@ -80,22 +80,25 @@ class SpineModel:
 
 
 def _builders() -> dict[str, Callable[[Structure], pv.PolyData]]:
-    """Kind -> builder. Imported lazily: building needs scipy/VTK work the app rarely does."""
-    from explorer.anatomy import discs, muscles, nerves, pelvis, vertebra
+    """Kind -> builder. Modules are imported on first use: only baking needs them."""
+    from importlib import import_module
+
+    def call(module: str, func: str, *args: object) -> pv.PolyData:
+        return getattr(import_module(f"explorer.anatomy.{module}"), func)(*args)
 
     return {
-        "vertebra": lambda s: vertebra.build_vertebra(s.level),
-        "sacrum": lambda s: pelvis.build_sacrum(),
-        "hip-bone": lambda s: pelvis.build_hip_bone(s.side),
-        "femur": lambda s: pelvis.build_femur(s.side),
-        "disc": lambda s: discs.build_annulus(s.level),
-        "nucleus": lambda s: discs.build_nucleus(s.level),
-        "thecal-sac": lambda s: nerves.build_thecal_sac(),
-        "conus": lambda s: nerves.build_conus(),
-        "cauda-equina": lambda s: nerves.build_cauda_equina(),
-        "root": lambda s: nerves.build_root(s.level, s.side),
-        "sciatic": lambda s: nerves.build_sciatic(s.side),
-        "piriformis": lambda s: muscles.build_piriformis(s.side),
+        "vertebra": lambda s: call("vertebra", "build_vertebra", s.level),
+        "sacrum": lambda s: call("pelvis", "build_sacrum"),
+        "hip-bone": lambda s: call("pelvis", "build_hip_bone", s.side),
+        "femur": lambda s: call("pelvis", "build_femur", s.side),
+        "disc": lambda s: call("discs", "build_annulus", s.level),
+        "nucleus": lambda s: call("discs", "build_nucleus", s.level),
+        "thecal-sac": lambda s: call("nerves", "build_thecal_sac"),
+        "conus": lambda s: call("nerves", "build_conus"),
+        "cauda-equina": lambda s: call("nerves", "build_cauda_equina"),
+        "root": lambda s: call("nerves", "build_root", s.level, s.side),
+        "sciatic": lambda s: call("nerves", "build_sciatic", s.side),
+        "piriformis": lambda s: call("muscles", "build_piriformis", s.side),
     }
 
 
