@@ -33,6 +33,9 @@ HIGHLIGHT_COLOR: str = "#C51B7D"
 # user-driven UI state (camera, hover mode) is not reset by ``Plotly.react``.
 UIREVISION: str = "lumbar-scene"
 
+# Appended to the trace uid of intensity-coloured items (see trace_uid).
+INTENSITY_UID_SUFFIX: str = "~intensity"
+
 # Above this many vertices, uint16 face indices would overflow.
 _UINT16_LIMIT: int = 65_536
 
@@ -57,8 +60,8 @@ class SceneItem:
     Attributes
     ----------
     id : str
-        Stable structure id (``vertebra-L4``); becomes the trace ``uid`` and ``meta`` so the
-        browser can report which structure was clicked.
+        Stable structure id (``vertebra-L4``); becomes the trace ``meta`` (and ``uid``, see
+        :func:`trace_uid`) so the browser can report which structure was clicked.
     name : str
         Human-readable name; becomes the trace ``name``.
     vertices : numpy.ndarray
@@ -149,6 +152,27 @@ def highlight_colorscale(color: str) -> list[list[float | str]]:
     return [[0.0, color], [1.0, HIGHLIGHT_COLOR]]
 
 
+def trace_uid(item: SceneItem) -> str:
+    """Plotly ``uid`` of an item's trace: the structure id, suffixed when intensity-coloured.
+
+    plotly.js 4.1 does not reset a WebGL mesh's colormap when ``Plotly.react`` switches a trace
+    from ``intensity`` to a flat ``color`` (the mesh is drawn in a wrong colour). A different
+    ``uid`` makes Plotly drop the old WebGL mesh and build a new one. Read the structure id
+    from ``meta``, which is always the plain id.
+
+    Parameters
+    ----------
+    item : SceneItem
+        The structure.
+
+    Returns
+    -------
+    str
+        ``item.id``, or ``item.id + INTENSITY_UID_SUFFIX`` when ``item.intensity`` is given.
+    """
+    return item.id if item.intensity is None else item.id + INTENSITY_UID_SUFFIX
+
+
 def mesh_trace(item: SceneItem) -> go.Mesh3d:
     """Build the ``Mesh3d`` trace for one item.
 
@@ -160,8 +184,15 @@ def mesh_trace(item: SceneItem) -> go.Mesh3d:
     Returns
     -------
     plotly.graph_objects.Mesh3d
-        Trace with ``name`` = structure name and ``uid`` = ``meta`` = structure id.
+        Trace with ``name`` = structure name, ``meta`` = structure id, ``uid`` from
+        :func:`trace_uid`.
     """
+    return go.Mesh3d(_mesh_spec(item))
+
+
+def _mesh_spec(item: SceneItem) -> dict[str, Any]:
+    # A plain dict: go.Figure validates (and copies) each trace's arrays once; passing
+    # go.Mesh3d objects would validate twice (~2 ms per trace).
     verts = compact_vertices(item.vertices)
     faces = compact_faces(item.faces, len(verts))
     # Columns of a C-ordered array are strided; copy so each serialises as one compact buffer.
@@ -182,7 +213,8 @@ def mesh_trace(item: SceneItem) -> go.Mesh3d:
             "cmin": 0.0,
             "cmax": 1.0,
         }
-    return go.Mesh3d(
+    return dict(
+        type="mesh3d",
         x=x,
         y=y,
         z=z,
@@ -190,7 +222,7 @@ def mesh_trace(item: SceneItem) -> go.Mesh3d:
         j=j,
         k=k,
         name=item.name,
-        uid=item.id,
+        uid=trace_uid(item),
         meta=item.id,
         opacity=float(item.opacity),
         flatshading=False,
@@ -232,7 +264,7 @@ def build_scene_figure(
         constant ``uirevision`` so camera changes made by the person survive updates.
     """
     cam = dict(camera) if camera is not None else dict(CAMERA_PRESETS[DEFAULT_VIEW])
-    traces = [mesh_trace(item) for item in items if item.visible]
+    traces = [_mesh_spec(item) for item in items if item.visible]
     top = 48 if title else 0
     layout = go.Layout(
         # "none" instead of the default "plotly" template: the latter adds ~10 kB of JSON.

@@ -37,7 +37,7 @@ from explorer.render.scene3d import figure_to_json, plotly_js_path, plotly_versi
 from explorer.settings import SCENE_BACKGROUND, STATIC_DIR
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from plotly.graph_objects import Figure
 
@@ -59,6 +59,8 @@ LOAD_ERROR_TEXT: str = (
     "Check that server.enableStaticServing is true in .streamlit/config.toml."
 )
 
+RENDER_ERROR_TEXT: str = "The 3D view could not be drawn. Reload the page to try again."
+
 
 @dataclass(frozen=True)
 class ViewerEvent:
@@ -67,7 +69,7 @@ class ViewerEvent:
     Attributes
     ----------
     structure_id : str
-        Id of the clicked structure (the trace's ``meta``/``uid``).
+        Id of the clicked structure (the trace's ``meta``).
     structure_name : str
         Its display name (the trace's ``name``).
     camera : dict or None
@@ -125,7 +127,9 @@ function loadPlotly(url) {
         window.Plotly ? resolve(window.Plotly) : reject(new Error("window.Plotly missing")));
       s.addEventListener("error", () => {
         s.remove();
-        reject(new Error("could not load " + url));
+        const err = new Error("could not load " + url);
+        err.isLoadError = true;
+        reject(err);
       });
       document.head.appendChild(s);
     });
@@ -153,27 +157,47 @@ function showMessage(st, text) {
 
 function attachListeners(st) {
   const { gd, wrap } = st;
-  // Drag filter: plotly 3D emits plotly_click on mouse-down, also when a rotation starts.
-  st.down = null;
-  st.lastUp = null;
-  st.pending = null;
+  // Click = press and release with < TOL px of movement. plotly 3D emits plotly_click on
+  // mouse-down (also when a rotation starts) and picks meshes in its render loop, so:
+  //  * a plotly_click during the press is only reported at release, if the pointer did not drag;
+  //  * a press shorter than one frame (slow software WebGL) gets no plotly_click, so the mesh
+  //    hovered when the press started is used; if nothing was hovered yet, the next hover/click
+  //    pick at the release point (within LATE_MS) is used.
+  const LATE_MS = 700;
+  st.down = null;      // {x, y, moved, hovered} while a button is pressed
+  st.pending = null;   // plotly_click received during the press
+  st.hovered = null;   // last plotly_hover
+  st.lateUp = null;    // {t, x, y}: a click whose pick has not arrived yet
   const onDown = (e) => {
-    st.down = { x: e.clientX, y: e.clientY, moved: false };
+    st.down = { x: e.clientX, y: e.clientY, moved: false, hovered: st.hovered };
     st.pending = null;
+    st.lateUp = null;
   };
   const onMove = (e) => {
     if (st.down && Math.hypot(e.clientX - st.down.x, e.clientY - st.down.y) >= TOL) {
       st.down.moved = true;
     }
+    if (st.lateUp && Math.hypot(e.clientX - st.lateUp.x, e.clientY - st.lateUp.y) >= TOL) {
+      st.lateUp = null;
+    }
   };
   const onUp = (e) => {
     if (!st.down) return;
     onMove(e);
-    const dragged = st.down.moved;
-    if (!dragged && st.pending) report(st, st.pending);
-    st.lastUp = { t: performance.now(), dragged };
+    if (!st.down.moved) {
+      const hit = st.pending ?? st.down.hovered;
+      if (hit) report(st, hit);
+      else st.lateUp = { t: performance.now(), x: e.clientX, y: e.clientY };
+    } else {
+      st.hovered = null;  // the scene rotated under the pointer; wait for a fresh pick
+    }
     st.down = null;
     st.pending = null;
+  };
+  const takeLate = (info) => {
+    const late = st.lateUp;
+    st.lateUp = null;
+    if (late && performance.now() - late.t < LATE_MS) report(st, info);
   };
   wrap.addEventListener("pointerdown", onDown, true);
   window.addEventListener("pointermove", onMove, true);
@@ -186,17 +210,16 @@ function attachListeners(st) {
   };
 
   gd.on("plotly_click", (ev) => {
-    const pt = ev?.points?.[0];
-    if (!pt) return;
-    const trace = pt.data ?? pt.fullData ?? {};
-    const info = { id: String(trace.meta ?? trace.uid ?? ""), name: String(trace.name ?? "") };
-    if (!info.id) return;
-    if (st.down) {
-      st.pending = info;  // decided on pointer-up
-    } else if (st.lastUp && !st.lastUp.dragged && performance.now() - st.lastUp.t < 500) {
-      report(st, info);   // plotly versions that emit the click after mouse-up
-    }
+    const info = pointInfo(ev);
+    if (!info) return;
+    if (st.down) st.pending = info;  // decided at release
+    else takeLate(info);
   });
+  gd.on("plotly_hover", (ev) => {
+    st.hovered = pointInfo(ev);
+    if (st.hovered && !st.down && st.lateUp) takeLate(st.hovered);
+  });
+  gd.on("plotly_unhover", () => { st.hovered = null; });
 
   gd.on("plotly_relayout", (ev) => {
     if (!ev || !Object.keys(ev).some((k) => k.startsWith("scene"))) return;
@@ -222,6 +245,14 @@ function attachListeners(st) {
     }, 100);
   });
   st.resizeObserver.observe(wrap);
+}
+
+function pointInfo(ev) {
+  const pt = ev?.points?.[0];
+  if (!pt) return null;
+  const trace = pt.data ?? pt.fullData ?? {};
+  const id = String(trace.meta ?? "");  // uid may carry a suffix (scene3d.trace_uid)
+  return id ? { id, name: String(trace.name ?? "") } : null;
 }
 
 function report(st, info) {
@@ -279,7 +310,8 @@ async function pump(st) {
     st.msg.hidden = true;
   } catch (err) {
     console.error("lumbar 3D viewer:", err);
-    showMessage(st, st.latest.loadErrorText + " (" + (err?.message ?? err) + ")");
+    const text = err?.isLoadError ? st.latest.loadErrorText : st.latest.renderErrorText;
+    showMessage(st, text + " (" + (err?.message ?? err) + ")");
   } finally {
     st.busy = false;
   }
@@ -291,6 +323,11 @@ function teardownIfRemoved(wrap) {
   setTimeout(() => {
     const st = wrap.__lumbar3d;
     if (!st || wrap.isConnected) return;
+    // The camera keeps easing for a few frames after the last plotly_relayout: store the
+    // final one for a later remount (same key) before the scene is destroyed.
+    if (st.plotted) {
+      try { rememberCamera(st); } catch (e) { /* scene already gone */ }
+    }
     clearTimeout(st.cameraTimer);
     st.resizeObserver?.disconnect();
     st.removeWindowListeners?.();
@@ -350,6 +387,12 @@ PLOTLY_CONFIG: dict[str, Any] = {
     "responsive": True,
     "scrollZoom": True,
     "displayModeBar": True,
+    # plotly.js 4 shows a "Share chart..." button that uploads the figure to Plotly Cloud by
+    # default: never offer that (offline app, student data stays local).
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+    # "last save" is plotly's internal notion and is confusing here; "reset to default" stays.
+    "modeBarButtonsToRemove": ["resetCameraLastSave3d"],
     "toImageButtonOptions": {"format": "png", "filename": "lumbar-spine", "scale": 2},
 }
 
@@ -451,6 +494,7 @@ def spine_viewer(
     height_px: int,
     description: str | None = None,
     report_camera: bool = False,
+    on_click: Callable[[], None] | None = None,
 ) -> ViewerEvent | None:
     """Show the 3D scene and return the structure clicked in this run, if any.
 
@@ -474,6 +518,10 @@ def spine_viewer(
     report_camera : bool, default False
         Also send the camera to Python after each rotation (debounced). Off by default: every
         report triggers a script rerun. The camera persists in the browser either way.
+    on_click : callable or None
+        Streamlit callback run before the rerun a click causes (so state it sets is seen by
+        widgets drawn above the viewer). Inside it, ``st.session_state[key].clicked`` is the
+        ``{"id", "name"}`` of the clicked structure.
 
     Returns
     -------
@@ -493,8 +541,9 @@ def spine_viewer(
         "reportCamera": bool(report_camera),
         "fallbackText": FALLBACK_TEXT,
         "loadErrorText": LOAD_ERROR_TEXT,
+        "renderErrorText": RENDER_ERROR_TEXT,
     }
-    callbacks: dict[str, Any] = {"on_clicked_change": _noop}
+    callbacks: dict[str, Any] = {"on_clicked_change": on_click or _noop}
     if report_camera:
         callbacks["on_camera_change"] = _noop
     result = _viewer_component(key=key, data=data, width="stretch", height="content", **callbacks)
