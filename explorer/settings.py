@@ -39,6 +39,12 @@ PALETTE: dict[str, str] = {
     "muscle": "#B0413E",
 }
 
+# Compression highlight: a blue-leaning magenta. Under deuteranopia/protanopia it reads as
+# violet-blue, so it stays distinct from ivory bone, yellow nerve and red muscle, and it is darker
+# than bone and nerve (a lightness cue too).
+HIGHLIGHT_COLOR: str = "#C51B7D"
+SELECTED_COLOR: str = "#00A6D6"  # cyan: the structure the person clicked
+
 # kind -> default opacity (1 = solid). The annulus is see-through so the nucleus shows.
 OPACITY: dict[str, float] = {
     "disc": 0.45,
@@ -62,11 +68,11 @@ SCENE_BACKGROUND: str = "#0E1726"
 # Plotly scene cameras ("eye" is a direction from the scene centre, in normalised units).
 # RAS axes: +x patient's right, +y anterior, +z up.
 CAMERA_PRESETS: dict[str, dict[str, dict[str, float]]] = {
-    "oblique": {"eye": {"x": -1.35, "y": -1.25, "z": 0.55}, "up": {"x": 0, "y": 0, "z": 1}},
-    "lateral": {"eye": {"x": -2.1, "y": 0.0, "z": 0.1}, "up": {"x": 0, "y": 0, "z": 1}},
-    "posterior": {"eye": {"x": 0.0, "y": -2.1, "z": 0.2}, "up": {"x": 0, "y": 0, "z": 1}},
-    "anterior": {"eye": {"x": 0.0, "y": 2.1, "z": 0.2}, "up": {"x": 0, "y": 0, "z": 1}},
-    "superior": {"eye": {"x": 0.0, "y": -0.05, "z": 2.3}, "up": {"x": 0, "y": 1, "z": 0}},
+    "oblique": {"eye": {"x": -1.75, "y": -1.6, "z": 0.45}, "up": {"x": 0, "y": 0, "z": 1}},
+    "lateral": {"eye": {"x": -2.6, "y": 0.0, "z": 0.1}, "up": {"x": 0, "y": 0, "z": 1}},
+    "posterior": {"eye": {"x": 0.0, "y": -2.6, "z": 0.15}, "up": {"x": 0, "y": 0, "z": 1}},
+    "anterior": {"eye": {"x": 0.0, "y": 2.6, "z": 0.15}, "up": {"x": 0, "y": 0, "z": 1}},
+    "superior": {"eye": {"x": 0.0, "y": -0.05, "z": 2.8}, "up": {"x": 0, "y": 1, "z": 0}},
 }
 CAMERA_LABELS: dict[str, str] = {
     "oblique": "Oblique (back-left)",

@@ -194,6 +194,13 @@ SACRAL_FORAMEN_OFFSET_X: dict[str, float] = {"S1": 20.0, "S2": 18.0, "S3": 16.0,
 SACRAL_FORAMEN_RADIUS: dict[str, float] = {"S1": 5.0, "S2": 4.5, "S3": 3.5, "S4": 3.0}
 
 
+# The L5-S1 facet joint: centre of the S1 superior articular surface (right side, S1 segment frame,
+# mm) and its normal (x for the right side, y), about 48 degrees from the sagittal plane. Both the
+# sacrum (pelvis.py) and L5's inferior processes (vertebra.py) are shaped around this surface.
+S1_FACET_CENTER: tuple[float, float, float] = (17.4, -37.9, 12.0)
+S1_FACET_NORMAL: tuple[float, float] = (-0.67, -0.75)
+
+
 @lru_cache(maxsize=1)
 def sacral_frames() -> dict[str, Frame]:
     """Frames at the centre of each sacral segment's body, following the sacral curve.

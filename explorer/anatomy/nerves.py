@@ -313,7 +313,7 @@ def sciatic_course(side: str) -> Points:
     between = 0.5 * (gt + it) + (0.0, -26.0, 0.0)  # behind the hip, between trochanter and tuber
     thigh_upper = np.array([s * 96.0, -22.0, -210.0])
     thigh_lower = np.array([s * 98.0, -20.0, -320.0])
-    approach = 0.5 * (formation + exit_point) + (s * 4.0, -4.0, 2.0)
+    approach = 0.5 * (formation + exit_point) + (s * 4.0, -4.0, -4.0)  # stays under piriformis
     control = np.vstack([formation, approach, exit_point, between, thigh_upper, thigh_lower])
     return smooth_path(control, samples=rings_for_budget(TARGET_FACES["sciatic"], 14))
 

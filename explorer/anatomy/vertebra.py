@@ -54,6 +54,8 @@ from explorer.anatomy.implicit import (
     transformed,
 )
 from explorer.anatomy.layout import (
+    S1_FACET_CENTER,
+    S1_FACET_NORMAL,
     pedicle_box,
     sacral_frames,
     side_sign,
@@ -96,12 +98,7 @@ BLEND_BODY_MM: float = 3.0  # fillet where the pedicles flow into the body
 BLEND_POSTERIOR_MM: float = 2.2  # fillets between the posterior parts
 CANAL_EDGE_MM: float = 1.0  # rounding of the canal's rim
 
-# S1 is built by the sacrum builder (pelvis.py); L5's inferior processes must meet its superior
-# facets. These numbers are that builder's S1 facet surface as measured on its distance field
-# (right side, S1 segment frame, mm): centre of the articular surface and its normal (about 48
-# degrees from the sagittal plane). Keep the two in step; superior_facet_global("S1", side).
-S1_FACET_CENTER: tuple[float, float, float] = (17.4, -37.9, 12.0)
-S1_FACET_NORMAL: tuple[float, float] = (-0.67, -0.75)  # (x for the right side, y)
+# The S1 superior facets (shared with pelvis.py through superior_facet) live in layout.py.
 S1_VIRTUAL_DIMS: VertebraDimensions = replace(
     VERTEBRAE["L5"],
     body_width=S1_ENDPLATE_WIDTH,

@@ -11,7 +11,6 @@ from explorer.render.scene3d import SceneItem
 from explorer.state import ExplorerState
 
 BONE_LAYER = "bones"
-SELECTED_COLOR = "#00A6D6"  # cyan: stands out from ivory bone, yellow nerve and red muscle
 
 
 def _palette_key(s: Structure) -> str:
@@ -20,7 +19,7 @@ def _palette_key(s: Structure) -> str:
 
 def item_style(s: Structure, state: ExplorerState) -> tuple[str, float]:
     """Colour and opacity of a structure in this state."""
-    color = SELECTED_COLOR if state.selected == s.id else settings.PALETTE[_palette_key(s)]
+    color = settings.SELECTED_COLOR if state.selected == s.id else settings.PALETTE[_palette_key(s)]
     opacity = settings.OPACITY.get(s.kind, 1.0)
     if s.layer == BONE_LAYER:
         opacity = state.bone_opacity

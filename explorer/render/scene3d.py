@@ -21,13 +21,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from numpy.typing import NDArray
 
-from explorer.settings import CAMERA_PRESETS, DEFAULT_VIEW, LIGHT_POSITION, LIGHTING, SCENE_BACKGROUND
-
-# Highlight ("warning") colour for intensity-coloured items: a blue-leaning magenta. Under
-# deuteranopia/protanopia it reads as violet-blue, so it stays distinct from the ivory bones,
-# yellow nerves and red muscles, and it is darker than bone and nerve colours (a lightness cue too).
-# TODO(lead): move to explorer/settings.py with the other colours.
-HIGHLIGHT_COLOR: str = "#C51B7D"
+from explorer.settings import (
+    CAMERA_PRESETS,
+    DEFAULT_VIEW,
+    HIGHLIGHT_COLOR,
+    LIGHT_POSITION,
+    LIGHTING,
+    SCENE_BACKGROUND,
+)
 
 # A constant ``uirevision`` tells Plotly the figure is "the same view" on every update, so
 # user-driven UI state (camera, hover mode) is not reset by ``Plotly.react``.

@@ -1,0 +1,118 @@
+"""The app in a real headless Chromium against `streamlit run`: what a person sees."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+GRAPH = '[data-testid="lumbar-3d"]'
+LOAD_TIMEOUT_MS = 90_000
+
+TRACE_IDS_JS = f"() => (document.querySelector('{GRAPH}')?.data || []).map(t => t.meta)"
+TRACE_NAMES_JS = f"() => (document.querySelector('{GRAPH}')?.data || []).map(t => t.name)"
+CAMERA_JS = f"""() => {{
+    const gd = document.querySelector('{GRAPH}');
+    const scene = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+    return scene ? scene.getCamera() : null;
+}}"""
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector(f"{GRAPH} canvas", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).length > 20",
+                           timeout=LOAD_TIMEOUT_MS)
+
+
+def _settled_camera(page) -> dict:
+    """The live camera once it stops easing (software WebGL draws at a few frames a second)."""
+    last = None
+    for _ in range(40):
+        cam = page.evaluate(CAMERA_JS)
+        if last is not None and _camera_distance(cam, last) < 1e-6:
+            return cam
+        last = cam
+        page.wait_for_timeout(250)
+    return last
+
+
+def _camera_distance(a: dict, b: dict) -> float:
+    return math.dist([a["eye"][k] for k in "xyz"], [b["eye"][k] for k in "xyz"])
+
+
+def _wait_for_rerun(page) -> None:
+    """Wait until Streamlit has finished the script run the last action caused."""
+    page.wait_for_timeout(400)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+                           timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(800)
+
+
+def test_first_load_draws_the_model(page, app_url, artifacts_dir):
+    started = time.perf_counter()
+    _open(page, app_url)
+    elapsed = time.perf_counter() - started
+    ids = page.evaluate(TRACE_IDS_JS)
+    names = page.evaluate(TRACE_NAMES_JS)
+    for expected in ("vertebra-L1", "vertebra-L5", "sacrum", "disc-L4-L5", "nucleus-L5-S1",
+                     "root-L5-left", "root-S1-right", "sciatic-left", "piriformis-right", "thecal-sac"):
+        assert expected in ids
+    assert "L4 vertebra" in names and "L5 nerve root (left)" in names
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("For education only").count() >= 1
+    # The chart has a text equivalent.
+    assert "lower back" in (page.locator(GRAPH).get_attribute("aria-label") or "")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(artifacts_dir / "e2e-first-load.png"))
+    assert page.outside_requests == [], "the app must not reach the network"  # type: ignore[attr-defined]
+    print(f"first 3D paint after {elapsed:.1f} s (page already served)")
+
+
+def test_layer_switch_and_camera_stays(page, app_url, artifacts_dir):
+    _open(page, app_url)
+    box = page.locator(f"{GRAPH} canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    before_drag = _settled_camera(page)
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(cx + 18 * step, cy + 4 * step)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    rotated = _settled_camera(page)
+    assert _camera_distance(rotated, before_drag) > 0.05, "the drag should rotate the camera"
+
+    page.get_by_text("Bones", exact=True).click()
+    _wait_for_rerun(page)
+    page.wait_for_function(f"() => !(document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'vertebra-L4')",
+                           timeout=LOAD_TIMEOUT_MS)
+    after = _settled_camera(page)
+    assert _camera_distance(after, rotated) < 1e-3, "changing layers must not reset the camera"
+    assert "layers=" in page.url
+    page.screenshot(path=str(artifacts_dir / "e2e-bones-hidden-rotated.png"))
+
+
+def test_preset_view_moves_camera(page, app_url):
+    _open(page, app_url)
+    page.get_by_text("From above", exact=True).click()
+    _wait_for_rerun(page)
+    page.wait_for_function(f"""() => {{
+        const c = ({CAMERA_JS})();
+        return c && c.eye.z > 2 * Math.abs(c.eye.x) + 1;
+    }}""", timeout=LOAD_TIMEOUT_MS)
+    assert "view=superior" in page.url
+
+
+def test_shared_and_bad_links(page, app_url, artifacts_dir):
+    _open(page, f"{app_url}/?layers=bones,nerves&selected=root-L5-left")
+    ids = page.evaluate(TRACE_IDS_JS)
+    assert "disc-L4-L5" not in ids and "root-L5-left" in ids
+    assert page.get_by_text("L5 nerve root (left)").count() >= 1
+    _open(page, f"{app_url}/?view=sideways")
+    assert page.get_by_text("Unknown view 'sideways'").count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(artifacts_dir / "e2e-bad-link.png"))

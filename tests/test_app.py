@@ -1,0 +1,69 @@
+"""The Streamlit app runs without exceptions and its widgets drive the state and the URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
+TIMEOUT_S = 120
+
+
+def _run(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return " ".join(str(m.value) for m in list(at.markdown) + list(at.caption) + list(at.warning) + list(at.info))
+
+
+def test_app_starts_with_every_layer_on():
+    at = _run()
+    for layer in ("bones", "discs", "nerves", "muscles"):
+        assert at.checkbox(key=f"layer_{layer}").value is True
+    assert "Lumbar Explorer" in at.title[0].value
+    assert "Nerve roots L1 to S3" in _text(at)
+    assert "For education only" in _text(at)
+
+
+def test_layer_checkbox_hides_a_layer_and_updates_url_and_text():
+    at = _run()
+    at.checkbox(key="layer_bones").uncheck().run()
+    assert not at.exception
+    assert at.query_params["layers"] == "discs,nerves,muscles"
+    assert "Vertebrae L1 to L5" not in _text(at)
+    at.checkbox(key="layer_nerves").uncheck().run()
+    assert "Nerve roots" not in _text(at)
+
+
+def test_view_and_opacity_widgets_update_url():
+    at = _run()
+    at.radio(key="view").set_value("posterior").run()
+    at.select_slider(key="bone_opacity").set_value(0.3).run()
+    assert not at.exception
+    assert at.query_params["view"] == "posterior"
+    assert at.query_params["bone_opacity"] == "0.3"
+    assert "from behind" in _text(at)
+
+
+def test_shared_link_opens_in_that_state():
+    at = _run({"view": "lateral", "layers": "bones,nerves", "selected": "root-L5-left"})
+    assert at.radio(key="view").value == "lateral"
+    assert at.checkbox(key="layer_discs").value is False
+    assert "L5 nerve root (left)" in _text(at)
+
+
+@pytest.mark.parametrize("query,bad", [({"view": "upside-down"}, "upside-down"),
+                                        ({"bone_opacity": "7"}, "7"),
+                                        ({"selected": "<script>"}, "<script>")])
+def test_bad_link_shows_message_and_defaults(query, bad):
+    at = _run(query)
+    assert any(bad in w.value for w in at.warning)
+    assert at.radio(key="view").value == "oblique"
