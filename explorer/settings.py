@@ -15,9 +15,11 @@ MANIFEST_NAME: str = "manifest.json"
 STATIC_DIR: Path = Path(__file__).resolve().parent / "static"
 
 # ---------------------------------------------------------------- layers and palette
-LAYERS: tuple[str, ...] = ("bones", "discs", "nerves", "muscles")
+LAYERS: tuple[str, ...] = ("bones", "pelvis", "discs", "nerves", "muscles")
+BONE_LAYERS: tuple[str, ...] = ("bones", "pelvis")  # layers the bone-opacity control applies to
 LAYER_LABELS: dict[str, str] = {
-    "bones": "Bones",
+    "bones": "Spine bones",
+    "pelvis": "Pelvis and thigh bones",
     "discs": "Discs",
     "nerves": "Nerves and dural sac",
     "muscles": "Muscles",
@@ -67,12 +69,15 @@ SCENE_BACKGROUND: str = "#0E1726"
 # ---------------------------------------------------------------- camera presets
 # Plotly scene cameras ("eye" is a direction from the scene centre, in normalised units).
 # RAS axes: +x patient's right, +y anterior, +z up.
+# "center" lifts the look-at point from the middle of the scene (mid-pelvis) to the sacral base,
+# so the lumbar spine, not the thighs, fills the view.
+_LOOK_AT_SACRAL_BASE: dict[str, float] = {"x": 0.0, "y": 0.0, "z": 0.3}
 CAMERA_PRESETS: dict[str, dict[str, dict[str, float]]] = {
-    "oblique": {"eye": {"x": -1.75, "y": -1.6, "z": 0.45}, "up": {"x": 0, "y": 0, "z": 1}},
-    "lateral": {"eye": {"x": -2.6, "y": 0.0, "z": 0.1}, "up": {"x": 0, "y": 0, "z": 1}},
-    "posterior": {"eye": {"x": 0.0, "y": -2.6, "z": 0.15}, "up": {"x": 0, "y": 0, "z": 1}},
-    "anterior": {"eye": {"x": 0.0, "y": 2.6, "z": 0.15}, "up": {"x": 0, "y": 0, "z": 1}},
-    "superior": {"eye": {"x": 0.0, "y": -0.05, "z": 2.8}, "up": {"x": 0, "y": 1, "z": 0}},
+    "oblique": {"eye": {"x": -1.25, "y": -1.15, "z": 0.75}, "center": _LOOK_AT_SACRAL_BASE, "up": {"x": 0, "y": 0, "z": 1}},
+    "lateral": {"eye": {"x": -1.8, "y": 0.0, "z": 0.4}, "center": _LOOK_AT_SACRAL_BASE, "up": {"x": 0, "y": 0, "z": 1}},
+    "posterior": {"eye": {"x": 0.0, "y": -1.8, "z": 0.4}, "center": _LOOK_AT_SACRAL_BASE, "up": {"x": 0, "y": 0, "z": 1}},
+    "anterior": {"eye": {"x": 0.0, "y": 1.8, "z": 0.4}, "center": _LOOK_AT_SACRAL_BASE, "up": {"x": 0, "y": 0, "z": 1}},
+    "superior": {"eye": {"x": 0.0, "y": -0.05, "z": 1.75}, "center": _LOOK_AT_SACRAL_BASE, "up": {"x": 0, "y": 1, "z": 0}},
 }
 CAMERA_LABELS: dict[str, str] = {
     "oblique": "Oblique (back-left)",
@@ -80,6 +85,14 @@ CAMERA_LABELS: dict[str, str] = {
     "posterior": "From behind",
     "anterior": "From the front",
     "superior": "From above",
+}
+# How each view reads in a sentence ("3D model of the lower back seen ...").
+CAMERA_PHRASES: dict[str, str] = {
+    "oblique": "from behind and to the left",
+    "lateral": "from the left side",
+    "posterior": "from behind",
+    "anterior": "from the front",
+    "superior": "from above",
 }
 DEFAULT_VIEW: str = "oblique"
 
@@ -101,4 +114,3 @@ TARGET_FACES: dict[str, int] = {
     "sciatic": 900,
     "muscle": 1200,
 }
-TUBE_SIDES: int = 12  # circumferential resolution of nerve tubes

@@ -26,7 +26,7 @@ def _text(at: AppTest) -> str:
 
 def test_app_starts_with_every_layer_on():
     at = _run()
-    for layer in ("bones", "discs", "nerves", "muscles"):
+    for layer in ("bones", "pelvis", "discs", "nerves", "muscles"):
         assert at.checkbox(key=f"layer_{layer}").value is True
     assert "Lumbar Explorer" in at.title[0].value
     assert "Nerve roots L1 to S3" in _text(at)
@@ -37,8 +37,11 @@ def test_layer_checkbox_hides_a_layer_and_updates_url_and_text():
     at = _run()
     at.checkbox(key="layer_bones").uncheck().run()
     assert not at.exception
-    assert at.query_params["layers"] == "discs,nerves,muscles"
+    assert at.query_params["layers"] == "pelvis,discs,nerves,muscles"
     assert "Vertebrae L1 to L5" not in _text(at)
+    assert "hip bones" in _text(at)
+    at.checkbox(key="layer_pelvis").uncheck().run()
+    assert "hip bones" not in _text(at)
     at.checkbox(key="layer_nerves").uncheck().run()
     assert "Nerve roots" not in _text(at)
 

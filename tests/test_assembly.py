@@ -12,7 +12,7 @@ from explorer.anatomy.nerves import root_course, sciatic_course
 from explorer.anatomy.structures import ROOTS, STRUCTURES
 
 SIDES = ("left", "right")
-BONES = [sid for sid, s in STRUCTURES.items() if s.layer == "bones"]
+BONES = [sid for sid, s in STRUCTURES.items() if s.layer in ("bones", "pelvis")]
 
 
 def _clearance(path: np.ndarray, radii: np.ndarray | float, mesh) -> float:

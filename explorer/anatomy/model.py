@@ -25,10 +25,12 @@ from explorer.anatomy.structures import STRUCTURES, Structure
 
 FORMAT_VERSION: int = 1
 _ANATOMY_DIR = Path(__file__).resolve().parent
-# Everything the meshes depend on: change any of these and the baked assets are stale.
+# Everything the meshes depend on: the builders' source and parameter tables, and the mesh
+# resolution settings. Change any of these and the baked assets are stale.
 FINGERPRINT_SOURCES: tuple[Path, ...] = tuple(
     sorted(p for p in _ANATOMY_DIR.glob("*.py") if p.name not in ("__init__.py", "model.py", "structures.py"))
-) + (Path(settings.__file__).resolve(),)
+)
+FINGERPRINT_SETTINGS: tuple[str, ...] = ("SDF_SPACING_MM", "SMOOTHING_ITERATIONS", "TARGET_FACES")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def builder_fingerprint() -> str:
     for path in FINGERPRINT_SOURCES:
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    for name in FINGERPRINT_SETTINGS:
+        h.update(f"{name}={getattr(settings, name)!r}".encode())
     return h.hexdigest()
 
 

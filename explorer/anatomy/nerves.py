@@ -51,7 +51,7 @@ from explorer.anatomy.morphometry import (
 )
 from explorer.anatomy.structures import ROOTS
 from explorer.anatomy.sweep import rings_for_budget, smooth_path, sweep_tube
-from explorer.settings import TARGET_FACES, TUBE_SIDES
+from explorer.settings import TARGET_FACES
 
 # Roots inside the sac, in the order they leave it; the last three stay in the cauda equina mesh.
 INTRATHECAL_ORDER: tuple[str, ...] = ROOTS + ("S4", "S5", "Co")

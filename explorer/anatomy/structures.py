@@ -29,7 +29,7 @@ class Structure:
     kind : str
         Builder and palette key (``vertebra``, ``disc``, ``root``...).
     layer : str
-        Switchable layer: ``bones``, ``discs``, ``nerves`` or ``muscles``.
+        Switchable layer: ``bones`` (spine), ``pelvis``, ``discs``, ``nerves`` or ``muscles``.
     level : str or None
         Spinal level (``L4``, ``L4-L5``, root ``L5``), if any.
     side : str or None
@@ -55,8 +55,8 @@ def _build_registry() -> dict[str, Structure]:
     items: list[Structure] = []
     items += [Structure(f"vertebra-{lv}", f"{lv} vertebra", "vertebra", "bones", lv) for lv in LUMBAR_LEVELS]
     items.append(Structure("sacrum", "Sacrum", "sacrum", "bones", "S1"))
-    items += _paired("hip-bone", "bones", "Hip bone (ilium and ischium)")
-    items += _paired("femur", "bones", "Femur, upper end")
+    items += _paired("hip-bone", "pelvis", "Hip bone (ilium, ischium and pubis)")
+    items += _paired("femur", "pelvis", "Femur, upper end")
     for lv in DISC_LEVELS:
         items.append(Structure(f"disc-{lv}", f"{lv} disc, annulus fibrosus", "disc", "discs", lv))
         items.append(Structure(f"nucleus-{lv}", f"{lv} disc, nucleus pulposus", "nucleus", "discs", lv))

@@ -10,8 +10,6 @@ from explorer.anatomy.structures import STRUCTURES, Structure
 from explorer.render.scene3d import SceneItem
 from explorer.state import ExplorerState
 
-BONE_LAYER = "bones"
-
 
 def _palette_key(s: Structure) -> str:
     return "muscle" if s.kind == "piriformis" else s.kind
@@ -21,7 +19,7 @@ def item_style(s: Structure, state: ExplorerState) -> tuple[str, float]:
     """Colour and opacity of a structure in this state."""
     color = settings.SELECTED_COLOR if state.selected == s.id else settings.PALETTE[_palette_key(s)]
     opacity = settings.OPACITY.get(s.kind, 1.0)
-    if s.layer == BONE_LAYER:
+    if s.layer in settings.BONE_LAYERS:
         opacity = state.bone_opacity
     return color, opacity
 
@@ -60,13 +58,15 @@ def describe_scene(model: SpineModel, state: ExplorerState) -> str:
     visible = [s for s in STRUCTURES.values() if s.layer in state.layers and s.id in model.meshes]
     levels = sorted({s.level for s in visible if s.kind == "vertebra"})
     roots = sorted({s.level for s in visible if s.kind == "root"}, key=lambda r: (r[0] != "L", r))
-    parts = [f"3D model of the lower back seen {settings.CAMERA_LABELS[state.view].lower()}."]
+    parts = [f"3D model of the lower back seen {settings.CAMERA_PHRASES[state.view]}."]
     if not shown:
         parts.append("All layers are hidden.")
     else:
         parts.append("Showing " + ", ".join(shown) + ".")
     if levels:
-        parts.append(f"Vertebrae {levels[0]} to {levels[-1]} sit on the sacrum, with the pelvis and upper thigh bones.")
+        parts.append(f"Vertebrae {levels[0]} to {levels[-1]} sit on the sacrum.")
+    if "pelvis" in state.layers:
+        parts.append("The hip bones and the upper thigh bones (femurs) frame the sacrum.")
     if any(s.kind == "disc" for s in visible):
         parts.append("A disc lies between each pair of vertebrae, its soft centre (nucleus) visible through the outer ring.")
     if roots:

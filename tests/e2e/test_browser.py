@@ -86,7 +86,7 @@ def test_layer_switch_and_camera_stays(page, app_url, artifacts_dir):
     rotated = _settled_camera(page)
     assert _camera_distance(rotated, before_drag) > 0.05, "the drag should rotate the camera"
 
-    page.get_by_text("Bones", exact=True).click()
+    page.get_by_text("Spine bones", exact=True).click()
     _wait_for_rerun(page)
     page.wait_for_function(f"() => !(document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'vertebra-L4')",
                            timeout=LOAD_TIMEOUT_MS)
