@@ -11,8 +11,8 @@ import pyvista as pv
 
 from explorer import settings
 from explorer.anatomy import model as model_module
-from explorer.anatomy.model import builder_fingerprint, load_model, read_manifest
 from explorer.anatomy.measure import signed_distance
+from explorer.anatomy.model import builder_fingerprint, load_model, read_manifest
 from explorer.anatomy.structures import STRUCTURES
 
 MAX_SCENE_TRIANGLES = 80_000

@@ -11,8 +11,8 @@ from explorer.anatomy.layout import (
     SACRAL_FORAMEN_RADIUS,
     anterior_sacral_foramen,
     pedicle_box,
-    side_sign,
     sciatic_formation_point,
+    side_sign,
     spine_layout,
 )
 from explorer.anatomy.morphometry import DISC_LEVELS, LUMBAR_LEVELS, VERTEBRAE

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyvista as pv
 from numpy.typing import ArrayLike, NDArray
+from scipy.ndimage import map_coordinates
 
 from explorer.anatomy.frames import Frame
 
@@ -144,6 +145,56 @@ def union_all(fields: Sequence[Array], k: float) -> Array:
 
 
 # ---------------------------------------------------------------------------- meshing
+
+
+def narrow_band(field: DistanceField, spacing: float) -> DistanceField:
+    """Wrap a field so it is evaluated exactly only near its surface (coarse-to-fine).
+
+    The field is sampled on a grid 4x coarser than ``spacing`` over the query points' bounding
+    box, then on a 2x coarser grid only where the interpolated value is small enough that the
+    surface may pass, and finally at the query points under the same rule. The fields here change
+    by about 1 mm per mm at most (true or under-estimated distances), so a value larger than a
+    cell diagonal (with slack) proves the sign; far points keep the interpolated value, whose sign
+    is all marching cubes needs. This cuts build time several-fold for bulky bones.
+    """
+
+    def banded(points: Array) -> Array:
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        step = 4.0 * spacing
+        shape = np.ceil((hi - lo) / step).astype(int) + 2
+        axes = [lo[i] + step * np.arange(shape[i]) for i in range(3)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+        values = field(grid).reshape(shape)
+        fine_step, fine_shape = step / 2, 2 * shape - 1
+        fine_axes = [lo[i] + fine_step * np.arange(fine_shape[i]) for i in range(3)]
+        fine = np.stack(np.meshgrid(*fine_axes, indexing="ij"), axis=-1).reshape(-1, 3)
+        approx = _interpolate(values, lo, step, fine)
+        near = np.abs(approx) < _band_width(step)
+        approx[near] = field(fine[near])
+        values, step = approx.reshape(fine_shape), fine_step
+        out = _interpolate(values, lo, step, points)
+        near = np.abs(out) < _band_width(step)
+        out[near] = field(points[near])
+        # A value of exactly zero on a grid vertex makes marching cubes emit zero-area triangles
+        # (which clean() turns into lines and decimation rejects): nudge them off the surface.
+        tiny = np.abs(out) < 1e-3
+        out[tiny] = np.where(out[tiny] < 0.0, -1e-3, 1e-3)
+        return out
+
+    return banded
+
+
+def _band_width(step: float) -> float:
+    """How far from the surface an interpolated value may be wrong in sign (mm), with slack."""
+    return 1.35 * np.sqrt(3.0) * step + 1.0
+
+
+def _interpolate(values: Array, lo: Array, step: float, points: Array) -> Array:
+    """Trilinear interpolation of a regular grid (origin ``lo``, spacing ``step``) at points."""
+    idx = ((points - lo) / step).T
+    return map_coordinates(values, idx, order=1, mode="nearest")
+
+
 
 
 def grid_points(bounds: ArrayLike, spacing: float) -> tuple[pv.ImageData, Array]:

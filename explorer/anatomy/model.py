@@ -50,7 +50,7 @@ class MeshData:
 
     @property
     def n_triangles(self) -> int:
-        return int(len(self.faces))
+        return len(self.faces)
 
     @classmethod
     def from_polydata(cls, mesh: pv.PolyData) -> MeshData:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 
-from explorer.anatomy.implicit import Array, surface_from_field
+from explorer.anatomy.implicit import Array, narrow_band, surface_from_field
 from explorer.anatomy.layout import piriformis_path, sacral_junction_frame
-from explorer.anatomy.pelvis import catmull_rom, narrow_band, sacrum_field, sphere_sweep
+from explorer.anatomy.pelvis import catmull_rom, sacrum_field, sphere_sweep
 from explorer.settings import TARGET_FACES
 
 MUSCLE_SPACING_MM: float = 1.0

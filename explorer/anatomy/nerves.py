@@ -25,8 +25,11 @@ import pyvista as pv
 from explorer.anatomy.frames import Frame, Points
 from explorer.anatomy.layout import (
     SACRAL_BODY_SIZE,
+    SACRAL_FORAMEN_OFFSET_X,
     anterior_sacral_foramen,
     canal_center_local,
+    greater_trochanter,
+    ischial_tuberosity,
     lateral_recess_local,
     pedicle_box,
     root_exit_local,
@@ -35,11 +38,8 @@ from explorer.anatomy.layout import (
     sacral_junction_frame,
     sciatic_exit_point,
     sciatic_formation_point,
-    greater_trochanter,
-    ischial_tuberosity,
     side_sign,
     spine_layout,
-    SACRAL_FORAMEN_OFFSET_X,
 )
 from explorer.anatomy.morphometry import (
     DISC_LEVELS,

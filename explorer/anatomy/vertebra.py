@@ -33,7 +33,7 @@ vertebrae meet at a thin, even joint gap and never interpenetrate there.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pyvista as pv
@@ -44,8 +44,9 @@ from explorer.anatomy.frames import Frame
 from explorer.anatomy.implicit import (
     DistanceField,
     capsule,
-    elliptic_cylinder,
     ellipsoid,
+    elliptic_cylinder,
+    narrow_band,
     round_cone,
     smooth_intersect,
     smooth_subtract,
@@ -382,7 +383,7 @@ def _cylinder_distance(points: Array, facet: Facet) -> Array:
 # ---------------------------------------------------------------------------- parts
 
 
-@lru_cache(maxsize=None)
+@cache
 def _body_profile(level: str) -> _RasterProfile:
     """Kidney-shaped endplate outline (mm, local xy) as a raster SDF.
 
@@ -519,7 +520,7 @@ def _disc_plane_z(level: str, neighbour: str, y: float) -> float:
     return float(o[2] - n[1] * (y - o[1]) / n[2])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spinous_outline(level: str) -> tuple[Array, float]:
     """Hatchet outline of the spinous process in the midline, as (y, z) mm, and its end ``y``.
 
@@ -646,7 +647,7 @@ def _superior_articular_field(points: Array, level: str, side: str) -> Array:
     return smooth_union(sap, bump, 2.5)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _inferior_facet(level: str, side: str) -> Facet:
     """The facet of the vertebra below that ``level``'s inferior process meets, in ``level``'s frame."""
     below = _level_below(level)
@@ -676,7 +677,7 @@ def _inferior_articular_field(points: Array, level: str, side: str) -> Array:
     return smooth_union(iap, pars, 2.5)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _canal_profile(level: str) -> _RasterProfile:
     """Canal cross-section (mm, local xy): oval at L1, triangular (trefoil) at L4-L5 [BOGDUK2012].
 
@@ -787,47 +788,19 @@ def vertebra_field(level: str) -> DistanceField:
 
 
 POST_DECIMATION_SMOOTHING: int = 10
-COARSE_STEP_MM: float = 2.4  # coarse pre-pass grid for the field (3 x the meshing step)
-
-
-def _coarse_to_fine(exact: DistanceField, points: Array, step: float = COARSE_STEP_MM) -> Array:
-    """Evaluate ``exact`` only near the surface: a coarse pass, then exact values where needed.
-
-    The field is sampled on a coarse grid over the points' bounding box and interpolated
-    (trilinear). The distance field changes by at most about 1 mm per mm, so wherever the
-    interpolated value exceeds ``1.15 * sqrt(3) * step`` the sign is certain and the coarse
-    value is kept; only the shell near the surface (about 20 % of the grid) is evaluated
-    exactly, so marching cubes sees the same zero level set about four times faster.
-    """
-    if len(points) < 20000:
-        return exact(points)
-    lo = points.min(axis=0)
-    n = np.ceil((points.max(axis=0) - lo) / step).astype(int) + 2
-    axes = [lo[i] + step * np.arange(n[i]) for i in range(3)]
-    gx, gy, gz = np.meshgrid(*axes, indexing="ij")
-    coarse = exact(np.column_stack([gx.ravel(), gy.ravel(), gz.ravel()])).reshape(n)
-    out = map_coordinates(coarse, ((points - lo) / step).T, order=1, mode="nearest")
-    near = np.abs(out) < 1.15 * np.sqrt(3.0) * step
-    out[near] = exact(points[near])
-    return out
-
-
-@lru_cache(maxsize=None)
+@cache
 def _build_local(level: str) -> pv.PolyData:
     """The meshed vertebra in its local frame (cached; callers get transformed copies)."""
     exact = vertebra_field(level)
     mesh = surface_from_field(
-        lambda points: _coarse_to_fine(exact, points),
+        narrow_band(exact, SDF_SPACING_MM),
         vertebra_bounds(level),
         spacing=SDF_SPACING_MM,
         smoothing_iterations=SMOOTHING_ITERATIONS,
         target_faces=TARGET_FACES["vertebra"],
     )
     # A light volume-preserving pass after decimation softens the flat facets it leaves.
-    mesh = mesh.smooth_taubin(n_iter=POST_DECIMATION_SMOOTHING, pass_band=0.1)
-    # Outward-facing triangles, so signed distances and lighting see the inside as inside.
-    oriented = mesh.compute_normals(auto_orient_normals=True, consistent_normals=True, split_vertices=False)
-    return pv.PolyData(oriented.points, oriented.faces)
+    return mesh.smooth_taubin(n_iter=POST_DECIMATION_SMOOTHING, pass_band=0.1)
 
 
 def build_vertebra(level: str) -> pv.PolyData:
