@@ -94,6 +94,14 @@ def root_exit_local(dims: VertebraDimensions, side: str, root_diameter: float) -
     )
 
 
+def extraforaminal_local(dims: VertebraDimensions, side: str, root_diameter: float) -> Points:
+    """Just outside the foramen: the exiting root heads forward, outward and down (mm, local)."""
+    ped = pedicle_box(dims, side)
+    exit_point = root_exit_local(dims, side, root_diameter)
+    return np.array([ped.center[0] + side_sign(side) * (dims.pedicle_width / 2 + 9.0),
+                     exit_point[1] + 8.0, exit_point[2] - 8.0])
+
+
 def lateral_recess_local(dims: VertebraDimensions, side: str) -> Points:
     """The lateral recess: medial to the pedicle, behind the body; the traversing root runs here."""
     ped = pedicle_box(dims, side)

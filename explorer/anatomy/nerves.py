@@ -28,6 +28,7 @@ from explorer.anatomy.layout import (
     SACRAL_FORAMEN_OFFSET_X,
     anterior_sacral_foramen,
     canal_center_local,
+    extraforaminal_local,
     greater_trochanter,
     ischial_tuberosity,
     lateral_recess_local,
@@ -57,6 +58,10 @@ from explorer.settings import TARGET_FACES
 INTRATHECAL_ORDER: tuple[str, ...] = ROOTS + ("S4", "S5", "Co")
 INTRATHECAL_RADIUS_FACTOR: float = 0.45  # a root inside the sac is thinner than at its ganglion
 CORD_RADIUS: tuple[float, float] = (4.5, 3.8)  # conus width, depth (mm) before it tapers
+# Where a root sits as it leaves the sac, relative to the canal centre at the disc above its exit:
+# lateral to the sac wall and forward, about 2 mm behind the back of the disc.
+DEPARTURE_GAP_MM: float = 2.0
+DEPARTURE_FORWARD_MM: float = 4.5
 
 
 # ----------------------------------------------------------------------------- the canal
@@ -93,7 +98,8 @@ def canal_stations() -> tuple[CanalStation, ...]:
     return tuple(stations)
 
 
-def _station(name: str) -> CanalStation:
+def canal_station(name: str) -> CanalStation:
+    """The canal cross-section called ``name`` (a level, a disc such as ``L4-L5``, or ``S1``)."""
     return next(s for s in canal_stations() if s.name == name)
 
 
@@ -113,7 +119,8 @@ def _lane(root: str, station_index: int, side: str) -> Points:
     and the lowest sacral roots lie behind, near the midline.
     """
     st = canal_stations()[station_index]
-    remaining = [r for r in INTRATHECAL_ORDER if _leaves_after(r, station_index)]
+    # Roots leaving the sac at this station are already in their sleeves, outside the lanes.
+    remaining = [r for r in INTRATHECAL_ORDER if _still_inside(r, station_index)]
     rank = remaining.index(root)
     f = 1.0 - rank / max(len(remaining) - 1, 1)
     angle = np.radians(-25.0 + (1.0 - f) * 105.0)  # -25: anterolateral ... 80: posterior
@@ -126,11 +133,11 @@ def _station_index(name: str) -> int:
     return [s.name for s in canal_stations()].index(name)
 
 
-def _leaves_after(root: str, station_index: int) -> bool:
-    """True while ``root`` is still inside the sac at this station (it leaves at its departure)."""
+def _still_inside(root: str, station_index: int) -> bool:
+    """True while ``root`` runs inside the sac at this station (not yet at its departure)."""
     if root in ("S4", "S5", "Co"):
         return True
-    return _station_index(_departure_station(root)) >= station_index
+    return _station_index(_departure_station(root)) > station_index
 
 
 # ----------------------------------------------------------------------------- roots
@@ -146,6 +153,21 @@ def _intrathecal_points(root: str, side: str) -> list[Points]:
     return [_lane(root, i, side) for i in range(stop)]
 
 
+def _inside_the_sac(root: str, side: str) -> tuple[list[Points], list[float]]:
+    """Control points and radii from the conus to where the root leaves the sac.
+
+    It leaves in its dural sleeve just outside the sac's anterolateral wall, close behind the
+    disc above its exit: where a paracentral herniation of that disc catches it.
+    """
+    r = root_radius(root)
+    pts = _intrathecal_points(root, side)
+    radii = [r * INTRATHECAL_RADIUS_FACTOR] * len(pts)
+    dep = canal_station(_departure_station(root))
+    pts.append(dep.frame.to_global((side_sign(side) * (dep.sac_half_width + DEPARTURE_GAP_MM), DEPARTURE_FORWARD_MM, 0.0)))
+    radii.append(r * 0.6)
+    return pts, radii
+
+
 def _lumbar_course(root: str, side: str) -> tuple[list[Points], list[float]]:
     """Control points and radii from the sac to beyond the foramen, for L1-L5."""
     s = side_sign(side)
@@ -154,15 +176,7 @@ def _lumbar_course(root: str, side: str) -> tuple[list[Points], list[float]]:
     frame = spine_layout().vertebra[level]
     r = root_radius(root)
     ped = pedicle_box(dims, side)
-    dep = _station(_departure_station(root))
-    pts: list[Points] = []
-    radii: list[float] = []
-    intrathecal = _intrathecal_points(root, side)
-    pts += intrathecal
-    radii += [r * INTRATHECAL_RADIUS_FACTOR] * len(intrathecal)
-    # Leaving the sac: the anterolateral wall at the level above the exit.
-    pts.append(dep.frame.to_global((s * (dep.sac_half_width - 0.5), 1.5, 0.0)))
-    radii.append(r * 0.6)
+    pts, radii = _inside_the_sac(root, side)
     recess = lateral_recess_local(dims, side)
     pts.append(frame.to_global(recess))  # traversing course in the lateral recess
     radii.append(r * 0.75)
@@ -171,7 +185,7 @@ def _lumbar_course(root: str, side: str) -> tuple[list[Points], list[float]]:
     radii.append(r * 0.9)
     pts.append(frame.to_global(exit_local))  # in the foramen, under its own pedicle
     radii.append(r)
-    pts.append(frame.to_global((s * (abs(ped.center[0]) + dims.pedicle_width / 2 + 9.0), exit_local[1] + 8.0, exit_local[2] - 8.0)))
+    pts.append(frame.to_global(extraforaminal_local(dims, side, 2 * r)))
     radii.append(r)
     return pts, radii
 
@@ -198,13 +212,12 @@ def _sacral_course(root: str, side: str) -> tuple[list[Points], list[float]]:
     """S1-S3: down the sacral canal, out through the anterior sacral foramen, to the sciatic."""
     s = side_sign(side)
     r = root_radius(root)
-    pts = _intrathecal_points(root, side)
-    radii = [r * INTRATHECAL_RADIUS_FACTOR] * len(pts)
+    pts, radii = _inside_the_sac(root, side)
     seg_frame = sacral_frames()[root]
     depth = SACRAL_BODY_SIZE[root][1]
     junction = sacral_junction_frame(root)
     xf = SACRAL_FORAMEN_OFFSET_X[root]
-    pts.append(seg_frame.to_global((s * 8.0, -depth / 2 - 4.0, 2.0)))  # lateral sacral canal
+    pts.append(seg_frame.to_global((s * 8.0, -depth / 2 - 5.0, 2.0)))  # lateral sacral canal
     radii.append(r * 0.7)
     pts.append(junction.to_global((s * xf, -depth / 2 + 1.0, 0.0)))  # entering the foramen
     radii.append(r * 0.9)
@@ -274,7 +287,7 @@ def build_thecal_sac() -> pv.PolyData:
 def build_conus() -> pv.PolyData:
     """The end of the spinal cord, tapering to its tip at L1-L2, with the thin filum terminale."""
     path, _, _ = _canal_path()
-    tip = _station("L1-L2").frame.origin
+    tip = canal_station("L1-L2").frame.origin
     tip_index = int(np.argmin(np.linalg.norm(path - tip, axis=1)))
     cord = path[: tip_index + 1]
     arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(cord, axis=0), axis=1))]

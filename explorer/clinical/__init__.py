@@ -1,0 +1,1 @@
+"""Clinical mappings: root -> dermatome, key sensory point, key muscle, reflex; findings from compression."""

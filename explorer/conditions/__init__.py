@@ -1,0 +1,1 @@
+"""Conditions: one module per condition, a registry, and simulate()."""

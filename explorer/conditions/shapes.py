@@ -1,0 +1,80 @@
+"""Lesion shapes shared by the conditions: soft tissue that grows from a base toward a nerve.
+
+A disc fragment, a thickened ligament or a facet spur all start somewhere fixed (the disc rim,
+the lamina, the joint) and grow toward the space a nerve occupies. Severity says how far into that
+space the tissue's tip reaches, as a share of the nerve's thickness; the compression itself is then
+measured on the geometry, never assigned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+
+from explorer.anatomy.frames import Frame
+from explorer.anatomy.implicit import Array, capsule, ellipsoid, smooth_union, surface_from_field, transformed
+
+LESION_SPACING_MM: float = 0.7
+LESION_FACES: int = 1400
+LESION_SMOOTHING: int = 15
+
+
+@dataclass(frozen=True)
+class PressingBlob:
+    """Tissue from ``anchor`` toward ``target`` (local mm), its tip ``indent`` into the nerve there.
+
+    Attributes
+    ----------
+    anchor, target : ndarray
+        Base of the tissue, and the centre of the nerve it grows toward (local frame, mm).
+    nerve_radius : float
+        Radius of that nerve there (mm).
+    indent : float
+        How far the tip reaches into the nerve, as a share of its thickness (0.3 indents, 1 crosses).
+    width, height : float
+        Size of the tissue across its growth direction (mm).
+    """
+
+    anchor: np.ndarray
+    target: np.ndarray
+    nerve_radius: float
+    indent: float
+    width: float
+    height: float
+
+    @property
+    def direction(self) -> np.ndarray:
+        d = self.target - self.anchor
+        return d / np.linalg.norm(d)
+
+    @property
+    def reach(self) -> float:
+        return float(np.linalg.norm(self.target - self.anchor)) - self.nerve_radius + self.indent * 2 * self.nerve_radius
+
+    @property
+    def center(self) -> np.ndarray:
+        return self.anchor + self.direction * (self.reach - self._along)
+
+    @property
+    def _along(self) -> float:
+        return max(self.reach * 0.45, 2.5)
+
+    def field(self, points: Array) -> Array:
+        direction = self.direction
+        across = np.cross((0.0, 0.0, 1.0), direction)
+        across = across / np.linalg.norm(across) if np.linalg.norm(across) > 1e-6 else np.array([1.0, 0.0, 0.0])
+        axes = np.column_stack([across, direction, np.cross(direction, across)])
+        blob = ellipsoid(points, self.center, (self.width / 2, self._along, self.height / 2), axes)
+        neck = capsule(points, self.anchor - direction * 4.0, self.center, min(self.width, self.height) * 0.4)
+        return smooth_union(blob, neck, 2.0)
+
+    def extent(self) -> float:
+        return float(max(np.abs(self.center).max(), np.abs(self.anchor).max()) + max(self.width, self.height) + 10.0)
+
+
+def mesh_lesion(field, extent: float, frame: Frame) -> pv.PolyData:
+    """Mesh a local-frame lesion field within ``extent`` mm of the frame's origin, in global mm."""
+    bounds = (-extent, extent, -extent, extent, -extent, extent)
+    return transformed(surface_from_field(field, bounds, LESION_SPACING_MM, LESION_SMOOTHING, LESION_FACES), frame)

@@ -1,0 +1,140 @@
+"""Lumbar spinal stenosis: the canal, a lateral recess or a foramen narrowed by degenerative tissue
+(a bulging disc in front, a thickened ligamentum flavum behind, overgrown facet joints at the side).
+
+Severity is tied to published sizes:
+- central: the canal's residual antero-posterior (AP) diameter, relative stenosis below about
+  13 mm and absolute below 10 mm (Verbiest H. Pathomorphologic aspects of developmental lumbar
+  stenosis. Orthop Clin North Am. 1975;6(1):177-196); the residual dural sac area of the model's
+  channel is reported too (below about 100 mm2 relative, 75 mm2 severe: Hamanishi C, Matukura N,
+  Fujita M, et al. Cross-sectional area of the stenotic lumbar dural tube measured from the
+  transverse views of magnetic resonance imaging. J Spinal Disord. 1994;7(5):388-393).
+- lateral recess: the recess's residual depth, normal at 5 mm or more, suspicious at 3 mm and
+  stenotic at 2 mm or less (Ciric I, Mikhael MA, Tarkington JA, Vick NA. The lateral recess
+  syndrome. J Neurosurg. 1980;53(4):433-443).
+- foraminal: the MRI grade of Lee et al. (Lee S, Lee JW, Yeom JS, et al. A practical MRI grading
+  system for lumbar foraminal stenosis. AJR Am J Roentgenol. 2010;194(4):1095-1098): grade 1 fat
+  around the root thinned on two sides, grade 2 on all four sides, grade 3 the root collapsed.
+
+Which roots: central stenosis squeezes the roots inside the sac at that level (the traversing
+root and the sacral roots below, on both sides); lateral recess stenosis the traversing root on
+that side; foraminal stenosis the exiting root (Genevay S, Atlas SJ. Lumbar spinal stenosis.
+Best Pract Res Clin Rheumatol. 2010;24(2):253-265).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+
+import numpy as np
+import pyvista as pv
+
+from explorer.anatomy.discs import disc_footprint
+from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract
+from explorer.anatomy.layout import side_sign, spine_layout
+from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, VERTEBRAE
+from explorer.anatomy.nerves import DEPARTURE_FORWARD_MM, DEPARTURE_GAP_MM, canal_station
+from explorer.conditions.base import SEVERITY_VALUES, ConditionSpec, Lesion, ParamSpec, level_param, root_ids, side_param
+from explorer.conditions.herniation import fragment_zone_geometry
+from explorer.conditions.shapes import PressingBlob, mesh_lesion
+
+ZONES: tuple[str, ...] = ("central", "lateral_recess", "foraminal")
+# Central: residual canal AP diameter and width (mm) of the channel left for the dural sac.
+CENTRAL_RESIDUAL_MM: dict[str, tuple[float, float]] = {"mild": (12.0, 17.0), "moderate": (9.5, 14.0),
+                                                       "severe": (7.0, 11.0)}
+# Lateral recess: residual recess depth (mm) between the facet overgrowth and the back of the disc.
+RECESS_DEPTH_MM: dict[str, float] = {"mild": 4.0, "moderate": 3.0, "severe": 2.0}
+# Foraminal (Lee grade 1-3): how far the tissue reaches into the exiting root.
+FORAMINAL_INDENT: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
+STENOSIS_REACH_Z_MM: float = 3.0  # tissue extends this far above and below the disc's mid-plane
+
+
+def residual_area_mm2(severity: str) -> float:
+    """Area (mm2) of the elliptic channel left for the dural sac in central stenosis."""
+    ap, width = CENTRAL_RESIDUAL_MM[severity]
+    return float(np.pi * ap * width / 4)
+
+
+@lru_cache(maxsize=32)
+def _central(level: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
+    """A collar of tissue around the canal at the disc, leaving an elliptic channel."""
+    station = canal_station(level)
+    dims = VERTEBRAE[level.split("-")[0]]
+    ap, width = CENTRAL_RESIDUAL_MM[severity]
+    half_h = DISCS[level].height / 2 + STENOSIS_REACH_Z_MM
+    # The channel sits slightly forward: the ligamentum flavum and facets bulge in from behind.
+    shift = 0.15 * (dims.canal_depth - ap)
+
+    def field(points: Array) -> Array:
+        canal = elliptic_cylinder(points, (0.0, 0.0, 0.0), dims.canal_width / 2, dims.canal_depth / 2 + 1.0,
+                                  half_h, rounding=2.0)
+        channel = elliptic_cylinder(points, (0.0, shift, 0.0), width / 2, ap / 2, half_h + 5.0)
+        return smooth_subtract(canal, channel, 1.5)
+
+    extent = max(dims.canal_width, dims.canal_depth) / 2 + half_h + 4.0
+    return mesh_lesion(field, extent, station.frame), station.frame.origin
+
+
+@lru_cache(maxsize=64)
+def _lateral_recess(level: str, side: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
+    """Facet overgrowth growing forward and inward into the recess, toward the traversing root."""
+    station = canal_station(level)
+    dims = VERTEBRAE[level.split("-")[0]]
+    s = side_sign(side)
+    sleeve = np.array([s * (station.sac_half_width + DEPARTURE_GAP_MM), DEPARTURE_FORWARD_MM, 0.0])
+    root_radius = ROOT_DIAMETER[level.split("-")[1]] / 2 * 0.6
+    # The recess's normal depth is the root's room; what is left of it squeezes the root.
+    indent = float(np.clip((2 * root_radius + 1.0 - RECESS_DEPTH_MM[severity]) / (2 * root_radius) + 0.25, 0.1, 1.0))
+    anchor = np.array([s * (dims.canal_width / 2 + 1.0), -dims.canal_depth / 2 + 1.0, 0.0])  # the facet joint
+    blob = PressingBlob(anchor, sleeve, root_radius, indent, width=8.0, height=DISCS[level].height + 6.0)
+    return mesh_lesion(blob.field, blob.extent(), station.frame), station.frame.to_global(blob.center)
+
+
+@lru_cache(maxsize=64)
+def _foraminal(level: str, side: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
+    """Disc bulge and facet spur rising into the foramen toward the exiting root."""
+    _, target, radius = fragment_zone_geometry(level, "foraminal", side)
+    width, depth = disc_footprint(level)
+    anchor = np.array([target[0], -depth / 2 - 5.0, -2.0])  # the lower facet's tip and the disc rim
+    blob = PressingBlob(anchor, target, radius, FORAMINAL_INDENT[severity], width=9.0, height=7.0)
+    frame = spine_layout().disc[level]
+    return mesh_lesion(blob.field, blob.extent(), frame), frame.to_global(blob.center)
+
+
+def build_lesion(params: Mapping[str, str]) -> Lesion:
+    level, zone, severity = params["level"], params["zone"], params["severity"]
+    side = params.get("side", "left")
+    upper, lower = level.split("-")
+    order = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
+    nearby = tuple(r for r in order if order.index(r) >= order.index(upper))
+    if zone == "central":
+        mesh, focus = _central(level, severity)
+        name = (f"Central stenosis at {level}: bulging disc, thick ligamentum flavum and facet overgrowth "
+                f"(canal {CENTRAL_RESIDUAL_MM[severity][0]:g} mm front to back)")
+    elif zone == "lateral_recess":
+        mesh, focus = _lateral_recess(level, side, severity)
+        name = f"Facet overgrowth in the {side} lateral recess at {level} (recess {RECESS_DEPTH_MM[severity]:g} mm deep)"
+    else:
+        mesh, focus = _foraminal(level, side, severity)
+        name = f"Disc bulge and facet spur narrowing the {side} {level} foramen"
+    return Lesion(compressors={"lesion-stenosis": mesh}, replaced={}, names={"lesion-stenosis": name},
+                  focus=focus, candidates=root_ids(nearby) + ("cauda-equina", "thecal-sac"))
+
+
+SPEC = ConditionSpec(
+    id="stenosis",
+    name="Spinal stenosis",
+    summary="Wear-and-tear tissue narrows the spinal canal or the nerve's exit, squeezing the nerves.",
+    params=(
+        level_param("L4-L5"),
+        ParamSpec("zone", "Zone", ZONES, "central",
+                  value_labels={"central": "Central canal", "lateral_recess": "Lateral recess",
+                                "foraminal": "Foraminal"}),
+        side_param({"zone": ("lateral_recess", "foraminal")}),
+        ParamSpec("severity", "Severity", SEVERITY_VALUES, "moderate",
+                  value_labels={"mild": "Mild (canal AP 12 mm / recess 4 mm / Lee grade 1)",
+                                "moderate": "Moderate (canal AP 9.5 mm / recess 3 mm / Lee grade 2)",
+                                "severe": "Severe (canal AP 7 mm / recess 2 mm / Lee grade 3)"}),
+    ),
+    build_lesion=build_lesion,
+)
