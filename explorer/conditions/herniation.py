@@ -35,14 +35,14 @@ from explorer.conditions.base import (
     root_ids,
     side_param,
 )
-from explorer.conditions.shapes import PressingBlob, mesh_lesion
+from explorer.conditions.shapes import PressingBlob, merge_bounds, mesh_lesion
 
 ZONES: tuple[str, ...] = ("central", "paracentral", "foraminal", "extraforaminal")
 # How far the disc material's tip reaches into the space of the nerve it heads for, as a share
 # of that nerve's thickness: a bulge or protrusion indents it, an extrusion squashes it, a large
 # extrusion flattens it.
 INDENT_FRACTION: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
-WIDTH_MM: dict[str, float] = {"mild": 12.0, "moderate": 10.0, "severe": 12.0}
+WIDTH_MM: dict[str, float] = {"mild": 10.0, "moderate": 11.0, "severe": 12.0}
 MIGRATION_MM: float = 9.0  # a sequestrated fragment usually slides down behind the body below
 
 
@@ -94,8 +94,12 @@ def fragment(level: str, zone: str, side: str, indent: float, width: float, tall
             out = smooth_union(out, ellipsoid(points, low, (width * 0.4, 3.0, 6.0)), 3.0)
         return out
 
+    box = blob.bounds()
+    if migrate:
+        low = blob.center + np.array([0.0, -1.0, -MIGRATION_MM])
+        box = merge_bounds(box, (low[0] - width / 2, low[0] + width / 2, low[1] - 6, low[1] + 6, low[2] - 9, low[2] + 9))
     frame = spine_layout().disc[level]
-    return mesh_lesion(field, blob.extent() + MIGRATION_MM, frame), frame.to_global(blob.center)
+    return mesh_lesion(field, box, frame), frame.to_global(blob.center)
 
 
 def build_lesion(params: Mapping[str, str]) -> Lesion:

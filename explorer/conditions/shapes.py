@@ -70,11 +70,20 @@ class PressingBlob:
         neck = capsule(points, self.anchor - direction * 4.0, self.center, min(self.width, self.height) * 0.4)
         return smooth_union(blob, neck, 2.0)
 
-    def extent(self) -> float:
-        return float(max(np.abs(self.center).max(), np.abs(self.anchor).max()) + max(self.width, self.height) + 10.0)
+    def bounds(self, margin: float = 3.0) -> tuple[float, ...]:
+        """A box (local mm) around the tissue, from its base to its tip."""
+        pad = max(self.width, self.height, 2 * self._along) / 2 + margin
+        pts = np.vstack([self.anchor - self.direction * 4.0, self.center])
+        lo, hi = pts.min(axis=0) - pad, pts.max(axis=0) + pad
+        return (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
 
 
-def mesh_lesion(field, extent: float, frame: Frame) -> pv.PolyData:
-    """Mesh a local-frame lesion field within ``extent`` mm of the frame's origin, in global mm."""
-    bounds = (-extent, extent, -extent, extent, -extent, extent)
+def merge_bounds(*boxes: tuple[float, ...]) -> tuple[float, ...]:
+    """The smallest box holding all the given boxes."""
+    b = np.array(boxes)
+    return (b[:, 0].min(), b[:, 1].max(), b[:, 2].min(), b[:, 3].max(), b[:, 4].min(), b[:, 5].max())
+
+
+def mesh_lesion(field, bounds: tuple[float, ...], frame: Frame) -> pv.PolyData:
+    """Mesh a local-frame lesion field inside ``bounds`` (local mm); the mesh is in global mm."""
     return transformed(surface_from_field(field, bounds, LESION_SPACING_MM, LESION_SMOOTHING, LESION_FACES), frame)

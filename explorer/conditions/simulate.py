@@ -28,7 +28,7 @@ from explorer.conditions.registry import CONDITIONS
 
 # Thickness (mm) that a full-depth squeeze must reach for degree 1, per nerve kind.
 CAUDA_BUNDLE_THICKNESS_MM: float = 6.0  # S4, S5 and coccygeal roots lie together
-THECAL_SAC_DEPTH_MM: float = 12.0
+THECAL_SAC_HALF_DEPTH_MM: float = 6.0  # a lesion reaching the sac's centre flattens it
 CONTACT_MARGIN_MM: float = 0.75  # vertices this close to the lesion glow faintly (contact)
 MIN_DEGREE: float = 0.02  # below this, a touch is not reported as compression
 
@@ -86,7 +86,7 @@ def nerve_thickness(structure_id: str) -> float:
         return SCIATIC_DIAMETER
     if s.kind == "cauda-equina":
         return CAUDA_BUNDLE_THICKNESS_MM
-    return THECAL_SAC_DEPTH_MM
+    return THECAL_SAC_HALF_DEPTH_MM
 
 
 def penetration(points: np.ndarray, compressors: Mapping[str, pv.PolyData]) -> np.ndarray:
@@ -108,30 +108,40 @@ def _centerline(structure_id: str) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
-def _structure_depth(structure_id: str, mesh: pv.PolyData, compressors: Mapping[str, pv.PolyData]
-                     ) -> tuple[float, np.ndarray]:
-    """Deepest intrusion (mm) into a structure, and per-vertex intrusion for the highlight.
+def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compression, ...]:
+    """Compression of every candidate nerve structure, deepest first.
 
     Tubes are measured on their dense centre line (every 2-3 mm), so a small fragment between two
-    rings of the display mesh is not missed: a lesion reaching ``d`` mm from the centre of a
-    nerve of radius ``r`` intrudes ``r - d`` mm into it. Sac-like meshes are measured per vertex.
+    rings of the display mesh is not missed: a lesion reaching ``d`` mm from the centre of a nerve
+    of radius ``r`` intrudes ``r - d`` mm into it. For the sac-like dural sac and cauda equina the
+    depth is that of the lesion's surface inside them. Per-vertex values (for the highlight) come
+    from one distance evaluation of all query points per lesion mesh.
     """
-    vertices = np.asarray(mesh.points)
-    line = _centerline(structure_id)
-    if line is None:
-        depth = penetration(vertices, compressors)
-        return float(depth.max()), depth
-    path, radii = line
-    intrusion = radii - (-penetration(path, compressors))
-    nearest = cKDTree(path).query(vertices)[1]
-    return float(intrusion.max()), intrusion[nearest]
-
-
-def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compression, ...]:
-    """Compression of every candidate nerve structure, deepest first."""
-    out: list[Compression] = []
+    queries: list[np.ndarray] = []
+    plan: list[tuple[str, np.ndarray | None, np.ndarray | None]] = []
     for sid in lesion.candidates:
-        deepest, per_vertex = _structure_depth(sid, meshes[sid], lesion.compressors)
+        vertices = np.asarray(meshes[sid].points)
+        line = _centerline(sid)
+        if line is None:
+            queries.append(vertices)
+            plan.append((sid, None, None))
+        else:
+            queries.append(line[0])
+            plan.append((sid, line[1], cKDTree(line[0]).query(vertices)[1]))
+    depth_all = penetration(np.vstack(queries), lesion.compressors)
+    out: list[Compression] = []
+    start = 0
+    for (sid, radii, nearest), q in zip(plan, queries):
+        depth = depth_all[start:start + len(q)]
+        start += len(q)
+        if radii is None:
+            # A sac-like body: how deep the lesion's own surface reaches inside it, which does
+            # not depend on where the display mesh happens to have vertices.
+            per_vertex = depth
+            deepest = max(float((-signed_distance(c.points, meshes[sid])).max()) for c in lesion.compressors.values())
+        else:
+            per_vertex = (radii + depth)[nearest]
+            deepest = float((radii + depth).max())
         thickness = nerve_thickness(sid)
         degree = float(np.clip(deepest / thickness, 0.0, 1.0))
         if degree >= MIN_DEGREE:

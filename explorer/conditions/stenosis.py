@@ -34,7 +34,15 @@ from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract
 from explorer.anatomy.layout import side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, VERTEBRAE
 from explorer.anatomy.nerves import DEPARTURE_FORWARD_MM, DEPARTURE_GAP_MM, canal_station
-from explorer.conditions.base import SEVERITY_VALUES, ConditionSpec, Lesion, ParamSpec, level_param, root_ids, side_param
+from explorer.conditions.base import (
+    SEVERITY_VALUES,
+    ConditionSpec,
+    Lesion,
+    ParamSpec,
+    level_param,
+    root_ids,
+    side_param,
+)
 from explorer.conditions.herniation import fragment_zone_geometry
 from explorer.conditions.shapes import PressingBlob, mesh_lesion
 
@@ -44,6 +52,7 @@ CENTRAL_RESIDUAL_MM: dict[str, tuple[float, float]] = {"mild": (12.0, 17.0), "mo
                                                        "severe": (7.0, 11.0)}
 # Lateral recess: residual recess depth (mm) between the facet overgrowth and the back of the disc.
 RECESS_DEPTH_MM: dict[str, float] = {"mild": 4.0, "moderate": 3.0, "severe": 2.0}
+NORMAL_RECESS_DEPTH_MM: float = 5.0
 # Foraminal (Lee grade 1-3): how far the tissue reaches into the exiting root.
 FORAMINAL_INDENT: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
 STENOSIS_REACH_Z_MM: float = 3.0  # tissue extends this far above and below the disc's mid-plane
@@ -71,8 +80,9 @@ def _central(level: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
         channel = elliptic_cylinder(points, (0.0, shift, 0.0), width / 2, ap / 2, half_h + 5.0)
         return smooth_subtract(canal, channel, 1.5)
 
-    extent = max(dims.canal_width, dims.canal_depth) / 2 + half_h + 4.0
-    return mesh_lesion(field, extent, station.frame), station.frame.origin
+    box = (-dims.canal_width / 2 - 3, dims.canal_width / 2 + 3, -dims.canal_depth / 2 - 4,
+           dims.canal_depth / 2 + 4, -half_h - 3, half_h + 3)
+    return mesh_lesion(field, box, station.frame), station.frame.origin
 
 
 @lru_cache(maxsize=64)
@@ -83,11 +93,12 @@ def _lateral_recess(level: str, side: str, severity: str) -> tuple[pv.PolyData, 
     s = side_sign(side)
     sleeve = np.array([s * (station.sac_half_width + DEPARTURE_GAP_MM), DEPARTURE_FORWARD_MM, 0.0])
     root_radius = ROOT_DIAMETER[level.split("-")[1]] / 2 * 0.6
-    # The recess's normal depth is the root's room; what is left of it squeezes the root.
-    indent = float(np.clip((2 * root_radius + 1.0 - RECESS_DEPTH_MM[severity]) / (2 * root_radius) + 0.25, 0.1, 1.0))
+    # Every millimetre the recess loses below its normal depth pushes the overgrowth further
+    # into the root's room.
+    indent = 0.1 + 0.8 * (NORMAL_RECESS_DEPTH_MM - RECESS_DEPTH_MM[severity]) / 3.0
     anchor = np.array([s * (dims.canal_width / 2 + 1.0), -dims.canal_depth / 2 + 1.0, 0.0])  # the facet joint
     blob = PressingBlob(anchor, sleeve, root_radius, indent, width=8.0, height=DISCS[level].height + 6.0)
-    return mesh_lesion(blob.field, blob.extent(), station.frame), station.frame.to_global(blob.center)
+    return mesh_lesion(blob.field, blob.bounds(), station.frame), station.frame.to_global(blob.center)
 
 
 @lru_cache(maxsize=64)
@@ -98,7 +109,7 @@ def _foraminal(level: str, side: str, severity: str) -> tuple[pv.PolyData, np.nd
     anchor = np.array([target[0], -depth / 2 - 5.0, -2.0])  # the lower facet's tip and the disc rim
     blob = PressingBlob(anchor, target, radius, FORAMINAL_INDENT[severity], width=9.0, height=7.0)
     frame = spine_layout().disc[level]
-    return mesh_lesion(blob.field, blob.extent(), frame), frame.to_global(blob.center)
+    return mesh_lesion(blob.field, blob.bounds(), frame), frame.to_global(blob.center)
 
 
 def build_lesion(params: Mapping[str, str]) -> Lesion:
