@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer {build-models, check-models, structures}``.
+"""Command line: ``python -m explorer {conditions, simulate, build-models, check-models, structures}``.
 
 Bad arguments get argparse's usage message and exit code 2, never a traceback.
 """
@@ -44,6 +44,53 @@ def _cmd_structures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_conditions(args: argparse.Namespace) -> int:
+    from explorer.conditions.registry import CONDITIONS
+
+    rows = [{"id": c.id, "name": c.name, "summary": c.summary,
+             "parameters": [{"name": p.name, "label": p.label, "values": list(p.values), "default": p.default,
+                             "value_labels": dict(p.value_labels),
+                             "applies_when": {k: list(v) for k, v in p.applies_when.items()}} for p in c.params]}
+            for c in CONDITIONS.values()]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        for r in rows:
+            params = "; ".join(f"{p['name']}={'|'.join(p['values'])} (default {p['default']})" for p in r["parameters"])
+            print(f"{r['id']:<18} {r['name']}: {params}")
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from explorer.conditions.registry import CONDITIONS
+    from explorer.conditions.simulate import simulate
+
+    spec = CONDITIONS.get(args.condition)
+    if spec is None:
+        print(f"error: unknown condition {args.condition!r}; choose one of {', '.join(CONDITIONS)}", file=sys.stderr)
+        return 2
+    given = {k: v for k, v in vars(args).items() if k in SIMULATE_PARAMS and v is not None}
+    params, errors = spec.validate(given)
+    if errors:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
+        return 2
+    impact = simulate(spec.id, params)
+    data = impact.to_json()
+    if args.json:
+        print(json.dumps(data, indent=1))
+    else:
+        print(f"{impact.condition_name}: " + ", ".join(f"{k}={v}" for k, v in impact.parameters.items()))
+        for c in data["compressed"]:
+            print(f"  squeezed: {c['name']:<40} degree {c['degree']:.2f}")
+        for f in data["red_flags"]:
+            print(f"  RED FLAG: {f}")
+    return 0
+
+
+SIMULATE_PARAMS: tuple[str, ...] = ("level", "zone", "side", "severity", "type", "grade")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Lumbar Explorer command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -54,6 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models-dir", default=str(settings.MODELS_DIR))
     p.add_argument("--no-save", action="store_true", help="do not write rebuilt meshes back")
     p.set_defaults(func=_cmd_check_models)
+    p = sub.add_parser("conditions", help="list the conditions with their parameters, allowed values and defaults")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_conditions)
+    p = sub.add_parser("simulate", help="run a condition and print its impact")
+    p.add_argument("--condition", required=True, help="condition id (see `conditions`)")
+    for name in SIMULATE_PARAMS:
+        p.add_argument(f"--{name}", help=f"{name} (parameters that do not apply to the condition are ignored)")
+    p.add_argument("--json", action="store_true", help="print the impact as JSON")
+    p.set_defaults(func=_cmd_simulate)
     p = sub.add_parser("structures", help="list every structure id in the model")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_structures)

@@ -1,17 +1,23 @@
 """ExplorerState: the one small, validated state that everything on screen is a function of.
 
-It round-trips through URL query parameters, so every view is a shareable link. Bad values never
-raise: they produce a message naming the bad value and what is allowed, and fall back to the
-default for that field.
+It round-trips through URL query parameters, so every view is a shareable link
+(``?condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=moderate&view=lateral``).
+Bad values never raise: they produce a message naming the bad value and what is allowed, and fall
+back to the default for that field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from explorer import settings
 from explorer.anatomy.structures import STRUCTURES
+from explorer.conditions.registry import CONDITIONS
+
+AUDIENCES: tuple[str, ...] = ("student", "educator", "patient")
+NO_CONDITION: str = "none"
+CONDITION_PARAM_NAMES: frozenset[str] = frozenset(p.name for c in CONDITIONS.values() for p in c.params)
 
 
 @dataclass(frozen=True)
@@ -20,28 +26,43 @@ class ExplorerState:
 
     Attributes
     ----------
+    audience : str
+        Who the texts are written for: student, educator or patient.
+    condition : str
+        A condition id, or ``"none"`` for the healthy anatomy.
+    params : tuple of (name, value)
+        The condition's applicable parameters (validated, in the condition's order).
     view : str
         Camera preset id (see ``settings.CAMERA_PRESETS``).
     layers : tuple of str
         Visible layers, in ``settings.LAYERS`` order.
     bone_opacity : float
         Opacity of the bones (one of ``settings.BONE_OPACITY_CHOICES``) so nerves can show through.
+    dim_others : bool
+        Fade everything that is not compressed, so the lesion stands out.
     selected : str or None
         Id of the selected structure, if any.
     """
 
+    audience: str = "student"
+    condition: str = NO_CONDITION
+    params: tuple[tuple[str, str], ...] = ()
     view: str = settings.DEFAULT_VIEW
     layers: tuple[str, ...] = settings.LAYERS
     bone_opacity: float = settings.DEFAULT_BONE_OPACITY
+    dim_others: bool = False
     selected: str | None = None
 
+    @property
+    def param_dict(self) -> dict[str, str]:
+        return dict(self.params)
+
     def with_(self, **changes: object) -> ExplorerState:
-        """A copy with some fields changed (validated the same way as query params)."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
 DEFAULT_STATE = ExplorerState()
-QUERY_KEYS: tuple[str, ...] = tuple(f.name for f in fields(ExplorerState))
+STATE_KEYS: tuple[str, ...] = ("audience", "condition", "view", "layers", "bone_opacity", "dim", "selected")
 
 
 @dataclass(frozen=True)
@@ -62,6 +83,15 @@ def _allowed(values: object) -> str:
     return ", ".join(str(v) for v in values)  # type: ignore[attr-defined]
 
 
+def condition_params(condition: str, raw: Mapping[str, str]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """Validated, applicable parameters of ``condition`` from ``raw`` (defaults where missing or bad)."""
+    if condition == NO_CONDITION:
+        return (), ()
+    spec = CONDITIONS[condition]
+    params, errors = spec.validate(raw)
+    return tuple(spec.applicable(params).items()), errors
+
+
 def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
     """Build a state from URL query parameters; unknown or bad values fall back to defaults.
 
@@ -71,11 +101,22 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
         Query parameters as given by ``st.query_params.to_dict()`` (str values) or a parsed
         query string (list values: the last one wins).
     """
+    values = {k: _first(v).strip() for k, v in params.items()}
     state = DEFAULT_STATE
     errors: list[str] = []
-    for key, raw_value in params.items():
-        value = _first(raw_value).strip()
-        if key == "view":
+    for key, value in values.items():
+        if key == "audience":
+            if value in AUDIENCES:
+                state = state.with_(audience=value)
+            else:
+                errors.append(f"Unknown audience {value!r}; allowed: {_allowed(AUDIENCES)}. Showing the student texts.")
+        elif key == "condition":
+            if value in CONDITIONS or value == NO_CONDITION:
+                state = state.with_(condition=value)
+            else:
+                errors.append(f"Unknown condition {value!r}; allowed: {_allowed((NO_CONDITION, *CONDITIONS))}. "
+                              "Showing the healthy spine.")
+        elif key == "view":
             if value in settings.CAMERA_PRESETS:
                 state = state.with_(view=value)
             else:
@@ -95,25 +136,40 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
                 state = state.with_(bone_opacity=number)
             else:
                 errors.append(f"Bone opacity {value!r} is not allowed; use one of {_allowed(settings.BONE_OPACITY_CHOICES)}.")
+        elif key == "dim":
+            if value in ("0", "1"):
+                state = state.with_(dim_others=value == "1")
+            else:
+                errors.append(f"dim {value!r} is not allowed; use 0 or 1.")
         elif key == "selected":
             if value in STRUCTURES:
                 state = state.with_(selected=value)
             elif value:
                 errors.append(f"Unknown structure {value!r}; ids look like vertebra-L4, disc-L4-L5, root-L5-left.")
-        else:
-            errors.append(f"Unknown link parameter {key!r} was ignored; known parameters: {_allowed(QUERY_KEYS)}.")
-    return ParseResult(state, tuple(errors))
+        elif key not in CONDITION_PARAM_NAMES:
+            errors.append(f"Unknown link parameter {key!r} was ignored; known parameters: "
+                          f"{_allowed(STATE_KEYS + tuple(sorted(CONDITION_PARAM_NAMES)))}.")
+    cond_params, cond_errors = condition_params(state.condition, values)
+    errors.extend(cond_errors)
+    return ParseResult(state.with_(params=cond_params), tuple(errors))
 
 
 def to_query_params(state: ExplorerState) -> dict[str, str]:
     """The state as query parameters, leaving out fields at their default (short links)."""
     out: dict[str, str] = {}
+    if state.audience != DEFAULT_STATE.audience:
+        out["audience"] = state.audience
+    if state.condition != NO_CONDITION:
+        out["condition"] = state.condition
+        out.update(dict(state.params))
     if state.view != DEFAULT_STATE.view:
         out["view"] = state.view
     if state.layers != DEFAULT_STATE.layers:
         out["layers"] = ",".join(state.layers)
     if state.bone_opacity != DEFAULT_STATE.bone_opacity:
         out["bone_opacity"] = f"{state.bone_opacity:g}"
+    if state.dim_others:
+        out["dim"] = "1"
     if state.selected:
         out["selected"] = state.selected
     return out

@@ -70,3 +70,29 @@ def test_bad_link_shows_message_and_defaults(query, bad):
     at = _run(query)
     assert any(bad in w.value for w in at.warning)
     assert at.radio(key="view").value == "oblique"
+
+
+def test_condition_shows_what_is_squeezed_and_why():
+    at = _run()
+    at.selectbox(key="condition").set_value("herniation").run()
+    assert not at.exception
+    text = _text(at)
+    assert "L5 nerve root (left)" in text and "traversing" in text
+    assert at.query_params["condition"] == "herniation"
+    assert at.query_params["zone"] == "paracentral"
+    at.radio(key="param_zone").set_value("foraminal").run()
+    text = _text(at)
+    assert "L4 nerve root (left)" in text and "exiting" in text
+
+
+def test_shared_condition_link_and_red_flags():
+    at = _run({"condition": "cauda_equina", "level": "L5-S1"})
+    assert at.selectbox(key="param_level").value == "L5-S1"
+    assert any("saddle" in e.value.lower() for e in at.error)
+
+
+@pytest.mark.parametrize("query,bad", [({"condition": "flu"}, "flu"),
+                                        ({"condition": "herniation", "zone": "sideways"}, "sideways")])
+def test_bad_condition_link_falls_back(query, bad):
+    at = _run(query)
+    assert any(bad in w.value for w in at.warning)

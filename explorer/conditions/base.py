@@ -112,8 +112,8 @@ class ConditionSpec:
                 params[p.name] = value
             else:
                 errors.append(
-                    f"{self.name}: {p.name} {value!r} is not allowed; use one of {', '.join(p.values)}. "
-                    f"Using {p.default!r}."
+                    f"{self.name}: {p.name} {value!r} is not allowed; use one of {', '.join(p.values)} "
+                    f"(default {p.default!r})."
                 )
         return params, tuple(errors)
 

@@ -105,7 +105,7 @@ def _lateral_recess(level: str, side: str, severity: str) -> tuple[pv.PolyData, 
 def _foraminal(level: str, side: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
     """Disc bulge and facet spur rising into the foramen toward the exiting root."""
     _, target, radius = fragment_zone_geometry(level, "foraminal", side)
-    width, depth = disc_footprint(level)
+    depth = disc_footprint(level)[1]
     anchor = np.array([target[0], -depth / 2 - 5.0, -2.0])  # the lower facet's tip and the disc rim
     blob = PressingBlob(anchor, target, radius, FORAMINAL_INDENT[severity], width=9.0, height=7.0)
     frame = spine_layout().disc[level]
@@ -115,7 +115,7 @@ def _foraminal(level: str, side: str, severity: str) -> tuple[pv.PolyData, np.nd
 def build_lesion(params: Mapping[str, str]) -> Lesion:
     level, zone, severity = params["level"], params["zone"], params["severity"]
     side = params.get("side", "left")
-    upper, lower = level.split("-")
+    upper = level.split("-")[0]
     order = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
     nearby = tuple(r for r in order if order.index(r) >= order.index(upper))
     if zone == "central":

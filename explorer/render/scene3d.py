@@ -242,6 +242,7 @@ def build_scene_figure(
     camera: Mapping[str, Any] | None,
     height_px: int = 720,
     title: str | None = None,
+    box: Sequence[float] | None = None,
 ) -> go.Figure:
     """Build the 3D scene figure.
 
@@ -257,6 +258,9 @@ def build_scene_figure(
         Figure height in pixels (the width follows the container).
     title : str or None
         Optional title drawn above the scene.
+    box : sequence of 6 floats, optional
+        Fixed scene extent (xmin, xmax, ymin, ymax, zmin, zmax) in mm. With it, hiding a layer
+        does not rescale the scene (the view stays put) and camera centres are stable.
 
     Returns
     -------
@@ -290,7 +294,27 @@ def build_scene_figure(
             "zaxis": dict(_HIDDEN_AXIS),
         },
     )
-    return go.Figure(data=traces, layout=layout)
+    figure = go.Figure(data=traces, layout=layout)
+    if box is not None:
+        lo, hi = np.asarray(box[0::2], dtype=float), np.asarray(box[1::2], dtype=float)
+        ratio = _aspect_ratio(lo, hi)
+        figure.update_scenes(aspectmode="manual", aspectratio=dict(zip("xyz", ratio.tolist())),
+                             xaxis_range=[lo[0], hi[0]], yaxis_range=[lo[1], hi[1]], zaxis_range=[lo[2], hi[2]])
+    return figure
+
+
+def scene_point(point: Sequence[float], box: Sequence[float]) -> dict[str, float]:
+    """A point (mm) in Plotly's normalised scene coordinates for a fixed ``box`` (camera centres)."""
+    lo, hi = np.asarray(box[0::2], dtype=float), np.asarray(box[1::2], dtype=float)
+    # Plotly's scene cube spans [-ratio/2, +ratio/2] on each axis around the box's middle.
+    p = (np.asarray(point, dtype=float) - (lo + hi) / 2) / (hi - lo) * _aspect_ratio(lo, hi)
+    return dict(zip("xyz", p.tolist()))
+
+
+def _aspect_ratio(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """True proportions, normalised as Plotly's "data" mode does (product of the ratios = 1)."""
+    size = hi - lo
+    return size / np.cbrt(np.prod(size))
 
 
 def figure_to_json(figure: go.Figure) -> str:

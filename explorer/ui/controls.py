@@ -5,9 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import settings
-from explorer.state import ExplorerState, parse_query_params, to_query_params
+from explorer.conditions.registry import CONDITIONS
+from explorer.state import (
+    AUDIENCES,
+    NO_CONDITION,
+    ExplorerState,
+    condition_params,
+    parse_query_params,
+    to_query_params,
+)
 
 OPACITY_LABELS: dict[float, str] = {1.0: "Solid", 0.6: "See-through", 0.3: "Faint"}
+AUDIENCE_LABELS: dict[str, str] = {"student": "Student", "educator": "Educator", "patient": "Patient"}
+CONDITION_LABELS: dict[str, str] = {NO_CONDITION: "Healthy spine (no condition)",
+                                    **{cid: spec.name for cid, spec in CONDITIONS.items()}}
 
 
 def _init_from_url() -> None:
@@ -16,25 +27,66 @@ def _init_from_url() -> None:
         return
     parsed = parse_query_params(st.query_params.to_dict())
     s = parsed.state
+    st.session_state["audience"] = s.audience
+    st.session_state["condition"] = s.condition
+    for name, value in s.params:
+        st.session_state[f"param_{name}"] = value
     for layer in settings.LAYERS:
         st.session_state[f"layer_{layer}"] = layer in s.layers
     st.session_state["bone_opacity"] = s.bone_opacity
+    st.session_state["dim_others"] = s.dim_others
     st.session_state["view"] = s.view
     st.session_state["selected"] = s.selected
     st.session_state["camera_request_id"] = 0
+    st.session_state["camera_focus"] = False
     st.session_state["url_errors"] = parsed.errors
     st.session_state["_initialised"] = True
 
 
-def _on_view_change() -> None:
+def _request_camera(focus: bool) -> None:
     # A new request id tells the viewer to move the camera; otherwise it keeps the person's view.
     st.session_state["camera_request_id"] = st.session_state.get("camera_request_id", 0) + 1
+    st.session_state["camera_focus"] = focus
+
+
+def _condition_widgets(condition: str) -> tuple[tuple[str, str], ...]:
+    """One widget per applicable parameter; values outside a parameter's choices reset to its default."""
+    if condition == NO_CONDITION:
+        return ()
+    spec = CONDITIONS[condition]
+    current: dict[str, str] = {}
+    for p in spec.params:
+        key = f"param_{p.name}"
+        if st.session_state.get(key) not in p.values:
+            st.session_state[key] = p.default
+        current[p.name] = st.session_state[key]
+    for p in spec.params:
+        if not p.applies(current):
+            continue
+        key = f"param_{p.name}"
+        if len(p.values) <= 4:
+            st.radio(p.label, options=list(p.values), key=key, format_func=p.label_for, horizontal=p.name == "side")
+        else:
+            st.selectbox(p.label, options=list(p.values), key=key, format_func=p.label_for)
+        current[p.name] = st.session_state[key]
+    params, _ = condition_params(condition, current)
+    return params
 
 
 def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
     """Draw the sidebar and return the current state plus any problems with the opening link."""
     _init_from_url()
     with st.sidebar:
+        st.radio("I am a", options=list(AUDIENCES), key="audience", format_func=AUDIENCE_LABELS.get,
+                 horizontal=True)
+        st.header("Condition")
+        st.selectbox("Condition", options=list(CONDITION_LABELS), key="condition", format_func=CONDITION_LABELS.get,
+                     label_visibility="collapsed")
+        params = _condition_widgets(st.session_state["condition"])
+        if st.session_state["condition"] != NO_CONDITION:
+            st.checkbox("Fade everything that is not squeezed", key="dim_others")
+            st.button("Go to the lesion", on_click=_request_camera, args=(True,), key="focus_lesion",
+                      type="primary")
         st.header("Show")
         for layer in settings.LAYERS:
             st.checkbox(settings.LAYER_LABELS[layer], key=f"layer_{layer}")
@@ -43,13 +95,17 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                          help="Make the bones see-through so the nerves inside show.")
         st.header("View")
         st.radio("Camera", options=list(settings.CAMERA_PRESETS), key="view",
-                 format_func=lambda v: settings.CAMERA_LABELS[v], on_change=_on_view_change,
+                 format_func=lambda v: settings.CAMERA_LABELS[v], on_change=_request_camera, args=(False,),
                  label_visibility="collapsed")
-        st.button("Reset camera to this view", on_click=_on_view_change, key="reset_camera")
+        st.button("Reset camera to this view", on_click=_request_camera, args=(False,), key="reset_camera")
     state = ExplorerState(
+        audience=st.session_state["audience"],
+        condition=st.session_state["condition"],
+        params=params,
         view=st.session_state["view"],
         layers=tuple(layer for layer in settings.LAYERS if st.session_state[f"layer_{layer}"]),
         bone_opacity=float(st.session_state["bone_opacity"]),
+        dim_others=bool(st.session_state.get("dim_others", False)) and st.session_state["condition"] != NO_CONDITION,
         selected=st.session_state.get("selected"),
     )
     return state, tuple(st.session_state.get("url_errors", ()))

@@ -7,9 +7,11 @@ import streamlit as st
 from explorer import settings
 from explorer.anatomy.model import SpineModel, load_model
 from explorer.anatomy.structures import STRUCTURES
-from explorer.render.model_scene import describe_scene, scene_items
+from explorer.conditions.explain import findings_lines, headline, squeezed_lines, why_line
+from explorer.conditions.simulate import Impact, simulate
+from explorer.render.model_scene import describe_scene, focus_camera, model_box, scene_items
 from explorer.render.scene3d import build_scene_figure
-from explorer.state import ExplorerState
+from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
 from explorer.ui.viewer3d import spine_viewer
 
@@ -24,6 +26,17 @@ VIEWER_HEIGHT_PX = 720
 def get_model() -> SpineModel:
     """The baked meshes, shared by every session (never mutate them)."""
     return load_model()
+
+
+@st.cache_resource(max_entries=128, show_spinner="Measuring the compression...")
+def get_impact(condition: str, params: tuple[tuple[str, str], ...]) -> Impact:
+    """A condition's impact, shared by every session (pure function of its parameters)."""
+    return simulate(condition, dict(params))
+
+
+@st.cache_resource
+def get_box() -> tuple[float, ...]:
+    return model_box(get_model())
 
 
 def _on_structure_clicked() -> None:
@@ -51,12 +64,43 @@ def _selection_panel(state: ExplorerState) -> None:
         st.rerun()
 
 
+def _bullets(lines: list[str]) -> None:
+    if lines:
+        st.markdown("\n".join(f"- {line}" for line in lines))
+
+
+def _impact_panel(impact: Impact) -> None:
+    st.subheader("What is squeezed")
+    st.markdown(f"**{headline(impact)}**")
+    _bullets(squeezed_lines(impact))
+    st.markdown(f"*Why this nerve:* {why_line(impact)}")
+    findings = findings_lines(impact)
+    if findings["red_flags"]:
+        st.error("**Red flags: get emergency help**\n\n" + "\n".join(f"- {f}" for f in findings["red_flags"]))
+
+
+def _findings_panel(impact: Impact) -> None:
+    findings = findings_lines(impact)
+    left, right = st.columns(2, gap="medium")
+    with left:
+        st.subheader("Where it is felt")
+        _bullets(findings["sensory"] or ["No leg symptoms from a nerve root at this severity."])
+        st.subheader("Reflexes")
+        _bullets(findings["reflexes"])
+    with right:
+        st.subheader("Weakness")
+        _bullets(findings["weakness"] or ["No weakness expected at this severity."])
+        st.subheader("Typical features")
+        _bullets(findings["features"])
+
+
 def main() -> None:
     st.set_page_config(page_title="Lumbar Explorer", page_icon=":bone:", layout="wide",
                        initial_sidebar_state="expanded")
     model = get_model()
     state, url_errors = sidebar_controls()
     sync_url(state)
+    impact = get_impact(state.condition, state.params) if state.condition != NO_CONDITION else None
 
     st.title("Lumbar Explorer")
     st.caption("The lower back and its nerves in 3D: drag to rotate, scroll to zoom, click a structure to select it.")
@@ -65,17 +109,23 @@ def main() -> None:
     for message in model.messages:
         st.info(message)
 
+    box = get_box()
+    camera = settings.CAMERA_PRESETS[state.view]
+    if impact is not None and st.session_state.get("camera_focus"):
+        camera = focus_camera(camera, impact.lesion.focus, box)
     view_col, side_col = st.columns([3, 1], gap="medium")
     with view_col:
-        figure = build_scene_figure(scene_items(model, state), settings.CAMERA_PRESETS[state.view],
-                                    height_px=VIEWER_HEIGHT_PX)
-        spine_viewer(figure, camera_request=settings.CAMERA_PRESETS[state.view],
-                     camera_request_id=st.session_state.get("camera_request_id", 0),
-                     key="viewer", height_px=VIEWER_HEIGHT_PX,
-                     description=describe_scene(model, state), on_click=_on_structure_clicked)
+        figure = build_scene_figure(scene_items(model, state, impact), camera, height_px=VIEWER_HEIGHT_PX, box=box)
+        spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
+                     key="viewer", height_px=VIEWER_HEIGHT_PX, description=describe_scene(model, state, impact),
+                     on_click=_on_structure_clicked)
     with side_col:
+        if impact is not None:
+            _impact_panel(impact)
         _selection_panel(state)
-        st.subheader("What you are looking at")
-        st.write(describe_scene(model, state))
+        with st.expander("What you are looking at (text description)", expanded=impact is None):
+            st.write(describe_scene(model, state, impact))
+    if impact is not None:
+        _findings_panel(impact)
     st.divider()
     st.caption(DISCLAIMER)

@@ -1,0 +1,464 @@
+"""Spondylolisthesis: one vertebra slides forward over the one below.
+
+Grade (Meyerding HW. Spondylolisthesis. Surg Gynecol Obstet. 1932;54:371-377): the forward slip
+of the upper vertebra's back edge, as a share of the front-to-back depth of the lower vertebra's
+upper endplate: grade 1 up to 25 %, 2 up to 50 %, 3 up to 75 %, 4 up to 100 %. The model slides
+the vertebra by the middle of each range (12.5, 37.5, 62.5 and 87.5 %), along the lower endplate
+(the lower vertebra's or the sacrum's local +y axis).
+
+Type (Wiltse LL, Newman PH, Macnab I. Classification of spondylolisis and spondylolisthesis.
+Clin Orthop Relat Res. 1976;(117):23-29):
+
+- **Degenerative** (type III; most often at L4-L5): worn, arthritic facet joints let the whole
+  vertebra creep forward, arch and all. Its lamina and inferior facets move into the canal behind
+  the body below, so the canal and the lateral recesses narrow where the two vertebrae overlap. The
+  root squeezed first is the *traversing* root, the one that leaves the sac at that level and runs
+  down the lateral recess (L5 at L4-L5), on both sides; with more slip the roots inside the sac
+  (the sacral roots of the cauda equina) are squeezed too. Degenerative slips rarely pass grade 2.
+- **Isthmic** (type II; most often at L5-S1): a defect (a stress fracture) in the pars
+  interarticularis, the bony bridge between the upper and lower facets, splits the vertebra. The
+  body, pedicles, transverse processes and upper facets slide forward; the lamina, spinous
+  process and lower facets stay behind, so the canal gets wider, not narrower. As the disc below
+  wears out the loose body also sinks, and the pedicle comes down onto the *exiting* root in its
+  foramen (L5 at L5-S1), on both sides: "up-down" foraminal stenosis, the usual cause of leg pain
+  in isthmic slips (critical foraminal and disc heights: Hasegawa T, An HS, Haughton VM, Nowicki
+  BH. Lumbar foraminal stenosis: critical heights of the intervertebral discs and foramina.
+  J Bone Joint Surg Am. 1995;77(1):32-38).
+
+How the model measures it. The nerves do not move in this model, so a bone that slides past a
+nerve would seem to let go of it again. Instead each lesion mesh is the space the slipped bone has
+*taken from the nerves* (everything the moving wall has swept over, where the nerves are), and
+compression is the measured penetration of the nerves into that space:
+
+- degenerative: ``lesion-canal-narrowing-{left,right}``, the part of the canal at the level that the
+  slipped vertebra's canal (its ring of arch, facets and ligaments) no longer covers. The slipping
+  canal is the upper vertebra's own canal outline moved forward by the slip. Roots inside the
+  dural sac float in spinal fluid and first slide aside; the model lets the sac's fluid absorb the
+  first :data:`CSF_CUSHION_MM` of slip for them (a dural sac squeezed to about half its area
+  crowds its roots: Schonstrom NS, Bolender NF, Spengler DM. The pathomorphology of spinal
+  stenosis as seen on CT scans of the lumbar spine. Spine. 1985;10(9):806-811).
+- isthmic: ``lesion-foraminal-stenosis-{left,right}``, the space swept by the sinking, slipping
+  pedicle and the back of the body in the foramen (the roof of the foramen coming down and
+  forward). The disc's loss of height grows with the grade (:data:`DISC_HEIGHT_LOSS`).
+
+The slipped vertebra itself (the isthmic one as two pieces with a visible gap at both pars) and
+the sheared discs above and below it are returned in ``replaced``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+import numpy as np
+import pyvista as pv
+
+from explorer.anatomy import vertebra as vb
+from explorer.anatomy.frames import Frame
+from explorer.anatomy.implicit import Array, grid_points, narrow_band, surface_from_field, transformed
+from explorer.anatomy.layout import pedicle_box, spine_layout
+from explorer.anatomy.morphometry import DISC_LEVELS, DISCS, LUMBAR_LEVELS, S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.anatomy.nerves import canal_station
+from explorer.anatomy.structures import ROOTS
+from explorer.conditions.base import ConditionSpec, Lesion, ParamSpec, level_param, root_ids
+from explorer.settings import SDF_SPACING_MM, SMOOTHING_ITERATIONS, TARGET_FACES
+
+TYPES: tuple[str, ...] = ("degenerative", "isthmic")
+GRADES: tuple[str, ...] = ("1", "2", "3", "4")
+# Slip as a share of the lower endplate's depth: the middle of each Meyerding range.
+SLIP_FRACTION: dict[str, float] = {"1": 0.125, "2": 0.375, "3": 0.625, "4": 0.875}
+GRADE_LABELS: dict[str, str] = {
+    "1": "Grade 1 (0-25 % slip)",
+    "2": "Grade 2 (25-50 % slip)",
+    "3": "Grade 3 (50-75 % slip)",
+    "4": "Grade 4 (75-100 % slip)",
+}
+TYPE_LABELS: dict[str, str] = {
+    "degenerative": "Degenerative (worn facet joints)",
+    "isthmic": "Isthmic (pars defect)",
+}
+# Isthmic only: share of the disc's back height lost as the body sinks (a modelling assumption:
+# the disc below a pars defect wears out as the slip progresses). Degenerative slips keep their
+# height at the back, where the displaced lower facets still rest on the facets below.
+DISC_HEIGHT_LOSS: dict[str, float] = {"1": 0.4, "2": 0.6, "3": 0.8, "4": 0.9}
+PARS_GAP_MM: float = 3.0  # width of the pars defect before any slip
+CSF_CUSHION_MM: float = 6.0  # slip the sac's fluid absorbs before the roots inside it are pinched
+CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far past the outline
+SWEEP_STEP_MM: float = 1.5  # sampling of the slip path when sweeping the sinking pedicle
+LESION_SPACING_MM: float = 0.8
+LESION_FACES: int = 1400
+PIECE_FACES: int = TARGET_FACES["vertebra"] // 2
+
+
+# --------------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class SlipGeometry:
+    """Where the slipped vertebra goes (global mm).
+
+    Attributes
+    ----------
+    level, kind, grade : str
+        ``"L4-L5"``, ``"degenerative"`` / ``"isthmic"``, ``"1"``..``"4"``.
+    upper, lower : str
+        The slipping vertebra and the one below (``"S1"`` for the sacrum).
+    lower_frame : Frame
+        Frame at the centre of the lower vertebra's upper endplate (+y forward along it).
+    upper_frame : Frame
+        The upper vertebra's body frame before the slip.
+    slip_mm, descent_mm : float
+        Forward slip along the lower endplate, and sinking toward it (isthmic only).
+    """
+
+    level: str
+    kind: str
+    grade: str
+    upper: str
+    lower: str
+    lower_frame: Frame
+    upper_frame: Frame
+    slip_mm: float
+    descent_mm: float
+
+    @property
+    def forward(self) -> Array:
+        return self.lower_frame.axes[:, 1]
+
+    @property
+    def shift(self) -> Array:
+        """Displacement of the slipped bone (global mm)."""
+        return self.slip_mm * self.forward - self.descent_mm * self.lower_frame.axes[:, 2]
+
+    @property
+    def moved_frame(self) -> Frame:
+        return Frame(self.upper_frame.origin + self.shift, self.upper_frame.axes)
+
+
+def endplate_depth(lower: str) -> float:
+    """Front-to-back depth (mm) of the upper endplate of ``lower`` (a lumbar level or ``S1``)."""
+    return S1_ENDPLATE_DEPTH if lower == "S1" else VERTEBRAE[lower].body_depth
+
+
+def slip_geometry(level: str, kind: str, grade: str) -> SlipGeometry:
+    """The slip of ``level`` (``"L4-L5"``) for a type and Meyerding grade."""
+    upper, lower = level.split("-")
+    layout = spine_layout()
+    slip = SLIP_FRACTION[grade] * endplate_depth(lower)
+    descent = DISC_HEIGHT_LOSS[grade] * DISCS[level].height_posterior if kind == "isthmic" else 0.0
+    return SlipGeometry(level, kind, grade, upper, lower, layout.upper_endplate[lower],
+                        layout.vertebra[upper], slip, descent)
+
+
+# ------------------------------------------------------------------------ meshing helpers
+
+
+def _mesh_all(field: Callable[[Array], Array], bounds: tuple[float, ...], frame: Frame,
+              spacing: float = LESION_SPACING_MM, faces: int = LESION_FACES) -> pv.PolyData:
+    """Mesh every closed piece of a local-frame field (unlike ``surface_from_field``, which keeps
+    only the largest), smoothed, decimated and oriented outward; returned in global mm."""
+    grid, pts = grid_points(bounds, spacing)
+    values = field(pts)
+    values[np.abs(values) < 1e-4] = 1e-4
+    grid.point_data["sdf"] = values
+    surf = grid.contour([0.0], scalars="sdf").triangulate().clean()
+    if surf.n_cells == 0:
+        return pv.PolyData()
+    pieces = []
+    bodies = surf.split_bodies()
+    total = sum(b.n_cells for b in bodies)
+    for body in bodies:
+        piece = pv.PolyData(body.extract_surface(algorithm="dataset_surface")).triangulate().clean()
+        if piece.n_cells < 24:  # marching-cubes specks
+            continue
+        piece = piece.smooth_taubin(n_iter=15, pass_band=0.05)
+        budget = max(60, int(faces * piece.n_cells / total))
+        if piece.n_cells > budget:
+            piece = piece.decimate(1.0 - budget / piece.n_cells, volume_preservation=True)
+        piece = piece.compute_normals(auto_orient_normals=True, consistent_normals=True, split_vertices=False)
+        pieces.append(pv.PolyData(piece.points, piece.faces).clean())
+    if not pieces:
+        return pv.PolyData()
+    merged = pieces[0] if len(pieces) == 1 else pieces[0].merge(pieces[1:])
+    return transformed(pv.PolyData(merged.points, merged.faces), frame)
+
+
+def _sides_of(x: Array, side: str) -> Array:
+    """Half-space field keeping the patient's ``side`` (x < 0 left, x > 0 right)."""
+    return x if side == "left" else -x
+
+
+# ------------------------------------------------------------------- the slipped vertebra
+
+
+def _part_fields(level: str) -> tuple[Callable[[Array], Array], Callable[[Array], Array]]:
+    """Distance to the parts that slide (body, pedicles, transverse and upper facets) and to the
+    parts that stay behind in an isthmic slip (laminae, spinous process, lower facets and pars)."""
+    d = VERTEBRAE[level]
+    sides = ("left", "right")
+
+    def front(p: Array) -> Array:
+        out = vb._body_field(p, level)
+        for s in sides:
+            out = np.minimum(out, vb._pedicle_field(p, d, s))
+            out = np.minimum(out, vb._transverse_field(p, level, s))
+            out = np.minimum(out, vb._superior_articular_field(p, level, s))
+        return out
+
+    def back(p: Array) -> Array:
+        out = vb._spinous_field(p, level)
+        for s in sides:
+            out = np.minimum(out, vb._lamina_field(p, d, s))
+            out = np.minimum(out, vb._inferior_articular_field(p, level, s))
+        return out
+
+    return front, back
+
+
+@cache
+def isthmic_pieces(level: str) -> tuple[pv.PolyData, pv.PolyData]:
+    """The vertebra split through both pars (local frame): (sliding front piece, arch left behind).
+
+    The bone is the vertebra's own distance field; a point belongs to the piece whose parts it is
+    nearer to, and the band where both are about equally near (:data:`PARS_GAP_MM` wide), at the
+    pars, is left empty: the defect.
+    """
+    bone = vb.vertebra_field(level)
+    front, back = _part_fields(level)
+
+    def piece(sign: float) -> Callable[[Array], Array]:
+        def field(p: Array) -> Array:
+            v = bone(p)
+            near = v < 4.0  # far from the bone the sign is already right
+            out = v.copy()
+            if near.any():
+                c = front(p[near]) - back(p[near])
+                out[near] = np.maximum(v[near], sign * c + PARS_GAP_MM / 2)
+            return out
+
+        return field
+
+    bounds = vb.vertebra_bounds(level)
+    return tuple(  # type: ignore[return-value]
+        surface_from_field(narrow_band(piece(sign), SDF_SPACING_MM), bounds, SDF_SPACING_MM,
+                           SMOOTHING_ITERATIONS, PIECE_FACES)
+        for sign in (1.0, -1.0)
+    )
+
+
+def slipped_vertebra(geom: SlipGeometry) -> tuple[pv.PolyData, pv.PolyData | None]:
+    """The slipped vertebra (global mm) and, for an isthmic slip, the moved front piece alone."""
+    if geom.kind == "degenerative":
+        return transformed(vb._build_local(geom.upper), geom.moved_frame), None
+    front, back = isthmic_pieces(geom.upper)
+    moved = transformed(front, geom.moved_frame)
+    stays = transformed(back, geom.upper_frame)
+    return moved.merge(stays), moved
+
+
+def _shear_weight(points: Array, bottom: Frame, top: Frame) -> Array:
+    """0 on the ``bottom`` endplate plane, 1 on the ``top`` one, linear in between."""
+    below = bottom.to_local(points)[:, 2]
+    above = -top.to_local(points)[:, 2]
+    return np.clip(below / np.maximum(below + above, 1e-6), 0.0, 1.0)
+
+
+@lru_cache(maxsize=32)
+def _structure(structure_id: str) -> pv.PolyData:
+    from explorer.anatomy.model import build_structure
+
+    return build_structure(structure_id)
+
+
+def sheared_discs(geom: SlipGeometry) -> dict[str, pv.PolyData]:
+    """The discs below and above the slipped vertebra, sheared with it (global mm).
+
+    Each vertex moves with the vertebra by its height between the two endplates: the disc below
+    follows it fully at its top and not at all at its bottom; the disc above the other way round.
+    """
+    layout = spine_layout()
+    out: dict[str, pv.PolyData] = {}
+    i = LUMBAR_LEVELS.index(geom.upper)
+    below_frames = (geom.lower_frame, layout.lower_endplate[geom.upper])
+    jobs = [(geom.level, below_frames, False)]
+    if i > 0:
+        above = f"{LUMBAR_LEVELS[i - 1]}-{geom.upper}"
+        jobs.append((above, (layout.upper_endplate[geom.upper], layout.lower_endplate[LUMBAR_LEVELS[i - 1]]), True))
+    for disc_id, (bottom, top), flip in jobs:
+        for kind in ("disc", "nucleus"):
+            mesh = _structure(f"{kind}-{disc_id}").copy()
+            pts = np.asarray(mesh.points, dtype=float)
+            w = _shear_weight(pts, bottom, top)
+            if flip:
+                w = 1.0 - w
+            mesh.points = pts + w[:, None] * geom.shift
+            out[f"{kind}-{disc_id}"] = mesh
+    return out
+
+
+# ------------------------------------------------------------------------- lesion meshes
+
+
+@cache
+def _arch_reach(level: str) -> tuple[float, float]:
+    """Heights (lower endplate frame, mm) over which the upper vertebra's arch overlaps the one
+    below: from the tips of its lower facets up to its lower endplate at the back."""
+    geom = slip_geometry(level, "degenerative", "1")
+    dims = VERTEBRAE[geom.upper]
+    pts = geom.upper_frame.to_global(np.asarray(vb._build_local(geom.upper).points))
+    behind = geom.upper_frame.to_local(pts)[:, 1] < -dims.body_depth / 2 - 3.0
+    bottom = float(geom.lower_frame.to_local(pts[behind])[:, 2].min())
+    return bottom, DISCS[level].height_posterior
+
+
+def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callable[[Array], Array]:
+    """Canal space at the level lost to the slipped vertebra's canal (lower endplate frame, mm).
+
+    The space: the upper vertebra's canal outline (with :data:`CANAL_MARGIN_MM`), behind the lower
+    body, from the tips of the upper lower facets to the upper lower endplate. Lost: outside the
+    same outline moved forward by the slip. Inside the dural sac the slip counts
+    :data:`CSF_CUSHION_MM` less (the roots there first drift aside in the fluid).
+    """
+    profile = vb._canal_profile(geom.upper)
+    station = canal_station(geom.level).frame
+    st = canal_station(geom.level)
+    z_low, z_high = _arch_reach(geom.level)
+    y_front = -endplate_depth(geom.lower) / 2
+    fu, fl = geom.upper_frame, geom.lower_frame
+
+    def field(local: Array) -> Array:
+        p = fl.to_global(local)
+        s = station.to_local(p)
+        k = np.hypot(s[:, 0] / st.sac_half_width, s[:, 1] / st.sac_half_depth)
+        in_sac = np.clip((1.0 - k) / 0.15, 0.0, 1.0)
+        slip = np.maximum(geom.slip_mm - CSF_CUSHION_MM * in_sac, 0.0)
+        here = fu.to_local(p)
+        moved = fu.to_local(p - slip[:, None] * geom.forward)
+        terms = [
+            profile(here[:, 0], here[:, 1]) - CANAL_MARGIN_MM,
+            -profile(moved[:, 0], moved[:, 1]),
+            z_low - local[:, 2],
+            local[:, 2] - z_high,
+            local[:, 1] - y_front,
+        ]
+        if side is not None:
+            terms.append(_sides_of(local[:, 0], side))
+        return np.maximum.reduce(terms)
+
+    return field
+
+
+def foraminal_stenosis_field(geom: SlipGeometry, side: str) -> Callable[[Array], Array]:
+    """Foramen space swept by the sinking, slipping pedicle and body corner (lower frame, mm).
+
+    The pedicle and the body next to it, lowered by the disc's height loss, swept along the slip;
+    only their lower half lateral to the canal (the roof and front of the foramen), behind the
+    lower body's back.
+    """
+    dims = VERTEBRAE[geom.upper]
+    ped = pedicle_box(dims, side)
+    fu, fl = geom.upper_frame, geom.lower_frame
+    steps = np.unique(np.r_[np.arange(0.0, geom.slip_mm, SWEEP_STEP_MM), geom.slip_mm])
+    down = geom.descent_mm * fl.axes[:, 2]
+    y_front = -endplate_depth(geom.lower) / 2 + 2.0
+    sgn = 1.0 if side == "right" else -1.0
+
+    def piece(q: Array) -> Array:
+        bone = np.minimum(vb._body_field(q, geom.upper), vb._pedicle_field(q, dims, side))
+        return np.maximum.reduce([bone, q[:, 2] - ped.center[2], (dims.canal_width / 2 - 2.0) - sgn * q[:, 0]])
+
+    def field(local: Array) -> Array:
+        p = fl.to_global(local)
+        out = np.full(len(p), np.inf)
+        for t in steps:
+            out = np.minimum(out, piece(fu.to_local(p - t * geom.forward + down)))
+        return np.maximum(out, local[:, 1] - y_front)
+
+    return field
+
+
+def _lesion_bounds(geom: SlipGeometry, side: str | None) -> tuple[float, ...]:
+    """A box (lower endplate frame, mm) that holds a lesion mesh."""
+    dims = VERTEBRAE[geom.upper]
+    half = dims.canal_width / 2 + dims.pedicle_width + 6.0
+    back = -endplate_depth(geom.lower) / 2 - dims.canal_depth - 14.0
+    z_low, z_high = _arch_reach(geom.level)
+    if geom.kind == "isthmic":
+        z_low, z_high = -10.0, DISCS[geom.level].height_posterior + dims.body_height / 2 + 4.0
+    x_lo, x_hi = (-half, 1.0) if side == "left" else (-1.0, half)
+    return (x_lo, x_hi, back, -endplate_depth(geom.lower) / 2 + 3.0, z_low - 2.0, z_high + 2.0)
+
+
+@lru_cache(maxsize=128)
+def lesion_mesh(level: str, kind: str, grade: str, side: str) -> pv.PolyData:
+    """The lesion mesh on one side (global mm): canal narrowing or foraminal stenosis."""
+    geom = slip_geometry(level, kind, grade)
+    if kind == "degenerative":
+        field = canal_narrowing_field(geom, side)
+        return _mesh_all(field, _lesion_bounds(geom, side), geom.lower_frame)
+    field = foraminal_stenosis_field(geom, side)
+    return _mesh_all(narrow_band(field, LESION_SPACING_MM), _lesion_bounds(geom, side), geom.lower_frame)
+
+
+# ---------------------------------------------------------------------------- the lesion
+
+
+def _roots_from(upper: str) -> tuple[str, ...]:
+    """The level's exiting root and every root below it (the traversing one and those in the sac)."""
+    return ROOTS[ROOTS.index(upper):]
+
+
+def _names(geom: SlipGeometry) -> dict[str, str]:
+    tag = f"grade {geom.grade}, {geom.kind}"
+    names = {f"vertebra-{geom.upper}": f"{geom.upper} vertebra slipped forward ({tag})"}
+    for side in ("left", "right"):
+        if geom.kind == "degenerative":
+            names[f"lesion-canal-narrowing-{side}"] = (
+                f"Canal and lateral recess ({side}) narrowed at {geom.level} by the slipped {geom.upper} arch ({tag})")
+        else:
+            names[f"lesion-foraminal-stenosis-{side}"] = (
+                f"{geom.level} foramen ({side}) narrowed: the slipped {geom.upper} pedicle comes down on the "
+                f"{geom.upper} root ({tag})")
+    return names
+
+
+@lru_cache(maxsize=64)
+def _lesion(level: str, kind: str, grade: str) -> Lesion:
+    geom = slip_geometry(level, kind, grade)
+    vertebra, _ = slipped_vertebra(geom)
+    replaced = {f"vertebra-{geom.upper}": vertebra, **sheared_discs(geom)}
+    prefix = "lesion-canal-narrowing" if kind == "degenerative" else "lesion-foraminal-stenosis"
+    compressors = {}
+    for side in ("left", "right"):
+        mesh = lesion_mesh(level, kind, grade, side)
+        if mesh.n_cells:
+            compressors[f"{prefix}-{side}"] = mesh
+    dims = VERTEBRAE[geom.upper]
+    corner = geom.moved_frame.to_global((0.0, -dims.body_depth / 2, -dims.body_height_posterior / 2))
+    names = _names(geom)
+    candidates = root_ids(_roots_from(geom.upper)) + ("cauda-equina", "thecal-sac")
+    return Lesion(compressors, replaced, {k: v for k, v in names.items() if k in compressors or k in replaced},
+                  corner, candidates)
+
+
+def build_lesion(params: Mapping[str, str]) -> Lesion:
+    """The slipped vertebra, its sheared discs, and the nerve space it takes (see module doc)."""
+    lesion = _lesion(params["level"], params["type"], params["grade"])
+    # Fresh dicts around the cached meshes (which must never be mutated).
+    return Lesion(dict(lesion.compressors), dict(lesion.replaced), dict(lesion.names), lesion.focus.copy(),
+                  lesion.candidates)
+
+
+SPEC = ConditionSpec(
+    id="spondylolisthesis",
+    name="Spondylolisthesis",
+    summary="A vertebra slides forward over the one below, narrowing the canal (degenerative) or the "
+            "nerve exits (isthmic).",
+    params=(
+        level_param("L4-L5", DISC_LEVELS),
+        ParamSpec("type", "Type", TYPES, "degenerative", value_labels=TYPE_LABELS),
+        ParamSpec("grade", "Meyerding grade", GRADES, "1", value_labels=GRADE_LABELS),
+    ),
+    build_lesion=build_lesion,
+)
