@@ -59,3 +59,29 @@ def test_unknown_layer_is_reported_but_good_layers_kept():
 
 def test_list_values_take_the_last():
     assert parse_query_params({"view": ["lateral", "posterior"]}).state.view == "posterior"
+
+
+def test_condition_round_trip_keeps_only_applicable_params():
+    parsed = parse_query_params({"condition": "herniation", "level": "L5-S1", "zone": "central", "side": "right",
+                                 "severity": "severe", "audience": "patient"})
+    assert parsed.errors == ()
+    assert parsed.state.param_dict == {"level": "L5-S1", "zone": "central", "severity": "severe"}  # no side
+    assert parse_query_params(to_query_params(parsed.state)).state == parsed.state
+
+
+def test_condition_defaults_fill_missing_params():
+    state = parse_query_params({"condition": "herniation"}).state
+    assert state.param_dict == {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"}
+
+
+@pytest.mark.parametrize("params,bad", [({"condition": "flu"}, "flu"),
+                                         ({"condition": "herniation", "level": "L9-L10"}, "L9-L10"),
+                                         ({"audience": "surgeon"}, "surgeon")])
+def test_bad_condition_values_are_named(params, bad):
+    parsed = parse_query_params(params)
+    assert any(bad in e for e in parsed.errors)
+
+
+def test_params_of_another_condition_are_ignored_silently():
+    parsed = parse_query_params({"condition": "stenosis", "grade": "2"})
+    assert parsed.errors == ()

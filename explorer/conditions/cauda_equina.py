@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from explorer.anatomy.structures import ROOTS
 from explorer.conditions.base import ConditionSpec, Lesion, level_param, root_ids
 from explorer.conditions.herniation import fragment
 
@@ -26,8 +27,7 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     level = params["level"]
     mesh, focus = fragment(level, "central", "left", MASSIVE_INDENT, MASSIVE_WIDTH_MM, 0.55, migrate=True)
     upper = level.split("-")[0]
-    order = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
-    below = tuple(r for r in order if order.index(r) > order.index(upper))
+    below = ROOTS[ROOTS.index(upper) + 1:]
     return Lesion(compressors={"lesion-disc": mesh}, replaced={},
                   names={"lesion-disc": f"Massive central disc herniation at {level} filling the canal"},
                   focus=focus, candidates=root_ids(below) + ("cauda-equina", "thecal-sac"))

@@ -26,6 +26,7 @@ from explorer.anatomy.implicit import Array, ellipsoid, smooth_union
 from explorer.anatomy.layout import extraforaminal_local, root_exit_local, side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, THECAL_SAC_DIAMETER, VERTEBRAE
 from explorer.anatomy.nerves import DEPARTURE_FORWARD_MM, DEPARTURE_GAP_MM, canal_station
+from explorer.anatomy.structures import ROOTS
 from explorer.conditions.base import (
     SEVERITY_VALUES,
     ConditionSpec,
@@ -109,9 +110,8 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     tall = 0.65 if (severity == "severe" and zone == "paracentral") else 0.45
     mesh, focus = fragment(level, zone, "left" if zone == "central" else side, INDENT_FRACTION[severity],
                            WIDTH_MM[severity], tall, migrate=severity == "severe" and zone == "central")
-    upper, lower = level.split("-")
-    nearby = tuple(r for r in ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
-                   if r in (upper, lower) or _below(r, lower))
+    upper = level.split("-")[0]
+    nearby = ROOTS[ROOTS.index(upper):]  # the exiting root and everything still below it
     where = "" if zone == "central" else f", {side}"
     return Lesion(
         compressors={"lesion-disc": mesh},
@@ -120,11 +120,6 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
         focus=focus,
         candidates=root_ids(nearby) + ("cauda-equina", "thecal-sac"),
     )
-
-
-def _below(root: str, lower: str) -> bool:
-    order = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
-    return order.index(root) > order.index(lower)
 
 
 SPEC = ConditionSpec(

@@ -22,7 +22,7 @@ from explorer.anatomy.morphometry import ROOT_DIAMETER, SCIATIC_DIAMETER
 from explorer.anatomy.nerves import root_course, sciatic_course
 from explorer.anatomy.structures import STRUCTURES
 from explorer.anatomy.sweep import smooth_path
-from explorer.clinical.types import ClinicalPicture, NerveHit, RootHit
+from explorer.clinical.types import ROOT_ORDER, ClinicalPicture, NerveHit, RootHit
 from explorer.conditions.base import ConditionSpec, Lesion
 from explorer.conditions.registry import CONDITIONS
 
@@ -169,9 +169,8 @@ def _hits(compressed: tuple[Compression, ...], meshes: Mapping[str, pv.PolyData]
                 if d >= MIN_DEGREE:
                     for root in ("S4", "S5"):
                         roots[(root, side)] = max(roots.get((root, side), 0.0), d)
-    order = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3", "S4", "S5")
     root_hits = tuple(RootHit(r, s, d) for (r, s), d in sorted(roots.items(),
-                                                            key=lambda kv: (order.index(kv[0][0]), kv[0][1])))
+                                                            key=lambda kv: (ROOT_ORDER.index(kv[0][0]), kv[0][1])))
     return root_hits, tuple(sorted(nerves, key=lambda n: n.side))
 
 

@@ -33,10 +33,15 @@ compression is the measured penetration of the nerves into that space:
 - degenerative: ``lesion-canal-narrowing-{left,right}``, the part of the canal at the level that the
   slipped vertebra's canal (its ring of arch, facets and ligaments) no longer covers. The slipping
   canal is the upper vertebra's own canal outline moved forward by the slip. Roots inside the
-  dural sac float in spinal fluid and first slide aside; the model lets the sac's fluid absorb the
-  first :data:`CSF_CUSHION_MM` of slip for them (a dural sac squeezed to about half its area
-  crowds its roots: Schonstrom NS, Bolender NF, Spengler DM. The pathomorphology of spinal
-  stenosis as seen on CT scans of the lumbar spine. Spine. 1985;10(9):806-811).
+  dural sac float in spinal fluid and first slide aside; they are crowded only once the sac has
+  lost much of its cross-section (a dural sac area below about 100 mm2, severe below 75 mm2:
+  Schonstrom NS, Bolender NF, Spengler DM. The pathomorphology of spinal stenosis as seen on CT
+  scans of the lumbar spine. Spine. 1985;10(9):806-811; Hamanishi C, Matukura N, Fujita M, et al.
+  Cross-sectional area of the stenotic lumbar dural tube measured from the transverse views of
+  magnetic resonance imaging. J Spinal Disord. 1994;7(5):388-393). The model therefore lets the
+  sac's fluid absorb the first :data:`CSF_CUSHION_MM` of slip (half the sac's depth) for them. The
+  root that has already left the sac in its sleeve, pinned in the lateral recess, has no such
+  cushion: that is why it is squeezed first.
 - isthmic: ``lesion-foraminal-stenosis-{left,right}``, the space swept by the sinking, slipping
   pedicle and the back of the body in the foramen (the roof of the foramen coming down and
   forward). The disc's loss of height grows with the grade (:data:`DISC_HEIGHT_LOSS`).
@@ -58,7 +63,14 @@ from explorer.anatomy import vertebra as vb
 from explorer.anatomy.frames import Frame
 from explorer.anatomy.implicit import Array, grid_points, narrow_band, surface_from_field, transformed
 from explorer.anatomy.layout import pedicle_box, spine_layout
-from explorer.anatomy.morphometry import DISC_LEVELS, DISCS, LUMBAR_LEVELS, S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.anatomy.morphometry import (
+    DISC_LEVELS,
+    DISCS,
+    LUMBAR_LEVELS,
+    S1_ENDPLATE_DEPTH,
+    THECAL_SAC_DIAMETER,
+    VERTEBRAE,
+)
 from explorer.anatomy.nerves import canal_station
 from explorer.anatomy.structures import ROOTS
 from explorer.conditions.base import ConditionSpec, Lesion, ParamSpec, level_param, root_ids
@@ -83,7 +95,9 @@ TYPE_LABELS: dict[str, str] = {
 # height at the back, where the displaced lower facets still rest on the facets below.
 DISC_HEIGHT_LOSS: dict[str, float] = {"1": 0.4, "2": 0.6, "3": 0.8, "4": 0.9}
 PARS_GAP_MM: float = 3.0  # width of the pars defect before any slip
-CSF_CUSHION_MM: float = 6.0  # slip the sac's fluid absorbs before the roots inside it are pinched
+# Slip the sac's fluid absorbs before the roots inside it are pinched: half the sac's depth, i.e. the
+# sac squeezed to about half its area (see the module docstring).
+CSF_CUSHION_MM: float = THECAL_SAC_DIAMETER[1] / 2
 CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far past the outline
 SWEEP_STEP_MM: float = 1.5  # sampling of the slip path when sweeping the sinking pedicle
 LESION_SPACING_MM: float = 0.8
@@ -321,16 +335,15 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
     :data:`CSF_CUSHION_MM` less (the roots there first drift aside in the fluid).
     """
     profile = vb._canal_profile(geom.upper)
-    station = canal_station(geom.level).frame
-    st = canal_station(geom.level)
+    sac = canal_station(geom.level)
     z_low, z_high = _arch_reach(geom.level)
     y_front = -endplate_depth(geom.lower) / 2
     fu, fl = geom.upper_frame, geom.lower_frame
 
     def field(local: Array) -> Array:
         p = fl.to_global(local)
-        s = station.to_local(p)
-        k = np.hypot(s[:, 0] / st.sac_half_width, s[:, 1] / st.sac_half_depth)
+        s = sac.frame.to_local(p)
+        k = np.hypot(s[:, 0] / sac.sac_half_width, s[:, 1] / sac.sac_half_depth)
         in_sac = np.clip((1.0 - k) / 0.15, 0.0, 1.0)
         slip = np.maximum(geom.slip_mm - CSF_CUSHION_MM * in_sac, 0.0)
         here = fu.to_local(p)

@@ -34,6 +34,7 @@ from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract
 from explorer.anatomy.layout import side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, VERTEBRAE
 from explorer.anatomy.nerves import DEPARTURE_FORWARD_MM, DEPARTURE_GAP_MM, canal_station
+from explorer.anatomy.structures import ROOTS
 from explorer.conditions.base import (
     SEVERITY_VALUES,
     ConditionSpec,
@@ -116,8 +117,7 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     level, zone, severity = params["level"], params["zone"], params["severity"]
     side = params.get("side", "left")
     upper = level.split("-")[0]
-    order = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
-    nearby = tuple(r for r in order if order.index(r) >= order.index(upper))
+    nearby = ROOTS[ROOTS.index(upper):]
     if zone == "central":
         mesh, focus = _central(level, severity)
         name = (f"Central stenosis at {level}: bulging disc, thick ligamentum flavum and facet overgrowth "

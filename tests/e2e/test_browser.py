@@ -116,3 +116,32 @@ def test_shared_and_bad_links(page, app_url, artifacts_dir):
     assert page.get_by_text("Unknown view 'sideways'").count() == 1
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(artifacts_dir / "e2e-bad-link.png"))
+
+
+def test_condition_highlights_the_squeezed_root_and_keeps_the_camera(page, app_url, artifacts_dir):
+    _open(page, f"{app_url}/?condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=moderate")
+    page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'lesion-disc')",
+                           timeout=LOAD_TIMEOUT_MS)
+    highlighted = page.evaluate(f"""() => (document.querySelector('{GRAPH}').data || [])
+        .filter(t => t.intensity !== undefined && t.intensity !== null).map(t => t.meta)""")
+    assert "root-L5-left" in highlighted and "root-L4-left" not in highlighted
+    assert page.get_by_text("What is squeezed").count() == 1
+    assert page.get_by_text("traversing L5 root", exact=False).count() >= 1
+    page.screenshot(path=str(artifacts_dir / "e2e-herniation.png"))
+
+    # Rotate, then change the condition's zone: the camera must stay where the person left it.
+    box = page.locator(f"{GRAPH} canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(cx - 15 * step, cy + 3 * step)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    rotated = _settled_camera(page)
+    page.get_by_text("Foraminal", exact=True).click()
+    _wait_for_rerun(page)
+    page.wait_for_function(f"""() => (document.querySelector('{GRAPH}').data || [])
+        .some(t => t.meta === 'root-L4-left' && t.intensity)""", timeout=LOAD_TIMEOUT_MS)
+    assert _camera_distance(_settled_camera(page), rotated) < 1e-3, "changing the condition must not reset the camera"
+    assert "zone=foraminal" in page.url
