@@ -43,7 +43,7 @@ from explorer.conditions.base import SEVERITY_VALUES, ConditionSpec, Lesion, Par
 from explorer.settings import TARGET_FACES
 
 # How much thicker the belly gets (factor on its radius); the ends of the muscle keep their size.
-SWELLING: dict[str, float] = {"mild": 1.35, "moderate": 1.7, "severe": 2.0}
+SWELLING: dict[str, float] = {"mild": 1.45, "moderate": 1.7, "severe": 2.0}
 SEVERITY_LABELS: dict[str, str] = {
     "mild": "Mild (tight, slightly thickened muscle)",
     "moderate": "Moderate (thickened, swollen belly)",

@@ -41,7 +41,11 @@ compression is the measured penetration of the nerves into that space:
   magnetic resonance imaging. J Spinal Disord. 1994;7(5):388-393). The model therefore lets the
   sac's fluid absorb the first :data:`CSF_CUSHION_MM` of slip (half the sac's depth) for them. The
   root that has already left the sac in its sleeve, pinned in the lateral recess, has no such
-  cushion: that is why it is squeezed first.
+  cushion, and the worn, enlarged facets behind it (bony spurs, a thick joint capsule and
+  ligamentum flavum) already crowd its recess by :data:`FACET_OVERGROWTH_MM`: that is why it is
+  squeezed first (slip, facet overgrowth and ligament together make the stenosis of degenerative
+  spondylolisthesis: Sengupta DK, Herkowitz HN. Degenerative spondylolisthesis: review of current
+  trends and controversies. Spine. 2005;30(6 Suppl):S71-S81).
 - isthmic: ``lesion-foraminal-stenosis-{left,right}``, the space swept by the sinking, slipping
   pedicle and the back of the body in the foramen (the roof of the foramen coming down and
   forward). The disc's loss of height grows with the grade (:data:`DISC_HEIGHT_LOSS`).
@@ -99,6 +103,11 @@ PARS_GAP_MM: float = 3.0  # width of the pars defect before any slip
 # sac squeezed to about half its area (see the module docstring).
 CSF_CUSHION_MM: float = THECAL_SAC_DIAMETER[1] / 2
 CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far past the outline
+# Degenerative only: the arthritic facets (osteophytes, thickened capsule and ligamentum flavum in
+# front of them) reach this much further into the lateral recesses than the slip alone brings them;
+# the effect fades in from RECESS_SPAN (shares of the canal's half width) toward the recess.
+FACET_OVERGROWTH_MM: float = 2.5
+RECESS_SPAN: tuple[float, float] = (0.5, 0.8)
 SWEEP_STEP_MM: float = 1.5  # sampling of the slip path when sweeping the sinking pedicle
 LESION_SPACING_MM: float = 0.8
 LESION_FACES: int = 1400
@@ -331,7 +340,8 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
 
     The space: the upper vertebra's canal outline (with :data:`CANAL_MARGIN_MM`), behind the lower
     body, from the tips of the upper lower facets to the upper lower endplate. Lost: outside the
-    same outline moved forward by the slip. Inside the dural sac the slip counts
+    same outline moved forward by the slip. In the lateral recesses the arthritic facets reach
+    :data:`FACET_OVERGROWTH_MM` further; inside the dural sac the slip counts
     :data:`CSF_CUSHION_MM` less (the roots there first drift aside in the fluid).
     """
     profile = vb._canal_profile(geom.upper)
@@ -339,14 +349,17 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
     z_low, z_high = _arch_reach(geom.level)
     y_front = -endplate_depth(geom.lower) / 2
     fu, fl = geom.upper_frame, geom.lower_frame
+    half_width = VERTEBRAE[geom.upper].canal_width / 2
+    recess_lo, recess_hi = (f * half_width for f in RECESS_SPAN)
 
     def field(local: Array) -> Array:
         p = fl.to_global(local)
         s = sac.frame.to_local(p)
         k = np.hypot(s[:, 0] / sac.sac_half_width, s[:, 1] / sac.sac_half_depth)
         in_sac = np.clip((1.0 - k) / 0.15, 0.0, 1.0)
-        slip = np.maximum(geom.slip_mm - CSF_CUSHION_MM * in_sac, 0.0)
         here = fu.to_local(p)
+        recess = vb._smoothstep(recess_lo, recess_hi, np.abs(here[:, 0]))
+        slip = np.maximum(geom.slip_mm + FACET_OVERGROWTH_MM * recess - CSF_CUSHION_MM * in_sac, 0.0)
         moved = fu.to_local(p - slip[:, None] * geom.forward)
         terms = [
             profile(here[:, 0], here[:, 1]) - CANAL_MARGIN_MM,
