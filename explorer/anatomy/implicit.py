@@ -252,11 +252,6 @@ def surface_from_field(
     return pv.PolyData(surf.points, surf.faces).clean()
 
 
-def frame_field(frame: Frame, local_field: DistanceField) -> DistanceField:
-    """Wrap a field defined in a local frame so it can be sampled with global points."""
-    return lambda points: local_field(frame.to_local(points))
-
-
 def transformed(mesh: pv.PolyData, frame: Frame) -> pv.PolyData:
     """A copy of ``mesh`` with its local coordinates mapped to global by ``frame``."""
     out = mesh.copy()

@@ -176,11 +176,6 @@ def spine_layout() -> SpineLayout:
     return SpineLayout(vertebra, disc, wedges, upper, lower, total)
 
 
-def vertebra_point(level: str, local: Points) -> Points:
-    """A point given in a lumbar vertebra's local frame, in global coordinates."""
-    return spine_layout().vertebra[level].to_global(local)
-
-
 # --------------------------------------------------------------------------------------------
 # Sacrum
 # --------------------------------------------------------------------------------------------

@@ -80,8 +80,3 @@ def structure(structure_id: str) -> Structure:
     except KeyError:
         examples = ", ".join(list(STRUCTURES)[:6])
         raise KeyError(f"unknown structure id {structure_id!r}; valid ids look like {examples}, ...") from None
-
-
-def structures_in_layer(layer: str) -> list[Structure]:
-    """All structures of one layer, in registry order."""
-    return [s for s in STRUCTURES.values() if s.layer == layer]

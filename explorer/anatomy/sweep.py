@@ -38,12 +38,6 @@ def smooth_path(control_points: ArrayLike, spacing_mm: float = 4.0, samples: int
     return np.column_stack([np.interp(samples, arc, dense[:, i]) for i in range(3)])
 
 
-def path_length(path: ArrayLike) -> float:
-    """Length of a polyline (mm)."""
-    p = np.asarray(path, dtype=float)
-    return float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum())
-
-
 def _tangents(path: Points) -> Points:
     t = np.gradient(path, axis=0)
     return t / np.linalg.norm(t, axis=1, keepdims=True)
@@ -133,21 +127,6 @@ def sweep_tube(
     mesh = pv.PolyData(vertices, np.column_stack([np.full(len(faces), 3), faces]).ravel())
     mesh.point_data["arc_mm"] = arc_per_vertex
     return mesh
-
-
-def taper(n: int, start: float, end: float, tip_start: float = 1.0, tip_end: float = 1.0) -> np.ndarray:
-    """Radii from ``start`` to ``end`` over ``n`` samples, with rounded ends.
-
-    ``tip_start``/``tip_end`` (0..1) scale the first and last ring so an end closes to a dome
-    (0) or stays a flat cut (1).
-    """
-    r = np.linspace(start, end, n)
-    if n >= 3:
-        r[0] *= tip_start
-        r[-1] *= tip_end
-        r[1] *= 0.5 * (1.0 + tip_start) if tip_start < 1 else 1.0
-        r[-2] *= 0.5 * (1.0 + tip_end) if tip_end < 1 else 1.0
-    return r
 
 
 def rings_for_budget(target_faces: int, sides: int) -> int:
