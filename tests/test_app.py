@@ -96,3 +96,10 @@ def test_shared_condition_link_and_red_flags():
 def test_bad_condition_link_falls_back(query, bad):
     at = _run(query)
     assert any(bad in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("condition", ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"])
+def test_every_condition_renders_without_exception(condition):
+    at = _run({"condition": condition})
+    assert "What is squeezed" in " ".join(s.value for s in at.subheader)
+    assert at.query_params["condition"] == condition

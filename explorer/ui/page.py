@@ -100,7 +100,12 @@ def main() -> None:
     model = get_model()
     state, url_errors = sidebar_controls()
     sync_url(state)
-    impact = get_impact(state.condition, state.params) if state.condition != NO_CONDITION else None
+    impact, impact_error = None, None
+    if state.condition != NO_CONDITION:
+        try:
+            impact = get_impact(state.condition, state.params)
+        except (ValueError, KeyError, RuntimeError) as exc:  # keep the page alive; say what failed
+            impact_error = f"Could not simulate {state.condition} with {dict(state.params)}: {exc}. Showing the healthy spine."
 
     st.title("Lumbar Explorer")
     st.caption("The lower back and its nerves in 3D: drag to rotate, scroll to zoom, click a structure to select it.")
@@ -108,6 +113,8 @@ def main() -> None:
         st.warning(message)
     for message in model.messages:
         st.info(message)
+    if impact_error:
+        st.error(impact_error)
 
     box = get_box()
     camera = settings.CAMERA_PRESETS[state.view]
