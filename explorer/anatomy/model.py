@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,11 @@ class SpineModel:
 
     def mesh(self, structure_id: str) -> MeshData:
         return self.meshes[structure_id]
+
+    @cached_property
+    def polydata(self) -> dict[str, pv.PolyData]:
+        """Every mesh as PolyData for measuring, converted once per model (never mutate them)."""
+        return {sid: m.to_polydata() for sid, m in self.meshes.items()}
 
     @property
     def n_triangles(self) -> int:

@@ -175,10 +175,10 @@ def _hits(compressed: tuple[Compression, ...], meshes: Mapping[str, pv.PolyData]
 
 
 @lru_cache(maxsize=1)
-def _built_meshes() -> dict[str, pv.PolyData]:
+def _default_model() -> SpineModel:
     from explorer.anatomy.model import load_model
 
-    return {sid: m.to_polydata() for sid, m in load_model(save_rebuilt=False).meshes.items()}
+    return load_model(save_rebuilt=False)
 
 
 def simulate(condition: str, params: Mapping[str, str], model: SpineModel | None = None) -> Impact:
@@ -199,7 +199,7 @@ def simulate(condition: str, params: Mapping[str, str], model: SpineModel | None
     if errors:
         raise ValueError("; ".join(errors))
     lesion = spec.build_lesion(clean)
-    meshes = _built_meshes() if model is None else {sid: m.to_polydata() for sid, m in model.meshes.items()}
+    meshes = (_default_model() if model is None else model).polydata
     compressed = measure(lesion, meshes)
     roots, nerves = _hits(compressed, meshes)
     from explorer.clinical.picture import clinical_picture

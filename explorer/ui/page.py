@@ -31,7 +31,7 @@ def get_model() -> SpineModel:
 @st.cache_resource(max_entries=128, show_spinner="Measuring the compression...")
 def get_impact(condition: str, params: tuple[tuple[str, str], ...]) -> Impact:
     """A condition's impact, shared by every session (pure function of its parameters)."""
-    return simulate(condition, dict(params))
+    return simulate(condition, dict(params), get_model())
 
 
 @st.cache_resource
@@ -69,18 +69,16 @@ def _bullets(lines: list[str]) -> None:
         st.markdown("\n".join(f"- {line}" for line in lines))
 
 
-def _impact_panel(impact: Impact) -> None:
+def _impact_panel(impact: Impact, findings: dict[str, list[str]]) -> None:
     st.subheader("What is squeezed")
     st.markdown(f"**{headline(impact)}**")
     _bullets(squeezed_lines(impact))
     st.markdown(f"*Why this nerve:* {why_line(impact)}")
-    findings = findings_lines(impact)
     if findings["red_flags"]:
         st.error("**Red flags: get emergency help**\n\n" + "\n".join(f"- {f}" for f in findings["red_flags"]))
 
 
-def _findings_panel(impact: Impact) -> None:
-    findings = findings_lines(impact)
+def _findings_panel(findings: dict[str, list[str]]) -> None:
     left, right = st.columns(2, gap="medium")
     with left:
         st.subheader("Where it is felt")
@@ -126,13 +124,14 @@ def main() -> None:
         spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
                      key="viewer", height_px=VIEWER_HEIGHT_PX, description=describe_scene(model, state, impact),
                      on_click=_on_structure_clicked)
+    findings = findings_lines(impact) if impact is not None else None
     with side_col:
         if impact is not None:
-            _impact_panel(impact)
+            _impact_panel(impact, findings)
         _selection_panel(state)
         with st.expander("What you are looking at (text description)", expanded=impact is None):
             st.write(describe_scene(model, state, impact))
-    if impact is not None:
-        _findings_panel(impact)
+    if findings is not None:
+        _findings_panel(findings)
     st.divider()
     st.caption(DISCLAIMER)
