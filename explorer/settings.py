@@ -114,3 +114,15 @@ TARGET_FACES: dict[str, int] = {
     "sciatic": 900,
     "muscle": 1200,
 }
+
+# --- Body chart (colour-blind-safe Okabe-Ito hues; the symptom kinds also differ by border style).
+# No SVG fill patterns: plotly references them by the page URL, which changes with every state
+# change here (the URL holds the state), so patterns would turn white after the first change.
+SYMPTOM_COLORS: dict[str, str] = {"numbness": "#0072B2", "tingling": "#F0E442", "pain": "#D55E00"}
+SYMPTOM_BORDERS: dict[str, str] = {"numbness": "solid", "tingling": "dot", "pain": "dash"}
+PAIN_PATH_COLOR: str = "#7F2704"  # darker than the pain fill so the route shows on top of it
+CHART_SKIN: str = "#F1EDE8"        # unaffected skin
+CHART_OUTLINE: str = "#4A4A4A"     # body outline and area borders
+CHART_TEXT: str = "#222222"
+MARKED_COLOR: str = "#6A3D9A"      # areas the person marked in the symptoms-to-cause mode
+CHART_HEIGHT_PX: int = 620

@@ -16,6 +16,8 @@ from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
 
 AUDIENCES: tuple[str, ...] = ("student", "educator", "patient")
+# "condition": pick a condition and see its effects; "symptoms": mark symptoms and see likely causes.
+MODES: tuple[str, ...] = ("condition", "symptoms")
 NO_CONDITION: str = "none"
 CONDITION_PARAM_NAMES: frozenset[str] = frozenset(p.name for c in CONDITIONS.values() for p in c.params)
 
@@ -42,6 +44,8 @@ class ExplorerState:
         Fade everything that is not compressed, so the lesion stands out.
     selected : str or None
         Id of the selected structure, if any.
+    mode : str
+        ``condition`` (show a condition) or ``symptoms`` (from symptoms to possible causes).
     """
 
     audience: str = "student"
@@ -52,6 +56,7 @@ class ExplorerState:
     bone_opacity: float = settings.DEFAULT_BONE_OPACITY
     dim_others: bool = False
     selected: str | None = None
+    mode: str = "condition"
 
     @property
     def param_dict(self) -> dict[str, str]:
@@ -62,7 +67,7 @@ class ExplorerState:
 
 
 DEFAULT_STATE = ExplorerState()
-STATE_KEYS: tuple[str, ...] = ("audience", "condition", "view", "layers", "bone_opacity", "dim", "selected")
+STATE_KEYS: tuple[str, ...] = ("audience", "mode", "condition", "view", "layers", "bone_opacity", "dim", "selected")
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,11 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
                 state = state.with_(audience=value)
             else:
                 errors.append(f"Unknown audience {value!r}; allowed: {_allowed(AUDIENCES)}. Showing the student texts.")
+        elif key == "mode":
+            if value in MODES:
+                state = state.with_(mode=value)
+            else:
+                errors.append(f"Unknown mode {value!r}; allowed: {_allowed(MODES)}. Showing a condition.")
         elif key == "condition":
             if value in CONDITIONS or value == NO_CONDITION:
                 state = state.with_(condition=value)
@@ -159,6 +169,8 @@ def to_query_params(state: ExplorerState) -> dict[str, str]:
     out: dict[str, str] = {}
     if state.audience != DEFAULT_STATE.audience:
         out["audience"] = state.audience
+    if state.mode != DEFAULT_STATE.mode:
+        out["mode"] = state.mode
     if state.condition != NO_CONDITION:
         out["condition"] = state.condition
         out.update(dict(state.params))

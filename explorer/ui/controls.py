@@ -8,6 +8,7 @@ from explorer import settings
 from explorer.conditions.registry import CONDITIONS
 from explorer.state import (
     AUDIENCES,
+    MODES,
     NO_CONDITION,
     ExplorerState,
     condition_params,
@@ -17,6 +18,7 @@ from explorer.state import (
 
 OPACITY_LABELS: dict[float, str] = {1.0: "Solid", 0.6: "See-through", 0.3: "Faint"}
 AUDIENCE_LABELS: dict[str, str] = {"student": "Student", "educator": "Educator", "patient": "Patient"}
+MODE_LABELS: dict[str, str] = {"condition": "Show a condition", "symptoms": "Start from symptoms"}
 CONDITION_LABELS: dict[str, str] = {NO_CONDITION: "Healthy spine (no condition)",
                                     **{cid: spec.name for cid, spec in CONDITIONS.items()}}
 
@@ -28,6 +30,7 @@ def _init_from_url() -> None:
     parsed = parse_query_params(st.query_params.to_dict())
     s = parsed.state
     st.session_state["audience"] = s.audience
+    st.session_state["mode"] = s.mode
     st.session_state["condition"] = s.condition
     for name, value in s.params:
         st.session_state[f"param_{name}"] = value
@@ -73,17 +76,38 @@ def _condition_widgets(condition: str) -> tuple[tuple[str, str], ...]:
     return params
 
 
+def _current_params() -> tuple[tuple[str, str], ...]:
+    """The condition's parameters as they are, without drawing widgets (symptoms mode)."""
+    condition = st.session_state["condition"]
+    if condition == NO_CONDITION:
+        return ()
+    raw = {p.name: st.session_state.get(f"param_{p.name}", p.default) for p in CONDITIONS[condition].params}
+    return condition_params(condition, raw)[0]
+
+
+def show_condition(condition: str, params: tuple[tuple[str, str], ...]) -> None:
+    """Callback: switch to the condition mode showing ``condition`` with ``params``, lesion in view."""
+    st.session_state["mode"] = "condition"
+    st.session_state["condition"] = condition
+    for name, value in params:
+        st.session_state[f"param_{name}"] = value
+    _request_camera(True)
+
+
 def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
     """Draw the sidebar and return the current state plus any problems with the opening link."""
     _init_from_url()
     with st.sidebar:
         st.radio("I am a", options=list(AUDIENCES), key="audience", format_func=AUDIENCE_LABELS.get,
                  horizontal=True)
+        st.radio("What do you want to do?", options=list(MODES), key="mode", format_func=MODE_LABELS.get)
+        symptoms_mode = st.session_state["mode"] == "symptoms"
         st.header("Condition")
         st.selectbox("Condition", options=list(CONDITION_LABELS), key="condition", format_func=CONDITION_LABELS.get,
-                     label_visibility="collapsed")
-        params = _condition_widgets(st.session_state["condition"])
-        if st.session_state["condition"] != NO_CONDITION:
+                     label_visibility="collapsed", disabled=symptoms_mode,
+                     help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
+        params = _condition_widgets(st.session_state["condition"]) if not symptoms_mode else _current_params()
+        if st.session_state["condition"] != NO_CONDITION and not symptoms_mode:
             st.checkbox("Fade everything that is not squeezed", key="dim_others")
             st.button("Go to the lesion", on_click=_request_camera, args=(True,), key="focus_lesion",
                       type="primary")
@@ -107,6 +131,7 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
         bone_opacity=float(st.session_state["bone_opacity"]),
         dim_others=bool(st.session_state.get("dim_others", False)) and st.session_state["condition"] != NO_CONDITION,
         selected=st.session_state.get("selected"),
+        mode=st.session_state["mode"],
     )
     return state, tuple(st.session_state.get("url_errors", ()))
 

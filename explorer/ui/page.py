@@ -14,12 +14,13 @@ from explorer.render.scene3d import build_scene_figure
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
 from explorer.ui.viewer3d import spine_viewer
+from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_results
 
 DISCLAIMER = (
     "For education only. This model is a simplified, average adult spine; it is not medical advice "
     "and cannot diagnose you. If you have back or leg symptoms, see a health professional."
 )
-VIEWER_HEIGHT_PX = 720
+VIEWER_HEIGHT_PX = 640
 
 
 @st.cache_resource(show_spinner="Loading the 3D model...")
@@ -81,15 +82,26 @@ def _impact_panel(impact: Impact, findings: dict[str, list[str]]) -> None:
 def _findings_panel(findings: dict[str, list[str]]) -> None:
     left, right = st.columns(2, gap="medium")
     with left:
-        st.subheader("Where it is felt")
-        _bullets(findings["sensory"] or ["No leg symptoms from a nerve root at this severity."])
+        st.subheader("Weakness")
+        _bullets(findings["weakness"] or ["No weakness expected at this severity."])
         st.subheader("Reflexes")
         _bullets(findings["reflexes"])
     with right:
-        st.subheader("Weakness")
-        _bullets(findings["weakness"] or ["No weakness expected at this severity."])
-        st.subheader("Typical features")
+        st.subheader("Typical exam signs and features")
         _bullets(findings["features"])
+        st.subheader("Where it is felt (in words)")
+        _bullets(findings["sensory"] or ["No leg symptoms from a nerve root at this severity."])
+
+
+def _viewer(model: SpineModel, state: ExplorerState, impact: Impact | None) -> None:
+    box = get_box()
+    camera = settings.CAMERA_PRESETS[state.view]
+    if impact is not None and st.session_state.get("camera_focus"):
+        camera = focus_camera(camera, impact.lesion.focus, box)
+    figure = build_scene_figure(scene_items(model, state, impact), camera, height_px=VIEWER_HEIGHT_PX, box=box)
+    spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
+                 key="viewer", height_px=VIEWER_HEIGHT_PX, description=describe_scene(model, state, impact),
+                 on_click=_on_structure_clicked)
 
 
 def main() -> None:
@@ -98,15 +110,17 @@ def main() -> None:
     model = get_model()
     state, url_errors = sidebar_controls()
     sync_url(state)
+    symptoms_mode = state.mode == "symptoms"
     impact, impact_error = None, None
-    if state.condition != NO_CONDITION:
+    if state.condition != NO_CONDITION and not symptoms_mode:
         try:
             impact = get_impact(state.condition, state.params)
         except (ValueError, KeyError, RuntimeError) as exc:  # keep the page alive; say what failed
             impact_error = f"Could not simulate {state.condition} with {dict(state.params)}: {exc}. Showing the healthy spine."
 
     st.title("Lumbar Explorer")
-    st.caption("The lower back and its nerves in 3D: drag to rotate, scroll to zoom, click a structure to select it.")
+    st.caption("The lower back and its nerves in 3D: drag to rotate, scroll to zoom, click a structure to select it. "
+               "The body chart shows where the squeezed nerve sends its symptoms.")
     for message in url_errors:
         st.warning(message)
     for message in model.messages:
@@ -114,24 +128,36 @@ def main() -> None:
     if impact_error:
         st.error(impact_error)
 
-    box = get_box()
-    camera = settings.CAMERA_PRESETS[state.view]
-    if impact is not None and st.session_state.get("camera_focus"):
-        camera = focus_camera(camera, impact.lesion.focus, box)
-    view_col, side_col = st.columns([3, 1], gap="medium")
+    view_col, chart_col = st.columns([3, 2], gap="medium")
     with view_col:
-        figure = build_scene_figure(scene_items(model, state, impact), camera, height_px=VIEWER_HEIGHT_PX, box=box)
-        spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
-                     key="viewer", height_px=VIEWER_HEIGHT_PX, description=describe_scene(model, state, impact),
-                     on_click=_on_structure_clicked)
-    findings = findings_lines(impact) if impact is not None else None
-    with side_col:
-        if impact is not None:
-            _impact_panel(impact, findings)
+        _viewer(model, state, impact)
+    with chart_col:
+        report = symptoms_chart(state) if symptoms_mode else None
+        if not symptoms_mode:
+            condition_chart(state, impact)
+    if symptoms_mode:
+        st.header("From symptoms to cause")
+        inputs_col, results_col = st.columns([2, 3], gap="large")
+        with inputs_col:
+            symptoms_inputs()
+        with results_col:
+            symptoms_results(report)
         _selection_panel(state)
-        with st.expander("What you are looking at (text description)", expanded=impact is None):
-            st.write(describe_scene(model, state, impact))
-    if findings is not None:
-        _findings_panel(findings)
+    else:
+        findings = findings_lines(impact) if impact is not None else None
+        summary_col, findings_col, selection_col = st.columns([2, 3, 2], gap="medium")
+        with summary_col:
+            if impact is not None:
+                _impact_panel(impact, findings)
+            else:
+                st.subheader("Healthy spine")
+                st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
+        with findings_col:
+            if findings is not None:
+                _findings_panel(findings)
+            with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
+                st.write(describe_scene(model, state, impact))
+        with selection_col:
+            _selection_panel(state)
     st.divider()
     st.caption(DISCLAIMER)

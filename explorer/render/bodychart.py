@@ -1,0 +1,232 @@
+"""The body chart figure: the lower body from the front and the back, with dermatomes and symptoms.
+
+Plain 2D Plotly (SVG) traces, one filled trace per named skin area so hover tells the area, its
+root and its symptom, and a click can report the area (its id is the trace's ``customdata``).
+The figure is a pure function of what it is given; :mod:`explorer.ui.chart2d` draws it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import plotly.graph_objects as go
+
+from explorer import settings
+from explorer.clinical.bodymap import VIEW_CENTRES, VIEW_LABELS, Area, areas, key_points, outline_rings, to_chart
+from explorer.clinical.symptom_map import KIND_LABELS, AreaSymptom, PainPath
+
+# Paul Tol's "light" scheme (colour-blind safe) for the plain dermatome map; labels name each
+# root as well, so colour is never the only cue.
+DERMATOME_COLORS: Mapping[str, str] = {
+    "L1": "#77AADD", "L2": "#99DDFF", "L3": "#BBCC33", "L4": "#44BB99", "L5": "#EEDD88",
+    "S1": "#EE8866", "S2": "#FFAABB", "S3": "#AAAA00", "S4": "#DDDDDD", "S5": "#BBBBBB",
+}
+NEUTRAL_SKIN = "#FFFFFF"
+Y_RANGE = (-9.0, 106.0)
+X_RANGE = (-43.0, 43.0)
+# Roots labelled on the chart (S4 and S5 are too small to carry a label; hover names them).
+LABELLED_ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
+
+
+@dataclass(frozen=True)
+class ChartInput:
+    """Everything the chart shows.
+
+    Attributes
+    ----------
+    symptoms : mapping (area name, side) -> AreaSymptom
+        From :func:`explorer.clinical.symptom_map.paint_areas`; empty for the plain dermatome map.
+    paths : sequence of PainPath
+        Radiating pain routes.
+    selected_root : (root, side) or None
+        A root to outline (picked on the chart, in a list, or in 3D).
+    marked : collection of area ids
+        Areas the person marked in the symptoms-to-cause mode.
+    show_dermatomes : bool
+        Colour every dermatome (the plain map) rather than grey skin under the symptoms.
+    """
+
+    symptoms: Mapping[tuple[str, str], AreaSymptom] = field(default_factory=dict)
+    paths: Sequence[PainPath] = ()
+    selected_root: tuple[str, str] | None = None
+    marked: Collection[str] = frozenset()
+    show_dermatomes: bool = True
+
+
+def _xy(rings: Sequence[Sequence[tuple[float, float]]]) -> tuple[list[float | None], list[float | None]]:
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for ring in rings:
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += [p[0] for p in ring]
+        ys += [p[1] for p in ring]
+    return xs, ys
+
+
+def _alpha(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha:.2f})"
+
+
+def symptom_opacity(degree: float) -> float:
+    """Fill opacity of an affected area: stronger compression, stronger colour (0.35..0.95)."""
+    return 0.35 + 0.6 * min(max(degree, 0.0), 1.0)
+
+
+def area_hover(area: Area, symptom: AreaSymptom | None, marked: bool = False) -> str:
+    """Hover text: the area, its dermatome, and what is felt there."""
+    root = f"{area.root} dermatome" if area.root else "supplied by several roots"
+    text = f"<b>{area.name.capitalize()}</b> ({area.region.anatomical}), {area.side}<br>{root}"
+    if symptom is not None:
+        text += f"<br>{KIND_LABELS[symptom.kind]} from {', '.join(symptom.sources)} ({round(symptom.degree * 100)}% squeezed)"
+    if marked:
+        text += "<br>Marked by you"
+    return text
+
+
+def _area_trace(area: Area, chart: ChartInput) -> go.Scatter:
+    symptom = chart.symptoms.get((area.name, area.side))
+    marked = area.id in chart.marked
+    base = DERMATOME_COLORS.get(area.root or "", NEUTRAL_SKIN) if chart.show_dermatomes else settings.CHART_SKIN
+    fill, border = base, {"color": "#FFFFFF" if chart.show_dermatomes else "#D5CEC6", "width": 0.8}
+    if symptom is not None:
+        fill = _alpha(settings.SYMPTOM_COLORS[symptom.kind], symptom_opacity(symptom.degree))
+        border = {"color": "#3A3A3A", "width": 1.6, "dash": settings.SYMPTOM_BORDERS[symptom.kind]}
+    if marked:
+        fill = _alpha(settings.MARKED_COLOR, 0.7)
+        border = {"color": "#2B1240", "width": 2.0}
+    xs, ys = _xy(area.rings)
+    return go.Scatter(
+        x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill, line=border,
+        hoveron="fills", hoverinfo="text", text=area_hover(area, symptom, marked), name=area.name,
+        customdata=[area.id] * len(xs), meta=area.id, showlegend=False,
+    )
+
+
+def _selected_trace(chart: ChartInput) -> go.Scatter | None:
+    if chart.selected_root is None:
+        return None
+    root, side = chart.selected_root
+    rings = [ring for a in areas() if a.root == root and a.side == side for ring in a.rings]
+    if not rings:
+        return None
+    xs, ys = _xy(rings)
+    return go.Scatter(x=xs, y=ys, mode="lines", line={"color": settings.SELECTED_COLOR, "width": 3.5},
+                      hoverinfo="skip", name=f"Selected: {root} {side}", legendgroup="selected", showlegend=True)
+
+
+def _outline_traces() -> list[go.Scatter]:
+    xs, ys = _xy(outline_rings())
+    return [go.Scatter(x=xs, y=ys, mode="lines", line={"color": settings.CHART_OUTLINE, "width": 1.6},
+                       hoverinfo="skip", showlegend=False, name="outline")]
+
+
+def _path_traces(paths: Sequence[PainPath]) -> list[go.Scatter]:
+    out = []
+    color = settings.PAIN_PATH_COLOR
+    for i, path in enumerate(paths):
+        for view, pts in path.points:
+            out.append(go.Scatter(
+                x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers",
+                line={"color": color, "width": 2.5 + 3.5 * path.degree, "shape": "spline"},
+                marker={"symbol": "arrow", "angleref": "previous", "size": [0] * (len(pts) - 1) + [16], "color": color},
+                hoverinfo="text", text=f"Pain runs from {path.names[0]} to {path.names[-1]} ({path.source}, {path.side})",
+                name="Radiating pain", legendgroup="pain-path", showlegend=i == 0 and view == path.points[0][0],
+            ))
+    return out
+
+
+def _key_point_trace() -> go.Scatter:
+    pts = key_points()
+    return go.Scatter(
+        x=[p.x for p in pts], y=[p.y for p in pts], mode="markers",
+        marker={"symbol": "circle", "size": 7, "color": "#000000", "line": {"color": "#FFFFFF", "width": 1.5}},
+        hoverinfo="text", text=[f"ISNCSCI key sensory point {p.root} ({p.side}): {p.label}" for p in pts],
+        name="Key sensory point (ISNCSCI)", showlegend=True,
+    )
+
+
+def _root_labels() -> go.Scatter:
+    xs, ys, texts = [], [], []
+    for root in LABELLED_ROOTS:
+        for view in VIEW_CENTRES:
+            for side in ("left", "right"):
+                candidates = [a for a in areas() if a.root == root and a.view == view and a.side == side]
+                if not candidates:
+                    continue
+                biggest = max(candidates, key=lambda a: a.polygon().area)
+                point = biggest.polygon().representative_point()
+                x, y = point.x, point.y
+                # keep the label off its key sensory point
+                if any(k.view == view and k.side == side and abs(k.x - x) < 2.5 and abs(k.y - y) < 2.5
+                       for k in key_points()):
+                    y += 4.0
+                xs.append(x)
+                ys.append(y)
+                texts.append(root)
+    return go.Scatter(x=xs, y=ys, mode="text", text=texts, hoverinfo="skip", showlegend=False,
+                      textfont={"size": 14, "color": settings.CHART_TEXT, "family": "Arial, sans-serif"}, name="labels")
+
+
+def _legend_swatches(chart: ChartInput) -> list[go.Scatter]:
+    """Legend-only entries for the symptom kinds (fills cannot show in the legend themselves)."""
+    out = []
+    for kind in ("numbness", "tingling", "pain"):
+        out.append(go.Scatter(x=[None], y=[None], mode="markers", name=f"{KIND_LABELS[kind]} ({settings.SYMPTOM_BORDERS[kind]} border)",
+                              marker={"symbol": "square", "size": 14, "color": settings.SYMPTOM_COLORS[kind]},
+                              showlegend=True, hoverinfo="skip"))
+    if chart.marked:
+        out.append(go.Scatter(x=[None], y=[None], mode="markers", name="Marked by you",
+                              marker={"symbol": "square", "size": 14, "color": settings.MARKED_COLOR},
+                              showlegend=True, hoverinfo="skip"))
+    return out
+
+
+def _annotations() -> list[dict]:
+    notes = []
+    for view, centre in VIEW_CENTRES.items():
+        notes.append({"x": centre, "y": 104.5, "text": f"<b>{VIEW_LABELS[view]}</b>", "showarrow": False,
+                      "font": {"size": 16, "color": settings.CHART_TEXT}})
+        for side in ("left", "right"):
+            x, _ = to_chart(view, side, 9.0, 0.0)
+            notes.append({"x": x, "y": -5.5, "text": f"{side.capitalize()}", "showarrow": False,
+                          "font": {"size": 13, "color": settings.CHART_TEXT}})
+    return notes
+
+
+def build_body_chart(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_PX, title: str | None = None) -> go.Figure:
+    """The body chart figure.
+
+    Parameters
+    ----------
+    chart : ChartInput
+        Symptoms, pain paths, selection and marks to show.
+    height_px : int
+        Figure height in pixels; the width follows the container and the aspect ratio is kept.
+    title : str or None
+        Optional title above the chart.
+    """
+    traces: list[go.Scatter] = [_area_trace(a, chart) for a in areas()]
+    traces += _outline_traces()
+    selected = _selected_trace(chart)
+    if selected is not None:
+        traces.append(selected)
+    traces += _path_traces(chart.paths)
+    traces.append(_root_labels())
+    traces.append(_key_point_trace())
+    if chart.symptoms or chart.marked:
+        traces += _legend_swatches(chart)
+    fig = go.Figure(data=traces)
+    fig.update_layout(
+        height=height_px, margin={"l": 4, "r": 4, "t": 36 if title else 8, "b": 4},
+        title={"text": title, "x": 0.02, "font": {"size": 16}} if title else None,
+        paper_bgcolor="#FFFFFF", plot_bgcolor="#FFFFFF", hovermode="closest", dragmode=False,
+        xaxis={"range": list(X_RANGE), "visible": False, "fixedrange": True},
+        yaxis={"range": list(Y_RANGE), "visible": False, "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
+        legend={"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top", "font": {"size": 13}},
+        annotations=_annotations(), hoverlabel={"font": {"size": 14}}, uirevision="body-chart",
+    )
+    return fig
