@@ -159,12 +159,14 @@ def candidate_conditions(matches: list[RootMatch], top: int = 2, limit: int = 8)
     """Conditions whose textbook pattern includes one of the ``top`` best-matching roots or nerves.
 
     Each listed condition squeezes the matched root as its main target (``primary``) or, for the
-    sciatic nerve, as its nerve. The most specific causes come first (one root before many).
+    sciatic nerve, as its nerve. Causes of the best match come first, and among them the most
+    specific (one root before many).
     """
-    wanted = {(m.source, m.side) for m in matches[:top]}
+    rank = {(m.source, m.side): i for i, m in enumerate(matches[:top])}
+    wanted = set(rank)
     if not wanted:
         return []
-    found: list[tuple[int, CandidateCondition]] = []
+    found: list[tuple[tuple[int, int], CandidateCondition]] = []
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for cid, spec in CONDITIONS.items():
         for params in combinations(spec):
@@ -180,7 +182,8 @@ def candidate_conditions(matches: list[RootMatch], top: int = 2, limit: int = 8)
             seen.add((cid, applicable))
             fits = tuple(sorted(f"{r} {s}" for r, s in hits))
             breadth = len(pattern.primary | pattern.nerves)
-            found.append((breadth, CandidateCondition(cid, applicable, _label(cid, dict(applicable)),
+            best = min(rank[h] for h in hits)
+            found.append(((best, breadth), CandidateCondition(cid, applicable, _label(cid, dict(applicable)),
                                                       pattern.explanation, fits)))
     found.sort(key=lambda item: item[0])
     return [c for _, c in found[:limit]]

@@ -1,0 +1,96 @@
+"""The body chart figure and its text (explorer.render.bodychart, explorer.clinical.symptom_map)."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.anatomy.model import load_model
+from explorer.clinical.bodymap import areas
+from explorer.clinical.symptom_map import chart_lines, paint_areas, pain_paths
+from explorer.clinical.types import SensoryFinding
+from explorer.conditions.registry import CONDITIONS
+from explorer.conditions.rules import expected
+from explorer.conditions.simulate import simulate
+from explorer.render.bodychart import ChartInput, build_body_chart, symptom_opacity
+
+# One case per condition sub-type, at typical severity.
+CASES = [
+    ("herniation", {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"}),
+    ("herniation", {"level": "L5-S1", "zone": "paracentral", "side": "right", "severity": "moderate"}),
+    ("herniation", {"level": "L4-L5", "zone": "foraminal", "side": "left", "severity": "moderate"}),
+    ("herniation", {"level": "L3-L4", "zone": "extraforaminal", "side": "right", "severity": "moderate"}),
+    ("stenosis", {"level": "L4-L5", "zone": "central", "severity": "moderate"}),
+    ("stenosis", {"level": "L4-L5", "zone": "lateral_recess", "side": "left", "severity": "moderate"}),
+    ("stenosis", {"level": "L5-S1", "zone": "foraminal", "side": "right", "severity": "moderate"}),
+    ("spondylolisthesis", {"level": "L4-L5", "type": "degenerative", "grade": "1"}),
+    ("spondylolisthesis", {"level": "L5-S1", "type": "isthmic", "grade": "2"}),
+    ("piriformis", {"side": "left", "severity": "moderate"}),
+    ("cauda_equina", {"level": "L4-L5"}),
+]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def _painted(condition: str, params: dict[str, str], model) -> tuple[dict, list[str]]:
+    impact = simulate(condition, params, model)
+    degrees = {(h.root, h.side): h.degree for h in impact.roots} | {(h.nerve, h.side): h.degree for h in impact.nerves}
+    return paint_areas(impact.clinical.sensory, degrees), chart_lines(impact.clinical.sensory)
+
+
+def test_cases_cover_every_condition() -> None:
+    assert {c for c, _ in CASES} == set(CONDITIONS)
+
+
+@pytest.mark.parametrize("condition, params", CASES, ids=[f"{c}-{'-'.join(p.values())}" for c, p in CASES])
+def test_chart_paints_the_textbook_roots(condition: str, params: dict[str, str], model) -> None:
+    painted, lines = _painted(condition, params, model)
+    sources = {(src, side) for (name, side), s in painted.items() for src in s.sources}
+    pattern = expected(condition, CONDITIONS[condition].applicable(CONDITIONS[condition].validate(params)[0]))
+    wanted = (pattern.required if pattern.required is not None else pattern.primary) | pattern.nerves
+    assert wanted, "every case should expect something"
+    assert wanted <= sources, f"expected {sorted(wanted)} painted, got {sorted(sources)}"
+    assert lines and all("(" in line for line in lines)
+    if pattern.bilateral:
+        assert {side for _, side in sources} == {"left", "right"}
+
+
+def test_cauda_equina_paints_the_saddle_on_both_sides(model) -> None:
+    painted, _ = _painted("cauda_equina", {"level": "L4-L5"}, model)
+    for side in ("left", "right"):
+        assert ("skin around the anus", side) in painted
+        assert ("genitals and the skin between the legs", side) in painted
+
+
+def test_piriformis_paints_the_sciatic_territory_only(model) -> None:
+    painted, lines = _painted("piriformis", {"side": "left", "severity": "severe"}, model)
+    assert {s for p in painted.values() for s in p.sources} == {"sciatic"}
+    assert {side for _, side in painted} == {"left"}
+    assert any("sciatic nerve" in line for line in lines)
+
+
+def test_stronger_symptom_wins_an_area_and_text_names_root_and_side() -> None:
+    sensory = [SensoryFinding("L5", "left", "pain", ("buttock", "outer side of the lower leg", "top of the foot")),
+               SensoryFinding("L5", "left", "numbness", ("top of the foot", "big toe"))]
+    painted = paint_areas(sensory, {("L5", "left"): 0.6})
+    assert painted[("top of the foot", "left")].kind == "numbness"
+    assert painted[("buttock", "left")].kind == "pain"
+    assert chart_lines(sensory)[0] == "Numbness, left leg: top of the foot, big toe (L5 root)"
+    paths = pain_paths(sensory, {("L5", "left"): 0.6})
+    assert paths and paths[0].points, "a pain path through several areas"
+
+
+def test_figure_has_one_clickable_trace_per_area_and_intensity_grows() -> None:
+    fig = build_body_chart(ChartInput())
+    area_ids = {a.id for a in areas()}
+    metas = [t.meta for t in fig.data if t.meta in area_ids]
+    assert sorted(metas) == sorted(area_ids)
+    assert symptom_opacity(0.9) > symptom_opacity(0.3)
+
+
+def test_selected_root_is_outlined_and_marks_show() -> None:
+    fig = build_body_chart(ChartInput(selected_root=("L5", "left"), marked={"front:left:top of the foot"}))
+    names = [t.name for t in fig.data]
+    assert "Selected: L5 left" in names and "Marked by you" in names
