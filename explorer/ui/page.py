@@ -13,6 +13,7 @@ from explorer.render.model_scene import describe_scene, focus_camera, model_box,
 from explorer.render.scene3d import build_scene_figure
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
+from explorer.ui.reading import get_library, glossary_panel, reading_panel, structure_explanation
 from explorer.ui.viewer3d import spine_viewer
 from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_results
 
@@ -60,6 +61,7 @@ def _selection_panel(state: ExplorerState) -> None:
     if s.side:
         facts.append(f"Side: patient's {s.side}")
     st.write(" · ".join(facts))
+    st.markdown(structure_explanation(get_library(), state.selected, state.audience))
     if st.button("Clear selection", key="clear_selection"):
         st.session_state["selected"] = None
         st.rerun()
@@ -145,19 +147,21 @@ def main() -> None:
         _selection_panel(state)
     else:
         findings = findings_lines(impact) if impact is not None else None
-        summary_col, findings_col, selection_col = st.columns([2, 3, 2], gap="medium")
+        summary_col, findings_col = st.columns([2, 3], gap="large")
         with summary_col:
             if impact is not None:
                 _impact_panel(impact, findings)
             else:
                 st.subheader("Healthy spine")
                 st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
+            _selection_panel(state)
         with findings_col:
             if findings is not None:
                 _findings_panel(findings)
             with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
                 st.write(describe_scene(model, state, impact))
-        with selection_col:
-            _selection_panel(state)
+    st.divider()
+    reading_panel(get_library(), state.with_(condition=NO_CONDITION) if symptoms_mode else state)
+    glossary_panel(get_library())
     st.divider()
     st.caption(DISCLAIMER)
