@@ -1,0 +1,443 @@
+"""The texts a person reads: every content file is valid, linked, cited and readable, and the
+loader reports bad files clearly instead of failing.
+
+The per-file tests are parametrised over the files found on disk, so a new text is tested as soon
+as it is added. The coverage tests fail on purpose while a condition x audience or a structure has
+no text yet.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from explorer.anatomy.structures import STRUCTURES
+from explorer.conditions.registry import CONDITIONS
+from explorer.content import (
+    CONTENT_DIR,
+    HTML_PATTERN,
+    LINK_PATTERN,
+    ContentLibrary,
+    Text,
+    glossary_text,
+    load_content,
+    plain_text,
+    reading_grade,
+)
+from explorer.state import AUDIENCES, parse_query_params
+
+MAX_PATIENT_GRADE = 8.0
+CONTENT_FILES: list[Path] = sorted(p for p in CONTENT_DIR.rglob("*.md") if p != CONTENT_DIR / "README.md")
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(CONTENT_DIR))
+
+
+@pytest.fixture(scope="module")
+def library() -> ContentLibrary:
+    return load_content()
+
+
+def _text_at(library: ContentLibrary, path: Path) -> Text:
+    problems = [str(p) for p in library.problems if p.path == path]
+    text = next((t for t in library.texts if t.path == path), None)
+    assert text is not None, f"{_rel(path)} was left out: {problems}"
+    return text
+
+
+# --- every file ---------------------------------------------------------------------------------
+
+
+def test_content_files_exist():
+    assert CONTENT_FILES, f"no content files under {CONTENT_DIR}"
+
+
+@pytest.mark.parametrize("path", CONTENT_FILES, ids=_rel)
+def test_file_loads_without_problems(library, path):
+    problems = [p.message for p in library.problems if p.path == path]
+    assert not problems, f"{_rel(path)}: " + " | ".join(problems)
+
+
+@pytest.mark.parametrize("path", CONTENT_FILES, ids=_rel)
+def test_file_cites_references(library, path):
+    text = _text_at(library, path)
+    assert text.references, f"{_rel(path)} cites no references"
+    for ref in text.references:
+        assert ref.authors and ref.title and ref.source and ref.year, f"{_rel(path)}: incomplete reference {ref}"
+        assert ref.format().endswith((".", ")")), ref.format()
+
+
+@pytest.mark.parametrize("path", CONTENT_FILES, ids=_rel)
+def test_file_has_no_raw_html(path):
+    raw = path.read_text(encoding="utf-8")
+    body = raw.split("\n---", 2)[-1]
+    match = HTML_PATTERN.search(body)
+    assert match is None, f"{_rel(path)}: raw HTML {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", CONTENT_FILES, ids=_rel)
+def test_links_resolve(library, path):
+    text = _text_at(library, path)
+    for m in LINK_PATTERN.finditer(text.body):
+        target = m.group(3)
+        if target.startswith("#"):
+            assert library.topic(target[1:]) is not None, f"{_rel(path)}: {target} is not a topic id"
+        elif target.startswith("?"):
+            parsed = parse_query_params(parse_qs(target[1:], keep_blank_values=True))
+            assert not parsed.errors, f"{_rel(path)}: {target}: {parsed.errors}"
+        else:
+            assert target.startswith("https://"), f"{_rel(path)}: link target {target!r} not allowed"
+    for topic_id in text.related:
+        assert library.topic(topic_id) is not None, f"{_rel(path)}: related {topic_id!r} is not a topic"
+
+
+# Patient texts that loaded (a file that did not load fails test_file_loads_without_problems).
+PATIENT_FILES = sorted(t.path for t in load_content().texts if "patient" in t.audience)
+
+
+@pytest.mark.parametrize("path", PATIENT_FILES, ids=_rel)
+def test_patient_text_reading_grade(library, path):
+    text = _text_at(library, path)
+    words = text.body
+    if text.kind == "glossary":
+        words = f"{text.body}\n{glossary_text(library.glossary)}"
+    grade = reading_grade(words)
+    assert grade <= MAX_PATIENT_GRADE, (
+        f"{_rel(path)}: Flesch-Kincaid grade {grade:.1f} > {MAX_PATIENT_GRADE:g}; use shorter sentences and "
+        "everyday words")
+
+
+# --- coverage -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+def test_every_condition_has_a_base_text_per_audience(library, condition, audience):
+    defaults = CONDITIONS[condition].defaults()
+    texts = library.condition_texts(condition, audience, defaults)
+    problems = [str(p) for p in library.problems if p.path.parent.name == condition]
+    assert texts and not texts[0].params, (
+        f"no base {audience} text for {condition} (expected content/conditions/{condition}/{audience}.md); "
+        f"problems: {problems or 'none reported, the file is missing'}")
+
+
+@pytest.mark.parametrize("structure_id", list(STRUCTURES))
+def test_every_structure_has_a_text_per_audience(library, structure_id):
+    missing = [a for a in AUDIENCES if library.structure_text(structure_id, a) is None]
+    assert not missing, f"{structure_id}: no structure text for {', '.join(missing)}"
+
+
+def test_notices_exist(library):
+    emergency = library.notice("emergency-patient")
+    assert emergency is not None and "patient" in emergency.audience
+    for phrase in ("between your legs", "bladder", "bowel", "both", "emergency"):
+        assert phrase in emergency.body, f"emergency notice lacks {phrase!r}"
+    for audience in AUDIENCES:
+        welcome = library.notice(f"welcome-{audience}")
+        assert welcome is not None and audience in welcome.audience, f"no welcome text for {audience}"
+
+
+def test_glossary_is_sorted_and_every_term_is_used(library):
+    terms = library.glossary
+    assert len(terms) >= 30
+    names = [t.term.casefold() for t in terms]
+    assert names == sorted(names)
+    corpus = " ".join(plain_text(t.body) for t in library.texts if t.kind != "glossary").casefold()
+    unused = [t.term for t in terms
+              if not any(re.search(rf"\b{re.escape(word.casefold())}\b", corpus) for word in (t.term, *t.aliases))]
+    assert not unused, f"glossary terms no text uses (use them, add an alias, or drop them): {unused}"
+
+
+# --- the loader on bad files --------------------------------------------------------------------
+
+REF = """references:
+  - authors: Bogduk N
+    title: Clinical and Radiological Anatomy of the Lumbar Spine
+    source: Elsevier
+    year: 2012
+"""
+GOOD_TOPIC = f"""---
+id: sciatica
+kind: topic
+title: Sciatica
+audience: [student, patient]
+{REF}---
+
+Leg pain along the sciatic nerve.
+"""
+SECTIONS = ["What it is", "What is squeezed", "Symptoms", "How it is diagnosed", "Treatment", "Outlook",
+            "When to get urgent help", "What you can do", "Questions to ask your doctor"]
+
+
+def _condition_file(text_id: str = "herniation-patient", extra_meta: str = "", body: str | None = None) -> str:
+    if body is None:
+        body = "\n\n".join(f"## {s}\n\nSome words." for s in SECTIONS)
+    return f"---\nid: {text_id}\nkind: condition\ntitle: A slipped disc\naudience: [patient]\n" \
+           f"conditions: [herniation]\n{extra_meta}{REF}---\n\n{body}\n"
+
+
+def _write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def _problem(library: ContentLibrary, path: Path) -> str:
+    messages = [p.message for p in library.problems if p.path == path]
+    assert messages, f"no problem reported for {path.name}; problems: {library.problems}"
+    assert all(str(path.name) in str(p) for p in library.problems if p.path == path)
+    return " | ".join(messages)
+
+
+def test_valid_files_load_cleanly(tmp_path):
+    _write(tmp_path, "topics/sciatica.md", GOOD_TOPIC)
+    _write(tmp_path, "conditions/herniation/patient.md", _condition_file(extra_meta="related: [sciatica]\n"))
+    _write(tmp_path, "README.md", "# not a text, and no front matter\n")
+    lib = load_content(tmp_path)
+    assert not lib.problems, lib.problems
+    assert set(lib.by_id) == {"sciatica", "herniation-patient"}
+
+
+BAD_FILES = {
+    "missing field": ("conditions/herniation/patient.md",
+                      _condition_file().replace("title: A slipped disc\n", ""), ["title", "required"]),
+    "unknown condition": ("conditions/herniation/patient.md",
+                          _condition_file().replace("[herniation]", "[slipped_disc]"),
+                          ["slipped_disc", "allowed", "herniation"]),
+    "raw html": ("topics/x.md", GOOD_TOPIC.replace("Leg pain", "<b>Leg</b> pain"), ["raw HTML", "<b>"]),
+    "html comment": ("topics/x.md", GOOD_TOPIC.replace("Leg pain", "<!-- note --> Leg pain"), ["raw HTML"]),
+    "relative link": ("topics/x.md", GOOD_TOPIC.replace("Leg pain", "[see](other.md) Leg pain"),
+                      ["other.md", "not allowed", "https://"]),
+    "http link": ("topics/x.md", GOOD_TOPIC.replace("Leg pain", "[see](http://example.org) Leg pain"),
+                  ["http://example.org", "https://"]),
+    "bad app link": ("topics/x.md", GOOD_TOPIC.replace("Leg pain", "[see](?condition=herniation&level=L9-L10) pain"),
+                     ["?condition=herniation&level=L9-L10", "L9-L10"]),
+    "bad yaml": ("topics/x.md", GOOD_TOPIC.replace("title: Sciatica", "title: [Sciatica"), ["YAML"]),
+    "no front matter": ("topics/x.md", "Just words.\n", ["front matter"]),
+    "unknown param value": ("conditions/herniation/patient-far.md",
+                            _condition_file("herniation-far", "params:\n  zone: [far-lateral]\n"),
+                            ["far-lateral", "zone", "foraminal"]),
+    "unknown param name": ("conditions/herniation/patient-far.md",
+                           _condition_file("herniation-far", "params:\n  grade: ['2']\n"), ["grade", "herniation"]),
+    "bad kind": ("topics/x.md", GOOD_TOPIC.replace("kind: topic", "kind: essay"), ["essay", "condition"]),
+    "bad audience": ("topics/x.md", GOOD_TOPIC.replace("[student, patient]", "[doctor]"), ["doctor", "student"]),
+    "unknown structure": ("structures/disc/patient.md",
+                          GOOD_TOPIC.replace("kind: topic", "kind: structure\nstructures: [disc-L9]"),
+                          ["disc-L9"]),
+    "unknown structure kind": ("structures/disc/patient.md",
+                               GOOD_TOPIC.replace("kind: topic", "kind: structure\nstructures: ['kind:bone']"),
+                               ["kind:bone", "vertebra"]),
+    "missing sections": ("conditions/herniation/patient.md",
+                         _condition_file(body="## What it is\n\nWords."), ["## Symptoms", "What you can do"]),
+    "sections out of order": ("conditions/herniation/patient.md",
+                              _condition_file(body="\n\n".join(f"## {s}\n\nx" for s in reversed(SECTIONS))),
+                              ["order"]),
+    "no references": ("topics/x.md", GOOD_TOPIC.replace(REF, ""), ["references"]),
+    "incomplete reference": ("topics/x.md", GOOD_TOPIC.replace("    year: 2012\n", ""), ["year"]),
+    "typo field": ("topics/x.md", GOOD_TOPIC.replace("title: Sciatica", "titel: x\ntitle: Sciatica"),
+                   ["titel", "allowed"]),
+    "quiz for patients": ("topics/x.md", GOOD_TOPIC.replace("[student, patient]", "[patient]").replace(
+        "references:", "quiz:\n  - q: Why?\n    a: Because.\nreferences:"), ["quiz", "student"]),
+    "bad id": ("topics/x.md", GOOD_TOPIC.replace("id: sciatica", "id: Sciatica Topic"), ["Sciatica Topic"]),
+    "image": ("topics/x.md", GOOD_TOPIC.replace("Leg pain", "![x](https://example.org/a.png) Leg pain"), ["image"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_file_is_reported_and_left_out(tmp_path, case):
+    rel, text, words = BAD_FILES[case]
+    path = _write(tmp_path, rel, text)
+    lib = load_content(tmp_path)  # must not raise
+    message = _problem(lib, path)
+    for word in words:
+        assert word in message, f"{case}: {word!r} not in {message!r}"
+    assert all(t.path != path for t in lib.texts)
+
+
+def test_bad_glossary_is_reported(tmp_path):
+    path = _write(tmp_path, "glossary.md", f"""---
+id: glossary
+kind: glossary
+title: Glossary
+audience: [patient]
+terms:
+  - term: Disc
+    definition: A pad.
+    see_also: [Vertebra]
+{REF}---
+""")
+    lib = load_content(tmp_path)
+    assert "Vertebra" in _problem(lib, path)
+    assert lib.glossary == ()
+
+
+def test_duplicate_ids_are_reported(tmp_path):
+    _write(tmp_path, "topics/a.md", GOOD_TOPIC)
+    second = _write(tmp_path, "topics/b.md", GOOD_TOPIC)
+    lib = load_content(tmp_path)
+    message = _problem(lib, second)
+    assert "sciatica" in message and "topics/a.md" in message
+    assert lib.by_id["sciatica"].path.name == "a.md"
+
+
+def test_two_base_texts_are_reported(tmp_path):
+    _write(tmp_path, "conditions/herniation/patient.md", _condition_file())
+    second = _write(tmp_path, "conditions/herniation/patient2.md", _condition_file("herniation-patient-2"))
+    lib = load_content(tmp_path)
+    assert "base text" in _problem(lib, second)
+
+
+def test_broken_cross_references_are_reported_but_the_text_is_kept(tmp_path):
+    path = _write(tmp_path, "conditions/herniation/patient.md", _condition_file(
+        extra_meta="related: [facet-disease]\n",
+        body="\n\n".join(f"## {s}\n\nSee [this](#no-such-topic)." for s in SECTIONS)))
+    lib = load_content(tmp_path)
+    message = _problem(lib, path)
+    assert "facet-disease" in message and "#no-such-topic" in message
+    assert lib.by_id["herniation-patient"].related == ()
+
+
+def test_missing_folder_is_a_problem_not_an_exception(tmp_path):
+    lib = load_content(tmp_path / "nowhere")
+    assert lib.by_id == {} and lib.problems
+
+
+def test_less_than_sign_in_text_is_allowed(tmp_path):
+    _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("Leg pain", "A slip of < 25% (or <25%) is grade 1. Leg pain"))
+    assert not load_content(tmp_path).problems
+
+
+# --- lookups ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_library(tmp_path) -> ContentLibrary:
+    _write(tmp_path, "topics/sciatica.md", GOOD_TOPIC)
+    _write(tmp_path, "conditions/herniation/patient.md", _condition_file())
+    _write(tmp_path, "conditions/herniation/patient-foraminal.md",
+           _condition_file("herniation-patient-foraminal", "params:\n  zone: [foraminal, extraforaminal]\n"))
+    _write(tmp_path, "conditions/herniation/patient-l5s1-left.md",
+           _condition_file("herniation-patient-l5s1-left", "params:\n  level: [L5-S1]\n  side: [left]\n"))
+    structure = GOOD_TOPIC.replace("kind: topic", "kind: structure\nstructures: ['kind:root']").replace(
+        "id: sciatica", "id: roots")
+    _write(tmp_path, "structures/root/patient.md", structure)
+    _write(tmp_path, "structures/root/patient-l5.md",
+           structure.replace("'kind:root'", "root-L5-left").replace("id: roots", "id: root-l5"))
+    lib = load_content(tmp_path)
+    assert not lib.problems, lib.problems
+    return lib
+
+
+def _ids(texts: list[Text]) -> list[str]:
+    return [t.id for t in texts]
+
+
+def test_condition_texts_base_first_then_matching_extras(small_library):
+    lib = small_library
+    para = {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"}
+    assert _ids(lib.condition_texts("herniation", "patient", para)) == ["herniation-patient"]
+    foraminal = {**para, "zone": "foraminal"}
+    assert _ids(lib.condition_texts("herniation", "patient", foraminal)) == [
+        "herniation-patient", "herniation-patient-foraminal"]
+    both = {**foraminal, "level": "L5-S1"}
+    assert _ids(lib.condition_texts("herniation", "patient", both)) == [
+        "herniation-patient", "herniation-patient-foraminal", "herniation-patient-l5s1-left"]
+    # Every listed parameter must match; a parameter that does not apply (side, central) never does.
+    assert _ids(lib.condition_texts("herniation", "patient", {**both, "side": "right"}))[-1] != \
+        "herniation-patient-l5s1-left"
+    central = {"level": "L5-S1", "zone": "central", "severity": "moderate"}
+    assert _ids(lib.condition_texts("herniation", "patient", central)) == ["herniation-patient"]
+    assert lib.condition_texts("herniation", "student", para) == []
+    assert lib.condition_texts("stenosis", "patient", para) == []
+
+
+def test_structure_text_exact_id_beats_kind(small_library):
+    lib = small_library
+    assert lib.structure_text("root-L5-left", "patient").id == "root-l5"
+    assert lib.structure_text("root-L5-right", "patient").id == "roots"
+    assert lib.structure_text("root-L5-left", "educator") is None
+    assert lib.structure_text("disc-L4-L5", "patient") is None
+    assert lib.structure_text("no-such-structure", "patient") is None
+
+
+def test_topic_and_notice_lookups(small_library):
+    assert small_library.topic("sciatica").title == "Sciatica"
+    assert small_library.topic("herniation-patient") is None
+    assert small_library.notice("sciatica") is None
+    assert small_library.topic("missing") is None
+
+
+def test_sections_split_at_level_two_headings(small_library):
+    text = small_library.by_id["herniation-patient"]
+    assert [h for h, _ in text.sections] == SECTIONS
+
+
+# --- readability helper -------------------------------------------------------------------------
+
+
+def test_plain_text_strips_markdown():
+    md = "## What it is\n\nA **disc** is [soft](#x) and _round_.\n\n- first item\n- second item\n"
+    assert plain_text(md).split("\n") == ["What it is.", "A disc is soft and round.", "first item.", "second item."]
+
+
+def test_reading_grade_orders_simple_and_hard_text():
+    simple = "The disc is a soft pad. It sits between two bones. It helps you bend."
+    hard = ("Intervertebral disc herniation with consequent radiculopathy necessitates comprehensive "
+            "neurological evaluation, including myotomal, dermatomal and reflex examination.")
+    assert reading_grade(simple) < 4 < MAX_PATIENT_GRADE < reading_grade(hard)
+
+
+# --- the reading panel (no 3D model needed) -----------------------------------------------------
+
+
+def _panel_script(audience: str, condition: str, params: dict[str, str]) -> None:
+    from explorer.state import ExplorerState
+    from explorer.ui.reading import get_library, glossary_panel, reading_panel
+
+    state = ExplorerState(audience=audience, condition=condition, params=tuple(params.items()))
+    reading_panel(get_library(), state)
+    glossary_panel(get_library())
+
+
+@pytest.mark.parametrize("audience", AUDIENCES)
+@pytest.mark.parametrize("condition", ["none", *CONDITIONS])
+def test_reading_panel_renders_for_every_condition_and_audience(audience, condition):
+    from streamlit.testing.v1 import AppTest
+
+    params = CONDITIONS[condition].applicable(CONDITIONS[condition].defaults()) if condition in CONDITIONS else {}
+    at = AppTest.from_function(_panel_script, args=(audience, condition, params), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.info, *at.subheader])
+    assert "for learning" in shown  # the disclaimer
+    if audience == "patient":
+        assert at.error and "emergency" in at.error[0].value.lower()
+    if condition == "none":
+        assert at.subheader, "the welcome text has a heading"
+
+
+def test_structure_explanation_never_raises(library):
+    from explorer.ui.reading import structure_explanation
+
+    text = structure_explanation(library, "root-L5-left", "student")
+    assert "traversing" in text and "Sources:" in text
+    assert "not available" in structure_explanation(load_content(Path("/nonexistent")), "root-L5-left", "patient")
+    assert "no structure" in structure_explanation(library, "root-L9", "patient")
+
+
+def test_unavailable_message_names_audience_condition_and_reason(tmp_path):
+    from explorer.ui.reading import unavailable_message
+
+    _write(tmp_path, "conditions/stenosis/patient.md", _condition_file().replace("[herniation]", "[stenosis]")
+           .replace("title: A slipped disc\n", ""))
+    lib = load_content(tmp_path)
+    message = unavailable_message(lib, "stenosis", "patient")
+    assert message.startswith("The patient text for Spinal stenosis is unavailable (")
+    assert "title" in message
+    assert "not been written" in unavailable_message(lib, "piriformis", "student")
