@@ -27,6 +27,7 @@ Y_RANGE = (-9.0, 106.0)
 X_RANGE = (-43.0, 43.0)
 # Roots labelled on the chart (S4 and S5 are too small to carry a label; hover names them).
 LABELLED_ROOTS = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3")
+MIN_LABELLED_AREA = 25.0  # square chart units
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,8 @@ def _root_labels() -> go.Scatter:
                 if not candidates:
                     continue
                 biggest = max(candidates, key=lambda a: a.polygon().area)
+                if biggest.polygon().area < MIN_LABELLED_AREA:
+                    continue  # a thin strip in this view; the other view carries the label
                 point = biggest.polygon().representative_point()
                 x, y = point.x, point.y
                 # keep the label off its key sensory point
