@@ -393,3 +393,11 @@ def test_every_condition_has_features_and_no_duplicates():
     for condition in pic.CONDITIONS:
         features = clinical_picture(condition, {}, [RootHit("L5", "left", 0.5)], []).features
         assert features and len(features) == len(set(features))
+
+
+def test_chronic_narrowing_needs_numbness_level_sacral_compression_for_cauda_equina_flags():
+    hits = [RootHit(r, s, 0.35) for r in ("S3", "S4", "S5") for s in ("left", "right")]
+    assert pic.RED_FLAG_SADDLE in clinical_picture("herniation", {"zone": "central"}, hits, []).red_flags
+    assert pic.RED_FLAG_SADDLE not in clinical_picture("stenosis", {"zone": "central"}, hits, []).red_flags
+    worse = [RootHit(r, s, pic.NUMBNESS_THRESHOLD) for r in ("S3", "S4", "S5") for s in ("left", "right")]
+    assert pic.RED_FLAG_SADDLE in clinical_picture("stenosis", {"zone": "central"}, worse, []).red_flags

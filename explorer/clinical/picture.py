@@ -46,7 +46,9 @@ Rules
 4. **Red flags** (plain sentences, in :data:`RED_FLAG_ORDER`):
 
    * cauda equina (saddle numbness, bladder, bowel and anal tone, sexual function) when any of
-     S2-S5 is squeezed to ``>= CAUDA_EQUINA_SACRAL_DEGREE`` on *both* sides, or whenever the
+     S2-S5 is squeezed to ``>= CAUDA_EQUINA_SACRAL_DEGREE`` on *both* sides (to the numbness level,
+     ``CHRONIC_CAUDA_EQUINA_SACRAL_DEGREE``, for the slowly narrowing canals of stenosis and
+     degenerative spondylolisthesis), or whenever the
      condition is ``cauda_equina`` [TODD2017];
    * symptoms in both legs when roots on both sides are squeezed to ``>= BILATERAL_DEGREE`` (the
      tingling threshold);
@@ -125,6 +127,11 @@ REFLEX_ABSENT_THRESHOLD = 0.85
 NERVE_WEAKNESS_THRESHOLD = 0.75
 NERVE_REFLEX_REDUCED_THRESHOLD = 0.85
 CAUDA_EQUINA_SACRAL_DEGREE = 0.3
+# Slowly narrowing canals (stenosis, degenerative slips) rarely cause cauda equina syndrome: the
+# roots adapt, and the usual picture is neurogenic claudication [KATZ2008]. For them the flags need
+# the sacral roots squeezed to the numbness level (saddle anaesthesia), not just touched.
+CHRONIC_CONDITIONS: frozenset[str] = frozenset({"stenosis", "spondylolisthesis"})
+CHRONIC_CAUDA_EQUINA_SACRAL_DEGREE = NUMBNESS_THRESHOLD
 BILATERAL_DEGREE = TINGLING_THRESHOLD
 PROGRESSIVE_WEAKNESS_DEGREE = 0.85
 
@@ -479,7 +486,8 @@ def _red_flags(
         names = set(names)
         return {side for (name, side), d in root_deg.items() if name in names and d >= at}
 
-    if condition == "cauda_equina" or sides_with(SACRAL_ROOTS, CAUDA_EQUINA_SACRAL_DEGREE) == set(SIDES):
+    sacral_at = CHRONIC_CAUDA_EQUINA_SACRAL_DEGREE if condition in CHRONIC_CONDITIONS else CAUDA_EQUINA_SACRAL_DEGREE
+    if condition == "cauda_equina" or sides_with(SACRAL_ROOTS, sacral_at) == set(SIDES):
         flags.update(CAUDA_EQUINA_FLAGS)
     if sides_with(ROOTS, BILATERAL_DEGREE) == set(SIDES):
         flags.add(RED_FLAG_BILATERAL)
