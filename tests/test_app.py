@@ -103,3 +103,39 @@ def test_every_condition_renders_without_exception(condition):
     at = _run({"condition": condition})
     assert "What is squeezed" in " ".join(s.value for s in at.subheader)
     assert at.query_params["condition"] == condition
+
+
+def test_symptoms_mode_ranks_roots_and_opens_a_cause():
+    at = _run({"mode": "symptoms"})
+    text = _text(at)
+    assert "not a diagnosis" in text and "emergency" in text.lower()
+    at.button(key="example_L5_left").click().run()
+    assert not at.exception
+    assert at.multiselect(key="marked_left").value, "the example marks areas on the left"
+    assert "1. **L5 root, left**" in _text(at)
+    at.button(key="show_herniation_L4-L5_paracentral_left_moderate").click().run()
+    assert not at.exception
+    assert at.query_params.get("mode") is None and at.query_params["condition"] == "herniation"
+    assert at.query_params["zone"] == "paracentral" and at.query_params["side"] == "left"
+
+
+def test_symptoms_lists_and_red_flag_box():
+    at = _run({"mode": "symptoms"})
+    at.multiselect(key="marked_right").set_value(["heel", "sole of the foot"]).run()
+    assert "1. **S1 root, right**" in _text(at)
+    at.checkbox(key="flag_bladder").check().run()
+    assert any("Go to an emergency department now" in str(e.value) for e in at.error)
+
+
+def test_root_list_selects_the_root_in_3d():
+    at = _run({"condition": "herniation"})
+    at.selectbox(key="root_choice").set_value("L5 left").run()
+    assert not at.exception
+    assert at.query_params["selected"] == "root-L5-left"
+    at.selectbox(key="root_choice").set_value("S4 right").run()
+    assert at.query_params["selected"] == "cauda-equina"
+
+
+def test_bad_mode_in_link_is_a_clear_message():
+    at = _run({"mode": "diagnose"})
+    assert any("Unknown mode 'diagnose'" in str(w.value) for w in at.warning)
