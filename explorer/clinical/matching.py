@@ -112,7 +112,7 @@ def _score(source: str, side: str, report: SymptomReport) -> RootMatch:
     moves = _movements(source)
     weak = sorted(m for m, s in report.weak if s == side and m in moves)
     for m in weak:
-        reasons.append(f"Weak {m[0].lower() + m[1:]}: the {label} powers the {moves[m]}.")
+        reasons.append(f"Weakness in {m[0].lower() + m[1:]}: the {label} powers the {moves[m]}.")
     reflex_points = 0.0
     for reflex_id, s in sorted(report.reflexes):
         reflex = REFLEXES.get(reflex_id)

@@ -36,9 +36,9 @@ EMERGENCY_SIGNS: dict[str, str] = {
     "flag_both_legs": "Weakness or numbness in both legs that is getting worse",
 }
 EXAMPLES: dict[str, tuple[str, str, bool]] = {
-    "Example: L5 pattern (left)": ("L5", "left", True),
-    "Example: S1 pattern (right)": ("S1", "right", True),
-    "Example: L4 pattern (left)": ("L4", "left", False),
+    "L5, left": ("L5", "left", True),
+    "S1, right": ("S1", "right", True),
+    "L4, left": ("L4", "left", False),
 }
 
 
@@ -192,10 +192,12 @@ def symptoms_inputs() -> None:
     st.multiselect("Reflexes found reduced or absent (optional)", options=reflexes, key="weak_reflexes",
                    format_func=lambda v: f"{v.split(': ')[0]}: {REFLEXES[v.split(': ')[1]].name} "
                                          f"({REFLEXES[v.split(': ')[1]].clinical_name})")
+    st.caption("Try a textbook pattern (fills the lists above):")
     cols = st.columns(len(EXAMPLES) + 1)
     for col, (label, args) in zip(cols, EXAMPLES.items()):
-        col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}")
-    cols[-1].button("Clear all", on_click=_clear_marks, key="clear_marks")
+        col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}",
+                   help=f"The skin area{' and exam findings' if args[2] else ''} of the {args[0]} root, {args[1]} side.")
+    cols[-1].button("Clear", on_click=_clear_marks, key="clear_marks", help="Unmark everything.")
 
 
 def _emergency_box() -> None:
@@ -226,10 +228,11 @@ def symptoms_results(report: SymptomReport) -> None:
     matches = rank_roots(report)
     st.subheader("Nerve roots that fit best")
     for rank, m in enumerate(matches[:4], start=1):
-        st.markdown(f"{rank}. {_match_line(m)}")
-        st.markdown("\n".join(f"   - {r}" for r in m.reasons))
+        lines = [f"{rank}. {_match_line(m)}", *(f"    - {r}" for r in m.reasons)]
         if m.unexplained:
-            st.markdown(f"   - Not explained by this root: {', '.join(m.unexplained)}.")
+            lines.append(f"    - Not explained by this {'root' if m.source in ROOT_ORDER else 'nerve'}: "
+                         f"{', '.join(m.unexplained)}.")
+        st.markdown("\n".join(lines))
         if m.source in ROOT_ORDER:
             st.button(f"Show the {m.source} root ({m.side}) in 3D", key=f"show_root_{m.source}_{m.side}",
                       on_click=_pick_root, args=(m.source, m.side))

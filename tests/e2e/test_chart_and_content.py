@@ -143,7 +143,7 @@ def test_symptoms_to_cause_ranks_l5_and_opens_a_cause_in_3d(page, app_url, artif
     _open(page, f"{app_url}/?mode=symptoms")
     text = _main_text(page)
     assert "not a diagnosis" in text and "emergency" in text.lower()
-    page.get_by_role("button", name="Example: L5 pattern (left)").click()
+    page.get_by_role("button", name="L5, left").click()
     _wait_for_rerun(page)
     text = _main_text(page)
     ranked = text[text.index("Nerve roots that fit best"):]
