@@ -99,7 +99,7 @@ export default function (component) {
     const gd = document.createElement("div");
     gd.className = "lumbar-chart";
     gd.setAttribute("data-testid", data.testId);
-    gd.setAttribute("role", "img");
+    gd.setAttribute("role", "figure");
     const msg = document.createElement("p");
     msg.className = "lumbar-chart-msg";
     msg.setAttribute("role", "status");

@@ -125,7 +125,7 @@ def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
         sensory = impact.clinical.sensory
         chart = ChartInput(paint_areas(sensory, degrees), pain_paths(sensory, degrees), selected, show_dermatomes=False)
         lines = chart_lines(sensory) or ["No leg symptoms at this severity: the squeeze is too slight."]
-    st.subheader("Where it is felt")
+    st.header("Where it is felt")
     body_chart(build_body_chart(chart), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
                description="Body chart. " + " ".join(lines), on_click=_on_chart_click)
     st.caption("Front and back of the lower body. Hover an area for its name and root; click it to show that "
@@ -167,7 +167,7 @@ def symptoms_chart(state: ExplorerState) -> SymptomReport:
     report = _report()
     marked_ids = {a.id for a in areas() if (a.name, a.side) in report.areas}
     chart = ChartInput(selected_root=chart_root(state), marked=marked_ids, show_dermatomes=False)
-    st.subheader("Where do you feel it?")
+    st.header("Where do you feel it?")
     marked_text = ", ".join(f"{n} ({s})" for n, s in sorted(report.areas)) or "nothing marked yet"
     body_chart(build_body_chart(chart), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
                description=f"Body chart for marking symptoms. Marked: {marked_text}.", on_click=_on_chart_click)
