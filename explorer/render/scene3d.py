@@ -1,10 +1,11 @@
 """Build the 3D Plotly figure of the spine scene (one ``Mesh3d`` trace per structure).
 
-The figure is drawn in the browser by :mod:`explorer.ui.viewer3d`, which sends it as JSON and
-keeps the person's camera across reruns. To keep that JSON small, vertices are sent as float32
-and triangle indices as uint16 (uint32 for big meshes): Plotly 7 serialises such numpy arrays
-as base64 typed arrays (``{"dtype": "f4", "bdata": ...}``), about 4 bytes per coordinate
-instead of ~10 characters of decimal text.
+The figure is drawn in the browser by :mod:`explorer.ui.viewer3d`, which keeps the person's
+camera across reruns and sends each mesh's geometry only once per browser session (it splits
+the figure into cached geometry and per-rerun styling; the figure itself stays a plain, complete
+Plotly figure). Vertices are float32 and triangle indices uint16 (uint32 for big meshes): Plotly
+7 serialises such numpy arrays as base64 typed arrays (``{"dtype": "f4", "bdata": ...}``),
+about 4 bytes per coordinate instead of ~10 characters of decimal text.
 """
 
 from __future__ import annotations

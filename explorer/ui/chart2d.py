@@ -89,7 +89,9 @@ async function pump(st) {
 }
 
 export default function (component) {
-  const { data, setTriggerValue, parentElement } = component;
+  const { setTriggerValue, parentElement } = component;
+  // Sent as a one-element list (see body_chart): a top-level dict would make Streamlit import pandas.
+  const data = Array.isArray(component.data) ? component.data[0] : component.data;
   if (!data) return;
   let wrap = parentElement.querySelector(":scope > .lumbar-chart-wrap");
   if (!wrap || !wrap.__chart) {
@@ -179,7 +181,9 @@ def body_chart(
         "errorText": ERROR_TEXT,
         "testId": test_id,
     }
-    result = _chart_component(key=key, data=data, width="stretch", height="content",
+    # A one-element list, not a dict: CCv2 scans a top-level dict for dataframes, which imports
+    # pandas (about a second of cold start).
+    result = _chart_component(key=key, data=[data], width="stretch", height="content",
                               on_clicked_change=on_click or _noop)
     clicked = result.get("clicked")
     return str(clicked["id"]) if isinstance(clicked, dict) and clicked.get("id") else None

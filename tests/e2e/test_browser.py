@@ -47,7 +47,7 @@ def _camera_distance(a: dict, b: dict) -> float:
 def _wait_for_rerun(page) -> None:
     """Wait until Streamlit has finished the script run the last action caused."""
     page.wait_for_timeout(400)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState !== 'running'",
                            timeout=LOAD_TIMEOUT_MS)
     page.wait_for_timeout(800)
 
@@ -125,7 +125,7 @@ def test_condition_highlights_the_squeezed_root_and_keeps_the_camera(page, app_u
     highlighted = page.evaluate(f"""() => (document.querySelector('{GRAPH}').data || [])
         .filter(t => t.intensity !== undefined && t.intensity !== null).map(t => t.meta)""")
     assert "root-L5-left" in highlighted and "root-L4-left" not in highlighted
-    assert page.get_by_text("What is squeezed").count() == 1
+    assert page.get_by_text("What is squeezed").count() >= 1  # the summary, and the texts' section
     assert page.get_by_text("traversing L5 root", exact=False).count() >= 1
     page.screenshot(path=str(artifacts_dir / "e2e-herniation.png"))
 

@@ -34,7 +34,7 @@ def _open(page, url: str) -> None:
 
 def _wait_for_rerun(page) -> None:
     page.wait_for_timeout(400)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState !== 'running'",
                            timeout=LOAD_TIMEOUT_MS)
     page.wait_for_timeout(800)
 
