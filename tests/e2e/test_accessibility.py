@@ -21,14 +21,13 @@ import os
 from pathlib import Path
 
 import pytest
+from app_page import CHART as BODY_CHART
+from app_page import GRAPH, LOAD_TIMEOUT_MS
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-GRAPH = '[data-testid="lumbar-3d"]'
-BODY_CHART = '[data-testid="body-chart"]'
-LOAD_TIMEOUT_MS = 90_000
 BLOCKING = ("critical", "serious")
 
 STATES: dict[str, str] = {

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 import pytest
+from app_page import CAMERA_JS, GRAPH, LOAD_TIMEOUT_MS, camera_distance, settled_camera, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
 
-GRAPH = '[data-testid="lumbar-3d"]'
-LOAD_TIMEOUT_MS = 90_000
-
 TRACE_IDS_JS = f"() => (document.querySelector('{GRAPH}')?.data || []).map(t => t.meta)"
 TRACE_NAMES_JS = f"() => (document.querySelector('{GRAPH}')?.data || []).map(t => t.name)"
-CAMERA_JS = f"""() => {{
-    const gd = document.querySelector('{GRAPH}');
-    const scene = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
-    return scene ? scene.getCamera() : null;
-}}"""
 
 
 def _open(page, url: str) -> None:
@@ -26,30 +18,6 @@ def _open(page, url: str) -> None:
     page.wait_for_selector(f"{GRAPH} canvas", timeout=LOAD_TIMEOUT_MS)
     page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).length > 20",
                            timeout=LOAD_TIMEOUT_MS)
-
-
-def _settled_camera(page) -> dict:
-    """The live camera once it stops easing (software WebGL draws at a few frames a second)."""
-    last = None
-    for _ in range(40):
-        cam = page.evaluate(CAMERA_JS)
-        if last is not None and _camera_distance(cam, last) < 1e-6:
-            return cam
-        last = cam
-        page.wait_for_timeout(250)
-    return last
-
-
-def _camera_distance(a: dict, b: dict) -> float:
-    return math.dist([a["eye"][k] for k in "xyz"], [b["eye"][k] for k in "xyz"])
-
-
-def _wait_for_rerun(page) -> None:
-    """Wait until Streamlit has finished the script run the last action caused."""
-    page.wait_for_timeout(400)
-    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState !== 'running'",
-                           timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_timeout(800)
 
 
 def test_first_load_draws_the_model(page, app_url, artifacts_dir):
@@ -76,22 +44,22 @@ def test_layer_switch_and_camera_stays(page, app_url, artifacts_dir):
     _open(page, app_url)
     box = page.locator(f"{GRAPH} canvas").first.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    before_drag = _settled_camera(page)
+    before_drag = settled_camera(page)
     page.mouse.move(cx, cy)
     page.mouse.down()
     for step in range(1, 11):
         page.mouse.move(cx + 18 * step, cy + 4 * step)
         page.wait_for_timeout(30)
     page.mouse.up()
-    rotated = _settled_camera(page)
-    assert _camera_distance(rotated, before_drag) > 0.05, "the drag should rotate the camera"
+    rotated = settled_camera(page)
+    assert camera_distance(rotated, before_drag) > 0.05, "the drag should rotate the camera"
 
     page.get_by_text("Spine bones", exact=True).click()
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     page.wait_for_function(f"() => !(document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'vertebra-L4')",
                            timeout=LOAD_TIMEOUT_MS)
-    after = _settled_camera(page)
-    assert _camera_distance(after, rotated) < 1e-3, "changing layers must not reset the camera"
+    after = settled_camera(page)
+    assert camera_distance(after, rotated) < 1e-3, "changing layers must not reset the camera"
     assert "layers=" in page.url
     page.screenshot(path=str(artifacts_dir / "e2e-bones-hidden-rotated.png"))
 
@@ -99,7 +67,7 @@ def test_layer_switch_and_camera_stays(page, app_url, artifacts_dir):
 def test_preset_view_moves_camera(page, app_url):
     _open(page, app_url)
     page.get_by_text("From above", exact=True).click()
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     page.wait_for_function(f"""() => {{
         const c = ({CAMERA_JS})();
         return c && c.eye.z > 2 * Math.abs(c.eye.x) + 1;
@@ -138,10 +106,10 @@ def test_condition_highlights_the_squeezed_root_and_keeps_the_camera(page, app_u
         page.mouse.move(cx - 15 * step, cy + 3 * step)
         page.wait_for_timeout(30)
     page.mouse.up()
-    rotated = _settled_camera(page)
+    rotated = settled_camera(page)
     page.get_by_text("Foraminal", exact=True).click()
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     page.wait_for_function(f"""() => (document.querySelector('{GRAPH}').data || [])
         .some(t => t.meta === 'root-L4-left' && t.intensity)""", timeout=LOAD_TIMEOUT_MS)
-    assert _camera_distance(_settled_camera(page), rotated) < 1e-3, "changing the condition must not reset the camera"
+    assert camera_distance(settled_camera(page), rotated) < 1e-3, "changing the condition must not reset the camera"
     assert "zone=foraminal" in page.url

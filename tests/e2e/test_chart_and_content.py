@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from app_page import CHART, GRAPH, LOAD_TIMEOUT_MS, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
-
-GRAPH = '[data-testid="lumbar-3d"]'
-CHART = '[data-testid="body-chart"]'
-LOAD_TIMEOUT_MS = 90_000
 
 # What each condition must show: a link, roots the findings name, and words in the summary.
 CONDITION_CASES = {
@@ -29,14 +28,7 @@ def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(f"{GRAPH} canvas", timeout=LOAD_TIMEOUT_MS)
     page.wait_for_selector(f"{CHART} .main-svg", timeout=LOAD_TIMEOUT_MS)
-    _wait_for_rerun(page)
-
-
-def _wait_for_rerun(page) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState !== 'running'",
-                           timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_timeout(800)
+    wait_for_rerun(page)
 
 
 def _main_text(page) -> str:
@@ -84,9 +76,10 @@ def test_changing_the_condition_changes_summary_and_chart(page, app_url):
     _open(page, f"{app_url}/?{CONDITION_CASES['herniation'][0]}")
     before_chart, before_text = sorted(page.evaluate(PAINTED_JS)), _main_text(page)
     page.get_by_text("Foraminal", exact=True).first.click()
-    _wait_for_rerun(page)
-    page.wait_for_function(f"() => JSON.stringify(({PAINTED_JS})().sort()) !== {repr(str(before_chart).replace(chr(39), chr(34)))}",
-                           timeout=LOAD_TIMEOUT_MS)
+    wait_for_rerun(page)
+    # Wait for the chart to change (compact JSON on both sides, as JSON.stringify writes it).
+    page.wait_for_function(f"(before) => JSON.stringify(({PAINTED_JS})().sort()) !== before",
+                           arg=json.dumps(before_chart, separators=(",", ":")), timeout=LOAD_TIMEOUT_MS)
     assert sorted(page.evaluate(PAINTED_JS)) != before_chart
     after_text = _main_text(page)
     assert after_text != before_text and "exiting L4 root" in after_text
@@ -97,7 +90,7 @@ def test_clicking_a_chart_area_selects_the_root_in_3d(page, app_url, artifacts_d
     # Outer side of the patient's left lower leg, front view (leg-local u=9.5, v=25; front centre -22).
     _click_chart_point(page, -22 + 9.5, 25.0)
     page.wait_for_function("() => location.search.includes('selected=root-L5-left')", timeout=LOAD_TIMEOUT_MS)
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     text = _main_text(page)
     assert "L5 nerve root (left)" in text and "Sources:" in text
     page.wait_for_function(f"() => (document.querySelector('{CHART}').data || []).some(t => t.name === 'Selected: L5 left')",
@@ -121,7 +114,7 @@ def test_clicking_a_structure_in_3d_shows_its_name_and_explanation(page, app_url
         except Exception:  # noqa: BLE001 - retry the pick
             y += 20
     assert "selected=" in page.url
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     text = _main_text(page)
     assert "Clear selection" in text and "Sources:" in text
     page.screenshot(path=str(artifacts_dir / "e2e-3d-click-selects.png"))
@@ -132,7 +125,7 @@ def test_audience_switch_changes_the_text(page, app_url, artifacts_dir):
     student = _main_text(page)
     page.locator('[data-testid="stSidebar"]').get_by_text("Patient", exact=True).click()
     page.wait_for_function("() => location.search.includes('audience=patient')", timeout=LOAD_TIMEOUT_MS)
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     patient = _main_text(page)
     assert patient != student
     assert "Go to the emergency department now" in patient
@@ -144,7 +137,7 @@ def test_symptoms_to_cause_ranks_l5_and_opens_a_cause_in_3d(page, app_url, artif
     text = _main_text(page)
     assert "not a diagnosis" in text and "emergency" in text.lower()
     page.get_by_role("button", name="L5, left").click()
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     text = _main_text(page)
     ranked = text[text.index("Nerve roots that fit best"):]
     assert ranked.index("L5 root, left") < min(ranked.find(r) if r in ranked else 10**9
@@ -155,6 +148,6 @@ def test_symptoms_to_cause_ranks_l5_and_opens_a_cause_in_3d(page, app_url, artif
     page.get_by_role("button", name="Show Disc herniation: L4-L5, Paracentral (subarticular), Patient's left in 3D").click()
     page.wait_for_function("() => location.search.includes('condition=herniation') && !location.search.includes('mode=')",
                            timeout=LOAD_TIMEOUT_MS)
-    _wait_for_rerun(page)
+    wait_for_rerun(page)
     page.wait_for_function(f"() => (document.querySelector('{GRAPH}').data || []).some(t => t.meta === 'lesion-disc')",
                            timeout=LOAD_TIMEOUT_MS)

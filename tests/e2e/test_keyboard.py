@@ -9,13 +9,12 @@ using a keyboard or a switch device gets there.
 from __future__ import annotations
 
 import pytest
+from app_page import CAMERA_JS, GRAPH, LOAD_TIMEOUT_MS
 
 from explorer import settings
 
 pytestmark = pytest.mark.e2e
 
-GRAPH = '[data-testid="lumbar-3d"]'
-LOAD_TIMEOUT_MS = 90_000
 MAX_TABS = 80
 
 # What has focus: the widget key of its Streamlit container, its kind, and a short description.
@@ -33,11 +32,6 @@ ACTIVE_OPTION_JS = """() => {
   const opt = id && document.getElementById(id);
   return opt ? opt.textContent.trim() : null;
 }"""
-CAMERA_JS = f"""() => {{
-    const gd = document.querySelector('{GRAPH}');
-    const scene = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
-    return scene ? scene.getCamera() : null;
-}}"""
 IDLE_JS = "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
 
 

@@ -6,22 +6,15 @@ click until the script run finished and the 3D view was redrawn).
 
 from __future__ import annotations
 
-import math
-
 import pytest
+from app_page import GRAPH, camera_distance, settled_camera, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
 
-GRAPH = '[data-testid="lumbar-3d"]'
-LOAD_TIMEOUT_MS = 120_000
+LOAD_TIMEOUT_MS = 120_000  # longer than the other e2e tests: these also wait for geometry resends
 # Issue 6: one interaction must cost less than this over the websocket (it was ~1.2 MB).
 MAX_BYTES_PER_INTERACTION = 600_000
 
-CAMERA_JS = f"""() => {{
-    const gd = document.querySelector('{GRAPH}');
-    const scene = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
-    return scene ? scene.getCamera() : null;
-}}"""
 SEQ_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0)"
 TRACES_JS = f"""() => (document.querySelector('{GRAPH}')?.data || []).map(t => ({{
     id: t.meta, n: t.x ? t.x.length : 0, hot: !!t.intensity }}))"""
@@ -46,14 +39,7 @@ class _Frames:
 def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_function(f"() => ({SEQ_JS})() >= 1", timeout=LOAD_TIMEOUT_MS)
-    _wait_for_rerun(page)
-
-
-def _wait_for_rerun(page) -> None:
-    page.wait_for_timeout(400)
-    page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState !== 'running'",
-                           timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_timeout(800)
+    wait_for_rerun(page, LOAD_TIMEOUT_MS)
 
 
 def _act(page, frames: _Frames, action) -> int:
@@ -61,25 +47,10 @@ def _act(page, frames: _Frames, action) -> int:
     before = page.evaluate(SEQ_JS)
     frames.take()
     action()
-    _wait_for_rerun(page)
+    wait_for_rerun(page, LOAD_TIMEOUT_MS)
     page.wait_for_function(f"() => ({SEQ_JS})() > {before}", timeout=LOAD_TIMEOUT_MS)
     page.wait_for_timeout(500)
     return frames.take()
-
-
-def _settled_camera(page) -> dict:
-    last = None
-    for _ in range(40):
-        cam = page.evaluate(CAMERA_JS)
-        if last is not None and _camera_distance(cam, last) < 1e-6:
-            return cam
-        last = cam
-        page.wait_for_timeout(250)
-    return last
-
-
-def _camera_distance(a: dict, b: dict) -> float:
-    return math.dist([a["eye"][k] for k in "xyz"], [b["eye"][k] for k in "xyz"])
 
 
 def _rotate(page) -> dict:
@@ -91,7 +62,7 @@ def _rotate(page) -> dict:
         page.mouse.move(cx + 16 * step, cy + 3 * step)
         page.wait_for_timeout(30)
     page.mouse.up()
-    return _settled_camera(page)
+    return settled_camera(page)
 
 
 def _pick_condition(page, label: str) -> None:
@@ -117,7 +88,7 @@ def test_condition_change_sends_styling_not_the_model(page, app_url, artifacts_d
         assert by_id[t["id"]]["n"] == t["n"], t["id"]
     assert "lesion-disc" in by_id and by_id["lesion-disc"]["n"] > 0
     assert [t["id"] for t in traces if t["hot"]] == ["root-L5-left"]
-    assert _camera_distance(_settled_camera(page), rotated) < 1e-3, "the condition change must keep the camera"
+    assert camera_distance(settled_camera(page), rotated) < 1e-3, "the condition change must keep the camera"
 
     parameter_bytes = _act(page, frames, lambda: page.get_by_text("Foraminal", exact=True).first.click())
     assert "root-L4-left" in [t["id"] for t in page.evaluate(TRACES_JS) if t["hot"]]

@@ -1,0 +1,42 @@
+"""What the end-to-end tests share about the app's page: selectors, scripts and waits."""
+
+from __future__ import annotations
+
+import math
+
+GRAPH = '[data-testid="lumbar-3d"]'
+CHART = '[data-testid="body-chart"]'
+LOAD_TIMEOUT_MS = 90_000
+
+# The live 3D camera (the scene's own, current even while it eases after a drag).
+CAMERA_JS = f"""() => {{
+    const gd = document.querySelector('{GRAPH}');
+    const scene = gd && gd._fullLayout && gd._fullLayout.scene && gd._fullLayout.scene._scene;
+    return scene ? scene.getCamera() : null;
+}}"""
+SCRIPT_NOT_RUNNING_JS = (
+    "() => document.querySelector('[data-testid=\"stApp\"]')?.dataset.testScriptState !== 'running'"
+)
+
+
+def wait_for_rerun(page, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
+    """Wait until Streamlit has finished the script run the last action caused."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=timeout_ms)
+    page.wait_for_timeout(800)
+
+
+def camera_distance(a: dict, b: dict) -> float:
+    return math.dist([a["eye"][k] for k in "xyz"], [b["eye"][k] for k in "xyz"])
+
+
+def settled_camera(page) -> dict:
+    """The live camera once it stops easing (software WebGL draws at a few frames a second)."""
+    last = None
+    for _ in range(40):
+        cam = page.evaluate(CAMERA_JS)
+        if last is not None and camera_distance(cam, last) < 1e-6:
+            return cam
+        last = cam
+        page.wait_for_timeout(250)
+    return last
