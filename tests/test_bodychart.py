@@ -6,7 +6,7 @@ import pytest
 
 from explorer.anatomy.model import load_model
 from explorer.clinical.bodymap import areas
-from explorer.clinical.symptom_map import chart_lines, paint_areas, pain_paths
+from explorer.clinical.symptom_map import chart_lines, pain_paths, paint_areas
 from explorer.clinical.types import SensoryFinding
 from explorer.conditions.registry import CONDITIONS
 from explorer.conditions.rules import expected
@@ -36,8 +36,7 @@ def model():
 
 def _painted(condition: str, params: dict[str, str], model) -> tuple[dict, list[str]]:
     impact = simulate(condition, params, model)
-    degrees = {(h.root, h.side): h.degree for h in impact.roots} | {(h.nerve, h.side): h.degree for h in impact.nerves}
-    return paint_areas(impact.clinical.sensory, degrees), chart_lines(impact.clinical.sensory)
+    return paint_areas(impact.clinical.sensory, impact.degrees), chart_lines(impact.clinical.sensory)
 
 
 def test_cases_cover_every_condition() -> None:

@@ -56,8 +56,8 @@ def test_left_and_right_are_mirror_images() -> None:
         left = {a.name: a.polygon().area for a in _areas(view, "left")}
         right = {a.name: a.polygon().area for a in _areas(view, "right")}
         assert left.keys() == right.keys()
-        for name in left:
-            assert left[name] == pytest.approx(right[name], rel=1e-6)
+        for name, area in left.items():
+            assert area == pytest.approx(right[name], rel=1e-6)
 
 
 @pytest.mark.parametrize("root", ROOT_ORDER)

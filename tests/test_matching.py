@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from explorer.clinical.bodymap import area_names
 from explorer.clinical.matching import (
     SymptomReport,
     candidate_conditions,
@@ -12,7 +13,6 @@ from explorer.clinical.matching import (
     report_from_root,
     unknown_names,
 )
-from explorer.clinical.bodymap import area_names
 from explorer.clinical.types import ROOT_ORDER
 from explorer.state import parse_query_params
 

@@ -57,6 +57,11 @@ class Impact:
     clinical: ClinicalPicture
     lesion: Lesion = field(repr=False, compare=False)
 
+    @property
+    def degrees(self) -> dict[tuple[str, str], float]:
+        """How squeezed each root or nerve is: (root or nerve, side) -> degree 0..1."""
+        return {(h.root, h.side): h.degree for h in self.roots} | {(h.nerve, h.side): h.degree for h in self.nerves}
+
     def to_json(self) -> dict:
         """The CLI / test view of the impact (plain JSON types)."""
         c = self.clinical

@@ -16,7 +16,7 @@ from explorer.clinical.matching import (
     report_from_root,
 )
 from explorer.clinical.roots import REFLEXES
-from explorer.clinical.symptom_map import chart_lines, paint_areas, pain_paths
+from explorer.clinical.symptom_map import chart_lines, pain_paths, paint_areas
 from explorer.clinical.types import ROOT_ORDER
 from explorer.conditions.simulate import Impact
 from explorer.render.bodychart import ChartInput, build_body_chart
@@ -27,7 +27,7 @@ from explorer.ui.controls import show_condition
 SIDES = ("left", "right")
 NO_ROOT = "(none)"
 ROOT_CHOICES: tuple[str, ...] = (NO_ROOT, *(f"{r} {s}" for s in SIDES for r in ROOT_ORDER))
-AREA_SIDE = {a.id: (a.name, a.side) for a in areas()}
+AREAS_BY_ID = {a.id: a for a in areas()}
 CHECKABLE_REFLEXES = ("patellar", "medial_hamstring", "achilles")
 EMERGENCY_SIGNS: dict[str, str] = {
     "flag_saddle": "Numbness between the legs, around the back passage or genitals (saddle area)",
@@ -88,18 +88,17 @@ def _on_chart_click() -> None:
     event = st.session_state.get("body_chart")
     clicked = getattr(event, "clicked", None) if event is not None else None
     area_id = clicked.get("id") if isinstance(clicked, dict) else None
-    if area_id not in AREA_SIDE:
+    area = AREAS_BY_ID.get(area_id)
+    if area is None:
         return
-    name, side = AREA_SIDE[area_id]
     if st.session_state.get("mode") == "symptoms":
-        key = _marks_key(side)
+        key = _marks_key(area.side)
         marks = list(st.session_state.get(key, []))
-        st.session_state[key] = [m for m in marks if m != name] if name in marks else [*marks, name]
+        st.session_state[key] = [m for m in marks if m != area.name] if area.name in marks else [*marks, area.name]
         return
-    root = next(a.root for a in areas() if a.id == area_id)
-    if root:
-        _pick_root(root, side)
-        st.session_state["root_choice"] = f"{root} {side}"
+    if area.root:
+        _pick_root(area.root, area.side)
+        st.session_state["root_choice"] = f"{area.root} {area.side}"
 
 
 def _sync_root_choice(selected_root: tuple[str, str] | None) -> None:
@@ -109,19 +108,15 @@ def _sync_root_choice(selected_root: tuple[str, str] | None) -> None:
         st.session_state["root_choice"] = wanted
 
 
-def _degrees(impact: Impact) -> dict[tuple[str, str], float]:
-    return {(h.root, h.side): h.degree for h in impact.roots} | {(h.nerve, h.side): h.degree for h in impact.nerves}
-
-
 def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
     """The body chart of the current condition (or the plain dermatome map); returns its text lines."""
     selected = chart_root(state)
     if impact is None:
         chart = ChartInput(selected_root=selected, show_dermatomes=True)
-        lines = ["No condition chosen: the chart shows the dermatomes, the skin each root supplies, "
-                 "with the ISNCSCI key sensory points (black dots)."]
+        lines = [("No condition chosen: the chart shows the dermatomes, the skin each root supplies, "
+                  "with the ISNCSCI key sensory points (black dots).")]
     else:
-        degrees = _degrees(impact)
+        degrees = impact.degrees
         sensory = impact.clinical.sensory
         chart = ChartInput(paint_areas(sensory, degrees), pain_paths(sensory, degrees), selected, show_dermatomes=False)
         lines = chart_lines(sensory) or ["No leg symptoms at this severity: the squeeze is too slight."]
