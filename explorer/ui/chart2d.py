@@ -2,7 +2,7 @@
 
 Why not ``st.plotly_chart``: its selection events report points, not clicks on filled areas, and
 it would load a second copy of Plotly. This component draws into one persistent div with the
-``plotly.min.js`` the 3D viewer already serves, and reports a click on an area as the area's id
+``plotly.min.js`` the 3D viewer already serves (loaded once, by the shared ``PLOTLY_LOADER_JS``), and reports a click on an area as the area's id
 (the trace's ``meta``). Keyboard and screen-reader users get the same choices in lists beside the
 chart (see :mod:`explorer.ui.page`), so the click is a shortcut, not the only way.
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from explorer.render.scene3d import figure_to_json
-from explorer.ui.viewer3d import ensure_plotly_static, plotly_url
+from explorer.ui.viewer3d import PLOTLY_LOADER_JS, compact_js, ensure_plotly_static, plotly_url
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
@@ -29,23 +29,6 @@ _CSS = """
 """
 
 _JS = """
-function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  const G = (window.__lumbar3d ??= { plotly: null, webgl: undefined, memory: {} });
-  if (!G.plotly) {
-    G.plotly = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = url;
-      s.async = true;
-      s.addEventListener("load", () => window.Plotly ? resolve(window.Plotly) : reject(new Error("Plotly missing")));
-      s.addEventListener("error", () => { s.remove(); reject(new Error("could not load " + url)); });
-      document.head.appendChild(s);
-    });
-    G.plotly.catch(() => { G.plotly = null; });
-  }
-  return G.plotly;
-}
-
 async function draw(st) {
   while (st.dirty) {
     st.dirty = false;
@@ -125,7 +108,8 @@ export default function (component) {
 }
 """
 
-_chart_component = st.components.v2.component(COMPONENT_NAME, css=_CSS, js=_JS, isolate_styles=False)
+_chart_component = st.components.v2.component(COMPONENT_NAME, css=_CSS, js=compact_js(PLOTLY_LOADER_JS + _JS),
+                                              isolate_styles=False)
 
 CHART_CONFIG: dict[str, Any] = {
     "displaylogo": False,

@@ -402,37 +402,10 @@ _CSS = f"""
 .lumbar-3d-fallback[hidden] {{ display: none; }}
 """
 
-# The default export is called on mount and again for every rerun whose `data` changed, with the
-# same `parentElement` (a plain div, as isolate_styles=False). Everything that must outlive one
-# call (the graph div, listeners, the last applied camera request) is kept on the DOM node, and
-# in a window-level object (window.__lumbar3d: plotly loader, geometry cache, camera memory keyed
-# by the Streamlit key) so a remount reuses them.
-_JS = """
-const TOL = __TOL__;
-const DEBOUNCE_MS = __DEBOUNCE__;
-const CACHE_LIMIT_BYTES = __CACHE_LIMIT__;
-const GEOMETRY_REF = "__GEOMETRY_REF__";
-const RESEND_RETRY_MS = 4000;   // ask again if the missing geometry has not arrived by then
-const RESEND_MAX_TRIES = 4;
+# Shared with every component that draws with Plotly (the body chart too): the window-level object
+# and the one loader of the locally served plotly.min.js, so the page loads plotly.js once.
+PLOTLY_LOADER_JS = """
 const G = (window.__lumbar3d ??= { plotly: null, webgl: undefined, memory: {} });
-G.geometry ??= new Map();  // content hash -> {x, y, z, i, j, k, bytes, used}
-G.tick ??= 0;
-G.requests ??= 0;
-G.loadPlotly = loadPlotly;  // one copy of plotly.js for every component on the page
-
-function hasWebGL() {
-  if (G.webgl === undefined) {
-    try {
-      const canvas = document.createElement("canvas");
-      const ctx = canvas.getContext("webgl2") || canvas.getContext("webgl");
-      G.webgl = !!ctx;
-      ctx?.getExtension("WEBGL_lose_context")?.loseContext();  // free the probe context
-    } catch (e) {
-      G.webgl = false;
-    }
-  }
-  return G.webgl;
-}
 
 // plotly.js draws 3D text labels into a 2D canvas and reads the pixels back (getImageData); that
 // canvas is created while plotly.min.js is evaluated. Read-back from a GPU canvas is slow in
@@ -475,6 +448,37 @@ function loadPlotly(url) {
     G.plotly.catch(() => { G.plotly = null; });  // let a later rerun retry
   }
   return G.plotly;
+}
+"""
+
+# The default export is called on mount and again for every rerun whose `data` changed, with the
+# same `parentElement` (a plain div, as isolate_styles=False). Everything that must outlive one
+# call (the graph div, listeners, the last applied camera request) is kept on the DOM node, and
+# in a window-level object (window.__lumbar3d: plotly loader, geometry cache, camera memory keyed
+# by the Streamlit key) so a remount reuses them.
+_JS = """
+const TOL = __TOL__;
+const DEBOUNCE_MS = __DEBOUNCE__;
+const CACHE_LIMIT_BYTES = __CACHE_LIMIT__;
+const GEOMETRY_REF = "__GEOMETRY_REF__";
+const RESEND_RETRY_MS = 4000;   // ask again if the missing geometry has not arrived by then
+const RESEND_MAX_TRIES = 4;
+G.geometry ??= new Map();  // content hash -> {x, y, z, i, j, k, bytes, used}
+G.tick ??= 0;
+G.requests ??= 0;
+
+function hasWebGL() {
+  if (G.webgl === undefined) {
+    try {
+      const canvas = document.createElement("canvas");
+      const ctx = canvas.getContext("webgl2") || canvas.getContext("webgl");
+      G.webgl = !!ctx;
+      ctx?.getExtension("WEBGL_lose_context")?.loseContext();  // free the probe context
+    } catch (e) {
+      G.webgl = false;
+    }
+  }
+  return G.webgl;
 }
 
 // plotly.js's WebGL helpers check their shader/program caches with gl.isShader / gl.isProgram
@@ -890,14 +894,15 @@ export default function (component) {
 
 
 
-def _compact_js(source: str) -> str:
+def compact_js(source: str) -> str:
     """Drop comment-only lines and indentation: CCv2 sends the script with every rerun."""
     lines = (line.strip() for line in source.splitlines())
     return "\n".join(line for line in lines if line and not line.startswith("//"))
 
 
-_JS_RENDERED = _compact_js(
-    _JS.replace("__TOL__", str(CLICK_TOLERANCE_PX))
+_JS_RENDERED = compact_js(
+    PLOTLY_LOADER_JS
+    + _JS.replace("__TOL__", str(CLICK_TOLERANCE_PX))
     .replace("__DEBOUNCE__", str(CAMERA_REPORT_DEBOUNCE_MS))
     .replace("__CACHE_LIMIT__", str(BROWSER_CACHE_LIMIT_BYTES))
     .replace("__GEOMETRY_REF__", GEOMETRY_REF_KEY)
