@@ -27,7 +27,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from explorer.clinical.bodymap import AREA_ROOTS
-from explorer.clinical.roots import NERVES, REFLEXES, ROOTS
+from explorer.clinical.roots import NERVES, REFLEXES, ROOTS, movements_of, symptom_regions
 from explorer.clinical.types import ROOT_ORDER
 from explorer.conditions.combos import combinations
 from explorer.conditions.registry import CONDITIONS
@@ -75,20 +75,17 @@ class RootMatch:
 
 
 def _dermatome(source: str) -> set[str]:
-    if source in ROOTS:
-        return {r.plain for r in ROOTS[source].regions} | {n for n, root in AREA_ROOTS.items() if root == source}
-    nerve = NERVES[source]
-    return {r.plain for r in nerve.tingling_regions + nerve.numb_regions}
+    """A root's skin areas (its dermatome, with the chart's extra areas), or a nerve's territory."""
+    _, tingling, numb = symptom_regions(source)
+    return {r.plain for r in tingling + numb} | {n for n, root in AREA_ROOTS.items() if root == source}
 
 
 def _pain_only(source: str) -> set[str]:
-    pain = ROOTS[source].pain_regions if source in ROOTS else NERVES[source].pain_regions
-    return {r.plain for r in pain} - _dermatome(source)
+    return {r.plain for r in symptom_regions(source)[0]} - _dermatome(source)
 
 
 def _movements(source: str) -> dict[str, str]:
-    moves = ROOTS[source].key_muscles if source in ROOTS else NERVES[source].movements
-    return {m.movement: m.muscle for m in moves}
+    return {m.movement: m.muscle for m in movements_of(source)}
 
 
 def movement_names() -> tuple[str, ...]:

@@ -105,7 +105,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from explorer.clinical.roots import NERVE_ORDER, NERVES, REFLEXES, ROOTS, BodyRegion, Movement
+from explorer.clinical.roots import (
+    NERVE_ORDER,
+    NERVES,
+    REFLEXES,
+    ROOTS,
+    BodyRegion,
+    Movement,
+    movements_of,
+    symptom_regions,
+)
 from explorer.clinical.types import (
     ROOT_ORDER,
     ClinicalPicture,
@@ -375,25 +384,11 @@ def clinical_picture(
     sensory: list[SensoryFinding] = []
     weakness: list[WeaknessFinding] = []
     for (name, side), d in sources:
-        if name in ROOTS:
-            profile = ROOTS[name]
-            levels = (
-                (PAIN_THRESHOLD, "pain", profile.pain_regions),
-                (TINGLING_THRESHOLD, "tingling", profile.regions),
-                (NUMBNESS_THRESHOLD, "numbness", profile.distal_regions),
-            )
-            movements, weak_at = profile.key_muscles, WEAKNESS_THRESHOLD
-        else:
-            nerve = NERVES[name]
-            levels = (
-                (PAIN_THRESHOLD, "pain", nerve.pain_regions),
-                (TINGLING_THRESHOLD, "tingling", nerve.tingling_regions),
-                (NUMBNESS_THRESHOLD, "numbness", nerve.numb_regions),
-            )
-            movements, weak_at = nerve.movements, NERVE_WEAKNESS_THRESHOLD
+        levels = zip((PAIN_THRESHOLD, TINGLING_THRESHOLD, NUMBNESS_THRESHOLD), ("pain", "tingling", "numbness"),
+                     symptom_regions(name))
         sensory += [SensoryFinding(name, side, kind, _plain(regions)) for at, kind, regions in levels if d >= at]
-        if d >= weak_at:
-            weakness += [_weak(name, side, m) for m in movements]
+        if d >= (WEAKNESS_THRESHOLD if name in ROOTS else NERVE_WEAKNESS_THRESHOLD):
+            weakness += [_weak(name, side, m) for m in movements_of(name)]
 
     return ClinicalPicture(
         sensory=tuple(sensory),

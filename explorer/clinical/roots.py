@@ -612,6 +612,27 @@ def root_profile(root: str) -> RootProfile:
         raise ValueError(f"Unknown nerve root {root!r}; expected one of {', '.join(ROOT_ORDER)}.") from None
 
 
+def symptom_regions(source: str) -> tuple[tuple[BodyRegion, ...], tuple[BodyRegion, ...], tuple[BodyRegion, ...]]:
+    """Where a root (``L1`` .. ``S5``) or a peripheral nerve (``sciatic``) gives pain, tingling and
+    numbness, in that order (for a root: its pain path, its dermatome, the dermatome's far end).
+
+    Raises
+    ------
+    KeyError
+        If ``source`` is neither a root nor a nerve.
+    """
+    if source in ROOTS:
+        p = ROOTS[source]
+        return p.pain_regions, p.regions, p.distal_regions
+    n = NERVES[source]
+    return n.pain_regions, n.tingling_regions, n.numb_regions
+
+
+def movements_of(source: str) -> tuple[Movement, ...]:
+    """The movements a root (its key muscles) or a peripheral nerve powers."""
+    return ROOTS[source].key_muscles if source in ROOTS else NERVES[source].movements
+
+
 def anatomical_term(plain: str) -> str:
     """The anatomical term for an everyday region name used in :class:`SensoryFinding.regions`.
 
