@@ -188,11 +188,12 @@ def symptoms_inputs() -> None:
                    format_func=lambda v: f"{v.split(': ')[0]}: {REFLEXES[v.split(': ')[1]].name} "
                                          f"({REFLEXES[v.split(': ')[1]].clinical_name})")
     st.caption("Try a textbook pattern (fills the lists above):")
-    cols = st.columns(len(EXAMPLES) + 1)
+    # Two buttons a row: four in a row get cut to "L5,..." in this narrow column.
+    cols = st.columns(2) + st.columns(2)
     for col, (label, args) in zip(cols, EXAMPLES.items()):
-        col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}",
+        col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}", width="stretch",
                    help=f"The skin area{' and exam findings' if args[2] else ''} of the {args[0]} root, {args[1]} side.")
-    cols[-1].button("Clear", on_click=_clear_marks, key="clear_marks", help="Unmark everything.")
+    cols[-1].button("Clear", on_click=_clear_marks, key="clear_marks", help="Unmark everything.", width="stretch")
 
 
 def _emergency_box() -> None:
