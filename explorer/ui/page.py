@@ -5,47 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import settings
-from explorer.anatomy.model import SpineModel, load_model
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.explain import findings_lines, headline, squeezed_lines, why_line
-from explorer.conditions.simulate import Impact, simulate
-from explorer.render.model_scene import describe_scene, focus_camera, model_box, scene_items
-from explorer.render.scene3d import build_scene_figure
+from explorer.conditions.simulate import Impact
+from explorer.render.model_scene import describe_scene
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
 from explorer.ui.reading import get_library, glossary_panel, reading_panel, structure_explanation
-from explorer.ui.viewer3d import spine_viewer
+from explorer.ui.resources import get_impact, get_model
+from explorer.ui.viewer_panel import viewer_panel
 from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_results
 
 DISCLAIMER = (
     "For education only. This model is a simplified, average adult spine; it is not medical advice "
     "and cannot diagnose you. If you have back or leg symptoms, see a health professional."
 )
-VIEWER_HEIGHT_PX = 640
-
-
-@st.cache_resource(show_spinner="Loading the 3D model...")
-def get_model() -> SpineModel:
-    """The baked meshes, shared by every session (never mutate them)."""
-    return load_model()
-
-
-@st.cache_resource(max_entries=128, show_spinner="Measuring the compression...")
-def get_impact(condition: str, params: tuple[tuple[str, str], ...]) -> Impact:
-    """A condition's impact, shared by every session (pure function of its parameters)."""
-    return simulate(condition, dict(params), get_model())
-
-
-@st.cache_resource
-def get_box() -> tuple[float, ...]:
-    return model_box(get_model())
-
-
-def _on_structure_clicked() -> None:
-    event = st.session_state.get("viewer")
-    clicked = getattr(event, "clicked", None) if event is not None else None
-    if isinstance(clicked, dict) and clicked.get("id") in STRUCTURES:
-        st.session_state["selected"] = clicked["id"]
 
 
 def _selection_panel(state: ExplorerState) -> None:
@@ -95,17 +69,6 @@ def _findings_panel(findings: dict[str, list[str]]) -> None:
         _bullets(findings["sensory"] or ["No leg symptoms from a nerve root at this severity."])
 
 
-def _viewer(model: SpineModel, state: ExplorerState, impact: Impact | None) -> None:
-    box = get_box()
-    camera = settings.CAMERA_PRESETS[state.view]
-    if impact is not None and st.session_state.get("camera_focus"):
-        camera = focus_camera(camera, impact.lesion.focus, box)
-    figure = build_scene_figure(scene_items(model, state, impact), camera, height_px=VIEWER_HEIGHT_PX, box=box)
-    spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
-                 key="viewer", height_px=VIEWER_HEIGHT_PX, description=describe_scene(model, state, impact),
-                 on_click=_on_structure_clicked)
-
-
 def main() -> None:
     st.set_page_config(page_title="Lumbar Explorer", page_icon=":bone:", layout="wide",
                        initial_sidebar_state="expanded")
@@ -132,7 +95,7 @@ def main() -> None:
 
     view_col, chart_col = st.columns([3, 2], gap="medium")
     with view_col:
-        _viewer(model, state, impact)
+        viewer_panel(model, state, impact)
     with chart_col:
         report = symptoms_chart(state) if symptoms_mode else None
         if not symptoms_mode:
