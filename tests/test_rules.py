@@ -86,3 +86,15 @@ def test_severe_central_herniation_is_cauda_equina_territory():
     impact = _run("herniation", {"level": "L5-S1", "zone": "central", "severity": "severe"})
     sacral = {(r.root, r.side) for r in impact.roots if r.root in ("S2", "S3", "S4", "S5")}
     assert {s for _, s in sacral} == {"left", "right"}
+
+
+def test_every_parameter_has_patient_words():
+    """Patient-facing labels exist for every parameter and value, without clinical grading words."""
+    for spec in CONDITIONS.values():
+        for p in spec.params:
+            assert p.plain_label, f"{spec.id}.{p.name} has no plain label"
+            for value in p.values:
+                words = p.plain_label_for(value)
+                assert value in p.plain_value_labels, f"{spec.id}.{p.name}={value} has no plain words"
+                for jargon in ("mm", "grade", "meyerding", "lee ", "extrusion", "sequestration", "subarticular"):
+                    assert jargon not in words.lower(), f"{spec.id}.{p.name}={value}: {words!r} uses {jargon!r}"

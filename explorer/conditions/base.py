@@ -34,6 +34,11 @@ class ParamSpec:
     applies_when : dict
         Other parameter -> values for which this one matters (``side`` only when ``zone`` is
         not central). Empty: always applies.
+    plain_label : str
+        The widget label in patient words (falls back to ``label`` when empty).
+    plain_value_labels : dict
+        Display text per value in patient words: no millimetres, no grading names (falls back
+        to ``value_labels``).
     """
 
     name: str
@@ -42,12 +47,23 @@ class ParamSpec:
     default: str
     value_labels: Mapping[str, str] = field(default_factory=dict)
     applies_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    plain_label: str = ""
+    plain_value_labels: Mapping[str, str] = field(default_factory=dict)
 
     def applies(self, params: Mapping[str, str]) -> bool:
         return all(params.get(other) in allowed for other, allowed in self.applies_when.items())
 
     def label_for(self, value: str) -> str:
         return self.value_labels.get(value, value)
+
+    def plain_label_for(self, value: str) -> str:
+        """The value in patient words, else its clinical label."""
+        return self.plain_value_labels.get(value) or self.label_for(value)
+
+    @property
+    def plain_name(self) -> str:
+        """The parameter's label in patient words, else its clinical label."""
+        return self.plain_label or self.label
 
 
 @dataclass(frozen=True)
@@ -118,14 +134,26 @@ class ConditionSpec:
         return params, tuple(errors)
 
 
+# Patient words for the disc levels: which two back bones the disc sits between.
+LEVEL_PLAIN: Mapping[str, str] = {
+    "L1-L2": "L1-L2: between the 1st and 2nd low-back bones",
+    "L2-L3": "L2-L3: between the 2nd and 3rd low-back bones",
+    "L3-L4": "L3-L4: between the 3rd and 4th low-back bones",
+    "L4-L5": "L4-L5: between the 4th and 5th low-back bones (common)",
+    "L5-S1": "L5-S1: between the lowest back bone and the base of the spine (common)",
+}
+
+
 def level_param(default: str = "L4-L5", values: tuple[str, ...] = DISC_LEVELS) -> ParamSpec:
-    return ParamSpec("level", "Level", values, default)
+    return ParamSpec("level", "Level", values, default, plain_label="Where in the back",
+                     plain_value_labels={v: LEVEL_PLAIN.get(v, v) for v in values})
 
 
 def side_param(applies_when: Mapping[str, tuple[str, ...]] | None = None) -> ParamSpec:
     return ParamSpec("side", "Side", SIDE_VALUES, "left",
                      value_labels={"left": "Patient's left", "right": "Patient's right"},
-                     applies_when=applies_when or {})
+                     applies_when=applies_when or {}, plain_label="Which side",
+                     plain_value_labels={"left": "Left side of the body", "right": "Right side of the body"})
 
 
 def root_ids(roots: tuple[str, ...], sides: tuple[str, ...] = SIDE_VALUES) -> tuple[str, ...]:

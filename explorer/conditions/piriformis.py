@@ -99,7 +99,9 @@ SPEC = ConditionSpec(
             "the spinal nerve roots are not involved.",
     params=(
         side_param(),
-        ParamSpec("severity", "Severity", SEVERITY_VALUES, "moderate", value_labels=SEVERITY_LABELS),
+        ParamSpec("severity", "Severity", SEVERITY_VALUES, "moderate", value_labels=SEVERITY_LABELS,
+                  plain_label="How swollen the muscle is",
+                  plain_value_labels={"mild": "Tight", "moderate": "Swollen", "severe": "Very swollen"}),
     ),
     build_lesion=build_lesion,
 )

@@ -483,8 +483,16 @@ SPEC = ConditionSpec(
             "nerve exits (isthmic).",
     params=(
         level_param("L4-L5", DISC_LEVELS),
-        ParamSpec("type", "Type", TYPES, "degenerative", value_labels=TYPE_LABELS),
-        ParamSpec("grade", "Meyerding grade", GRADES, "1", value_labels=GRADE_LABELS),
+        ParamSpec("type", "Type", TYPES, "degenerative", value_labels=TYPE_LABELS,
+                  plain_label="What let the bone slip",
+                  plain_value_labels={"degenerative": "Worn joints (wear and tear, older adults)",
+                                      "isthmic": "A crack in the back part of the bone (often from youth)"}),
+        ParamSpec("grade", "Meyerding grade", GRADES, "1", value_labels=GRADE_LABELS,
+                  plain_label="How far it has slipped",
+                  plain_value_labels={"1": "A little (up to a quarter of the bone)",
+                                      "2": "Quite far (up to half of the bone)",
+                                      "3": "Far (more than half of the bone)",
+                                      "4": "Very far (almost off the bone below)"}),
     ),
     build_lesion=build_lesion,
 )
