@@ -96,5 +96,5 @@ def test_every_parameter_has_patient_words():
             for value in p.values:
                 words = p.plain_label_for(value)
                 assert value in p.plain_value_labels, f"{spec.id}.{p.name}={value} has no plain words"
-                for jargon in ("mm", "grade", "meyerding", "lee ", "extrusion", "sequestration", "subarticular"):
+                for jargon in (" mm", "grade", "meyerding", "lee ", "extrusion", "sequestration", "subarticular"):
                     assert jargon not in words.lower(), f"{spec.id}.{p.name}={value}: {words!r} uses {jargon!r}"
