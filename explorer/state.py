@@ -19,6 +19,8 @@ AUDIENCES: tuple[str, ...] = ("student", "educator", "patient")
 # "condition": pick a condition and see its effects; "symptoms": mark symptoms and see likely causes.
 MODES: tuple[str, ...] = ("condition", "symptoms")
 NO_CONDITION: str = "none"
+# Bad values are quoted in messages up to this many characters.
+MAX_SHOWN_CHARS: int = 80
 CONDITION_PARAM_NAMES: frozenset[str] = frozenset(p.name for c in CONDITIONS.values() for p in c.params)
 
 
@@ -46,6 +48,8 @@ class ExplorerState:
         Id of the selected structure, if any.
     mode : str
         ``condition`` (show a condition) or ``symptoms`` (from symptoms to possible causes).
+    labels : bool
+        Show text labels in the 3D view (levels, squeezed roots, the lesion).
     """
 
     audience: str = "student"
@@ -57,6 +61,7 @@ class ExplorerState:
     dim_others: bool = False
     selected: str | None = None
     mode: str = "condition"
+    labels: bool = True
 
     @property
     def param_dict(self) -> dict[str, str]:
@@ -67,7 +72,7 @@ class ExplorerState:
 
 
 DEFAULT_STATE = ExplorerState()
-STATE_KEYS: tuple[str, ...] = ("audience", "mode", "condition", "view", "layers", "bone_opacity", "dim", "selected")
+STATE_KEYS: tuple[str, ...] = ("audience", "mode", "condition", "view", "layers", "bone_opacity", "dim", "selected", "labels")
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,11 @@ def _first(value: str | list[str] | tuple[str, ...]) -> str:
     if isinstance(value, (list, tuple)):
         return str(value[-1]) if value else ""
     return str(value)
+
+
+def shown(value: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``value`` quoted for a message, cut to ``limit`` characters (a pasted link can be very long)."""
+    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
 def _allowed(values: object) -> str:
@@ -114,28 +124,28 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
             if value in AUDIENCES:
                 state = state.with_(audience=value)
             else:
-                errors.append(f"Unknown audience {value!r}; allowed: {_allowed(AUDIENCES)}. Showing the student texts.")
+                errors.append(f"Unknown audience {shown(value)}; allowed: {_allowed(AUDIENCES)}. Showing the student texts.")
         elif key == "mode":
             if value in MODES:
                 state = state.with_(mode=value)
             else:
-                errors.append(f"Unknown mode {value!r}; allowed: {_allowed(MODES)}. Showing a condition.")
+                errors.append(f"Unknown mode {shown(value)}; allowed: {_allowed(MODES)}. Showing a condition.")
         elif key == "condition":
             if value in CONDITIONS or value == NO_CONDITION:
                 state = state.with_(condition=value)
             else:
-                errors.append(f"Unknown condition {value!r}; allowed: {_allowed((NO_CONDITION, *CONDITIONS))}. "
+                errors.append(f"Unknown condition {shown(value)}; allowed: {_allowed((NO_CONDITION, *CONDITIONS))}. "
                               "Showing the healthy spine.")
         elif key == "view":
             if value in settings.CAMERA_PRESETS:
                 state = state.with_(view=value)
             else:
-                errors.append(f"Unknown view {value!r}; allowed: {_allowed(settings.CAMERA_PRESETS)}. Showing the default view.")
+                errors.append(f"Unknown view {shown(value)}; allowed: {_allowed(settings.CAMERA_PRESETS)}. Showing the default view.")
         elif key == "layers":
             wanted = [v.strip() for v in value.split(",") if v.strip()]
             bad = [v for v in wanted if v not in settings.LAYERS]
             if bad:
-                errors.append(f"Unknown layer(s) {', '.join(map(repr, bad))}; allowed: {_allowed(settings.LAYERS)}.")
+                errors.append(f"Unknown layer(s) {', '.join(map(shown, bad))}; allowed: {_allowed(settings.LAYERS)}.")
             state = state.with_(layers=tuple(layer for layer in settings.LAYERS if layer in wanted))
         elif key == "bone_opacity":
             try:
@@ -145,19 +155,24 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
             if number in settings.BONE_OPACITY_CHOICES:
                 state = state.with_(bone_opacity=number)
             else:
-                errors.append(f"Bone opacity {value!r} is not allowed; use one of {_allowed(settings.BONE_OPACITY_CHOICES)}.")
+                errors.append(f"Bone opacity {shown(value)} is not allowed; use one of {_allowed(settings.BONE_OPACITY_CHOICES)}.")
         elif key == "dim":
             if value in ("0", "1"):
                 state = state.with_(dim_others=value == "1")
             else:
-                errors.append(f"dim {value!r} is not allowed; use 0 or 1.")
+                errors.append(f"dim {shown(value)} is not allowed; use 0 or 1.")
+        elif key == "labels":
+            if value in ("0", "1"):
+                state = state.with_(labels=value == "1")
+            else:
+                errors.append(f"labels {shown(value)} is not allowed; use 0 (no labels in 3D) or 1 (labels).")
         elif key == "selected":
             if value in STRUCTURES:
                 state = state.with_(selected=value)
             elif value:
-                errors.append(f"Unknown structure {value!r}; ids look like vertebra-L4, disc-L4-L5, root-L5-left.")
+                errors.append(f"Unknown structure {shown(value)}; ids look like vertebra-L4, disc-L4-L5, root-L5-left.")
         elif key not in CONDITION_PARAM_NAMES:
-            errors.append(f"Unknown link parameter {key!r} was ignored; known parameters: "
+            errors.append(f"Unknown link parameter {shown(key)} was ignored; known parameters: "
                           f"{_allowed(STATE_KEYS + tuple(sorted(CONDITION_PARAM_NAMES)))}.")
     cond_params, cond_errors = condition_params(state.condition, values)
     errors.extend(cond_errors)
@@ -184,4 +199,6 @@ def to_query_params(state: ExplorerState) -> dict[str, str]:
         out["dim"] = "1"
     if state.selected:
         out["selected"] = state.selected
+    if not state.labels:
+        out["labels"] = "0"
     return out

@@ -139,3 +139,19 @@ def test_root_list_selects_the_root_in_3d():
 def test_bad_mode_in_link_is_a_clear_message():
     at = _run({"mode": "diagnose"})
     assert any("Unknown mode 'diagnose'" in str(w.value) for w in at.warning)
+
+
+def test_labels_toggle_writes_the_url_and_a_link_turns_them_off():
+    at = _run()
+    assert at.toggle(key="labels").value is True
+    at.toggle(key="labels").set_value(False).run()
+    assert not at.exception
+    assert at.query_params["labels"] == "0"
+    at2 = _run({"labels": "0"})
+    assert at2.toggle(key="labels").value is False
+
+
+def test_bad_labels_value_is_named():
+    at = _run({"labels": "sometimes"})
+    assert any("sometimes" in str(w.value) for w in at.warning)
+    assert at.toggle(key="labels").value is True

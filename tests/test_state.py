@@ -85,3 +85,31 @@ def test_bad_condition_values_are_named(params, bad):
 def test_params_of_another_condition_are_ignored_silently():
     parsed = parse_query_params({"condition": "stenosis", "grade": "2"})
     assert parsed.errors == ()
+
+
+@pytest.mark.parametrize("value,labels", [("0", False), ("1", True)])
+def test_labels_flag_parses(value, labels):
+    parsed = parse_query_params({"labels": value})
+    assert parsed.errors == ()
+    assert parsed.state.labels is labels
+
+
+def test_labels_default_on_and_off_round_trips():
+    assert DEFAULT_STATE.labels is True
+    assert "labels" not in to_query_params(DEFAULT_STATE)
+    off = ExplorerState(labels=False)
+    assert to_query_params(off) == {"labels": "0"}
+    assert parse_query_params(to_query_params(off)).state == off
+
+
+def test_bad_labels_value_is_named_and_falls_back_to_on():
+    parsed = parse_query_params({"labels": "maybe"})
+    assert parsed.state.labels is True
+    assert len(parsed.errors) == 1 and "'maybe'" in parsed.errors[0] and "0" in parsed.errors[0]
+
+
+def test_long_bad_value_is_shortened_in_the_message():
+    long_value = "x" * 5000
+    message = parse_query_params({"view": long_value}).errors[0]
+    assert len(message) < 400
+    assert "x" * 60 in message and "x" * 100 not in message

@@ -40,6 +40,7 @@ def _init_from_url() -> None:
     st.session_state["dim_others"] = s.dim_others
     st.session_state["view"] = s.view
     st.session_state["selected"] = s.selected
+    st.session_state["labels"] = s.labels
     st.session_state["camera_request_id"] = 0
     st.session_state["camera_focus"] = False
     st.session_state["url_errors"] = parsed.errors
@@ -114,6 +115,8 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
         st.header("Show")
         for layer in settings.LAYERS:
             st.checkbox(settings.LAYER_LABELS[layer], key=f"layer_{layer}")
+        st.toggle("Labels in 3D", key="labels",
+                  help="Names of the levels, the squeezed nerve and the lesion, drawn in the 3D view.")
         st.select_slider("Bone opacity", options=list(settings.BONE_OPACITY_CHOICES), key="bone_opacity",
                          format_func=lambda v: OPACITY_LABELS.get(v, f"{v:g}"),
                          help="Make the bones see-through so the nerves inside show.")
@@ -132,6 +135,7 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
         dim_others=bool(st.session_state.get("dim_others", False)) and st.session_state["condition"] != NO_CONDITION,
         selected=st.session_state.get("selected"),
         mode=st.session_state["mode"],
+        labels=bool(st.session_state.get("labels", True)),
     )
     return state, tuple(st.session_state.get("url_errors", ()))
 
