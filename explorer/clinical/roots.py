@@ -3,8 +3,9 @@
 One frozen :class:`RootProfile` per root, in :data:`ROOTS`. Every skin area is a
 :class:`BodyRegion` with an everyday name (what patients read, and what
 :class:`~explorer.clinical.types.SensoryFinding` carries) and the anatomical term (for students).
-The peripheral sciatic nerve has its own small profile in :data:`NERVES`, because piriformis
-syndrome squeezes the nerve outside the spine rather than a root inside it.
+The peripheral nerves that mimic a root (sciatic, common fibular, femoral) have their own small
+profiles in :data:`NERVES`: piriformis syndrome squeezes the sciatic nerve outside the spine, and
+the symptom matching needs each nerve's skin, muscles and reflexes to tell it from a root.
 
 What the table holds, and where it comes from
 ---------------------------------------------
@@ -59,6 +60,26 @@ ESENE2012
 TODD2017
     Todd NV. Guidelines for cauda equina syndrome. Red flags and white flags. Systematic review
     and implications for triage. Br J Neurosurg. 2017;31(3):336-339.
+STANDRING
+    Standring S, ed. Gray's Anatomy, 42nd ed. Elsevier; 2020. Segmental supply of the lower-limb
+    muscles used here: iliopsoas L1-L3 (mainly L2-L3), adductors L2-L4 via the obturator nerve,
+    tibialis posterior L5 (L4) via the tibial nerve, fibularis longus and brevis L5-S1 via the
+    superficial fibular nerve, gluteus medius L4-S1 (mainly L5) via the superior gluteal nerve.
+PRESTON_SHAPIRO
+    Preston DC, Shapiro BE. Electromyography and Neuromuscular Disorders, 3rd ed. 2013. A common
+    fibular palsy weakens dorsiflexion, toe extension and eversion but spares inversion (tibial
+    nerve) and hip abduction (superior gluteal nerve), and leaves the reflexes normal; a femoral
+    neuropathy weakens knee extension (and hip flexion when proximal), reduces the knee jerk and
+    spares hip adduction (obturator nerve).
+BAIMA2008
+    Baima J, Krivickas L. Evaluation and treatment of peroneal neuropathy. Curr Rev Musculoskelet
+    Med. 2008;1(2):147-153.
+
+Changes for symptom matching (issue 10): ISNCSCI 2019 gives hip flexion to L2 alone; L1 and L3
+only help (``Movement.minor``) [STANDRING]. Foot inversion (L5, L4 helping) and eversion (L5,
+S1) and hip adduction (L3, L4, L2 helping) were added because they separate a root from a
+peripheral nerve [PRESTON_SHAPIRO]. The common fibular and femoral nerves joined the sciatic
+nerve in :data:`NERVES`.
 """
 
 from __future__ import annotations
@@ -90,6 +111,13 @@ SOURCES: Mapping[str, str] = MappingProxyType(
         "review and implications for triage. Br J Neurosurg. 2017;31(3):336-339.",
         "HOPAYIAN2010": "Hopayian K, Song F, Riera R, Sambandan S. The clinical features of the piriformis "
         "syndrome: a systematic review. Eur Spine J. 2010;19(12):2095-2109.",
+        "STANDRING": "Standring S, ed. Gray's Anatomy: The Anatomical Basis of Clinical Practice, 42nd ed. "
+        "Elsevier; 2020. (Lumbar and sacral plexuses; innervation of the muscles of the lower limb.)",
+        "PRESTON_SHAPIRO": "Preston DC, Shapiro BE. Electromyography and Neuromuscular Disorders, 3rd ed. "
+        "Elsevier Saunders; 2013. (Chapters on fibular (peroneal) neuropathy, femoral neuropathy and "
+        "lumbosacral radiculopathy.)",
+        "BAIMA2008": "Baima J, Krivickas L. Evaluation and treatment of peroneal neuropathy. Curr Rev "
+        "Musculoskelet Med. 2008;1(2):147-153.",
     }
 )
 
@@ -148,6 +176,9 @@ class Movement:
         clinical-teaching extra.
     source : str
         Key into :data:`SOURCES`.
+    minor : bool
+        True when this root (or nerve) only helps with the movement (e.g. L3 and L1 with hip
+        flexion, whose ISNCSCI key root is L2): weakness of that movement alone points to it less.
     """
 
     movement: str
@@ -155,6 +186,7 @@ class Movement:
     test: str
     isncsci: bool
     source: str
+    minor: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,6 +289,8 @@ class NerveProfile:
         Movements that weaken only when it is badly squeezed.
     sources : tuple of str
         Keys into :data:`SOURCES`.
+    reflexes : tuple of str
+        Reflexes (ids in :data:`REFLEXES`) whose arc runs through the nerve (femoral: the knee jerk).
     """
 
     nerve: str
@@ -267,6 +301,7 @@ class NerveProfile:
     numb_regions: tuple[BodyRegion, ...]
     movements: tuple[Movement, ...]
     sources: tuple[str, ...]
+    reflexes: tuple[str, ...] = ()
 
 
 # --- Skin regions: one object per patch, reused by every root so a name always means one place. ---
@@ -321,10 +356,30 @@ _PLANTARFLEXION_TEST = (
 )
 _ANAL_SQUEEZE = "Squeezing the anus (voluntary anal contraction)"
 _ANAL_SQUEEZE_TEST = "During a gentle rectal examination, the person squeezes the examiner's gloved finger."
+_TOE_EXTENSION = "Lifting the big toe (great-toe extension)"
+_HIP_ADDUCTION = "Pulling the thighs together (hip adduction)"
+_HIP_ADDUCTION_TEST = (
+    "Lying on the back, the person squeezes the knees together against the examiner's hands placed between them."
+)
+_HIP_ABDUCTION = "Moving the leg out to the side (hip abduction)"
+_HIP_ABDUCTION_TEST = (
+    "Lying on the other side, the person lifts the straight top leg against the examiner's hand; when standing "
+    "on the weak leg alone, the pelvis drops on the other side (Trendelenburg sign)."
+)
+_INVERSION = "Turning the foot in (foot inversion)"
+_INVERSION_TEST = (
+    "With the foot pointed down a little, the person turns the sole inwards against the examiner's hand on the "
+    "inner edge of the foot."
+)
+_EVERSION = "Turning the foot out (foot eversion)"
+_EVERSION_TEST = "The person turns the sole outwards against the examiner's hand on the outer edge of the foot."
+_PLANTAR_TOE_FLEXION = "Curling the toes down (toe flexion)"
+_TOE_FLEXION_TEST = "The person curls the toes down against the examiner's fingers under them."
 
 
-def _m(movement: str, muscle: str, test: str, isncsci: bool, source: str = "ISNCSCI2019") -> Movement:
-    return Movement(movement=movement, muscle=muscle, test=test, isncsci=isncsci, source=source)
+def _m(movement: str, muscle: str, test: str, isncsci: bool, source: str = "ISNCSCI2019",
+       minor: bool = False) -> Movement:
+    return Movement(movement=movement, muscle=muscle, test=test, isncsci=isncsci, source=source, minor=minor)
 
 
 _ANAL = _m(_ANAL_SQUEEZE, "external anal sphincter", _ANAL_SQUEEZE_TEST, True)
@@ -341,7 +396,8 @@ _PROFILES: tuple[RootProfile, ...] = (
         key_point_plain="Top of the front of the thigh, just below the groin crease",
         isncsci_level="L1",
         # No ISNCSCI key muscle for L1; it adds a little to hip flexion (teaching extra).
-        key_muscles=(_m(_HIP_FLEXION, "iliopsoas (mostly L2-L3)", _HIP_FLEXION_TEST, False, "HARRISON_BACK"),),
+        key_muscles=(_m(_HIP_FLEXION, "iliopsoas (mostly L2-L3)", _HIP_FLEXION_TEST, False, "HARRISON_BACK",
+                        minor=True),),
         sources=("ISNCSCI2019", "LEE2008", "STATPEARLS_DERMATOMES"),
     ),
     RootProfile(
@@ -352,7 +408,12 @@ _PROFILES: tuple[RootProfile, ...] = (
         key_point="Mid-anterior thigh",  # ISNCSCI 2019
         key_point_plain="Middle of the front of the thigh",
         isncsci_level="L2",
-        key_muscles=(_m(_HIP_FLEXION, "iliopsoas", _HIP_FLEXION_TEST, True),),  # ISNCSCI: hip flexors
+        key_muscles=(
+            _m(_HIP_FLEXION, "iliopsoas", _HIP_FLEXION_TEST, True),  # ISNCSCI 2019: hip flexors are the L2 key muscle
+            # Obturator nerve L2-L4, mostly L3-L4 [STANDRING]; L2 helps.
+            _m(_HIP_ADDUCTION, "thigh adductors (obturator nerve)", _HIP_ADDUCTION_TEST, False, "STANDRING",
+               minor=True),
+        ),
         sources=("ISNCSCI2019", "LEE2008", "STATPEARLS_DERMATOMES", "HARRISON_BACK"),
     ),
     RootProfile(
@@ -365,14 +426,9 @@ _PROFILES: tuple[RootProfile, ...] = (
         isncsci_level="L3",
         key_muscles=(
             _m(_KNEE_EXTENSION, "quadriceps", _KNEE_EXTENSION_TEST, True),  # ISNCSCI: knee extensors
-            _m(
-                "Pulling the thighs together (hip adduction)",
-                "thigh adductors",
-                "Lying on the back, the person squeezes the knees together against the examiner's hands "
-                "placed between them.",
-                False,
-                "HARRISON_BACK",
-            ),
+            _m(_HIP_ADDUCTION, "thigh adductors (obturator nerve)", _HIP_ADDUCTION_TEST, False, "HARRISON_BACK"),
+            # Iliopsoas is L2-L3; ISNCSCI 2019 tests hip flexion for L2, so L3 only helps [STANDRING].
+            _m(_HIP_FLEXION, "iliopsoas (with L2)", _HIP_FLEXION_TEST, False, "STANDRING", minor=True),
         ),
         reflex="patellar",  # minor contributor; L4 is the main root
         sources=("ISNCSCI2019", "LEE2008", "STATPEARLS_DERMATOMES", "HARRISON_BACK", "HOPPENFELD"),
@@ -389,6 +445,9 @@ _PROFILES: tuple[RootProfile, ...] = (
         key_muscles=(
             _m(_DORSIFLEXION, "tibialis anterior", _DORSIFLEXION_TEST, True),  # ISNCSCI: ankle dorsiflexors
             _m(_KNEE_EXTENSION, "quadriceps", _KNEE_EXTENSION_TEST, False, "HARRISON_BACK"),
+            _m(_HIP_ADDUCTION, "thigh adductors (obturator nerve)", _HIP_ADDUCTION_TEST, False, "HARRISON_BACK"),
+            # Tibialis posterior is L5 with some L4 [STANDRING]; tibialis anterior also turns the foot in.
+            _m(_INVERSION, "tibialis posterior (mostly L5)", _INVERSION_TEST, False, "STANDRING", minor=True),
         ),
         reflex="patellar",
         sources=("ISNCSCI2019", "LEE2008", "STATPEARLS_DERMATOMES", "HARRISON_BACK", "HOPPENFELD"),
@@ -403,16 +462,15 @@ _PROFILES: tuple[RootProfile, ...] = (
         isncsci_level="L5",
         key_muscles=(
             # ISNCSCI: long toe extensors.
-            _m("Lifting the big toe (great-toe extension)", "extensor hallucis longus", _TOE_EXTENSION_TEST, True),
+            _m(_TOE_EXTENSION, "extensor hallucis longus", _TOE_EXTENSION_TEST, True),
             _m(_DORSIFLEXION, "tibialis anterior (shared with L4)", _DORSIFLEXION_TEST, False, "HARRISON_BACK"),
-            _m(
-                "Moving the leg out to the side (hip abduction)",
-                "gluteus medius",
-                "Lying on the other side, the person lifts the straight top leg against the examiner's hand; "
-                "when standing on the weak leg alone, the pelvis drops on the other side (Trendelenburg sign).",
-                False,
-                "HARRISON_BACK",
-            ),
+            # Gluteus medius: superior gluteal nerve, L4-S1, mainly L5 [STANDRING].
+            _m(_HIP_ABDUCTION, "gluteus medius (superior gluteal nerve)", _HIP_ABDUCTION_TEST, False, "HARRISON_BACK"),
+            # Tibialis posterior: tibial nerve, L5 (L4). It separates L5 from a common fibular palsy,
+            # which spares it [PRESTON_SHAPIRO].
+            _m(_INVERSION, "tibialis posterior (tibial nerve)", _INVERSION_TEST, False, "STANDRING"),
+            _m(_EVERSION, "fibularis longus and brevis (superficial fibular nerve)", _EVERSION_TEST, False,
+               "HARRISON_BACK"),
         ),
         reflex="medial_hamstring",
         sources=("ISNCSCI2019", "LEE2008", "STATPEARLS_DERMATOMES", "HARRISON_BACK", "ESENE2012"),
@@ -436,12 +494,15 @@ _PROFILES: tuple[RootProfile, ...] = (
                 "HARRISON_BACK",
             ),
             _m(
-                "Curling the toes down (toe flexion)",
+                _PLANTAR_TOE_FLEXION,
                 "long toe flexors (flexor hallucis longus, flexor digitorum longus)",
-                "The person curls the toes down against the examiner's fingers under them.",
+                _TOE_FLEXION_TEST,
                 False,
                 "HARRISON_BACK",
             ),
+            # Fibularis longus and brevis: L5-S1 [STANDRING].
+            _m(_EVERSION, "fibularis longus and brevis (superficial fibular nerve)", _EVERSION_TEST, False,
+               "STANDRING"),
         ),
         reflex="achilles",
         sources=("ISNCSCI2019", "LEE2008", "STATPEARLS_DERMATOMES", "HARRISON_BACK", "HOPPENFELD"),
@@ -566,7 +627,9 @@ NERVES: Mapping[str, NerveProfile] = MappingProxyType(
             # The sciatic nerve carries L4-S3 fibres; piriformis symptoms mostly follow L5 and S1.
             root_fibres=("L4", "L5", "S1", "S2", "S3"),
             pain_regions=(BUTTOCK, BACK_THIGH, BACK_CALF, OUTER_LOWER_LEG, TOP_FOOT, SOLE),
-            tingling_regions=(OUTER_LOWER_LEG, BACK_CALF, TOP_FOOT, SOLE),
+            # Below the knee the sciatic nerve (through its tibial, fibular and sural branches)
+            # supplies all the skin except the inner side, which is the saphenous nerve's [STANDRING].
+            tingling_regions=(OUTER_LOWER_LEG, BACK_CALF, TOP_FOOT, BIG_TOE, HEEL, OUTER_FOOT, SOLE),
             numb_regions=(TOP_FOOT, SOLE),
             movements=(
                 # The common fibular (peroneal) part of the nerve is the one more often affected.
@@ -584,8 +647,53 @@ NERVES: Mapping[str, NerveProfile] = MappingProxyType(
                     False,
                     "HOPAYIAN2010",
                 ),
+                _m(_TOE_EXTENSION, "extensor hallucis longus (common fibular part)", _TOE_EXTENSION_TEST, False,
+                   "STANDRING"),
+                _m(_INVERSION, "tibialis posterior (tibial part)", _INVERSION_TEST, False, "STANDRING"),
+                _m(_EVERSION, "fibularis longus and brevis (common fibular part)", _EVERSION_TEST, False,
+                   "STANDRING"),
+                _m(_PLANTAR_TOE_FLEXION, "long toe flexors (tibial part)", _TOE_FLEXION_TEST, False, "STANDRING"),
             ),
-            sources=("HOPAYIAN2010",),
+            sources=("HOPAYIAN2010", "STANDRING"),
+        ),
+        "common_peroneal": NerveProfile(
+            nerve="common_peroneal",
+            name="common fibular (peroneal) nerve",
+            # Squeezed where it winds round the neck of the fibula, below the outer knee [BAIMA2008].
+            root_fibres=("L4", "L5", "S1", "S2"),
+            pain_regions=(OUTER_LOWER_LEG, TOP_FOOT),
+            tingling_regions=(OUTER_LOWER_LEG, TOP_FOOT, BIG_TOE),
+            numb_regions=(OUTER_LOWER_LEG, TOP_FOOT),
+            movements=(
+                _m(_DORSIFLEXION, "tibialis anterior (deep fibular nerve)", _DORSIFLEXION_TEST, False,
+                   "PRESTON_SHAPIRO"),
+                _m(_TOE_EXTENSION, "extensor hallucis longus (deep fibular nerve)", _TOE_EXTENSION_TEST, False,
+                   "PRESTON_SHAPIRO"),
+                _m(_EVERSION, "fibularis longus and brevis (superficial fibular nerve)", _EVERSION_TEST, False,
+                   "PRESTON_SHAPIRO"),
+            ),
+            sources=("PRESTON_SHAPIRO", "BAIMA2008", "STANDRING"),
+        ),
+        "femoral": NerveProfile(
+            nerve="femoral",
+            name="femoral nerve",
+            root_fibres=("L2", "L3", "L4"),
+            pain_regions=(GROIN, MID_FRONT_THIGH, FRONT_KNEE, INNER_LOWER_LEG),
+            # Front and inner thigh (anterior cutaneous branches) and, through the saphenous
+            # nerve, the inner side of the knee, leg and foot. The outer thigh is the lateral
+            # femoral cutaneous nerve's, not the femoral nerve's [STANDRING] [PRESTON_SHAPIRO].
+            tingling_regions=(MID_FRONT_THIGH, LOWER_INNER_THIGH, FRONT_KNEE, INNER_KNEE, INNER_LOWER_LEG,
+                              INNER_ANKLE, INNER_FOOT),
+            numb_regions=(MID_FRONT_THIGH, INNER_LOWER_LEG),
+            movements=(
+                _m(_KNEE_EXTENSION, "quadriceps", _KNEE_EXTENSION_TEST, False, "PRESTON_SHAPIRO"),
+                # Iliacus only: psoas gets its branches straight from the roots, so hip flexion is
+                # weak only with a lesion high in the pelvis, and only partly [PRESTON_SHAPIRO].
+                _m(_HIP_FLEXION, "iliacus (psoas is supplied by the roots directly)", _HIP_FLEXION_TEST, False,
+                   "PRESTON_SHAPIRO", minor=True),
+            ),
+            reflexes=("patellar",),
+            sources=("PRESTON_SHAPIRO", "STANDRING"),
         ),
     }
 )
@@ -613,7 +721,7 @@ def root_profile(root: str) -> RootProfile:
 
 
 def symptom_regions(source: str) -> tuple[tuple[BodyRegion, ...], tuple[BodyRegion, ...], tuple[BodyRegion, ...]]:
-    """Where a root (``L1`` .. ``S5``) or a peripheral nerve (``sciatic``) gives pain, tingling and
+    """Where a root (``L1`` .. ``S5``) or a peripheral nerve (a key of :data:`NERVES`) gives pain, tingling and
     numbness, in that order (for a root: its pain path, its dermatome, the dermatome's far end).
 
     Raises
