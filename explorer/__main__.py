@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer {conditions, simulate, build-models, check-models, structures}``.
+"""Command line: ``python -m explorer {conditions, simulate, build-models, check-models, structures, match}``.
 
 Bad arguments get argparse's usage message and exit code 2, never a traceback.
 """
@@ -91,6 +91,27 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 SIMULATE_PARAMS: tuple[str, ...] = ("level", "zone", "side", "severity", "type", "grade")
 
 
+def _cmd_match(args: argparse.Namespace) -> int:
+    from explorer.clinical.matching import allowed_names, format_text, match_json, parse_side_name
+
+    if args.names:
+        names = allowed_names()
+        print(json.dumps(names, indent=1) if args.json else
+              "\n".join(f"{kind}: {', '.join(values)}" for kind, values in names.items()))
+        return 0
+    try:
+        given = {kind: [parse_side_name(v, f"--{kind}") for v in getattr(args, kind)]
+                 for kind in ("area", "weak", "reflex", "normal")}
+        if not (given["area"] or given["weak"] or given["reflex"]):
+            raise ValueError("give at least one --area, --weak or --reflex (see --names for the allowed names)")
+        result = match_json(given["area"], given["weak"], given["reflex"], given["normal"])
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=1) if args.json else format_text(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Lumbar Explorer command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -113,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("structures", help="list every structure id in the model")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_structures)
+    p = sub.add_parser("match", help="rank the nerve roots and nerves that best explain symptoms (for learning)")
+    for kind, what in (("area", "a skin area with symptoms"), ("weak", "a weak movement"),
+                       ("reflex", "a reduced reflex"), ("normal", "a movement or reflex tested normal")):
+        p.add_argument(f"--{kind}", action="append", default=[], metavar="SIDE:NAME",
+                       help=f"{what}, e.g. left:\"top of the foot\" (repeatable; see --names)")
+    p.add_argument("--names", action="store_true", help="list the allowed area, movement and reflex names")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_match)
     return parser
 
 
