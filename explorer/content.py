@@ -41,11 +41,31 @@ REFERENCE_FIELDS: tuple[str, ...] = ("authors", "title", "source", "year")
 # extra ones each audience adds (anywhere after ``What it is``).
 CONDITION_SECTIONS: tuple[str, ...] = ("What it is", "What is squeezed", "Symptoms", "How it is diagnosed",
                                        "Treatment", "Outlook", "When to get urgent help")
+# A patient base text opens with this section: a short, calm summary in plain words that the page
+# shows beside the 3D picture, before anything else (issue 11), so it must come first.
+SUMMARY_SECTION = "What this means for you"
+SUMMARY_WORDS: tuple[int, int] = (60, 120)  # inclusive range of words in the summary
+# Clinician detail that does not belong in the summary shown beside the picture: percentages,
+# millimetres, grading systems and muscle names (issue 11). Matched case-insensitively on words.
+SUMMARY_JARGON = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:%|mm\b)|\bper ?cent|\bpercent|millimet|\bgrade|\bgrading|\bmeyerding|\bschizas|\bpfirrmann|"
+    r"\blee\b|\bfardon|\bdermatome|\bmyotome|\btibialis|\bhallucis|\bgastrocnemius|\bsoleus|"
+    r"\bquadriceps|\bgluteus|\biliopsoas|\bfibularis|\bperoneus|\bdetrusor|\bsphincter|\bextensor|\bflexor",
+    re.IGNORECASE)
 AUDIENCE_SECTIONS: dict[str, tuple[str, ...]] = {
-    "patient": ("What you can do", "Questions to ask your doctor"),
+    "patient": (SUMMARY_SECTION, "What you can do", "Questions to ask your doctor"),
     "student": ("Exam pitfalls",),
     "educator": ("Teaching points", "Suggested order", "Discussion questions", "Misconceptions",
                  "Show it in the app"),
+}
+
+# Sections of a shared text (a topic written for several audiences) that only some audiences see:
+# a patient asking for a topic gets it without the "For students" part. Keys are normalised headings.
+AUDIENCE_ONLY_SECTIONS: dict[str, tuple[str, ...]] = {
+    "for students": ("student", "educator"),
+    "for clinicians": ("student", "educator"),
+    "for educators": ("educator",),
+    "for patients": ("patient",),
 }
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -152,6 +172,41 @@ class Text:
         ids = [target[1:] for _, _, target in _links(self.body) if target.startswith("#")]
         return tuple(dict.fromkeys(ids))
 
+    @property
+    def summary(self) -> str | None:
+        """The Markdown of the opening ``What this means for you`` section, or None if it has none.
+
+        A patient condition text starts with it; the page shows it beside the 3D picture.
+        """
+        named = [(h, b) for h, b in self.sections if h]
+        if named and _norm(named[0][0]) == _norm(SUMMARY_SECTION):
+            return named[0][1]
+        return None
+
+    @property
+    def body_after_summary(self) -> str:
+        """The body without its opening summary section (all of it if there is none)."""
+        matches = list(SECTION_PATTERN.finditer(self.body))
+        if self.summary is None or not matches:
+            return self.body
+        rest = self.body[matches[1].start():] if len(matches) > 1 else ""
+        return rest.strip() + "\n" if rest.strip() else ""
+
+    def for_audience(self, audience: str) -> Text:
+        """This text as ``audience`` reads it: sections meant only for other audiences are dropped.
+
+        Sections headed ``For students``, ``For clinicians``, ``For educators`` or ``For patients``
+        (see :data:`AUDIENCE_ONLY_SECTIONS`) are kept only for their audiences; everything else stays.
+        """
+        kept, dropped = [], False
+        for heading, markdown in self.sections:
+            allowed = AUDIENCE_ONLY_SECTIONS.get(_norm(heading)) if heading else None
+            if allowed is not None and audience not in allowed:
+                dropped = True
+                continue
+            kept.append(f"## {heading}\n\n{markdown}" if heading else markdown)
+        return replace(self, body="\n\n".join(kept).strip() + "\n") if dropped else self
+
     def matches(self, params: Mapping[str, str]) -> bool:
         """True if every parameter in this text's filter has one of the listed values."""
         return all(params.get(name) in values for name, values in self.params.items())
@@ -206,9 +261,33 @@ class ContentLibrary:
                     return text
         return None
 
-    def topic(self, text_id: str) -> Text | None:
+    def topic(self, text_id: str, audience: str | None = None) -> Text | None:
+        """The topic text with this id; with ``audience``, as that audience reads it.
+
+        Given an audience, a topic not written for it gives None, and the sections meant only for
+        other audiences (``For students`` for a patient) are left out (:meth:`Text.for_audience`).
+        """
         text = self.by_id.get(text_id)
-        return text if text is not None and text.kind == "topic" else None
+        if text is None or text.kind != "topic":
+            return None
+        if audience is None:
+            return text
+        return text.for_audience(audience) if audience in text.audience else None
+
+    def related_topics(self, texts: Iterable[Text], audience: str) -> list[Text]:
+        """Topics named in ``related`` or linked as ``#id`` by ``texts``, once each, in order, as
+        ``audience`` reads them; topics not written for that audience are left out."""
+        ids = dict.fromkeys(i for t in texts for i in (*t.related, *t.linked_ids))
+        return [topic for i in ids if (topic := self.topic(i, audience)) is not None]
+
+    def summary(self, condition: str, audience: str = "patient") -> str | None:
+        """The opening ``What this means for you`` section of the base text for ``condition``.
+
+        This is what the page shows beside the 3D picture for patients. None if there is no base
+        text or it has no summary.
+        """
+        texts = self.condition_texts(condition, audience, {})
+        return texts[0].summary if texts and not texts[0].params else None
 
     def notice(self, text_id: str) -> Text | None:
         text = self.by_id.get(text_id)
@@ -372,7 +451,7 @@ def _params(value: object, conditions: tuple[str, ...]) -> dict[str, tuple[str, 
     return out
 
 
-def _check_body(body: str) -> None:
+def _check_body(body: str, audience: tuple[str, ...] = ()) -> None:
     html = HTML_PATTERN.search(body)
     if html:
         line = body[: html.start()].count("\n") + 1
@@ -384,9 +463,14 @@ def _check_body(body: str) -> None:
         if target.startswith(("https://", "#")):
             continue  # #id targets are checked once every file is loaded
         if target.startswith("?"):
-            parsed = parse_query_params(parse_qs(target[1:], keep_blank_values=True))
+            query = parse_qs(target[1:], keep_blank_values=True)
+            parsed = parse_query_params(query)
             if parsed.errors:
                 raise _Invalid(f"app link [{words}]({target}) does not open cleanly: {' '.join(parsed.errors)}")
+            if audience == ("educator",) and query.get("audience") != ["educator"]:
+                # Without it the link would silently switch a lecturer to the student texts.
+                raise _Invalid(f"app link [{words}]({target}) in an educator text must carry audience=educator, "
+                               "so the educator view stays open")
             continue
         raise _Invalid(f"link [{words}]({target}) is not allowed; use https://..., #<topic-id> or "
                        "?condition=...&level=... (an app state)")
@@ -407,6 +491,9 @@ def _check_sections(text: Text) -> None:
     order = [found.index(_norm(s)) for s in CONDITION_SECTIONS]
     if order != sorted(order):
         raise _Invalid(f"sections out of order; the common ones go: {', '.join(CONDITION_SECTIONS)}")
+    if "patient" in text.audience and (text.sections[0][0] == "" or found[0] != _norm(SUMMARY_SECTION)):
+        raise _Invalid(f"a patient condition text must open with '## {SUMMARY_SECTION}' (a short calm summary "
+                       "shown beside the 3D picture), with nothing before it")
     if "student" in text.audience and not text.quiz:
         raise _Invalid("a student condition text needs a quiz: a list of {q, a} in the front matter")
 
@@ -477,12 +564,30 @@ def _parse_text(path: Path, raw: str) -> tuple[Text, tuple[GlossaryTerm, ...]]:
     params = _params(meta.get("params"), conditions)
     refs = _references(meta["references"])
     body = body.strip() + "\n"
-    _check_body(body)
+    _check_body(body, audience)
     text = Text(id=text_id, kind=kind, title=str(meta["title"]).strip(), audience=audience, conditions=conditions,
                 structures=structures, params=params, related=related, quiz=quiz, references=refs, body=body,
                 path=path)
     _check_sections(text)
     return text, terms
+
+
+def summary_problems(markdown_text: str) -> list[str]:
+    """What is wrong with a patient summary section (empty if it is fine).
+
+    The summary is shown beside the 3D picture before anything else, so it must be short
+    (:data:`SUMMARY_WORDS`) and free of clinician detail (:data:`SUMMARY_JARGON`).
+    """
+    problems = []
+    words = len(plain_text(markdown_text).split())
+    low, high = SUMMARY_WORDS
+    if not low <= words <= high:
+        problems.append(f"the '{SUMMARY_SECTION}' section has {words} words; keep it to {low}-{high}")
+    jargon = sorted({m.group(0).strip().lower() for m in SUMMARY_JARGON.finditer(plain_text(markdown_text))})
+    if jargon:
+        problems.append(f"the '{SUMMARY_SECTION}' section uses clinician detail ({', '.join(jargon)}); say it in "
+                        "everyday words and leave numbers, grades and muscle names to later sections")
+    return problems
 
 
 def _content_files(root: Path) -> list[Path]:
@@ -555,6 +660,9 @@ def load_content(root: Path = CONTENT_DIR) -> ContentLibrary:
             report(text.path, f"related {', '.join(map(repr, bad_related))} is not a topic text; related lists ids "
                               f"of topics (content/topics/*.md): {', '.join(sorted(topics)) or 'none yet'}")
             texts[text_id] = replace(text, related=tuple(r for r in text.related if r in topics))
+        if text.summary is not None and "patient" in text.audience:
+            for message in summary_problems(text.summary):
+                report(text.path, message)  # the text is kept: a long summary is better than none
         bad_links = [i for i in text.linked_ids if i not in topics]
         if bad_links:
             report(text.path, f"link(s) {', '.join('#' + i for i in bad_links)} point to no topic; #<id> links go to "

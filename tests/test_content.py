@@ -21,12 +21,16 @@ from explorer.content import (
     CONTENT_DIR,
     HTML_PATTERN,
     LINK_PATTERN,
+    SUMMARY_SECTION,
+    SUMMARY_WORDS,
     ContentLibrary,
     Text,
     glossary_text,
     load_content,
     plain_text,
     reading_grade,
+    split_sections,
+    summary_problems,
 )
 from explorer.state import AUDIENCES, parse_query_params
 
@@ -170,13 +174,25 @@ audience: [student, patient]
 
 Leg pain along the sciatic nerve.
 """
-SECTIONS = ["What it is", "What is squeezed", "Symptoms", "How it is diagnosed", "Treatment", "Outlook",
+SECTIONS = ["What this means for you", "What it is", "What is squeezed", "Symptoms", "How it is diagnosed", "Treatment", "Outlook",
             "When to get urgent help", "What you can do", "Questions to ask your doctor"]
+
+
+# A summary that passes the loader's checks (60-120 words, no clinician detail).
+SUMMARY_OK = ("A soft pad in your back has pushed out and presses on a nerve. That is why your leg hurts. "
+              "This is common and it usually gets better on its own over weeks to months. Keep moving as "
+              "much as you can and take pain medicine as advised. Most people never need an operation. "
+              "A few signs mean you should get help at once, and they are listed further down this page. "
+              "Ask your doctor or physiotherapist if you are not sure what to do.")
+
+
+def _section_body(heading: str, default: str = "Some words.") -> str:
+    return SUMMARY_OK if heading == SECTIONS[0] else default
 
 
 def _condition_file(text_id: str = "herniation-patient", extra_meta: str = "", body: str | None = None) -> str:
     if body is None:
-        body = "\n\n".join(f"## {s}\n\nSome words." for s in SECTIONS)
+        body = "\n\n".join(f"## {s}\n\n{_section_body(s)}" for s in SECTIONS)
     return f"---\nid: {text_id}\nkind: condition\ntitle: A slipped disc\naudience: [patient]\n" \
            f"conditions: [herniation]\n{extra_meta}{REF}---\n\n{body}\n"
 
@@ -236,8 +252,27 @@ BAD_FILES = {
     "missing sections": ("conditions/herniation/patient.md",
                          _condition_file(body="## What it is\n\nWords."), ["## Symptoms", "What you can do"]),
     "sections out of order": ("conditions/herniation/patient.md",
-                              _condition_file(body="\n\n".join(f"## {s}\n\nx" for s in reversed(SECTIONS))),
+                              _condition_file(body="\n\n".join(f"## {s}\n\n{_section_body(s, 'x')}"
+                                                                 for s in reversed(SECTIONS))),
                               ["order"]),
+    "patient summary not first": ("conditions/herniation/patient.md",
+                                  _condition_file(body="\n\n".join(f"## {s}\n\n{_section_body(s)}"
+                                                                     for s in [*SECTIONS[1:3], SECTIONS[0], *SECTIONS[3:]])),
+                                  ["What this means for you", "open with"]),
+    "words before the patient summary": ("conditions/herniation/patient.md",
+                                         _condition_file(body="Hello.\n\n" + "\n\n".join(
+                                             f"## {s}\n\n{_section_body(s)}" for s in SECTIONS)),
+                                         ["What this means for you", "nothing before it"]),
+    "educator app link without audience=educator": (
+        "conditions/herniation/educator.md",
+        GOOD_TOPIC.replace("id: sciatica", "id: x-educator").replace("[student, patient]", "[educator]").replace(
+            "Leg pain", "[Open it](?condition=herniation&level=L4-L5&zone=central&audience=student) Leg pain"),
+        ["audience=educator", "?condition=herniation&level=L4-L5&zone=central&audience=student"]),
+    "educator app link with no audience at all": (
+        "structures/disc/educator.md",
+        GOOD_TOPIC.replace("id: sciatica", "id: x-educator").replace("[student, patient]", "[educator]").replace(
+            "Leg pain", "[Open it](?condition=stenosis&level=L4-L5) Leg pain"),
+        ["audience=educator"]),
     "no references": ("topics/x.md", GOOD_TOPIC.replace(REF, ""), ["references"]),
     "incomplete reference": ("topics/x.md", GOOD_TOPIC.replace("    year: 2012\n", ""), ["year"]),
     "typo field": ("topics/x.md", GOOD_TOPIC.replace("title: Sciatica", "titel: x\ntitle: Sciatica"),
@@ -296,7 +331,7 @@ def test_two_base_texts_are_reported(tmp_path):
 def test_broken_cross_references_are_reported_but_the_text_is_kept(tmp_path):
     path = _write(tmp_path, "conditions/herniation/patient.md", _condition_file(
         extra_meta="related: [facet-disease]\n",
-        body="\n\n".join(f"## {s}\n\nSee [this](#no-such-topic)." for s in SECTIONS)))
+        body="\n\n".join(f"## {s}\n\n{_section_body(s, '')}See [this](#no-such-topic)." for s in SECTIONS)))
     lib = load_content(tmp_path)
     message = _problem(lib, path)
     assert "facet-disease" in message and "#no-such-topic" in message
@@ -417,9 +452,27 @@ def test_reading_panel_renders_for_every_condition_and_audience(audience, condit
     shown = " ".join(str(m.value) for m in [*at.markdown, *at.caption, *at.info, *at.subheader])
     assert "for learning" in shown  # the disclaimer
     if audience == "patient":
-        assert at.error and "emergency" in at.error[0].value.lower()
+        # Patients read patient texts only: no student part of a shared topic (issue 11).
+        assert "Radiculopathy means" not in shown and "For students" not in shown
     if condition == "none":
         assert at.subheader, "the welcome text has a heading"
+
+
+def _notice_script() -> None:
+    from explorer.ui.reading import emergency_notice, get_library
+
+    emergency_notice(get_library())
+
+
+def test_emergency_notice_renders_the_red_flags():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_notice_script, default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    boxes = " ".join(str(b.value) for b in [*at.error, *at.warning]).lower()
+    for phrase in ("emergency", "between your legs", "bladder", "both"):
+        assert phrase in boxes, phrase
 
 
 def test_structure_explanation_never_raises(library):
@@ -441,3 +494,160 @@ def test_unavailable_message_names_audience_condition_and_reason(tmp_path):
     assert message.startswith("The patient text for Spinal stenosis is unavailable (")
     assert "title" in message
     assert "not been written" in unavailable_message(lib, "piriformis", "student")
+
+
+# --- the patient summary shown beside the 3D picture (issue 11) ------------------------------------
+
+PATIENT_BASE_TEXTS = sorted((t for t in load_content().texts
+                             if t.kind == "condition" and not t.params and "patient" in t.audience),
+                            key=lambda t: t.id)
+
+
+@pytest.mark.parametrize("text", PATIENT_BASE_TEXTS, ids=lambda t: t.id)
+def test_patient_text_opens_with_a_short_calm_summary(library, text):
+    assert text.sections[0][0] == SUMMARY_SECTION, f"{text.id} must open with '## {SUMMARY_SECTION}'"
+    summary = text.summary
+    assert summary and not summary_problems(summary), summary_problems(summary or "")
+    low, high = SUMMARY_WORDS
+    assert low <= len(plain_text(summary).split()) <= high
+    assert reading_grade(summary) <= MAX_PATIENT_GRADE
+    # The page shows the summary beside the picture and the rest below: nothing lost, nothing twice.
+    assert SUMMARY_SECTION not in text.body_after_summary
+    assert [h for h, _ in split_sections(text.body_after_summary)] == [h for h, _ in text.sections[1:]]
+    condition = text.conditions[0]
+    assert library.summary(condition) == summary
+
+
+@pytest.mark.parametrize("condition", ["stenosis", "spondylolisthesis"])
+def test_chronic_bilateral_summaries_reassure_then_say_what_would_be_an_emergency(library, condition):
+    # Symptoms in both legs on walking are the usual picture of a slow narrowing (neurogenic
+    # claudication), not a red flag; the emergency is new saddle numbness, new bladder or bowel
+    # trouble, or fast-worsening weakness (NICE NG59; GIRFT 2023 CES pathway).
+    summary = " ".join(library.summary(condition).casefold().split())
+    assert "both" in summary and "not an emergency" in summary or "emergency only" in summary
+    for sign in ("between your legs", "bladder", "bowel", "weak"):
+        assert sign in summary, f"{condition} summary does not name {sign!r} as what would make it an emergency"
+    calm, alarm = summary.find("common") if "common" in summary else summary.find("usual"), summary.find("emergency")
+    assert 0 <= calm < alarm, "reassurance must come before the warning"
+
+
+SHORT_SUMMARY = "## What this means for you\n\nIt is a disc. It hurts."
+JARGON_SUMMARY = SUMMARY_OK + " The slip is grade 2, about 30%, and the canal is 9 mm wide; the tibialis is weak."
+
+
+def test_summary_problems_name_what_is_wrong():
+    assert summary_problems(SUMMARY_OK) == []
+    short = " ".join(summary_problems("It is a disc. It hurts."))
+    assert "words" in short and "60-120" in short
+    jargon = " ".join(summary_problems(JARGON_SUMMARY))
+    for word in ("grade", "30%", "9 mm", "tibialis"):
+        assert word in jargon, (word, jargon)
+
+
+def test_a_bad_summary_is_reported_but_the_text_is_kept(tmp_path):
+    body = "\n\n".join(f"## {s}\n\n{'It is a disc. It hurts.' if s == SECTIONS[0] else 'x'}" for s in SECTIONS)
+    path = _write(tmp_path, "conditions/herniation/patient.md", _condition_file(body=body))
+    lib = load_content(tmp_path)
+    assert "60-120" in _problem(lib, path)
+    assert lib.by_id["herniation-patient"].summary == "It is a disc. It hurts."
+    assert lib.summary("herniation") == "It is a disc. It hurts."
+    assert lib.summary("stenosis") is None
+
+
+# --- topics as each audience reads them (issue 11: patients get patient texts) --------------------
+
+
+def test_topic_for_an_audience_drops_the_sections_meant_for_others(tmp_path):
+    topic = GOOD_TOPIC.replace("Leg pain along the sciatic nerve.",
+                               "## What it is\n\nLeg pain.\n\n## For students\n\nRadiculopathy is loss of function.\n")
+    _write(tmp_path, "topics/sciatica.md", topic)
+    lib = load_content(tmp_path)
+    assert not lib.problems, lib.problems
+    full = lib.topic("sciatica")
+    assert "Radiculopathy" in full.body
+    patient = lib.topic("sciatica", "patient")
+    assert "Radiculopathy" not in patient.body and "For students" not in patient.body
+    assert "Leg pain." in patient.body
+    assert "Radiculopathy" in lib.topic("sciatica", "student").body
+    assert lib.topic("sciatica", "educator") is None  # not written for educators
+    assert lib.topic("herniation-patient", "patient") is None
+
+
+def test_related_topics_come_once_each_as_the_audience_reads_them(library):
+    texts = library.condition_texts("herniation", "patient", CONDITIONS["herniation"].defaults())
+    topics = library.related_topics(texts, "patient")
+    assert topics and len({t.id for t in topics}) == len(topics)
+    for topic in topics:
+        assert "patient" in topic.audience
+        assert all(h.casefold() != "for students" for h, _ in topic.sections), topic.id
+
+
+PATIENT_TOPICS = sorted(t.id for t in load_content().texts if t.kind == "topic" and "patient" in t.audience)
+
+
+@pytest.mark.parametrize("topic_id", PATIENT_TOPICS)
+def test_patient_view_of_each_topic_is_plain(library, topic_id):
+    topic = library.topic(topic_id, "patient")
+    assert reading_grade(topic.body) <= MAX_PATIENT_GRADE
+    assert not any(h.casefold().startswith("for student") for h, _ in topic.sections)
+
+
+# --- educator links (issue 11: keep the educator view) ------------------------------------------
+
+
+EDUCATOR_TEXTS = sorted((t for t in load_content().texts if t.audience == ("educator",)), key=lambda t: t.id)
+
+
+@pytest.mark.parametrize("text", EDUCATOR_TEXTS, ids=lambda t: t.id)
+def test_educator_app_links_keep_the_educator_view(text):
+    for m in LINK_PATTERN.finditer(text.body):
+        target = m.group(3)
+        if target.startswith("?"):
+            query = parse_qs(target[1:], keep_blank_values=True)
+            assert query.get("audience") == ["educator"], f"{text.id}: {target}"
+
+
+# --- statements a clinician would dispute (issue 10, point 5) --------------------------------------
+# Each pattern is a claim the texts used to make; the reference that contradicts it is named.
+
+DISPUTED = {
+    # Wall 1990 (Spine 15:1244): the root about to exit lies anterolaterally, nearest the disc.
+    r"S1 to S5,? (?:but )?not L5|squeezes the S1 to S5 roots": "a central L4-L5 disc squeezes the L5 roots too",
+    # GIRFT 2023 CES pathway; BASS/SBNS standards: decompression as soon as possible, day or night.
+    r"aim is to operate within 48|ideally within 48 hours": "CES surgery: as soon as possible, not 'within 48 h'",
+    r"same-day assessment|checked today|scan \(an MRI\) the same day": "suspected CES is an immediate emergency referral",
+    # Fardon 2014: a bulge is not a herniation.
+    r"mild\W+(?:is|=)\W+(?:a )?bulge|\(bulge / protrusion\)|bulge, protrusion, extrusion, sequestration\) map":
+        "a bulge is not a herniation",
+    # Peripheral arterial disease can coexist with stenosis.
+    r"foot pulses are normal": "pulses are usually, not always, normal in neurogenic claudication",
+    # NICE NG59 / CKS red flags: urgent, not 'soon'.
+    r"see a doctor soon if you have a fever": "fever or past cancer with back pain needs urgent assessment",
+}
+
+
+@pytest.mark.parametrize("pattern", list(DISPUTED), ids=list(DISPUTED.values()))
+def test_no_text_makes_a_disputed_claim(library, pattern):
+    hits = [t.id for t in library.texts
+            if re.search(pattern, " ".join(plain_text(t.body).split()) + " " + " ".join(q.a for q in t.quiz),
+                         re.IGNORECASE)]
+    assert not hits, f"{DISPUTED[pattern]}: {hits}"
+
+
+def test_gabapentinoid_advice_says_do_not_stop_suddenly(library):
+    # NICE CG173 (taper when withdrawing); MHRA Drug Safety Update 2019 on gabapentinoids.
+    for text in library.texts:
+        words = plain_text(text.body)
+        if re.search(r"gabapentin|pregabalin|gabapentinoid", words, re.IGNORECASE):
+            assert re.search(r"stop\w* (it |one of these medicines |them )?suddenly|abrupt|taper|cut down slowly",
+                             words, re.IGNORECASE), f"{text.id} mentions gabapentinoids without 'do not stop suddenly'"
+
+
+@pytest.mark.parametrize("text", [t for t in PATIENT_BASE_TEXTS if t.conditions != ("cauda_equina",)],
+                         ids=lambda t: t.id)
+def test_patient_texts_list_the_serious_pathology_red_flags(text):
+    # NICE NG59 and CKS; Finucane 2020: cancer, infection and fracture flags need urgent assessment.
+    # (The cauda equina text is itself the emergency page: its flags are the CES ones.)
+    words = plain_text(text.body).casefold()
+    for flag in ("fever", "cancer", "weight", "steroid", "hiv", "inject", "fall", "night", "urgent"):
+        assert flag in words, f"{text.id} lacks the red flag {flag!r}"
