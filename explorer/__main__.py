@@ -1,4 +1,4 @@
-"""Command line: ``python -m explorer {conditions, simulate, build-models, check-models, structures, match}``.
+"""Command line: ``python -m explorer {conditions, simulate, build-models, check-models, structures, match, validate}``.
 
 Bad arguments get argparse's usage message and exit code 2, never a traceback.
 """
@@ -112,6 +112,31 @@ def _cmd_match(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from explorer.clinical.cases import format_table, load_cases, run_cases, summary_line
+
+    cases, problems = load_cases()
+    if args.case is not None:
+        wanted = args.case.strip()
+        cases = [c for c in cases if c.id == wanted]
+        if not cases:
+            print(f"error: unknown case {wanted[:80]!r}; list them with `python -m explorer validate --json`",
+                  file=sys.stderr)
+            return 2
+        problems = []  # problems in other cases do not concern a one-case run
+    results = run_cases(cases)
+    summary = summary_line(results, problems)
+    if args.json:
+        print(json.dumps({"summary": summary, "results": [r.to_json() for r in results],
+                          "problems": [str(p) for p in problems]}, indent=1))
+    else:
+        print(format_table(results))
+        for problem in problems:
+            print(f"PROBLEM {problem}")
+        print(summary)
+    return 0 if results and all(r.passed for r in results) and not problems else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Lumbar Explorer command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -142,6 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--names", action="store_true", help="list the allowed area, movement and reflex names")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_match)
+    p = sub.add_parser("validate", help="run the clinical case set (content/cases/) and print a table")
+    p.add_argument("--case", help="run only the case with this id")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_validate)
     return parser
 
 
