@@ -590,9 +590,16 @@ def summary_problems(markdown_text: str) -> list[str]:
     return problems
 
 
+# Folders under content/ that hold data, not texts (the clinical case set is YAML read by its own
+# loader; its README describes it).
+NOT_TEXT_DIRS: tuple[str, ...] = ("cases",)
+
+
 def _content_files(root: Path) -> list[Path]:
-    readme = root / "README.md"
-    return sorted(p for p in root.rglob("*.md") if p != readme and p.is_file())
+    """Every text file: ``*.md`` except any ``README.md`` and the data folders in :data:`NOT_TEXT_DIRS`."""
+    return sorted(p for p in root.rglob("*.md")
+                  if p.name != "README.md" and p.is_file()
+                  and not any(part in NOT_TEXT_DIRS for part in p.relative_to(root).parts[:-1]))
 
 
 def _label(path: Path, root: Path) -> str:

@@ -35,7 +35,8 @@ from explorer.content import (
 from explorer.state import AUDIENCES, parse_query_params
 
 MAX_PATIENT_GRADE = 8.0
-CONTENT_FILES: list[Path] = sorted(p for p in CONTENT_DIR.rglob("*.md") if p != CONTENT_DIR / "README.md")
+CONTENT_FILES: list[Path] = sorted(p for p in CONTENT_DIR.rglob("*.md")
+                                   if p.name != "README.md" and "cases" not in p.relative_to(CONTENT_DIR).parts)
 
 
 def _rel(path: Path) -> str:
@@ -215,6 +216,8 @@ def test_valid_files_load_cleanly(tmp_path):
     _write(tmp_path, "topics/sciatica.md", GOOD_TOPIC)
     _write(tmp_path, "conditions/herniation/patient.md", _condition_file(extra_meta="related: [sciatica]\n"))
     _write(tmp_path, "README.md", "# not a text, and no front matter\n")
+    _write(tmp_path, "cases/README.md", "# the case set's own notes, not a text\n")
+    _write(tmp_path, "cases/notes.md", "no front matter either\n")
     lib = load_content(tmp_path)
     assert not lib.problems, lib.problems
     assert set(lib.by_id) == {"sciatica", "herniation-patient"}
