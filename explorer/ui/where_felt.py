@@ -8,11 +8,14 @@ from explorer import settings
 from explorer.anatomy.structures import STRUCTURES
 from explorer.clinical.bodymap import area_names, areas
 from explorer.clinical.matching import (
-    RootMatch,
+    CHECKABLE_REFLEXES,
+    Candidate,
     SymptomReport,
-    candidate_conditions,
+    conditions_for,
     movement_names,
-    rank_roots,
+    notes,
+    outside_spine_note,
+    rank,
     report_from_root,
 )
 from explorer.clinical.roots import REFLEXES
@@ -28,7 +31,6 @@ SIDES = ("left", "right")
 NO_ROOT = "(none)"
 ROOT_CHOICES: tuple[str, ...] = (NO_ROOT, *(f"{r} {s}" for s in SIDES for r in ROOT_ORDER))
 AREAS_BY_ID = {a.id: a for a in areas()}
-CHECKABLE_REFLEXES = ("patellar", "medial_hamstring", "achilles")
 EMERGENCY_SIGNS: dict[str, str] = {
     "flag_saddle": "Numbness between the legs, around the back passage or genitals (saddle area)",
     "flag_bladder": "New trouble passing urine, or leaking urine without knowing",
@@ -59,6 +61,30 @@ def chart_root(state: ExplorerState) -> tuple[str, str] | None:
     if sel == "cauda-equina" and picked:
         return tuple(picked)  # type: ignore[return-value]
     return None
+
+
+def _request_scroll() -> None:
+    """Ask the 3D view to scroll into sight (the viewer watches this counter)."""
+    st.session_state["viewer_scroll_request"] = int(st.session_state.get("viewer_scroll_request", 0) or 0) + 1
+
+
+def _show_root(root: str, side: str) -> None:
+    """Button callback: select the root in 3D and scroll the 3D view into sight."""
+    _pick_root(root, side)
+    _request_scroll()
+
+
+def _show_nerve(structure: str) -> None:
+    """Button callback: select a nerve drawn in 3D (the sciatic nerve) and scroll to it."""
+    st.session_state["chart_root"] = None
+    st.session_state["selected"] = structure
+    _request_scroll()
+
+
+def _show_cause(condition: str, params: tuple[tuple[str, str], ...]) -> None:
+    """Button callback: open the condition and scroll the 3D view into sight."""
+    show_condition(condition, params)
+    _request_scroll()
 
 
 def _pick_root(root: str | None, side: str | None) -> None:
@@ -141,6 +167,7 @@ def _load_example(root: str, side: str, with_exam: bool) -> None:
         st.session_state[_marks_key(s)] = sorted({n for n, sd in report.areas if sd == s}, key=area_names().index)
     st.session_state["weak_moves"] = [f"{sd}: {m}" for m, sd in sorted(report.weak)]
     st.session_state["weak_reflexes"] = [f"{sd}: {r}" for r, sd in sorted(report.reflexes) if r in CHECKABLE_REFLEXES]
+    st.session_state["normal_findings"] = []
 
 
 def _clear_marks() -> None:
@@ -148,13 +175,17 @@ def _clear_marks() -> None:
         st.session_state[_marks_key(s)] = []
     st.session_state["weak_moves"] = []
     st.session_state["weak_reflexes"] = []
+    st.session_state["normal_findings"] = []
+
+
+def _pairs(key: str) -> frozenset[tuple[str, str]]:
+    """``"left: name"`` list items as ``(name, side)`` pairs."""
+    return frozenset((v.split(": ", 1)[1], v.split(": ", 1)[0]) for v in st.session_state.get(key, []) if ": " in v)
 
 
 def _report() -> SymptomReport:
     areas_marked = frozenset((n, s) for s in SIDES for n in st.session_state.get(_marks_key(s), []))
-    weak = frozenset((m.split(": ", 1)[1], m.split(": ", 1)[0]) for m in st.session_state.get("weak_moves", []))
-    reflexes = frozenset((r.split(": ", 1)[1], r.split(": ", 1)[0]) for r in st.session_state.get("weak_reflexes", []))
-    return SymptomReport(areas_marked, weak, reflexes)
+    return SymptomReport(areas_marked, _pairs("weak_moves"), _pairs("weak_reflexes"), _pairs("normal_findings"))
 
 
 def symptoms_chart(state: ExplorerState) -> SymptomReport:
@@ -174,7 +205,7 @@ def symptoms_chart(state: ExplorerState) -> SymptomReport:
 def symptoms_inputs() -> None:
     """Lists for marking areas, weakness and reflexes (keyboard and screen-reader friendly)."""
     names = list(area_names())
-    for key in (_marks_key("left"), _marks_key("right"), "weak_moves", "weak_reflexes"):
+    for key in (_marks_key("left"), _marks_key("right"), "weak_moves", "weak_reflexes", "normal_findings"):
         st.session_state.setdefault(key, [])
     left, right = st.columns(2)
     with left:
@@ -185,8 +216,11 @@ def symptoms_inputs() -> None:
     reflexes = [f"{s}: {r}" for s in SIDES for r in CHECKABLE_REFLEXES]
     st.multiselect("Weak movements (optional, from an examination)", options=moves, key="weak_moves")
     st.multiselect("Reflexes found reduced or absent (optional)", options=reflexes, key="weak_reflexes",
-                   format_func=lambda v: f"{v.split(': ')[0]}: {REFLEXES[v.split(': ')[1]].name} "
-                                         f"({REFLEXES[v.split(': ')[1]].clinical_name})")
+                   format_func=_reflex_option)
+    st.multiselect("Tested and found normal (optional)", options=moves + reflexes, key="normal_findings",
+                   format_func=_reflex_option,
+                   help="A normal result counts against a root or nerve that would usually weaken it: for example "
+                        "normal foot inversion (tibialis posterior) with a foot drop points away from L5.")
     st.caption("Try a textbook pattern (fills the lists above):")
     # Two buttons a row: four in a row get cut to "L5,..." in this narrow column.
     cols = st.columns(2) + st.columns(2)
@@ -194,6 +228,12 @@ def symptoms_inputs() -> None:
         col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}", width="stretch",
                    help=f"The skin area{' and exam findings' if args[2] else ''} of the {args[0]} root, {args[1]} side.")
     cols[-1].button("Clear", on_click=_clear_marks, key="clear_marks", help="Unmark everything.", width="stretch")
+
+
+def _reflex_option(value: str) -> str:
+    side, _, name = value.partition(": ")
+    reflex = REFLEXES.get(name)
+    return f"{side}: {reflex.name} ({reflex.clinical_name})" if reflex else value
 
 
 def _emergency_box() -> None:
@@ -208,39 +248,73 @@ def _emergency_box() -> None:
                    "that is getting worse mean **go to an emergency department now**, whatever this tool shows.")
 
 
-def _match_line(m: RootMatch) -> str:
-    label = f"{m.source} root, {m.side}" if m.source in ROOT_ORDER else f"{m.source.capitalize()} nerve, {m.side}"
-    return f"**{label}** (score {m.score:.1f})"
+def candidate_label(c: Candidate) -> str:
+    """``"L5 root, left"`` or ``"Common fibular (peroneal) nerve, left"``."""
+    name = f"{c.source} root" if c.kind == "root" else c.name[0].upper() + c.name[1:]
+    return f"{name}, {c.side}"
+
+
+def _show_button(c: Candidate) -> None:
+    if c.kind == "root":
+        st.button(f"Show the {c.source} root ({c.side}) in 3D", key=f"show_root_{c.source}_{c.side}",
+                  on_click=_show_root, args=(c.source, c.side))
+    elif f"{c.source}-{c.side}" in STRUCTURES:
+        st.button(f"Show the {c.name} ({c.side}) in 3D", key=f"show_nerve_{c.source}_{c.side}",
+                  on_click=_show_nerve, args=(f"{c.source}-{c.side}",))
+
+
+def symptoms_lit(report: SymptomReport, top: int = 4) -> dict[str, float]:
+    """Structures to light in 3D for the best candidates: 1 for the leaders (and their ties),
+    fading for the rest; roots S4-S5 light the cauda equina. For ``viewer_panel(..., lit=...)``."""
+    out: dict[str, float] = {}
+    ranked = rank(report)[:top]
+    for i, c in enumerate(ranked):
+        strength = 1.0 if (i == 0 or ranked[0].id in c.tied_with) else max(0.3, 0.8 - 0.2 * i)
+        sid = root_structure(c.source, c.side) if c.kind == "root" else f"{c.source}-{c.side}"
+        if sid in STRUCTURES:
+            out[sid] = max(out.get(sid, 0.0), strength)
+    return out
 
 
 def symptoms_results(report: SymptomReport) -> None:
-    """Ranked roots with their reasons, and the conditions that could produce the pattern."""
+    """Ranked roots and nerves with what each explains, ties and how to separate them, and the
+    conditions that could produce the pattern."""
     st.info("**For learning, not a diagnosis.** This shows how the textbook links skin areas, weakness and "
-            "reflexes to nerve roots. Only a clinician who examines you can say what is wrong.")
+            "reflexes to nerve roots and nerves. Only a clinician who examines you can say what is wrong.")
     _emergency_box()
     if report.is_empty:
         st.write("Mark at least one area (on the chart or in the lists) to see which nerve roots fit.")
         return
-    matches = rank_roots(report)
-    st.subheader("Nerve roots that fit best")
-    for rank, m in enumerate(matches[:4], start=1):
-        lines = [f"{rank}. {_match_line(m)}", *(f"    - {r}" for r in m.reasons)]
-        if m.unexplained:
-            lines.append(f"    - Not explained by this {'root' if m.source in ROOT_ORDER else 'nerve'}: "
-                         f"{', '.join(m.unexplained)}.")
+    matches = rank(report)[:4]
+    labels = {c.id: candidate_label(c) for c in rank(report)}
+    st.subheader("Nerve roots and nerves that fit best")
+    shown_separators: set[str] = set()
+    for position, c in enumerate(matches, start=1):
+        rate = f" · {c.base_rate.label} cause" if c.base_rate.label != "common" else ""
+        lines = [f"{position}. **{candidate_label(c)}**: {c.fit_text}{rate}"]
+        if c.tied_with:
+            lines.append("    - Fits equally well: " + "; ".join(labels.get(t, t) for t in c.tied_with) + ".")
+        lines += [f"    - ✓ {e}" for e in c.explains]
+        lines += [f"    - ✗ Not explained: {e}" for e in c.does_not_explain]
+        note = outside_spine_note(c.source)
+        if note:
+            lines.append(f"    - {note}")
         st.markdown("\n".join(lines))
-        if m.source in ROOT_ORDER:
-            st.button(f"Show the {m.source} root ({m.side}) in 3D", key=f"show_root_{m.source}_{m.side}",
-                      on_click=_pick_root, args=(m.source, m.side))
-    sides = {s for _, s in report.areas}
-    if len(sides) == 2:
-        st.markdown("Symptoms on **both sides** point to a problem in the middle of the canal (central stenosis, "
-                    "a large central disc, or cauda equina syndrome) rather than one root.")
+        new = [s for s in c.separate_by if s not in shown_separators]
+        if new:
+            shown_separators.update(new)
+            with st.expander(f"What would tell {candidate_label(c)} from the others", expanded=position == 1):
+                st.markdown("\n".join(f"- {s}" for s in new))
+        _show_button(c)
+    for n in notes(report, matches):
+        # The saddle note is a red flag: show it as a warning, the others as captions.
+        (st.warning if "emergency department" in n else st.caption)(n)
     st.subheader("Conditions that could cause this")
-    candidates = candidate_conditions(matches)
+    candidates = conditions_for(matches[:2])
     if not candidates:
-        st.write("No single condition in this app fits this pattern.")
-    for c in candidates:
-        st.markdown(f"- **{c.label}** (fits {', '.join(c.fits)}): {c.reason}")
-        st.button(f"Show {c.label} in 3D", key=f"show_{c.condition}_{'_'.join(v for _, v in c.params)}",
-                  on_click=show_condition, args=(c.condition, c.params))
+        st.write("No condition in this app fits this pattern.")
+    for cond in candidates:
+        fits = ", ".join(labels.get(f, f) for f in cond.fits)
+        st.markdown(f"- **{cond.label}** (fits {fits}): {cond.reason}")
+        st.button(f"Show {cond.label} in 3D", key=f"show_{cond.condition}_{'_'.join(v for _, v in cond.params)}",
+                  on_click=_show_cause, args=(cond.condition, cond.params))
