@@ -226,7 +226,8 @@ def symptoms_inputs() -> None:
     cols = st.columns(2) + st.columns(2)
     for col, (label, args) in zip(cols, EXAMPLES.items()):
         col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}", width="stretch",
-                   help=f"The skin area{' and exam findings' if args[2] else ''} of the {args[0]} root, {args[1]} side.")
+                   help=f"The skin area{' and exam findings' if args[2] else ''} of the {args[0]} root, "
+                        f"{args[1]} side.")
     cols[-1].button("Clear", on_click=_clear_marks, key="clear_marks", help="Unmark everything.", width="stretch")
 
 
