@@ -618,7 +618,8 @@ DISPUTED = {
     r"S1 to S5,? (?:but )?not L5|squeezes the S1 to S5 roots": "a central L4-L5 disc squeezes the L5 roots too",
     # GIRFT 2023 CES pathway; BASS/SBNS standards: decompression as soon as possible, day or night.
     r"aim is to operate within 48|ideally within 48 hours": "CES surgery: as soon as possible, not 'within 48 h'",
-    r"same-day assessment|checked today|scan \(an MRI\) the same day": "suspected CES is an immediate emergency referral",
+    r"same-day assessment|checked today|(?:MRI|care|department)[^.]{0,40}the same day":
+        "suspected CES is an immediate emergency referral",
     # Fardon 2014: a bulge is not a herniation.
     r"mild\W+(?:is|=)\W+(?:a )?bulge|\(bulge / protrusion\)|bulge, protrusion, extrusion, sequestration\) map":
         "a bulge is not a herniation",
