@@ -42,7 +42,8 @@ SADDLE_ROOTS: tuple[str, ...] = ("S3", "S4", "S5")
 
 CASE_KEYS: dict[str, frozenset[str]] = {
     "vignette": frozenset({"id", "kind", "title", "condition", "params", "expect", "sources", "note"}),
-    "pattern": frozenset({"id", "kind", "title", "areas", "weak", "reflexes", "expect", "sources", "note"}),
+    "pattern": frozenset({"id", "kind", "title", "areas", "weak", "reflexes", "normal", "expect", "sources",
+                           "note"}),
 }
 EXPECT_KEYS: dict[str, frozenset[str]] = {
     "vignette": frozenset({"affected", "most_affected", "spared", "bilateral", "red_flags_present",
@@ -93,6 +94,9 @@ class Case:
         Vignettes: a condition id and its parameter values (validated by the condition's spec).
     areas, weak, reflexes : tuple of (side, name)
         Patterns: what the person reports, as names from ``python -m explorer match --names``.
+    normal : tuple of (side, name)
+        Patterns: movements or reflexes tested and found normal (what separates a root from a
+        nerve, e.g. normal foot inversion in a common fibular palsy).
     expect : dict
         The expected answer (see ``content/cases/README.markdown``).
     sources : tuple of Reference
@@ -110,6 +114,7 @@ class Case:
     areas: tuple[tuple[str, str], ...] = ()
     weak: tuple[tuple[str, str], ...] = ()
     reflexes: tuple[tuple[str, str], ...] = ()
+    normal: tuple[tuple[str, str], ...] = ()
     note: str = ""
 
 
@@ -379,9 +384,14 @@ def _parse_case(entry: Any, path: Path, refs: Mapping[str, Reference],
     areas = _reported(entry.get("areas"), "areas", names["areas"])
     weak = _reported(entry.get("weak"), "weak", names["movements"])
     reflexes = _reported(entry.get("reflexes"), "reflexes", names["reflexes"])
+    normal = _reported(entry.get("normal"), "normal", names["movements"] + names["reflexes"])
     if not (areas or weak or reflexes):
         raise _Invalid("a pattern needs at least one of areas, weak, reflexes")
-    return Case(areas=areas, weak=weak, reflexes=reflexes, **common)
+    both = set(normal) & (set(weak) | set(reflexes))
+    if both:
+        side, name = sorted(both)[0]
+        raise _Invalid(f"{side}: {name} is both abnormal and normal")
+    return Case(areas=areas, weak=weak, reflexes=reflexes, normal=normal, **common)
 
 
 def load_cases(root: Path = CASES_DIR) -> tuple[list[Case], list[CaseProblem]]:
@@ -591,7 +601,9 @@ def run_case(case: Case) -> CaseResult:
             if match_json is None:
                 return CaseResult(case, False, expected, "n/a",
                                   ("explorer.clinical.matching.match_json does not exist yet (CONTRACTS.md)",))
-            data = match_json(list(case.areas), list(case.weak), list(case.reflexes))
+            args = [list(case.areas), list(case.weak), list(case.reflexes)]
+            # ``normal`` goes beyond the contract's three lists: pass it only when the case has it.
+            data = match_json(*args, list(case.normal)) if case.normal else match_json(*args)
             fails, got = evaluate_pattern(case.expect, data)
     except Exception as exc:  # noqa: BLE001 - a broken model must be reported, not crash the run
         reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
