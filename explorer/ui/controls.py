@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 import streamlit as st
 
 from explorer import settings
 from explorer.conditions.registry import CONDITIONS
 from explorer.state import (
     AUDIENCES,
+    DEFAULT_STATE,
     MODES,
     NO_CONDITION,
     ExplorerState,
@@ -21,14 +24,29 @@ AUDIENCE_LABELS: dict[str, str] = {"student": "Student", "educator": "Educator",
 MODE_LABELS: dict[str, str] = {"condition": "Show a condition", "symptoms": "Start from symptoms"}
 CONDITION_LABELS: dict[str, str] = {NO_CONDITION: "Healthy spine (no condition)",
                                     **{cid: spec.name for cid, spec in CONDITIONS.items()}}
+# Condition names in everyday words first (patients), the medical name after it so it can be
+# matched with what a doctor said. Used only if the condition has no plain name of its own.
+PLAIN_CONDITION_LABELS: dict[str, str] = {
+    NO_CONDITION: "A healthy back (nothing wrong)",
+    "herniation": "Slipped disc (disc herniation)",
+    "stenosis": "Narrowed spinal canal (stenosis)",
+    "spondylolisthesis": "A back bone slipped forward (spondylolisthesis)",
+    "piriformis": "Tight buttock muscle (piriformis syndrome)",
+    "cauda_equina": "Nerves at the bottom of the spine badly squeezed (cauda equina syndrome)",
+}
 
 
-def _init_from_url() -> None:
-    """On a session's first run, seed the widgets from the link it was opened with."""
-    if st.session_state.get("_initialised"):
-        return
-    parsed = parse_query_params(st.query_params.to_dict())
-    s = parsed.state
+def condition_label(condition: str, audience: str) -> str:
+    """The condition's name as this audience reads it (everyday words for patients)."""
+    if audience == "patient":
+        spec = CONDITIONS.get(condition)
+        own = getattr(spec, "plain_name", "") if spec is not None else ""
+        return own or PLAIN_CONDITION_LABELS.get(condition) or CONDITION_LABELS.get(condition, condition)
+    return CONDITION_LABELS.get(condition, condition)
+
+
+def _seed(s: ExplorerState) -> None:
+    """Set every widget's value from a state (before the widgets are drawn)."""
     st.session_state["audience"] = s.audience
     st.session_state["mode"] = s.mode
     st.session_state["condition"] = s.condition
@@ -41,10 +59,35 @@ def _init_from_url() -> None:
     st.session_state["view"] = s.view
     st.session_state["selected"] = s.selected
     st.session_state["labels"] = s.labels
+
+
+def _init_from_url() -> None:
+    """On a session's first run, seed the widgets from the link it was opened with."""
+    if st.session_state.get("_initialised"):
+        return
+    parsed = parse_query_params(st.query_params.to_dict())
+    _seed(parsed.state)
     st.session_state["camera_request_id"] = 0
     st.session_state["camera_focus"] = False
     st.session_state["url_errors"] = parsed.errors
     st.session_state["_initialised"] = True
+
+
+def open_app_link(query: str) -> None:
+    """Callback: open an in-app link (``?condition=...`` in a text) in this tab.
+
+    The reader's audience always stays (an educator following a link in an educator text must not
+    land on the student texts), and so does their choice of 3D labels unless the link sets it.
+    The camera comes to the new state and the 3D view is scrolled into sight.
+    """
+    raw = parse_qs(query.lstrip("?"), keep_blank_values=True)
+    raw["audience"] = [str(st.session_state.get("audience", DEFAULT_STATE.audience))]
+    raw.setdefault("labels", ["1" if st.session_state.get("labels", True) else "0"])
+    parsed = parse_query_params(raw)
+    _seed(parsed.state)
+    st.session_state["url_errors"] = parsed.errors
+    _request_camera(parsed.state.condition != NO_CONDITION)
+    st.session_state["viewer_scroll_request"] = int(st.session_state.get("viewer_scroll_request", 0)) + 1
 
 
 def _request_camera(focus: bool) -> None:
@@ -53,8 +96,12 @@ def _request_camera(focus: bool) -> None:
     st.session_state["camera_focus"] = focus
 
 
-def _condition_widgets(condition: str) -> tuple[tuple[str, str], ...]:
-    """One widget per applicable parameter; values outside a parameter's choices reset to its default."""
+def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ...]:
+    """One widget per applicable parameter; values outside a parameter's choices reset to its default.
+
+    With ``plain`` (patients) the labels are everyday words (``ParamSpec.plain_label_for``), else the
+    clinical terms.
+    """
     if condition == NO_CONDITION:
         return ()
     spec = CONDITIONS[condition]
@@ -68,10 +115,12 @@ def _condition_widgets(condition: str) -> tuple[tuple[str, str], ...]:
         if not p.applies(current):
             continue
         key = f"param_{p.name}"
+        label = (getattr(p, "plain_name", "") or p.label) if plain else p.label
+        words = getattr(p, "plain_label_for", p.label_for) if plain else p.label_for
         if len(p.values) <= 4:
-            st.radio(p.label, options=list(p.values), key=key, format_func=p.label_for, horizontal=p.name == "side")
+            st.radio(label, options=list(p.values), key=key, format_func=words, horizontal=p.name == "side")
         else:
-            st.selectbox(p.label, options=list(p.values), key=key, format_func=p.label_for)
+            st.selectbox(label, options=list(p.values), key=key, format_func=words)
         current[p.name] = st.session_state[key]
     params, _ = condition_params(condition, current)
     return params
@@ -103,14 +152,17 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                  horizontal=True)
         st.radio("What do you want to do?", options=list(MODES), key="mode", format_func=MODE_LABELS.get)
         symptoms_mode = st.session_state["mode"] == "symptoms"
+        audience = st.session_state["audience"]
+        plain = audience == "patient"
         st.header("Condition")
-        st.selectbox("Condition", options=list(CONDITION_LABELS), key="condition", format_func=CONDITION_LABELS.get,
+        st.selectbox("Condition", options=list(CONDITION_LABELS), key="condition",
+                     format_func=lambda c: condition_label(c, audience),
                      label_visibility="collapsed", disabled=symptoms_mode,
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
-        params = _condition_widgets(st.session_state["condition"]) if not symptoms_mode else _current_params()
+        params = _condition_widgets(st.session_state["condition"], plain) if not symptoms_mode else _current_params()
         if st.session_state["condition"] != NO_CONDITION and not symptoms_mode:
             st.checkbox("Fade everything that is not squeezed", key="dim_others")
-            st.button("Go to the lesion", on_click=_request_camera, args=(True,), key="focus_lesion",
+            st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_request_camera, args=(True,), key="focus_lesion",
                       type="primary")
         st.header("Show")
         for layer in settings.LAYERS:

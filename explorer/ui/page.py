@@ -1,17 +1,34 @@
-"""The page layout: sidebar controls, the 3D view, and the panels beside it."""
+"""The page layout: sidebar controls, the 3D view, and the panels beside it, laid out per audience.
+
+The first screen (1366x768 laptop, 1920x1080 projector) holds the title, the 3D view and the body
+chart; for patients it also holds "What this means for you" in plain words beside the picture,
+and the clinician detail waits behind a "For clinicians" expander.
+"""
 
 from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
 
 import streamlit as st
 
 from explorer import settings
 from explorer.anatomy.structures import STRUCTURES
-from explorer.conditions.explain import findings_lines, headline, squeezed_lines, why_line
+from explorer.clinical import matching
+from explorer.conditions.explain import degree_word, findings_lines, headline, squeezed_lines, why_line
 from explorer.conditions.simulate import Impact
 from explorer.render.model_scene import describe_scene
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
-from explorer.ui.reading import get_library, glossary_panel, reading_panel, structure_explanation
+from explorer.ui.reading import (
+    emergency_notice,
+    get_library,
+    glossary_panel,
+    literal,
+    patient_summary,
+    reading_panel,
+    structure_explanation,
+)
 from explorer.ui.resources import get_impact, get_model
 from explorer.ui.viewer_panel import viewer_panel
 from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_results
@@ -20,6 +37,39 @@ DISCLAIMER = (
     "For education only. This model is a simplified, average adult spine; it is not medical advice "
     "and cannot diagnose you. If you have back or leg symptoms, see a health professional."
 )
+# Tall enough to read the model, short enough that title + view fit a 1366x768 laptop's first
+# screen (768 px minus the browser's own bars is about 650-700 px of page). The viewer shortens
+# itself on phones.
+VIEWER_HEIGHT_PX = 560
+# Messages quoting a link or file are cut to this many characters (they are shown as literal text).
+MAX_MESSAGE_CHARS = 400
+# Symptoms mode: how many of the best-fitting roots or nerves light up in 3D, and the weakest
+# strength shown (a candidate fitting half as well as the best is still visible, but fainter).
+LIT_CANDIDATES = 3
+LIT_MIN_RELATIVE_FIT = 0.5
+VIEW_HELP = ("Drag to rotate. Click into the view, then scroll to zoom (or hold Ctrl). "
+             "Click a structure to select it.")
+
+# Our own constant CSS (never content): a compact top so the 3D view and the body chart fit the
+# first screen. Streamlit's defaults leave about 190 px of empty space above the title.
+PAGE_CSS = """
+<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 2rem;
+                                       padding-left: 1.5rem; padding-right: 1.5rem; }
+[data-testid="stHeader"] { height: 2.5rem; min-height: 2.5rem; background: transparent; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 0 0 0.25rem 0; line-height: 1.2; }
+[data-testid="stColumn"] h2 { font-size: 1.4rem; padding: 0.1rem 0 0.4rem 0; }
+[data-testid="stColumn"] h3 { font-size: 1.25rem; padding: 0.1rem 0 0.3rem 0; }
+</style>
+"""
+
+
+def _show_messages(messages: list[str] | tuple[str, ...], kind: str = "warning") -> None:
+    """Messages that quote outside input (a link, a file): literal text, cut to a readable length."""
+    show = st.warning if kind == "warning" else st.error
+    for message in messages:
+        text = message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 1] + "…"
+        show(literal(text))
 
 
 def _selection_panel(state: ExplorerState) -> None:
@@ -46,13 +96,16 @@ def _bullets(lines: list[str]) -> None:
         st.markdown("\n".join(f"- {line}" for line in lines))
 
 
-def _impact_panel(impact: Impact, findings: dict[str, list[str]]) -> None:
+def _impact_panel(impact: Impact, findings: dict[str, list[str]], red_box: bool = True) -> None:
     st.subheader("What is squeezed")
     st.markdown(f"**{headline(impact)}**")
     _bullets(squeezed_lines(impact))
     st.markdown(f"*Why this nerve:* {why_line(impact)}")
     if findings["red_flags"]:
-        st.error("**Red flags: get emergency help**\n\n" + "\n".join(f"- {f}" for f in findings["red_flags"]))
+        if red_box:
+            st.error("**Red flags: get emergency help**\n\n" + "\n".join(f"- {f}" for f in findings["red_flags"]))
+        else:
+            st.markdown("**Red flags:**\n" + "\n".join(f"- {f}" for f in findings["red_flags"]))
 
 
 def _findings_panel(findings: dict[str, list[str]]) -> None:
@@ -69,9 +122,173 @@ def _findings_panel(findings: dict[str, list[str]]) -> None:
         _bullets(findings["sensory"] or ["No leg symptoms from a nerve root at this severity."])
 
 
+def has_red_flags(impact: Impact | None) -> bool:
+    """True if the condition shown carries emergency signs (cauda equina red flags)."""
+    if impact is None:
+        return False
+    ids = getattr(impact.clinical, "red_flag_ids", None)
+    return bool(ids) if ids is not None else bool(impact.clinical.red_flags)
+
+
+def picture_line(impact: Impact) -> str:
+    """One plain sentence naming what the picture shows squeezed (no percentages or millimetres)."""
+    nerves = [c for c in impact.compressed
+              if STRUCTURES[c.id].kind in ("root", "sciatic", "cauda-equina", "thecal-sac")]
+    if not nerves:
+        return "In the picture, nothing presses on a nerve yet at this size."
+    worst = nerves[0]
+    more = f", and {len(nerves) - 1} more nerve{'s' if len(nerves) > 2 else ''} less so" if len(nerves) > 1 else ""
+    return f"In the picture, the **{worst.name}** is {degree_word(worst.degree)} squeezed{more}."
+
+
+# --------------------------------------------------------------------------- symptoms -> 3D
+def candidate_structure(candidate_id: str) -> str | None:
+    """The 3D structure for a matching candidate id (``L5-left``, ``sciatic-left``), or None.
+
+    Roots S4 and S5 run inside the cauda equina in the model (it draws roots down to S3).
+    """
+    source, _, side = candidate_id.rpartition("-")
+    if not source or side not in ("left", "right"):
+        return None
+    for sid in (f"root-{source}-{side}", f"{source}-{side}", f"{source.replace('_', '-')}-{side}"):
+        if sid in STRUCTURES:
+            return sid
+    if source in ("S4", "S5"):
+        return "cauda-equina"
+    return None
+
+
+def _ranked_candidates(report: matching.SymptomReport) -> list[tuple[str, float]]:
+    """``(candidate id, fit)`` best first: from ``match_json`` where it exists, else ``rank_roots``."""
+    match_json = getattr(matching, "match_json", None)
+    if match_json is not None:
+        result = match_json([(side, name) for name, side in report.areas],
+                            [(side, name) for name, side in report.weak],
+                            [(side, name) for name, side in report.reflexes])
+        return [(c["id"], c["fits"] / c["of"] if c.get("of") else 0.0) for c in result.get("candidates", [])]
+    return [(f"{m.source}-{m.side}", m.score) for m in matching.rank_roots(report)]
+
+
+def lit_structures(report: matching.SymptomReport) -> dict[str, float]:
+    """Structure id -> strength (0..1) for the best-fitting roots or nerves, to light them in 3D.
+
+    The best candidate gets 1; the next ones (up to :data:`LIT_CANDIDATES`) their fit relative to
+    the best, if at least :data:`LIT_MIN_RELATIVE_FIT`. Nothing is lit when nothing is marked.
+    """
+    if report.is_empty:
+        return {}
+    try:
+        ranked = _ranked_candidates(report)
+    except ValueError:  # a name the matcher does not know: light nothing rather than fail the page
+        return {}
+    ranked = [(cid, fit) for cid, fit in ranked if fit > 0]
+    if not ranked:
+        return {}
+    best = ranked[0][1]
+    lit: dict[str, float] = {}
+    for cid, fit in ranked:
+        if len(lit) >= LIT_CANDIDATES:
+            break
+        strength = fit / best
+        sid = candidate_structure(cid)
+        if sid is None or strength < LIT_MIN_RELATIVE_FIT:
+            continue
+        lit[sid] = max(lit.get(sid, 0.0), round(strength, 3))
+    return lit
+
+
+def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> None:
+    # ``lit`` is part of the viewer contract (CONTRACTS.md); pass it only once viewer_panel takes it.
+    kwargs: dict[str, object] = {"height_px": VIEWER_HEIGHT_PX}
+    if lit is not None and "lit" in inspect.signature(viewer_panel).parameters:
+        kwargs["lit"] = dict(lit)
+    viewer_panel(model, state, impact, **kwargs)
+    st.caption(VIEW_HELP)
+
+
+# --------------------------------------------------------------------------- page parts
+def _patient_words(state: ExplorerState, impact: Impact | None) -> None:
+    """Beside the picture, for patients: the calm summary, then (calmly) when to get help."""
+    found = patient_summary(get_library(), state)
+    heading, body = found if found else ("What this means for you", "")
+    st.header(heading)
+    if impact is not None:
+        st.markdown(picture_line(impact))
+    if body:
+        st.markdown(body, unsafe_allow_html=False)
+    if has_red_flags(impact):
+        emergency_notice(get_library(), urgent=True)
+        return
+    watch_for = list(getattr(impact.clinical, "watch_for", ()) or ()) if impact is not None else []
+    if watch_for:  # calm sentences: what would make this condition urgent (the full signs follow below)
+        st.markdown("**Get help quickly if:**\n" + "\n".join(f"- {line}" for line in watch_for))
+
+
+def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[str, list[str]] | None) -> None:
+    """Under the first row, for patients: the emergency signs, then the clinician detail folded away."""
+    if not has_red_flags(impact):
+        emergency_notice(get_library(), urgent=False)
+    if impact is not None and findings is not None:
+        with st.expander("For clinicians: measurements, muscles and reflexes"):
+            _impact_panel(impact, findings, red_box=False)
+            _findings_panel(findings)
+
+
+def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
+    findings = findings_lines(impact) if impact is not None else None
+    if state.audience == "patient":
+        view_col, words_col, chart_col = st.columns([5, 4, 3], gap="small")
+        with view_col:
+            _viewer(model, state, impact)
+        with words_col:
+            _patient_words(state, impact)
+        with chart_col:
+            condition_chart(state, impact)
+        _patient_below(state, impact, findings)
+        _selection_panel(state)
+        with st.expander("What you are looking at in 3D (text description)"):
+            st.write(describe_scene(model, state, impact))
+        return
+    view_col, chart_col = st.columns([3, 2], gap="medium")
+    with view_col:
+        _viewer(model, state, impact)
+    with chart_col:
+        condition_chart(state, impact)
+    summary_col, findings_col = st.columns([2, 3], gap="large")
+    with summary_col:
+        if impact is not None:
+            _impact_panel(impact, findings)
+        else:
+            st.subheader("Healthy spine")
+            st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
+        _selection_panel(state)
+    with findings_col:
+        if findings is not None:
+            _findings_panel(findings)
+        with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
+            st.write(describe_scene(model, state, impact))
+
+
+def _symptoms_mode(model, state: ExplorerState) -> None:
+    view_col, chart_col = st.columns([3, 2], gap="medium")
+    with chart_col:  # drawn first: the marks decide which roots light up in 3D
+        report = symptoms_chart(state)
+    with view_col:
+        _viewer(model, state, None, lit=lit_structures(report))
+    st.header("From symptoms to cause")
+    inputs_col, results_col = st.columns([2, 3], gap="large")
+    with inputs_col:
+        symptoms_inputs()
+    with results_col:
+        symptoms_results(report)
+    _selection_panel(state)
+
+
 def main() -> None:
+    # "auto" starts the sidebar collapsed on narrow (phone) screens and open on wider ones.
     st.set_page_config(page_title="Lumbar Explorer", page_icon=":bone:", layout="wide",
-                       initial_sidebar_state="expanded")
+                       initial_sidebar_state="auto")
+    st.html(PAGE_CSS)
     model = get_model()
     state, url_errors = sidebar_controls()
     sync_url(state)
@@ -84,47 +301,20 @@ def main() -> None:
             impact_error = f"Could not simulate {state.condition} with {dict(state.params)}: {exc}. Showing the healthy spine."
 
     st.title("Lumbar Explorer")
-    st.caption("The lower back and its nerves in 3D: drag to rotate, scroll to zoom, click a structure to select it. "
-               "The body chart shows where the squeezed nerve sends its symptoms.")
-    for message in url_errors:
-        st.warning(message)
+    _show_messages(url_errors)
     for message in model.messages:
-        st.info(message)
+        st.info(literal(message))
     if impact_error:
-        st.error(impact_error)
+        _show_messages([impact_error], kind="error")
 
-    view_col, chart_col = st.columns([3, 2], gap="medium")
-    with view_col:
-        viewer_panel(model, state, impact)
-    with chart_col:
-        report = symptoms_chart(state) if symptoms_mode else None
-        if not symptoms_mode:
-            condition_chart(state, impact)
     if symptoms_mode:
-        st.header("From symptoms to cause")
-        inputs_col, results_col = st.columns([2, 3], gap="large")
-        with inputs_col:
-            symptoms_inputs()
-        with results_col:
-            symptoms_results(report)
-        _selection_panel(state)
+        _symptoms_mode(model, state)
     else:
-        findings = findings_lines(impact) if impact is not None else None
-        summary_col, findings_col = st.columns([2, 3], gap="large")
-        with summary_col:
-            if impact is not None:
-                _impact_panel(impact, findings)
-            else:
-                st.subheader("Healthy spine")
-                st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
-            _selection_panel(state)
-        with findings_col:
-            if findings is not None:
-                _findings_panel(findings)
-            with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
-                st.write(describe_scene(model, state, impact))
+        _condition_mode(model, state, impact)
     st.divider()
-    reading_panel(get_library(), state.with_(condition=NO_CONDITION) if symptoms_mode else state)
-    glossary_panel(get_library())
+    library = get_library()
+    reading_panel(library, state.with_(condition=NO_CONDITION) if symptoms_mode else state,
+                  summary_shown=state.audience == "patient" and not symptoms_mode)
+    glossary_panel(library)
     st.divider()
     st.caption(DISCLAIMER)

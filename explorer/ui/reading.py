@@ -4,11 +4,16 @@ All the content logic (loading, validating, choosing which texts apply) lives in
 ``explorer.content``; this module only lays the texts out. Each audience gets the layout that
 reads best for it:
 
-- **patients** read one continuous page (nothing hidden behind clicks), with the emergency box
-  at the top of every condition page;
+- **patients** first read the short calm summary ("What this means for you") beside the 3D
+  picture (:func:`patient_summary`, placed by the page), then the emergency signs, then the rest
+  of their text as sections to open one at a time;
 - **students** get the sections as expanders (the first two open) so they can scan the
   headings and revise, then the quiz with hidden answers;
 - **educators** get one tab per section, which shows one idea at a time on a projector.
+
+In-app links in a text (``[words](?condition=...)``) become buttons that open that state in the
+same tab and keep the reader's audience (:func:`show_markdown`); Streamlit opens every Markdown link
+in a new tab, and a lecturer following a link must not land on the student texts.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
 from explorer.content import ContentLibrary, Reference, Text, load_content
 from explorer.state import NO_CONDITION, ExplorerState
+from explorer.ui.controls import open_app_link
 
 EMERGENCY_NOTICE_ID = "emergency-patient"
 READING_DISCLAIMER = (
@@ -33,8 +39,15 @@ EMERGENCY_FALLBACK = (
     "your bottom, new trouble peeing or controlling your bowels, or weakness in both legs or a leg "
     "that is getting weaker."
 )
+# The heading of the calm summary a patient condition text opens with (content/README.md).
+SUMMARY_HEADING = "What this means for you"
 STUDENT_OPEN_SECTIONS = 2  # sections shown open at first: what it is, what is squeezed
 MAX_PROBLEMS_SHOWN = 3
+# ``[words](?query)``: a link to a state of this app.
+APP_LINK = re.compile(r"\[([^\]]+)\]\((\?[^)\s]*)\)")
+# What may remain of a line once its app links are taken out, for the line to be only links.
+LINK_GLUE = re.compile(r"^[\s\-*+\d.,;:()]*(?:(?:and|then|or)[\s,;:.()]*)*$", re.IGNORECASE)
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
 
 @st.cache_resource(show_spinner=False)
@@ -43,10 +56,56 @@ def get_library() -> ContentLibrary:
     return load_content()
 
 
+def literal(text: str) -> str:
+    """``text`` escaped so that Markdown shows it as typed (no links, emphasis or headings)."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
 def demote_headings(markdown_text: str, levels: int = 2) -> str:
     """Push Markdown headings down ``levels`` steps (``##`` -> ``####``) so they sit under a panel heading."""
     return re.sub(r"^(#{1,6})(?=\s)", lambda m: "#" * min(6, len(m.group(1)) + levels), markdown_text,
                   flags=re.MULTILINE)
+
+
+def show_markdown(markdown_text: str, key: str) -> None:
+    """Show Markdown; its in-app links (``[words](?condition=...)``) become same-tab buttons.
+
+    A line that holds only links (a list of views, as in "Show it in the app") becomes just its
+    buttons; a sentence with a link keeps its words (the link words in bold) and gets the button
+    after it. The buttons call :func:`explorer.ui.controls.open_app_link`, which keeps the audience.
+
+    Parameters
+    ----------
+    markdown_text : str
+        Validated content Markdown (no raw HTML; see ``explorer.content``).
+    key : str
+        Unique prefix for the button keys (one per text section on the page).
+    """
+    if "](?" not in markdown_text:
+        st.markdown(markdown_text, unsafe_allow_html=False)
+        return
+    pending: list[str] = []
+    n = 0
+
+    def flush() -> None:
+        if "".join(pending).strip():
+            st.markdown("\n".join(pending), unsafe_allow_html=False)
+        pending.clear()
+
+    for line in markdown_text.splitlines():
+        links = APP_LINK.findall(line)
+        if not links:
+            pending.append(line)
+            continue
+        rest = APP_LINK.sub("", line)
+        if not LINK_GLUE.match(rest):
+            pending.append(APP_LINK.sub(lambda m: f"**{m.group(1)}**", line))
+        flush()
+        for words, query in links:
+            n += 1
+            st.button(literal(words), key=f"applink_{key}_{n}", on_click=open_app_link, args=(query,),
+                      icon=":material/view_in_ar:", help="Show this in the 3D view above (same tab).")
+    flush()
 
 
 def format_references(references: list[Reference] | tuple[Reference, ...]) -> str:
@@ -72,44 +131,96 @@ def show_content_problems(library: ContentLibrary) -> None:
     files = list(dict.fromkeys(p.label or str(p.path) for p in library.problems))
     shown = "; ".join(str(p) for p in library.problems[:MAX_PROBLEMS_SHOWN])
     more = len(library.problems) - MAX_PROBLEMS_SHOWN
-    st.warning(f"{len(files)} content file(s) have problems and may be missing or incomplete: {shown}"
-               + (f" (and {more} more)" if more > 0 else "") + ".")
+    st.warning(literal(f"{len(files)} content file(s) have problems and may be missing or incomplete: {shown}"
+                       + (f" (and {more} more)" if more > 0 else "") + "."))
 
 
-def emergency_notice(library: ContentLibrary) -> None:
-    """The patient emergency box (cauda equina red flags)."""
+def emergency_notice(library: ContentLibrary, urgent: bool = False) -> None:
+    """The patient emergency signs (cauda equina red flags).
+
+    Parameters
+    ----------
+    urgent : bool
+        True when the condition shown has red flags itself: a red box. Otherwise an amber one,
+        placed after the calm summary: the signs to watch for, not an alarm.
+    """
     notice = library.notice(EMERGENCY_NOTICE_ID)
     body = f"**{notice.title}**\n\n{notice.body}" if notice else EMERGENCY_FALLBACK
-    st.error(body, icon="🚑")
+    if urgent:
+        st.error(body, icon=":material/emergency:")
+    else:
+        st.warning(body, icon=":material/info:")
 
 
-def _patient_layout(text: Text) -> None:
-    st.markdown(demote_headings(text.body), unsafe_allow_html=False)
+def _is_summary(heading: str) -> bool:
+    return heading.strip().lower() == SUMMARY_HEADING.lower()
 
 
-def _student_layout(text: Text) -> None:
+def text_summary(text: Text) -> str | None:
+    """The opening "What this means for you" section of a text, or None if it has none."""
+    own = getattr(text, "summary", None)  # explorer.content may provide it
+    if isinstance(own, str):
+        return own
+    named = [(h, b) for h, b in text.sections if h]
+    return named[0][1] if named and _is_summary(named[0][0]) else None
+
+
+def patient_summary(library: ContentLibrary, state: ExplorerState) -> tuple[str, str] | None:
+    """What a patient reads beside the picture: ``(heading, markdown)``, or None if there is nothing.
+
+    For a condition: the calm summary that opens its patient text (or, if the text has none yet,
+    its first section). For the healthy spine: the patient welcome text.
+    """
+    if state.condition == NO_CONDITION:
+        welcome = library.notice("welcome-patient")
+        return (welcome.title, welcome.body) if welcome is not None else None
+    texts = library.condition_texts(state.condition, "patient", state.param_dict)
+    base = texts[0] if texts and not texts[0].params else None
+    if base is None:
+        return None
+    summary = text_summary(base)
+    if summary is not None:
+        return SUMMARY_HEADING, summary
+    named = [(h, b) for h, b in base.sections if h]
+    return (named[0] if named else (base.title, base.body))
+
+
+def _sections_layout(text: Text, open_sections: int, key: str, skip_summary: bool = False) -> None:
     shown = 0
-    for heading, body in text.sections:
+    for i, (heading, body) in enumerate(text.sections):
         if not heading:
-            st.markdown(demote_headings(body), unsafe_allow_html=False)
+            show_markdown(demote_headings(body), f"{key}_{i}")
             continue
-        with st.expander(heading, expanded=shown < STUDENT_OPEN_SECTIONS):
-            st.markdown(demote_headings(body), unsafe_allow_html=False)
+        if skip_summary and shown == 0 and _is_summary(heading):
+            skip_summary = False
+            continue
+        with st.expander(heading, expanded=shown < open_sections):
+            show_markdown(demote_headings(body), f"{key}_{i}")
         shown += 1
 
 
-def _educator_layout(text: Text) -> None:
+def _patient_layout(text: Text, key: str) -> None:
+    # The summary sits beside the picture already; the rest are headings to open one at a time,
+    # so a worried reader sees the whole outline on one screen instead of a long page.
+    _sections_layout(text, 0, key, skip_summary=True)
+
+
+def _student_layout(text: Text, key: str) -> None:
+    _sections_layout(text, STUDENT_OPEN_SECTIONS, key)
+
+
+def _educator_layout(text: Text, key: str) -> None:
     sections = text.sections
-    intro = [body for heading, body in sections if not heading]
-    for body in intro:
-        st.markdown(demote_headings(body), unsafe_allow_html=False)
+    for i, (heading, body) in enumerate(sections):
+        if not heading:
+            show_markdown(demote_headings(body), f"{key}_intro{i}")
     named = [(h, b) for h, b in sections if h]
     if not named:
         return
     labels = [h if [x for x, _ in named].count(h) == 1 else f"{h} ({i})" for i, (h, _) in enumerate(named, 1)]
-    for tab, (_, body) in zip(st.tabs(labels), named):
+    for i, (tab, (_, body)) in enumerate(zip(st.tabs(labels), named)):
         with tab:
-            st.markdown(demote_headings(body), unsafe_allow_html=False)
+            show_markdown(demote_headings(body), f"{key}_{i}")
 
 
 LAYOUTS = {"patient": _patient_layout, "student": _student_layout, "educator": _educator_layout}
@@ -125,10 +236,14 @@ def _quiz(texts: list[Text]) -> None:
             st.markdown(item.a, unsafe_allow_html=False)
 
 
-def _related(library: ContentLibrary, texts: list[Text]) -> list[Text]:
-    """Topics named in ``related`` or linked as ``#id`` by the shown texts, once each, in order."""
+def related_topics(library: ContentLibrary, texts: list[Text], audience: str) -> list[Text]:
+    """Topics named in ``related`` or linked as ``#id`` by the shown texts, once each, as ``audience``
+    reads them; a topic not written for this audience is left out (a patient never gets a student text)."""
+    own = getattr(library, "related_topics", None)
+    if own is not None:
+        return list(own(texts, audience))
     ids = dict.fromkeys(i for t in texts for i in (*t.related, *t.linked_ids))
-    return [topic for i in ids if (topic := library.topic(i)) is not None]
+    return [topic for i in ids if (topic := library.topic(i)) is not None and audience in topic.audience]
 
 
 def _references_and_disclaimer(texts: list[Text]) -> None:
@@ -139,7 +254,7 @@ def _references_and_disclaimer(texts: list[Text]) -> None:
     st.caption(READING_DISCLAIMER)
 
 
-def reading_panel(library: ContentLibrary, state: ExplorerState) -> None:
+def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: bool = False) -> None:
     """The explanation for the current condition (or the welcome text for the healthy spine).
 
     Parameters
@@ -148,43 +263,51 @@ def reading_panel(library: ContentLibrary, state: ExplorerState) -> None:
         Usually :func:`get_library`.
     state : ExplorerState
         Uses ``audience``, ``condition`` and ``param_dict``.
+    summary_shown : bool
+        The page already shows the patient summary (or the welcome text) beside the picture, so it
+        is not repeated here. The page also places the patient emergency signs.
     """
     show_content_problems(library)
     audience = state.audience
     layout = LAYOUTS.get(audience, _patient_layout)
     if state.condition == NO_CONDITION:
         welcome = library.notice(f"welcome-{audience}")
+        shown: list[Text] = []
         if welcome is None:
             st.info("Choose a condition in the sidebar to read about it, or click a structure in the 3D view.")
-            shown: list[Text] = []
-        else:
+        elif not summary_shown:
             st.subheader(welcome.title, anchor=welcome.id)
-            layout(welcome)
+            layout(welcome, welcome.id)
             shown = [welcome]
-        if audience == "patient":
-            emergency_notice(library)
+        else:
+            shown = [welcome]
         _references_and_disclaimer(shown)
         return
 
     texts = library.condition_texts(state.condition, audience, state.param_dict)
-    if audience == "patient":
-        emergency_notice(library)
     base = texts[0] if texts and not texts[0].params else None
     if base is None:
         st.info(unavailable_message(library, state.condition, audience))
     else:
         st.subheader(base.title, anchor=base.id)
-        layout(base)
+        if audience == "patient" and not summary_shown:
+            summary = text_summary(base)
+            if summary:
+                show_markdown(summary, f"{base.id}_summary")
+        layout(base, base.id)
     for extra in texts[1:] if base is not None else texts:
         with st.container(border=True):
             st.markdown(f"#### {extra.title}")
-            st.markdown(demote_headings(extra.body, 3), unsafe_allow_html=False)
+            show_markdown(demote_headings(extra.body, 3), extra.id)
     if audience == "student":
         _quiz(texts)
-    topics = _related(library, texts)
+    topics = related_topics(library, texts, audience)
     for topic in topics:
+        # The heading keeps the anchor that ``[words](#id)`` links in the texts jump to; the body
+        # waits behind a click, so the page stays short.
         st.subheader(topic.title, anchor=topic.id)
-        st.markdown(demote_headings(topic.body), unsafe_allow_html=False)
+        with st.expander(f"Read: {topic.title}"):
+            show_markdown(demote_headings(topic.body), topic.id)
     notice = library.notice(EMERGENCY_NOTICE_ID) if audience == "patient" else None
     _references_and_disclaimer([*texts, *topics, *([notice] if notice else [])])
 
