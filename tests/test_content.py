@@ -655,3 +655,23 @@ def test_patient_texts_list_the_serious_pathology_red_flags(text):
     words = plain_text(text.body).casefold()
     for flag in ("fever", "cancer", "weight", "steroid", "hiv", "inject", "fall", "night", "urgent"):
         assert flag in words, f"{text.id} lacks the red flag {flag!r}"
+
+
+@pytest.mark.parametrize("text_id", ["cauda-equina-student", "cauda-equina-educator", "herniation-student",
+                                     "herniation-educator"])
+def test_central_disc_texts_teach_that_the_traversing_roots_are_hit(library, text_id):
+    # Wall 1990 (Spine 15:1244): inside the sac the root about to exit at the next foramen lies in
+    # front and to the side, nearest the disc, so a central L4-L5 disc catches L5 as well as S1-S5.
+    text = library.by_id[text_id]
+    assert any("Wall" in r.authors and r.year == "1990" for r in text.references), text_id
+    words = " ".join(plain_text(text.body).split())
+    assert re.search(r"traversing L5|L5 roots", words), text_id
+
+
+@pytest.mark.parametrize("text_id", ["cauda-equina-student", "cauda-equina-educator", "cauda-equina-patient"])
+def test_cauda_equina_texts_ask_for_surgery_as_soon_as_possible_day_or_night(library, text_id):
+    # GIRFT 2023 national suspected CES pathway; SBNS/BASS 2018 standards.
+    text = library.by_id[text_id]
+    words = " ".join(plain_text(text.body).split()).casefold()
+    assert "as soon as possible" in words and ("day or night" in words or "by day or by night" in words)
+    assert any("GIRFT" in r.authors for r in text.references)
