@@ -11,7 +11,14 @@ Two kinds of problem are told apart:
   section, a link that is not allowed) leaves that file out of the library.
 - A broken reference to *another* text (a ``related`` id or a ``#id`` link to a topic that is
   missing or was left out) is reported, but the text is kept and the broken related topic is
-  dropped: one bad topic should not hide every condition text that mentions it.
+  dropped: one bad topic should not hide every condition text that mentions it. A patient summary
+  that is too long, too short or uses clinician detail is reported the same way (the text is kept).
+
+What the page asks for: :meth:`ContentLibrary.condition_texts` (base text and extras),
+:meth:`ContentLibrary.summary` / :attr:`Text.summary` (the calm "What this means for you" section
+shown beside the 3D picture for patients) with :attr:`Text.body_after_summary` (the rest), and
+:meth:`ContentLibrary.topic` / :meth:`ContentLibrary.related_topics` with an audience (a topic as
+that audience reads it: a patient never gets the "For students" part).
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ REQUIRED_FIELDS: tuple[str, ...] = ("id", "kind", "title", "audience", "referenc
 REFERENCE_FIELDS: tuple[str, ...] = ("authors", "title", "source", "year")
 
 # Sections of a base condition text (one with no ``params`` filter), in this order, then the
-# extra ones each audience adds (anywhere after ``What it is``).
+# extra ones each audience adds (anywhere among them, except the patient summary, which opens the text).
 CONDITION_SECTIONS: tuple[str, ...] = ("What it is", "What is squeezed", "Symptoms", "How it is diagnosed",
                                        "Treatment", "Outlook", "When to get urgent help")
 # A patient base text opens with this section: a short, calm summary in plain words that the page

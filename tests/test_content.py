@@ -175,8 +175,9 @@ audience: [student, patient]
 
 Leg pain along the sciatic nerve.
 """
-SECTIONS = ["What this means for you", "What it is", "What is squeezed", "Symptoms", "How it is diagnosed", "Treatment", "Outlook",
-            "When to get urgent help", "What you can do", "Questions to ask your doctor"]
+SECTIONS = ["What this means for you", "What it is", "What is squeezed", "Symptoms", "How it is diagnosed",
+            "Treatment", "Outlook", "When to get urgent help", "What you can do", "Questions to ask your doctor"]
+SUMMARY_ELSEWHERE = [*SECTIONS[1:3], SECTIONS[0], *SECTIONS[3:]]
 
 
 # A summary that passes the loader's checks (60-120 words, no clinician detail).
@@ -260,7 +261,7 @@ BAD_FILES = {
                               ["order"]),
     "patient summary not first": ("conditions/herniation/patient.md",
                                   _condition_file(body="\n\n".join(f"## {s}\n\n{_section_body(s)}"
-                                                                     for s in [*SECTIONS[1:3], SECTIONS[0], *SECTIONS[3:]])),
+                                                                     for s in SUMMARY_ELSEWHERE)),
                                   ["What this means for you", "open with"]),
     "words before the patient summary": ("conditions/herniation/patient.md",
                                          _condition_file(body="Hello.\n\n" + "\n\n".join(
