@@ -165,3 +165,81 @@ def test_bad_labels_value_is_named():
     at = _run({"labels": "sometimes"})
     assert any("'sometimes'" in w for w in _warnings(at))
     assert at.toggle(key="labels").value is True
+
+
+def _in_order(at: AppTest) -> list[tuple[str, str, bool]]:
+    """``(element type, text, inside an expander)`` for every text element, in page order."""
+    out: list[tuple[str, str, bool]] = []
+
+    def walk(node, folded: bool) -> None:
+        kind = getattr(node, "type", "")
+        if kind in ("markdown", "header", "subheader", "alert", "error", "warning", "info", "caption"):
+            out.append((kind, str(node.value), folded))
+        for child in getattr(node, "children", {}).values():
+            walk(child, folded or kind == "expander")
+
+    walk(at.main, False)
+    return out
+
+
+# Clinician detail: percentages, millimetres, muscle names, grading systems (issue 11).
+CLINICIAN_DETAIL = re.compile(r"\d+\s*%|\d\s*mm\b|extensor hallucis|tibialis|Lee grade|Meyerding|Paracentral \(subarticular")
+
+
+@pytest.mark.parametrize("condition", ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"])
+def test_patient_reads_plain_words_before_any_clinician_detail(condition):
+    at = _run({"condition": condition, "audience": "patient"})
+    items = _in_order(at)
+    headings = [i for i, (kind, text, _) in enumerate(items) if kind == "header" and text == "What this means for you"]
+    assert headings, "a patient sees 'What this means for you'"
+    first_detail = [i for i, (_, text, _) in enumerate(items) if CLINICIAN_DETAIL.search(text)]
+    assert first_detail, "the clinician detail is still on the page (behind a click)"
+    assert headings[0] < first_detail[0]
+    unfolded_detail = [text[:60] for _, text, folded in items if CLINICIAN_DETAIL.search(text) and not folded]
+    assert unfolded_detail == [], "clinician detail must sit behind an expander for patients"
+    assert any(e.label.startswith("For clinicians") for e in at.expander)
+    # Calm words come before any warning box.
+    first_alert = next(i for i, (kind, _, _) in enumerate(items) if kind in ("warning", "error"))
+    assert headings[0] < first_alert
+
+
+def test_patient_sidebar_uses_everyday_words_and_student_the_clinical_terms():
+    patient = _run({"condition": "herniation", "audience": "patient"})
+    zone = patient.radio(key="param_zone")
+    assert zone.label == "Where the disc pushes out"
+    assert "Off-centre (most common)" in zone.options and "Paracentral (subarticular)" not in zone.options
+    student = _run({"condition": "herniation"})
+    assert "Paracentral (subarticular)" in student.radio(key="param_zone").options
+
+
+@pytest.mark.parametrize("audience", ["student", "educator"])
+def test_students_and_educators_keep_the_findings_in_view(audience):
+    at = _run({"condition": "herniation", "audience": audience})
+    unfolded = [text for _, text, folded in _in_order(at) if not folded]
+    assert "What is squeezed" in unfolded and "Weakness" in unfolded
+    assert any("extensor hallucis" in t.lower() for t in unfolded)
+    assert not any(e.label.startswith("For clinicians") for e in at.expander)
+    assert not any(h.value == "What this means for you" for h in at.header)
+
+
+def test_educator_app_link_opens_in_place_and_keeps_the_audience():
+    at = _run({"condition": "herniation", "audience": "educator"})
+    links = [b for b in at.button if b.key and b.key.startswith("applink_")]
+    assert links, "the educator text's 'Show it in the app' links are buttons"
+    foraminal = next(b for b in links if "Foraminal" in str(b.label))
+    foraminal.click().run()
+    assert not at.exception
+    assert at.query_params["zone"] == "foraminal"
+    assert at.query_params["audience"] == "educator"
+    assert at.radio(key="audience").value == "educator"
+
+
+@pytest.mark.parametrize("query", ["?condition=stenosis&audience=student", "?condition=stenosis", "condition=stenosis"])
+def test_a_link_keeps_the_readers_audience_and_labels(query):
+    from explorer.ui.controls import link_state
+
+    parsed = link_state(query, audience="educator", labels=False)
+    assert parsed.errors == ()
+    assert parsed.state.audience == "educator" and parsed.state.condition == "stenosis"
+    assert parsed.state.labels is False
+    assert link_state(query + "&labels=1", audience="patient", labels=False).state.labels is True

@@ -14,6 +14,7 @@ from explorer.state import (
     MODES,
     NO_CONDITION,
     ExplorerState,
+    ParseResult,
     condition_params,
     parse_query_params,
     to_query_params,
@@ -73,6 +74,21 @@ def _init_from_url() -> None:
     st.session_state["_initialised"] = True
 
 
+def link_state(query: str, audience: str, labels: bool) -> ParseResult:
+    """The state an in-app link opens for this reader: their ``audience`` always, their ``labels``
+    choice unless the link sets it.
+
+    Parameters
+    ----------
+    query : str
+        The link's query string, with or without the leading ``?``.
+    """
+    raw = parse_qs(query.lstrip("?"), keep_blank_values=True)
+    raw["audience"] = [audience]
+    raw.setdefault("labels", ["1" if labels else "0"])
+    return parse_query_params(raw)
+
+
 def open_app_link(query: str) -> None:
     """Callback: open an in-app link (``?condition=...`` in a text) in this tab.
 
@@ -80,10 +96,8 @@ def open_app_link(query: str) -> None:
     land on the student texts), and so does their choice of 3D labels unless the link sets it.
     The camera comes to the new state and the 3D view is scrolled into sight.
     """
-    raw = parse_qs(query.lstrip("?"), keep_blank_values=True)
-    raw["audience"] = [str(st.session_state.get("audience", DEFAULT_STATE.audience))]
-    raw.setdefault("labels", ["1" if st.session_state.get("labels", True) else "0"])
-    parsed = parse_query_params(raw)
+    parsed = link_state(query, str(st.session_state.get("audience", DEFAULT_STATE.audience)),
+                        bool(st.session_state.get("labels", True)))
     _seed(parsed.state)
     st.session_state["url_errors"] = parsed.errors
     _request_camera(parsed.state.condition != NO_CONDITION)

@@ -14,7 +14,6 @@ import streamlit as st
 
 from explorer import settings
 from explorer.anatomy.structures import STRUCTURES
-from explorer.clinical import matching
 from explorer.conditions.explain import degree_word, findings_lines, headline, squeezed_lines, why_line
 from explorer.conditions.simulate import Impact
 from explorer.render.model_scene import describe_scene
@@ -31,7 +30,7 @@ from explorer.ui.reading import (
 )
 from explorer.ui.resources import get_impact, get_model
 from explorer.ui.viewer_panel import viewer_panel
-from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_results
+from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_lit, symptoms_results
 
 DISCLAIMER = (
     "For education only. This model is a simplified, average adult spine; it is not medical advice "
@@ -43,10 +42,6 @@ DISCLAIMER = (
 VIEWER_HEIGHT_PX = 560
 # Messages quoting a link or file are cut to this many characters (they are shown as literal text).
 MAX_MESSAGE_CHARS = 400
-# Symptoms mode: how many of the best-fitting roots or nerves light up in 3D, and the weakest
-# strength shown (a candidate fitting half as well as the best is still visible, but fainter).
-LIT_CANDIDATES = 3
-LIT_MIN_RELATIVE_FIT = 0.5
 VIEW_HELP = ("Drag to rotate. Click into the view, then scroll to zoom (or hold Ctrl). "
              "Click a structure to select it.")
 
@@ -141,62 +136,6 @@ def picture_line(impact: Impact) -> str:
     return f"In the picture, the **{worst.name}** is {degree_word(worst.degree)} squeezed{more}."
 
 
-# --------------------------------------------------------------------------- symptoms -> 3D
-def candidate_structure(candidate_id: str) -> str | None:
-    """The 3D structure for a matching candidate id (``L5-left``, ``sciatic-left``), or None.
-
-    Roots S4 and S5 run inside the cauda equina in the model (it draws roots down to S3).
-    """
-    source, _, side = candidate_id.rpartition("-")
-    if not source or side not in ("left", "right"):
-        return None
-    for sid in (f"root-{source}-{side}", f"{source}-{side}", f"{source.replace('_', '-')}-{side}"):
-        if sid in STRUCTURES:
-            return sid
-    if source in ("S4", "S5"):
-        return "cauda-equina"
-    return None
-
-
-def _ranked_candidates(report: matching.SymptomReport) -> list[tuple[str, float]]:
-    """``(candidate id, fit)`` best first: from ``match_json`` where it exists, else ``rank_roots``."""
-    match_json = getattr(matching, "match_json", None)
-    if match_json is not None:
-        result = match_json([(side, name) for name, side in report.areas],
-                            [(side, name) for name, side in report.weak],
-                            [(side, name) for name, side in report.reflexes])
-        return [(c["id"], c["fits"] / c["of"] if c.get("of") else 0.0) for c in result.get("candidates", [])]
-    return [(f"{m.source}-{m.side}", m.score) for m in matching.rank_roots(report)]
-
-
-def lit_structures(report: matching.SymptomReport) -> dict[str, float]:
-    """Structure id -> strength (0..1) for the best-fitting roots or nerves, to light them in 3D.
-
-    The best candidate gets 1; the next ones (up to :data:`LIT_CANDIDATES`) their fit relative to
-    the best, if at least :data:`LIT_MIN_RELATIVE_FIT`. Nothing is lit when nothing is marked.
-    """
-    if report.is_empty:
-        return {}
-    try:
-        ranked = _ranked_candidates(report)
-    except ValueError:  # a name the matcher does not know: light nothing rather than fail the page
-        return {}
-    ranked = [(cid, fit) for cid, fit in ranked if fit > 0]
-    if not ranked:
-        return {}
-    best = ranked[0][1]
-    lit: dict[str, float] = {}
-    for cid, fit in ranked:
-        if len(lit) >= LIT_CANDIDATES:
-            break
-        strength = fit / best
-        sid = candidate_structure(cid)
-        if sid is None or strength < LIT_MIN_RELATIVE_FIT:
-            continue
-        lit[sid] = max(lit.get(sid, 0.0), round(strength, 3))
-    return lit
-
-
 def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> None:
     # ``lit`` is part of the viewer contract (CONTRACTS.md); pass it only once viewer_panel takes it.
     kwargs: dict[str, object] = {"height_px": VIEWER_HEIGHT_PX}
@@ -274,7 +213,7 @@ def _symptoms_mode(model, state: ExplorerState) -> None:
     with chart_col:  # drawn first: the marks decide which roots light up in 3D
         report = symptoms_chart(state)
     with view_col:
-        _viewer(model, state, None, lit=lit_structures(report))
+        _viewer(model, state, None, lit=symptoms_lit(report))
     st.header("From symptoms to cause")
     inputs_col, results_col = st.columns([2, 3], gap="large")
     with inputs_col:
