@@ -1,14 +1,18 @@
 """Tests for the 3D viewer's transport (explorer.ui.viewer3d): geometry sent once, style every rerun.
 
-Pure Python: the browser side mirrors :func:`assemble_traces` (see tests/e2e/test_viewer_perf.py
-for the real browser).
+The browser side (explorer/frontend/*.js) is tested by ``node --test tests/js`` on JSON fixtures
+written here (tests/js/fixtures/scene.json: what Python sends, and the figure's own arrays the
+browser must rebuild from it); tests/e2e/test_viewer_perf.py drives the real browser.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,13 +24,48 @@ from explorer.ui import viewer3d
 from explorer.ui.viewer3d import (
     GEOMETRY_KEYS,
     GEOMETRY_REF_KEY,
-    assemble_traces,
+    GeometryBlob,
     blobs_to_send,
-    dequantise_intensity,
     pack_geometry,
     quantise_intensity,
     split_figure,
+    viewer_settings,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENE_FIXTURE = ROOT / "tests" / "js" / "fixtures" / "scene.json"
+FRONTEND = ROOT / "explorer" / "frontend"
+
+
+def _unpack(blob: GeometryBlob) -> dict[str, np.ndarray]:
+    """Read a blob by its documented layout (the test's own reading, not the app's)."""
+    n, m = blob.n_vertices, blob.n_faces
+    idx = np.dtype("<u2") if blob.index_dtype == "u2" else np.dtype("<u4")
+    points = np.frombuffer(blob.data, dtype="<f4", count=3 * n)
+    faces = np.frombuffer(blob.data, dtype=idx, count=3 * m, offset=12 * n)
+    out = {axis: points[c * n:(c + 1) * n] for c, axis in enumerate("xyz")}
+    out.update({axis: faces[c * m:(c + 1) * m] for c, axis in enumerate("ijk")})
+    return out
+
+
+def _unquantise(spec: dict[str, Any]) -> np.ndarray:
+    q = np.frombuffer(base64.b64decode(spec["b64"]), dtype=np.uint8)
+    return spec["lo"] + q.astype(np.float64) * ((spec["hi"] - spec["lo"]) / 255.0)
+
+
+def assemble_for_test(scene: dict[str, Any], cache: dict[str, GeometryBlob]) -> list[dict[str, Any]]:
+    """Traces rebuilt from style + blobs by the documented format (the browser's job, tested in JS)."""
+    out = []
+    for style in scene["data"]:
+        trace = dict(style)
+        ref = trace.pop(GEOMETRY_REF_KEY, None)
+        if ref is not None:
+            trace.update(_unpack(cache[ref]))
+        intensity = trace.get("intensity")
+        if isinstance(intensity, dict) and intensity.get("quantised") == "u8":
+            trace["intensity"] = _unquantise(intensity)
+        out.append(trace)
+    return out
 
 
 def _sphere(resolution: int = 20, center: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> tuple[Any, Any]:
@@ -57,7 +96,7 @@ def _plain(value: Any) -> Any:
 
 
 def _assert_round_trip(figure, payload) -> None:
-    rebuilt = assemble_traces(payload.scene, payload.geometry)
+    rebuilt = assemble_for_test(payload.scene, payload.geometry)
     assert len(rebuilt) == len(figure.data)
     for original, trace in zip(figure.data, rebuilt):
         props = original.to_plotly_json()
@@ -80,7 +119,7 @@ def test_pack_geometry_round_trip_and_alignment() -> None:
     blob = pack_geometry(verts[:, 0], verts[:, 1], verts[:, 2], faces[:, 0], faces[:, 1], faces[:, 2])
     assert (blob.n_vertices, blob.n_faces, blob.index_dtype) == (len(verts), len(faces), "u2")
     assert len(blob.data) == 12 * len(verts) + 6 * len(faces)
-    arrays = blob.arrays()
+    arrays = _unpack(blob)
     np.testing.assert_array_equal(arrays["x"], verts[:, 0].astype(np.float32))
     np.testing.assert_array_equal(arrays["z"], verts[:, 2].astype(np.float32))
     np.testing.assert_array_equal(arrays["k"], faces[:, 2])
@@ -97,7 +136,7 @@ def test_pack_geometry_uses_uint32_for_large_meshes() -> None:
     blob = pack_geometry(x, x, x, idx, idx + 1, idx + 2)
     assert blob.index_dtype == "u4"
     assert len(blob.data) == 12 * n + 12 * (n - 2)
-    assert blob.arrays()["k"][-1] == n - 1
+    assert _unpack(blob)["k"][-1] == n - 1
 
 
 def test_geometry_key_follows_content() -> None:
@@ -122,8 +161,7 @@ def test_pack_geometry_rejects_bad_input() -> None:
 def test_quantised_intensity_keeps_the_ends_and_is_close() -> None:
     values = np.linspace(0.0, 1.0, 1001) ** 2
     spec = quantise_intensity(values)
-    back = dequantise_intensity(spec)
-    assert back.dtype == np.float32
+    back = _unquantise(spec)
     assert back[0] == 0.0 and back[-1] == pytest.approx(1.0)
     assert np.max(np.abs(back - values)) <= 0.5 / 255 + 1e-6
     # a quarter of float32's bytes
@@ -131,8 +169,8 @@ def test_quantised_intensity_keeps_the_ends_and_is_close() -> None:
 
 
 def test_quantised_intensity_constant_and_non_finite() -> None:
-    np.testing.assert_array_equal(dequantise_intensity(quantise_intensity(np.full(5, 0.7))), np.full(5, 0.7, np.float32))
-    back = dequantise_intensity(quantise_intensity(np.array([0.0, np.nan, 1.0])))
+    np.testing.assert_allclose(_unquantise(quantise_intensity(np.full(5, 0.7))), np.full(5, 0.7))
+    back = _unquantise(quantise_intensity(np.array([0.0, np.nan, 1.0])))
     np.testing.assert_allclose(back, [0.0, 0.0, 1.0])
 
 
@@ -175,7 +213,7 @@ def test_style_change_keeps_geometry_keys_and_changes_scene_hash() -> None:
 def test_assemble_reports_missing_geometry() -> None:
     payload = split_figure(_figure([_item("a")]))
     with pytest.raises(KeyError):
-        assemble_traces(payload.scene, {})
+        assemble_for_test(payload.scene, {})
 
 
 def test_non_mesh_and_list_traces_pass_through() -> None:
@@ -185,7 +223,7 @@ def test_non_mesh_and_list_traces_pass_through() -> None:
                         go.Mesh3d(x=[0, 1, 0], y=[0, 0, 1], z=[0, 0, 0], i=[0], j=[1], k=[2], name="list mesh")])
     payload = split_figure(figure)
     assert payload.geometry == {}
-    rebuilt = assemble_traces(payload.scene, payload.geometry)
+    rebuilt = assemble_for_test(payload.scene, payload.geometry)
     assert [t["name"] for t in rebuilt] == ["line", "list mesh"]
     assert rebuilt[1]["i"] == [0]
 
@@ -215,7 +253,8 @@ def test_real_scene_round_trip_healthy_and_herniation() -> None:
     assert style < 60_000
     assert full > 1_000_000
     highlighted = [t for t in p_sick.scene["data"] if isinstance(t.get("intensity"), dict)]
-    assert [t["meta"] for t in highlighted] == ["root-L5-left"]
+    roots = [t["meta"] for t in highlighted if str(t["meta"]).startswith("root-")]
+    assert roots == ["root-L5-left"]  # the squeezed root carries the highlight, its neighbours do not
 
 
 # --------------------------------------------------------------------------- per-session record
@@ -277,6 +316,11 @@ def test_spine_viewer_sends_plain_json_in_a_list(session, monkeypatch) -> None:
     assert second[0]["sceneHash"] == first[0]["sceneHash"]
     assert first[0]["cameraRequest"]["eye"]["x"] == 1.5
     assert "on_missing_change" in calls[0]
+    assert first[0]["scrollRequestId"] == 0
+    assert first[0]["settings"] == viewer_settings()
+    viewer3d.spine_viewer(figure, camera_request=camera, camera_request_id=3, key="viewer", height_px=640,
+                          scroll_request_id=7)
+    assert calls[-1]["data"][0]["scrollRequestId"] == 7
 
 
 def test_component_data_never_imports_pandas() -> None:
@@ -292,8 +336,68 @@ def test_component_data_never_imports_pandas() -> None:
         assert "pandas" not in sys.modules
 
 
-def test_javascript_placeholders_filled() -> None:
-    assert "__" + "TOL__" not in viewer3d._JS_RENDERED
-    for name in ("CACHE_LIMIT", "GEOMETRY_REF", "DEBOUNCE"):
-        assert f"__{name}__" not in viewer3d._JS_RENDERED
-    assert f'"{GEOMETRY_REF_KEY}"' in viewer3d._JS_RENDERED
+# --------------------------------------------------------------------------- what the JS is given
+def _fixture_scene() -> dict[str, Any]:
+    """The scene fixture for tests/js: Python's payload and the figure's own arrays."""
+    verts, _ = _sphere(6)
+    heat = np.linspace(0.0, 1.0, len(verts)) ** 2
+    items = [_item("vertebra-l4", resolution=6), _item("disc-l4-l5", "#B9D3E6", resolution=5, center=(0, 0, 30),
+                                                        opacity=0.45),
+             _item("root-l5-left", "#F5B700", resolution=6, intensity=heat)]
+    figure = _figure(items, {"eye": {"x": 1.0, "y": 1.0, "z": 0.5}, "up": {"x": 0, "y": 0, "z": 1}})
+    payload = split_figure(figure)
+    expected = []
+    for trace in figure.data:
+        props = trace.to_plotly_json()
+        entry: dict[str, Any] = {"name": props["name"], "meta": props.get("meta")}
+        for axis in GEOMETRY_KEYS:
+            entry[axis] = np.asarray(props[axis]).astype(np.float64 if axis in "xyz" else np.int64).tolist()
+            if axis in "xyz":  # what float32 keeps
+                entry[axis] = np.asarray(props[axis], dtype=np.float32).astype(np.float64).tolist()
+        if props.get("intensity") is not None:
+            values = np.asarray(props["intensity"], dtype=np.float64)
+            entry["intensity"] = values.tolist()
+            entry["intensityTolerance"] = float((values.max() - values.min()) / 255 / 2 + 1e-6)
+        expected.append(entry)
+    return {
+        "refKey": GEOMETRY_REF_KEY,
+        "payload": {"scene": payload.scene, "geometry": payload.geometry_payload()},
+        "expected": expected,
+    }
+
+
+def test_js_scene_fixture_is_what_python_sends() -> None:
+    """tests/js/fixtures/scene.json must be today's format (LUMBAR_UPDATE_FIXTURES=1 rewrites it)."""
+    fixture = _fixture_scene()
+    text = json.dumps(fixture, indent=1, sort_keys=True) + "\n"
+    if os.environ.get("LUMBAR_UPDATE_FIXTURES") == "1":
+        SCENE_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+        SCENE_FIXTURE.write_text(text)
+    assert SCENE_FIXTURE.is_file(), "run LUMBAR_UPDATE_FIXTURES=1 python -m pytest tests/test_viewer3d.py"
+    assert json.loads(SCENE_FIXTURE.read_text()) == json.loads(text), (
+        "the viewer's payload format changed: LUMBAR_UPDATE_FIXTURES=1 python -m pytest tests/test_viewer3d.py, "
+        "then node --test tests/js")
+    # the fixture exercises what the browser must handle: blobs and one quantised intensity
+    traces = fixture["payload"]["scene"]["data"]
+    assert all(GEOMETRY_REF_KEY in t for t in traces)
+    assert sum(isinstance(t.get("intensity"), dict) for t in traces) == 1
+
+
+def test_every_setting_the_javascript_reads_is_sent() -> None:
+    """``d.settings.X`` / ``s.X`` in viewer3d.js must be keys of :func:`viewer_settings` (plain JSON)."""
+    source = (FRONTEND / "viewer3d.js").read_text()
+    read = set(re.findall(r"\bsettings\.([A-Za-z]+)", source)) | set(re.findall(r"\bs\.([A-Za-z]+)", source))
+    settings = viewer_settings()
+    assert read, "the viewer reads its settings from data"
+    assert read <= set(settings), f"JS reads settings Python does not send: {sorted(read - set(settings))}"
+    assert json.loads(json.dumps(settings)) == settings
+    lo, hi = settings["zoomLimits"]
+    assert 0 < lo < 1.8 < hi  # the preset views (eye at about 1.8) sit inside the zoom limits
+
+
+def test_no_script_text_in_python() -> None:
+    """The JavaScript lives in explorer/frontend/, not in Python strings spliced with str.replace."""
+    for name in ("viewer3d.py", "chart2d.py"):
+        source = (ROOT / "explorer" / "ui" / name).read_text()
+        assert "export default function" not in source
+        assert ".replace(\"__" not in source

@@ -2,9 +2,11 @@
 
 Why not ``st.plotly_chart``: its selection events report points, not clicks on filled areas, and
 it would load a second copy of Plotly. This component draws into one persistent div with the
-``plotly.min.js`` the 3D viewer already serves (loaded once, by the shared ``PLOTLY_LOADER_JS``), and reports a click on an area as the area's id
-(the trace's ``meta``). Keyboard and screen-reader users get the same choices in lists beside the
-chart (see :mod:`explorer.ui.page`), so the click is a shortcut, not the only way.
+``plotly.min.js`` the 3D viewer already serves (loaded once per page by the shared
+``explorer/frontend/plotly_loader.js``), and reports a click on an area as the area's id (the
+trace's ``meta``). The browser side is ``explorer/frontend/chart2d.js``. Keyboard and
+screen-reader users get the same choices in lists beside the chart (see :mod:`explorer.ui.page`),
+so the click is a shortcut, not the only way.
 """
 
 from __future__ import annotations
@@ -14,102 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from explorer.frontend import AssetComponent
 from explorer.render.scene3d import figure_to_json
-from explorer.ui.viewer3d import PLOTLY_LOADER_JS, compact_js, ensure_plotly_static, plotly_url
+from explorer.ui.viewer3d import ensure_plotly_static, plotly_js_version, plotly_url, workarounds_off
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
 
-COMPONENT_NAME: str = "lumbar_explorer.chart2d"
-
-_CSS = """
-.lumbar-chart { width: 100%; }
-.lumbar-chart-msg { margin: 0; padding: 0.75rem 1rem; border: 2px solid #B3261E; border-radius: 0.5rem; }
-.lumbar-chart-msg[hidden] { display: none; }
-"""
-
-_JS = """
-async function draw(st) {
-  while (st.dirty) {
-    st.dirty = false;
-    const d = st.latest;
-    const Plotly = await loadPlotly(d.plotlyUrl);
-    if (d.figure !== st.figureText) {
-      const fig = JSON.parse(d.figure);
-      fig.layout.autosize = true;
-      delete fig.layout.width;
-      if (!st.plotted) {
-        await Plotly.newPlot(st.gd, fig.data, fig.layout, d.config);
-        st.plotted = true;
-        st.gd.on("plotly_click", (ev) => {
-          const pt = ev?.points?.[0];
-          const id = pt ? String((pt.data ?? pt.fullData ?? {}).meta ?? "") : "";
-          if (id) st.api.setTriggerValue("clicked", { id, n: (st.clicks = (st.clicks || 0) + 1) });
-        });
-      } else {
-        await Plotly.react(st.gd, fig.data, fig.layout, d.config);
-      }
-      st.figureText = d.figure;
-    }
-    // Tests and benchmarks wait for this to change: the figure of the last rerun is drawn.
-    st.gd.dataset.renderSeq = String(Number(st.gd.dataset.renderSeq || 0) + 1);
-  }
-}
-
-async function pump(st) {
-  if (st.busy) return;
-  st.busy = true;
-  try {
-    await draw(st);
-    st.msg.hidden = true;
-  } catch (err) {
-    console.error("lumbar body chart:", err);
-    st.msg.textContent = st.latest.errorText + " (" + (err?.message ?? err) + ")";
-    st.msg.hidden = false;
-  } finally {
-    st.busy = false;
-  }
-}
-
-export default function (component) {
-  const { setTriggerValue, parentElement } = component;
-  // Sent as a one-element list (see body_chart): a top-level dict would make Streamlit import pandas.
-  const data = Array.isArray(component.data) ? component.data[0] : component.data;
-  if (!data) return;
-  let wrap = parentElement.querySelector(":scope > .lumbar-chart-wrap");
-  if (!wrap || !wrap.__chart) {
-    wrap?.remove();
-    wrap = document.createElement("div");
-    wrap.className = "lumbar-chart-wrap";
-    const gd = document.createElement("div");
-    gd.className = "lumbar-chart";
-    gd.setAttribute("data-testid", data.testId);
-    gd.setAttribute("role", "figure");
-    const msg = document.createElement("p");
-    msg.className = "lumbar-chart-msg";
-    msg.setAttribute("role", "status");
-    msg.hidden = true;
-    wrap.append(gd, msg);
-    parentElement.appendChild(wrap);
-    wrap.__chart = { gd, msg, plotted: false, busy: false, dirty: false };
-  }
-  const st = wrap.__chart;
-  st.api = { setTriggerValue };
-  st.latest = data;
-  st.dirty = true;
-  st.gd.style.height = data.height + "px";
-  st.gd.setAttribute("aria-label", data.ariaLabel);
-  pump(st);
-  return () => {
-    setTimeout(() => {
-      if (!wrap.isConnected && window.Plotly && st.plotted) window.Plotly.purge(st.gd);
-    }, 0);
-  };
-}
-"""
-
-_chart_component = st.components.v2.component(COMPONENT_NAME, css=_CSS, js=compact_js(PLOTLY_LOADER_JS + _JS),
-                                              isolate_styles=False)
+# The JavaScript and CSS are files in explorer/frontend/ (chart2d.js imports the shared Plotly
+# loader); created on first use in a script run (see explorer/frontend/__init__.py).
+_chart_component = AssetComponent("chart2d", js="chart2d.js", css="chart2d.css")
 
 CHART_CONFIG: dict[str, Any] = {
     "displaylogo": False,
@@ -161,6 +77,8 @@ def body_chart(
         "height": int(height_px),
         "ariaLabel": description,
         "plotlyUrl": plotly_url(),
+        "plotlyJsVersion": plotly_js_version(),
+        "workaroundsOff": workarounds_off(),
         "config": CHART_CONFIG,
         "errorText": ERROR_TEXT,
         "testId": test_id,

@@ -1,0 +1,398 @@
+// The 3D viewer: one persistent Plotly graph div updated in place with Plotly.react, so the camera
+// the person rotated survives every rerun; clicks on meshes are reported back to Python.
+// Python side: explorer/ui/viewer3d.py (what `data` holds is documented there).
+//
+// Streamlit calls the default export on mount and again for every rerun whose `data` changed,
+// with the same `parentElement` (a plain div: isolate_styles=False). Everything that must outlive
+// one call (the graph div, listeners, the last camera request applied) is kept on the DOM node,
+// and in the window-level object (plotly_loader.js: shared()) so a remount reuses them.
+
+import { cameraDistance, chooseCamera, clampCamera, clone, zoomLimits } from "./camera.js";
+import { assemble, GeometryCache } from "./geometry.js";
+import {
+  liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
+} from "./gl_workarounds.js";
+import { ClickFilter, TouchRouter, WheelGate } from "./interaction.js";
+import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
+
+const RESEND_RETRY_MS = 4000;  // ask again if missing geometry has not arrived by then
+const RESEND_MAX_TRIES = 4;
+const LATE_CLICK_MS = 700;
+const HINT_MS = 1600;
+
+const G = shared();
+G.requests ??= 0;
+
+function plotlyVersion() { return String(window.Plotly?.version ?? ""); }
+
+function uses(st, id) {
+  return workarounds(st.latest.settings.workaroundsOff).enabled(id, plotlyVersion());
+}
+
+function liveCamera(st) { return readCamera(st.gd, uses(st, "liveCamera")); }
+
+function hasWebGL() {
+  if (G.webgl === undefined) {
+    try {
+      const canvas = document.createElement("canvas");
+      const ctx = canvas.getContext("webgl2") || canvas.getContext("webgl");
+      G.webgl = !!ctx;
+      ctx?.getExtension("WEBGL_lose_context")?.loseContext();  // free the probe context
+    } catch (e) {
+      G.webgl = false;
+    }
+  }
+  return G.webgl;
+}
+
+function screenPixelRatio() {
+  return Math.min(2, Math.max(1, window.devicePixelRatio || 1));
+}
+
+function geometryCache(settings) {
+  G.geometryCache ??= new GeometryCache(settings.cacheLimitBytes);
+  return G.geometryCache;
+}
+
+// Shorter on small screens: a phone keeps room to scroll past the model.
+function viewerHeight(d) {
+  const s = d.settings;
+  const h = Number(d.height);
+  if (window.innerWidth < s.smallScreenWidthPx) {
+    return Math.max(200, Math.min(h, Math.round(window.innerHeight * s.smallScreenHeightFraction)));
+  }
+  return h;
+}
+
+// A cache miss: ask Python (a rerun) to send these blobs again; retry a few times.
+function requestMissing(st, missing) {
+  const key = [...missing].sort().join(",");
+  const now = performance.now();
+  const req = st.missingReq;
+  if (req && req.key === key && now - req.t < RESEND_RETRY_MS) return;
+  const tries = req && req.key === key ? req.tries + 1 : 1;
+  if (tries > RESEND_MAX_TRIES) throw new Error("the 3D model's geometry did not arrive");
+  st.missingReq = { key, t: now, tries };
+  st.api.setStateValue("missing", { hashes: missing, n: ++G.requests + "-" + Date.now() });
+  clearTimeout(st.retryTimer);
+  st.retryTimer = setTimeout(() => { st.dirty = true; pump(st); }, RESEND_RETRY_MS + 50);
+}
+
+function showMessage(st, text) {
+  st.msg.textContent = text;
+  st.msg.hidden = false;
+  st.gd.hidden = true;
+}
+
+function pointInfo(ev) {
+  const pt = ev?.points?.[0];
+  if (!pt) return null;
+  const trace = pt.data ?? pt.fullData ?? {};
+  const id = String(trace.meta ?? "");  // uid may carry a suffix (scene3d.trace_uid)
+  return id ? { id, name: String(trace.name ?? "") } : null;
+}
+
+function report(st, info) {
+  if (info) st.api.setTriggerValue("clicked", info);
+}
+
+function rememberCamera(st) {
+  const mem = (G.memory[st.latest.key] ??= {});
+  mem.camera = liveCamera(st);
+}
+
+// Zoom limits: inside Plotly's camera view where allowed, and always checked after a camera
+// change (the public-API path): a camera outside them is moved back along its line of sight.
+function applyZoomLimits(st) {
+  st.limitsInside = uses(st, "zoomLimits") && setZoomLimits(st.gd, st.limits);
+}
+
+function enforceZoomLimits(st) {
+  const cam = liveCamera(st);
+  const d = cameraDistance(cam);
+  if (!(d > 0) || (d >= st.limits[0] * 0.999 && d <= st.limits[1] * 1.001)) return;
+  window.Plotly.relayout(st.gd, { "scene.camera": clampCamera(cam, st.limits) });
+}
+
+function showHint(st, on) {
+  clearTimeout(st.hintTimer);
+  st.wrap.classList.toggle("lumbar-3d-hinting", on);
+  if (on) st.hintTimer = setTimeout(() => st.wrap.classList.remove("lumbar-3d-hinting"), HINT_MS);
+}
+
+// Pinch: move the eye towards or away from the centre by `scale`, once per frame.
+function pinchZoom(st, scale) {
+  st.pinchScale = (st.pinchScale ?? 1) * scale;
+  if (st.pinchFrame) return;
+  st.pinchFrame = requestAnimationFrame(() => {
+    st.pinchFrame = null;
+    const s = st.pinchScale;
+    st.pinchScale = 1;
+    const cam = liveCamera(st);
+    if (!cam?.eye) return;
+    const c = cam.center ?? { x: 0, y: 0, z: 0 };
+    const next = clone(cam);
+    for (const a of ["x", "y", "z"]) next.eye[a] = c[a] + (cam.eye[a] - c[a]) * s;
+    window.Plotly.relayout(st.gd, { "scene.camera": clampCamera(next, st.limits) });
+  });
+}
+
+function attachWheelAndTouch(st) {
+  const { wrap } = st;
+  st.wheel = new WheelGate();
+  st.touch = new TouchRouter();
+  // Capture phase on the wrapper: runs before Plotly's listeners on the canvas, and stopping the
+  // event here keeps it from them (they would call preventDefault and zoom instead of scrolling).
+  wrap.addEventListener("pointerdown", () => { st.wheel.pointerDown(); showHint(st, false); }, true);
+  wrap.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") st.wheel.leave(); });
+  wrap.addEventListener("wheel", (e) => {
+    const decision = st.wheel.decide({
+      deltaY: e.deltaY, ctrlKey: e.ctrlKey, metaKey: e.metaKey,
+      distance: cameraDistance(liveCamera(st)), limits: st.limits,
+    });
+    if (decision === "page") {
+      e.stopPropagation();  // the browser scrolls the page
+      showHint(st, true);
+    } else if (decision === "hold") {
+      e.stopPropagation();
+      e.preventDefault();
+    }
+  }, { capture: true, passive: false });
+  const onTouch = (e) => {
+    const touches = Array.from(e.touches, (t) => ({ x: t.clientX, y: t.clientY }));
+    const route = st.touch.route(e.type, touches);
+    if (route === "page") {
+      e.stopPropagation();
+    } else if (route === "pinch") {
+      e.stopPropagation();
+      if (e.cancelable) e.preventDefault();
+      pinchZoom(st, st.touch.scale);
+    }
+  };
+  for (const type of ["touchstart", "touchmove", "touchend", "touchcancel"]) {
+    wrap.addEventListener(type, onTouch, { capture: true, passive: false });
+  }
+  const onKey = (e) => { st.wheel.key(e.key); };
+  window.addEventListener("keydown", onKey, true);
+  return () => window.removeEventListener("keydown", onKey, true);
+}
+
+function attachListeners(st) {
+  const { gd, wrap } = st;
+  const s = st.latest.settings;
+  const clicks = new ClickFilter({ tolerancePx: s.clickTolerancePx, lateMs: LATE_CLICK_MS });
+  const onDown = (e) => clicks.down(e.clientX, e.clientY);
+  const onMove = (e) => clicks.move(e.clientX, e.clientY);
+  const onUp = (e) => report(st, clicks.up(e.clientX, e.clientY));
+  wrap.addEventListener("pointerdown", onDown, true);
+  window.addEventListener("pointermove", onMove, true);
+  window.addEventListener("pointerup", onUp, true);
+  window.addEventListener("pointercancel", onUp, true);
+  const removeWheel = attachWheelAndTouch(st);
+  st.removeWindowListeners = () => {
+    window.removeEventListener("pointermove", onMove, true);
+    window.removeEventListener("pointerup", onUp, true);
+    window.removeEventListener("pointercancel", onUp, true);
+    removeWheel();
+  };
+
+  wrap.addEventListener("click", (e) => {
+    const btn = e.target?.closest?.(".modebar-btn");
+    if (!btn || !String(btn.getAttribute("data-title") || "").startsWith("Download plot")) return;
+    if (uses(st, "pngAtDoubleResolution")) pngAtDoubleResolution(gd);
+  }, true);
+
+  gd.on("plotly_click", (ev) => report(st, clicks.plotlyClick(pointInfo(ev))));
+  gd.on("plotly_hover", (ev) => report(st, clicks.hover(pointInfo(ev))));
+  gd.on("plotly_unhover", () => clicks.unhover());
+
+  gd.on("plotly_relayout", (ev) => {
+    if (!ev || !Object.keys(ev).some((k) => k.startsWith("scene"))) return;
+    enforceZoomLimits(st);
+    rememberCamera(st);
+    if (!st.latest?.reportCamera) return;
+    clearTimeout(st.cameraTimer);
+    st.cameraTimer = setTimeout(() => {
+      const cam = liveCamera(st);
+      const text = JSON.stringify(cam);
+      if (cam && text !== st.reportedCamera) {
+        st.reportedCamera = text;
+        st.api.setStateValue("camera", cam);
+      }
+    }, s.cameraReportDebounceMs);
+  });
+
+  // Streamlit resizes columns/sidebar without a window resize event. The observer also fires
+  // once right after observe(): skip sizes already drawn (a resize redraws the whole scene).
+  let resizeTimer = null;
+  st.resizeObserver = new ResizeObserver(() => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (!gd.isConnected || !gd._fullLayout) return;
+      const size = gd.clientWidth + "x" + gd.clientHeight;
+      if (size === st.drawnSize) return;
+      st.drawnSize = size;
+      window.Plotly.Plots.resize(gd);
+    }, 100);
+  });
+  st.resizeObserver.observe(wrap);
+}
+
+// Draw the latest payload. Returns false while waiting for geometry from Python.
+async function render(st, d) {
+  const Plotly = await loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.settings.workaroundsOff);
+  const gd = st.gd;
+  const mem = (G.memory[d.key] ??= {});
+  const wasPlotted = st.plotted;
+  const { camera, newRequest } = chooseCamera({
+    request: d.cameraRequest, requestId: d.cameraRequestId, appliedRequestId: mem.requestId,
+    plotted: st.plotted, live: st.plotted ? liveCamera(st) : null, remembered: mem.camera,
+  });
+  st.limits = zoomLimits(d.settings.zoomLimits, d.cameraRequest);
+
+  if (!st.plotted || d.sceneHash !== st.sceneHash) {
+    const cache = geometryCache(d.settings);
+    const { data, missing, used } = assemble(d.scene, cache, d.settings.geometryRef);
+    if (missing.length) {
+      requestMissing(st, missing);
+      return false;
+    }
+    st.missingReq = null;
+    clearTimeout(st.retryTimer);
+    const layout = clone(d.scene.layout) || {};
+    layout.scene ??= {};
+    if (camera) layout.scene.camera = camera;
+    layout.autosize = true;
+    delete layout.width;  // width follows the container
+    const config = Object.assign({}, d.config, { plotGlPixelRatio: screenPixelRatio() });
+    if (!st.plotted) {
+      const draw = () => Plotly.newPlot(gd, data, layout, config);
+      await (uses(st, "fastValidityChecks") ? withFastWebGL(HTMLCanvasElement.prototype, draw) : draw());
+      st.plotted = true;
+      st.drawnSize = gd.clientWidth + "x" + gd.clientHeight;
+      attachListeners(st);
+    } else {
+      await Plotly.react(gd, data, layout, config);
+    }
+    st.sceneHash = d.sceneHash;
+    cache.trim(used);
+  }
+  applyZoomLimits(st);
+  // Apply a requested view explicitly: with a constant uirevision, Plotly.react keeps the GUI
+  // camera when the new input equals the previous input (same preset picked twice). A first
+  // draw already has it.
+  if (newRequest && wasPlotted) await Plotly.relayout(gd, { "scene.camera": camera });
+  mem.requestId = d.cameraRequestId;
+  mem.camera = liveCamera(st);
+  // Tests and benchmarks wait for this to change: the figure sent by the last rerun is drawn.
+  gd.dataset.renderSeq = String(Number(gd.dataset.renderSeq || 0) + 1);
+  return true;
+}
+
+async function pump(st) {
+  if (st.busy) return;  // the running loop will pick up st.latest
+  st.busy = true;
+  try {
+    let drawn = true;
+    while (st.dirty) {
+      st.dirty = false;
+      drawn = await render(st, st.latest);
+    }
+    if (drawn || st.plotted) {
+      st.gd.hidden = false;
+      st.msg.hidden = true;
+    }
+  } catch (err) {
+    console.error("lumbar 3D viewer:", err);
+    const text = err?.isLoadError ? st.latest.loadErrorText : st.latest.renderErrorText;
+    showMessage(st, text + " (" + (err?.message ?? err) + ")");
+  } finally {
+    st.busy = false;
+  }
+}
+
+// "Show ... in 3D": a new scroll request id brings the viewer to the top of the screen. The id
+// last seen is kept per viewer key at window level (a remount with the same id does not scroll;
+// a viewer that mounts because of the request does).
+function scrollIfRequested(st, d) {
+  const mem = (G.memory[d.key] ??= {});
+  const id = Number(d.scrollRequestId || 0);
+  if (id === (mem.scrollRequestId ?? 0)) return;
+  mem.scrollRequestId = id;
+  requestAnimationFrame(() => st.wrap.scrollIntoView({ behavior: "smooth", block: "start" }));
+}
+
+function teardownIfRemoved(wrap) {
+  // Called when Streamlit unmounts the component, but also when a stale call is cancelled while
+  // the element lives on; only purge once the node has really left the document.
+  setTimeout(() => {
+    const st = wrap.__lumbar3d;
+    if (!st || wrap.isConnected) return;
+    // The camera keeps easing for a few frames after the last plotly_relayout: store the
+    // final one for a later remount (same key) before the scene is destroyed.
+    if (st.plotted) {
+      try { rememberCamera(st); } catch (e) { /* scene already gone */ }
+    }
+    clearTimeout(st.cameraTimer);
+    clearTimeout(st.retryTimer);
+    clearTimeout(st.hintTimer);
+    st.resizeObserver?.disconnect();
+    st.removeWindowListeners?.();
+    window.removeEventListener("resize", st.onWindowResize);
+    if (window.Plotly && st.plotted) window.Plotly.purge(st.gd);  // frees the WebGL context
+    wrap.__lumbar3d = null;
+  }, 0);
+}
+
+function mount(parentElement, d) {
+  const wrap = document.createElement("div");
+  wrap.className = "lumbar-3d-wrap";
+  const gd = document.createElement("div");
+  gd.className = "lumbar-3d";
+  gd.id = "lumbar-3d-" + String(d.key).replace(/[^A-Za-z0-9_-]/g, "_");
+  gd.setAttribute("data-testid", "lumbar-3d");
+  gd.setAttribute("role", "figure");  // not "img": it holds focusable modebar buttons
+  const msg = document.createElement("p");
+  msg.className = "lumbar-3d-fallback";
+  msg.setAttribute("role", "status");
+  msg.hidden = true;
+  const hint = document.createElement("p");
+  hint.className = "lumbar-3d-hint";
+  hint.setAttribute("aria-hidden", "true");  // a mouse hint; the wheel is not the only way to zoom
+  hint.setAttribute("data-testid", "lumbar-3d-hint");
+  wrap.append(gd, msg, hint);
+  parentElement.appendChild(wrap);
+  const st = { wrap, gd, msg, hint, plotted: false, busy: false, dirty: false, limits: [0, Infinity] };
+  st.onWindowResize = () => { if (st.latest) st.gd.style.height = viewerHeight(st.latest) + "px"; };
+  window.addEventListener("resize", st.onWindowResize);
+  wrap.__lumbar3d = st;
+  return wrap;
+}
+
+export default function (component) {
+  const { data, setStateValue, setTriggerValue, parentElement } = component;
+  // Python wraps the payload in a one-element list (see explorer/ui/viewer3d.py).
+  const d = Array.isArray(data) ? data[0] : data;
+  if (!d) return;
+  geometryCache(d.settings).store(d.geometry);  // every payload's blobs, even one superseded before drawn
+  let wrap = parentElement.querySelector(":scope > .lumbar-3d-wrap");
+  if (!wrap || !wrap.__lumbar3d) {
+    wrap?.remove();
+    wrap = mount(parentElement, d);
+  }
+  const st = wrap.__lumbar3d;
+  st.api = { setStateValue, setTriggerValue };
+  st.latest = d;
+  st.dirty = true;
+  st.gd.style.height = viewerHeight(d) + "px";
+  st.gd.style.setProperty("--lumbar-3d-bg", d.settings.background);
+  st.gd.setAttribute("aria-label", d.ariaLabel);
+  st.hint.textContent = d.settings.wheelHint;
+  scrollIfRequested(st, d);
+  if (!hasWebGL()) {
+    showMessage(st, d.fallbackText);
+  } else {
+    pump(st);
+  }
+  return () => teardownIfRemoved(wrap);
+}

@@ -1,0 +1,171 @@
+// The browser workarounds (explorer/frontend/gl_workarounds.js): switches, the Plotly version
+// guard, and what each does, on stand-in objects. The first test fails when the plotly package's
+// plotly.js is not the version the workarounds were written for: re-check each of them, then
+// update WRITTEN_FOR_PLOTLY.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, openSync, readSync, closeSync } from "node:fs";
+import { test } from "node:test";
+
+import {
+  fastValidityChecks, liveCamera, pngAtDoubleResolution, readbackCanvasesWhileLoading, setZoomLimits,
+  withFastWebGL, Workarounds, WORKAROUNDS, WRITTEN_FOR_PLOTLY,
+} from "../../explorer/frontend/gl_workarounds.js";
+
+// The plotly.min.js the app serves: the plotly Python package's copy (PLOTLY_MIN_JS overrides).
+function plotlyMinJs() {
+  if (process.env.PLOTLY_MIN_JS) return process.env.PLOTLY_MIN_JS;
+  const python = process.env.PYTHON || "python3";
+  const code = "import os, plotly; print(os.path.join(os.path.dirname(plotly.__file__), 'package_data', 'plotly.min.js'))";
+  return execFileSync(python, ["-c", code], { encoding: "utf8" }).trim();
+}
+
+function headerVersion(path) {
+  const fd = openSync(path, "r");
+  const buf = Buffer.alloc(400);
+  readSync(fd, buf, 0, 400, 0);
+  closeSync(fd);
+  const m = /plotly\.js v(\d+\.\d+\.\d+\S*)/.exec(buf.toString("latin1"));
+  return m ? m[1] : null;
+}
+
+test("the installed plotly.js is the version the workarounds were written for", () => {
+  const path = plotlyMinJs();
+  assert.ok(existsSync(path), `plotly.min.js not found at ${path}`);
+  const found = headerVersion(path);
+  assert.ok(found, `no version in the header of ${path}`);
+  assert.equal(found, WRITTEN_FOR_PLOTLY,
+    `plotly.js is now ${found}, the workarounds in explorer/frontend/gl_workarounds.js were written for `
+    + `${WRITTEN_FOR_PLOTLY}: they are skipped in the browser until each is re-checked against the new `
+    + "version and WRITTEN_FOR_PLOTLY updated");
+});
+
+test("every workaround says why, and runs only on its plotly.js version", () => {
+  const warnings = [];
+  const w = new Workarounds({ warn: (m) => warnings.push(m) });
+  for (const [id, why] of Object.entries(WORKAROUNDS)) {
+    assert.ok(why.length > 20, id);
+    assert.equal(w.enabled(id, WRITTEN_FOR_PLOTLY), true, id);
+    assert.equal(w.enabled(id, "9.9.9"), false, id);
+    assert.equal(w.enabled(id, "9.9.9"), false, id);
+  }
+  assert.equal(warnings.length, Object.keys(WORKAROUNDS).length, "one warning per workaround, not per call");
+  assert.match(warnings[0], /written for plotly\.js .* found 9\.9\.9/);
+  assert.throws(() => w.enabled("noSuchWorkaround", WRITTEN_FOR_PLOTLY), /unknown workaround/);
+});
+
+test("off switches: Python's setting, the URL and localStorage; 'all' turns every one off", () => {
+  const v = WRITTEN_FOR_PLOTLY;
+  assert.equal(new Workarounds({ off: ["liveCamera"] }).enabled("liveCamera", v), false);
+  assert.equal(new Workarounds({ off: ["liveCamera"] }).enabled("zoomLimits", v), true);
+  const url = new Workarounds({ search: "?condition=herniation&no_workarounds=fastValidityChecks,zoomLimits" });
+  assert.equal(url.enabled("fastValidityChecks", v), false);
+  assert.equal(url.enabled("zoomLimits", v), false);
+  assert.equal(url.enabled("readbackCanvases", v), true);
+  const all = new Workarounds({ stored: "all" });
+  for (const id of Object.keys(WORKAROUNDS)) assert.equal(all.enabled(id, v), false, id);
+});
+
+function fakeCanvasProto() {
+  const calls = [];
+  const proto = { getContext(type, options) { calls.push([type, options]); return { type, options }; } };
+  return { proto, calls };
+}
+
+test("readbackCanvases: 2D contexts default to willReadFrequently until restored", () => {
+  const { proto, calls } = fakeCanvasProto();
+  const original = proto.getContext;
+  const restore = readbackCanvasesWhileLoading(proto);
+  proto.getContext("2d");
+  proto.getContext("2d", { willReadFrequently: false, alpha: false });
+  proto.getContext("webgl", { antialias: true });
+  restore();
+  assert.equal(proto.getContext, original, "getContext is the browser's own again");
+  proto.getContext("2d");
+  assert.deepEqual(calls, [
+    ["2d", { willReadFrequently: true }],
+    ["2d", { willReadFrequently: false, alpha: false }],  // an explicit choice is kept
+    ["webgl", { antialias: true }],
+    ["2d", undefined],
+  ]);
+});
+
+// A stand-in WebGL context whose prototype counts the calls that would go to the GPU process.
+function fakeGl() {
+  const counts = { isShader: 0, isProgram: 0, getProgramParameter: 0 };
+  let lost = false;
+  class Proto {
+    createShader() { return { kind: "shader" }; }
+    createProgram() { return { kind: "program" }; }
+    deleteShader() {}
+    deleteProgram() {}
+    linkProgram() {}
+    isShader() { counts.isShader++; return true; }
+    isProgram() { counts.isProgram++; return true; }
+    getProgramParameter(o, p) { counts.getProgramParameter++; return p * 2; }
+    isContextLost() { return lost; }
+  }
+  return { gl: new Proto(), counts, lose: () => { lost = true; } };
+}
+
+test("fastValidityChecks answers validity checks from what the context created, deleted and linked", () => {
+  const { gl, counts, lose } = fakeGl();
+  fastValidityChecks(gl);
+  const shader = gl.createShader(1);
+  const program = gl.createProgram();
+  assert.equal(gl.isShader(shader), true);
+  assert.equal(gl.isProgram(program), true);
+  assert.equal(gl.isProgram({}), false, "a program this context did not create");
+  assert.equal(gl.getProgramParameter(program, 21), 42);
+  assert.equal(gl.getProgramParameter(program, 21), 42);
+  assert.deepEqual(counts, { isShader: 0, isProgram: 0, getProgramParameter: 1 }, "one GPU call, then cached");
+  gl.linkProgram(program);
+  gl.getProgramParameter(program, 21);
+  assert.equal(counts.getProgramParameter, 2, "relinking forgets the cached answers");
+  gl.deleteProgram(program);
+  assert.equal(gl.isProgram(program), false);
+  lose();
+  assert.equal(gl.isShader(shader), true, "a lost context asks the real WebGL again");
+  assert.equal(counts.isShader, 1);
+  assert.equal(fastValidityChecks(gl), gl, "wrapping twice is a no-op");
+});
+
+test("withFastWebGL wraps WebGL contexts created inside, and restores getContext even on failure", async () => {
+  const made = [];
+  const proto = { getContext(type) { const ctx = type === "2d" ? { type } : Object.assign(fakeGl().gl, { type }); made.push(ctx); return ctx; } };
+  const original = proto.getContext;
+  await withFastWebGL(proto, async () => { proto.getContext("webgl2"); proto.getContext("2d"); });
+  assert.equal(proto.getContext, original);
+  assert.equal(made[0].__lumbarFast, true);
+  assert.equal(made[1].__lumbarFast, undefined);
+  await assert.rejects(withFastWebGL(proto, async () => { throw new Error("boom"); }), /boom/);
+  assert.equal(proto.getContext, original);
+});
+
+test("liveCamera reads the scene's own camera, or the layout's when internals are off", () => {
+  const internal = { eye: { x: 1, y: 2, z: 3 } };
+  const layout = { eye: { x: 9, y: 9, z: 9 } };
+  const gd = { _fullLayout: { scene: { _scene: { getCamera: () => internal } } }, layout: { scene: { camera: layout } } };
+  assert.deepEqual(liveCamera(gd, true), internal);
+  assert.notEqual(liveCamera(gd, true), internal, "a copy");
+  assert.deepEqual(liveCamera(gd, false), layout);
+  assert.equal(liveCamera({}, true), null);
+});
+
+test("pngAtDoubleResolution sets 2x for the click, then restores the screen's ratio", () => {
+  const gd = { _context: { plotGlPixelRatio: 1 } };
+  let later = null;
+  assert.equal(pngAtDoubleResolution(gd, (f) => { later = f; }), true);
+  assert.equal(gd._context.plotGlPixelRatio, 2);
+  later();
+  assert.equal(gd._context.plotGlPixelRatio, 1);
+  assert.equal(pngAtDoubleResolution({}), false);
+});
+
+test("setZoomLimits calls the camera view's setDistanceLimits(lo, hi)", () => {
+  const got = [];
+  const gd = { _fullLayout: { scene: { _scene: { camera: { view: { setDistanceLimits: (lo, hi) => got.push([lo, hi]) } } } } } };
+  assert.equal(setZoomLimits(gd, [0.35, 4]), true);
+  assert.deepEqual(got, [[0.35, 4]]);
+  assert.equal(setZoomLimits({ _fullLayout: {} }, [0.35, 4]), false, "no scene: the caller falls back");
+});
