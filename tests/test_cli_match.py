@@ -93,11 +93,15 @@ def test_nothing_given_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_normal_findings_change_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    # Preston & Shapiro 2013: a common fibular palsy spares inversion and hip abduction.
+    # Preston & Shapiro 2013: a common fibular palsy spares inversion and hip abduction, both weak
+    # with an L5 root; without those tests the two fit the same findings (a tie).
     args = ["match", "--area", "left:outer side of the lower leg", "--area", "left:top of the foot",
             "--weak", "left:pulling the foot up", "--json"]
     assert main(args) == 0
-    without = json.loads(capsys.readouterr().out)["candidates"][0]["id"]
+    before = {c["id"]: c for c in json.loads(capsys.readouterr().out)["candidates"]}
+    assert "common_peroneal-left" in before["L5-left"]["tied_with"]
     assert main([*args, "--normal", "left:turning the foot in", "--normal", "left:hip abduction"]) == 0
-    with_normal = json.loads(capsys.readouterr().out)["candidates"][0]["id"]
-    assert without == "L5-left" and with_normal == "common_peroneal-left"
+    after = json.loads(capsys.readouterr().out)["candidates"]
+    assert after[0]["id"] == "common_peroneal-left" and after[0]["fits"] == after[0]["of"] == 5
+    l5 = next(c for c in after if c["id"] == "L5-left")
+    assert "common_peroneal-left" not in l5["tied_with"] and l5["fits"] == 3

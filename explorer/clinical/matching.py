@@ -25,29 +25,38 @@ Each finding is explained fully (weight 1), partly (weight 0.5) or not at all:
 ``fits`` is the number of findings explained at least partly, ``of`` the number of findings (both
 sides: one root cannot explain the other leg). ``evidence`` is the weighted sum.
 
+Order
+-----
+The fit leads: candidates are ranked on ``fits`` (the scale a person reads, "fits 5 of 6
+findings"). Among candidates that explain the same number of findings (a near-tie), the more
+common cause comes first, then the one that explains them more fully (``evidence``). Candidates
+with the same ``fits`` and ``evidence`` are a *tie* (``tied_with``) unless one is a rare cause and
+the other is not: rare causes are demoted, not tied. :func:`separators` lists the examination
+findings that would tell close candidates apart (e.g. foot inversion, tibialis posterior, is weak
+in L5 radiculopathy but spared in a common fibular palsy).
+
 Base rates
 ----------
-The fit leads; the base rate only breaks near-ties and demotes rare causes. Each candidate has a
-penalty in "findings" (:data:`BASE_RATES`) subtracted from its evidence for the order:
+Each candidate has a base-rate penalty (:data:`BASE_RATES`; only its order matters, and
+``>= 0.5`` marks a rare cause):
 
 * L5 and S1: none. Together they account for the large majority of lumbar radiculopathies
   (Tarulli AW, Raynor EM. Lumbosacral radiculopathy. Neurol Clin. 2007;25(2):387-405) [TARULLI2007].
 * L4: 0.1; L1-L3 (upper lumbar radiculopathy is uncommon) and S2-S5 (rarely alone; usually part of
   a cauda equina picture): 0.3 [TARULLI2007].
 * common fibular (peroneal) nerve: 0.15. Its palsy at the fibular head is the commonest
-  mononeuropathy of the leg and, with L5 radiculopathy, the usual cause of foot drop, but it is
-  rarer than L5 radiculopathy overall [PRESTON_SHAPIRO] [BAIMA2008].
+  mononeuropathy of the leg, but leg pain and numbness come more often from an L5 root
+  [PRESTON_SHAPIRO] [BAIMA2008].
+* When the report has a foot drop (weak ankle dorsiflexion) on that side, the foot-drop rates
+  apply instead (:data:`FOOT_DROP_RATES`): a common fibular palsy at the fibular neck is the most
+  frequent cause of foot drop, then an L5 radiculopathy; L4 is an uncommon cause although
+  dorsiflexion is its ISNCSCI key muscle (Stewart JD. Foot drop: where, why and what to do?
+  Pract Neurol. 2008;8(3):158-169) [STEWART2008].
 * femoral nerve: 0.6. Isolated femoral neuropathy is rare; most are from pelvic or hip surgery or
   bleeding in the pelvis [PRESTON_SHAPIRO].
 * sciatic nerve (piriformis syndrome): 0.6. Piriformis syndrome is a diagnosis of exclusion
   without agreed criteria; estimates of how much sciatica it causes range from well under 1% to
   about 6%, and some series claim far more, so sources disagree [HOPAYIAN2010].
-
-A penalty below 0.5 only reorders candidates whose fit differs by less than one partly explained
-finding; a rare cause (0.6) needs at least one more fully explained finding to rank above a common
-one. Candidates with the same evidence are a *tie* (``tied_with``), whatever their base rates, and
-:func:`separators` lists the examination findings that would tell them apart (e.g. foot inversion,
-tibialis posterior, is weak in L5 radiculopathy but spared in a common fibular palsy).
 
 The conditions that squeeze a matching root (or the sciatic nerve) come from the textbook rules
 (:func:`explorer.conditions.rules.expected`). The common fibular and femoral nerves are squeezed
@@ -67,6 +76,8 @@ PRESTON_SHAPIRO
 BAIMA2008
     Baima J, Krivickas L. Evaluation and treatment of peroneal neuropathy. Curr Rev Musculoskelet
     Med. 2008;1(2):147-153.
+STEWART2008
+    Stewart JD. Foot drop: where, why and what to do? Pract Neurol. 2008;8(3):158-169.
 ENGLAND2005
     England JD, Gronseth GS, Franklin G, et al. Distal symmetric polyneuropathy: a definition for
     clinical research. Neurology. 2005;64(2):199-207.
@@ -96,7 +107,8 @@ CHECKABLE_REFLEXES: tuple[str, ...] = ("patellar", "medial_hamstring", "achilles
 FULL, PARTLY = 1.0, 0.5
 NORMAL_AGAINST = 0.5  # cost of a tested-normal movement or reflex that the candidate mainly supplies
 TIE_TOLERANCE = 1e-6  # evidence is a multiple of 0.5, so equal means equal
-CLOSE = 1.0  # candidates within one finding of each other get separators
+RARE = 0.5  # base-rate penalty from which a cause counts as rare
+CLOSE = 1  # candidates within one explained finding of each other get separators
 BACK_ROOTS: frozenset[str] = frozenset({"L1", "L2", "L3", "L4", "L5", "S1"})
 # Severity used when listing which conditions could produce a pattern (the typical case).
 TYPICAL = {"severity": "moderate", "grade": "1"}
@@ -132,6 +144,16 @@ BASE_RATES: Mapping[str, BaseRate] = MappingProxyType(
         "sciatic": BaseRate(0.6, "rare"),
     }
 )
+
+# Rates among the causes of a foot drop [STEWART2008]; other sources keep BASE_RATES.
+FOOT_DROP_RATES: Mapping[str, BaseRate] = MappingProxyType(
+    {
+        "common_peroneal": BaseRate(0.0, "commonest cause of foot drop"),
+        "L5": BaseRate(0.05, "common cause of foot drop"),
+        "L4": BaseRate(0.3, "uncommon cause of foot drop"),
+    }
+)
+DORSIFLEXION = "Pulling the foot up (ankle dorsiflexion)"
 
 # Extra ways to tell a root from a nerve that are not in the tables (history, tests).
 PAIR_NOTES: Mapping[str, str] = MappingProxyType(
@@ -228,6 +250,8 @@ class Candidate:
     cover : float
         Share of the candidate's own skin area that is marked (last tie-break only: the more
         specific map first, e.g. S5 before S4 for the skin right at the anus).
+    base_rate : BaseRate
+        How common this cause is for this report (:func:`base_rate`).
     """
 
     source: str
@@ -241,6 +265,7 @@ class Candidate:
     cover: float = 0.0
     tied_with: tuple[str, ...] = ()
     separate_by: tuple[str, ...] = ()
+    base_rate: BaseRate = BaseRate(0.0, "common")
 
     @property
     def id(self) -> str:
@@ -255,13 +280,9 @@ class Candidate:
         return source_label(self.source)
 
     @property
-    def base_rate(self) -> BaseRate:
-        return BASE_RATES[self.source]
-
-    @property
-    def order_score(self) -> float:
-        """Evidence minus the base-rate penalty: what the ranking sorts on."""
-        return self.evidence - self.base_rate.penalty
+    def rare(self) -> bool:
+        """A rare cause (piriformis syndrome, femoral neuropathy): never tied with a common one."""
+        return self.base_rate.penalty >= RARE
 
     @property
     def fit_text(self) -> str:
@@ -368,6 +389,14 @@ def _score_finding(source: str, side: str, f: Finding) -> tuple[float, bool, str
     return 0.0, True, f"{f.text}: fits; the {label} does not supply it."
 
 
+def base_rate(source: str, side: str, report: SymptomReport) -> BaseRate:
+    """How common ``source`` is as the cause: the foot-drop rates when dorsiflexion is weak on
+    ``side`` [STEWART2008], else :data:`BASE_RATES`."""
+    if (DORSIFLEXION, side) in report.weak and source in FOOT_DROP_RATES:
+        return FOOT_DROP_RATES[source]
+    return BASE_RATES[source]
+
+
 def _score(source: str, side: str, report: SymptomReport) -> Candidate:
     findings = report.findings()
     explains: list[str] = []
@@ -384,31 +413,37 @@ def _score(source: str, side: str, report: SymptomReport) -> Candidate:
     cover = len(marked & territory) / len(territory) if territory else 0.0
     fits = len(explains) if positive else 0
     return Candidate(source, side, fits, len(findings), partly, round(evidence, 4), tuple(explains),
-                     tuple(missing), round(cover, 4))
+                     tuple(missing), round(cover, 4), base_rate=base_rate(source, side, report))
 
 
-def _order_key(c: Candidate) -> tuple[float, float, float, int, int]:
+def _order_key(c: Candidate) -> tuple[int, float, float, float, int, int]:
     sources = (*ROOT_ORDER, *NERVES)
-    return (-c.order_score, c.base_rate.penalty, -c.cover, sources.index(c.source), SIDES.index(c.side))
+    return (-c.fits, c.base_rate.penalty, -c.evidence, -c.cover, sources.index(c.source), SIDES.index(c.side))
+
+
+def _tied(a: Candidate, b: Candidate) -> bool:
+    """Same count, same weighted fit, and both common or both rare (a rare cause is demoted, not tied)."""
+    return a.fits == b.fits and abs(a.evidence - b.evidence) < TIE_TOLERANCE and a.rare == b.rare
 
 
 def rank(report: SymptomReport) -> list[Candidate]:
     """Every root and nerve on each side that explains at least one finding, best first.
 
-    Sorted on evidence minus the base-rate penalty, then the base rate, then how much of the
-    candidate's own skin area is marked, then root order (deterministic). Each candidate carries
-    its ties and, for the leading ones, the findings that would separate it from close rivals.
+    Sorted on the number of findings explained (the scale a person reads), then the base rate
+    (the more common cause first), then the weighted fit (fully before partly explained), then
+    how much of the candidate's own skin area is marked, then root order (deterministic). Each
+    candidate carries its ties and, for the leading ones, the findings that would separate it
+    from close rivals.
     """
     scored = [_score(src, side, report) for side in SIDES for src in (*ROOT_ORDER, *NERVES)]
     ranked = sorted((c for c in scored if c.fits > 0), key=_order_key)
     out = []
     for i, c in enumerate(ranked):
-        ties = tuple(o.id for o in ranked if o is not c and abs(o.evidence - c.evidence) < TIE_TOLERANCE)
-        rivals = [o for o in ranked[:6] if o is not c and o.side == c.side
-                  and abs(o.evidence - c.evidence) <= CLOSE + TIE_TOLERANCE]
+        ties = tuple(o.id for o in ranked if o is not c and _tied(o, c))
+        rivals = [o for o in ranked[:6] if o is not c and o.side == c.side and abs(o.fits - c.fits) <= CLOSE]
         seps = separators(c, rivals, report) if (i < 6 and rivals) else ()
         out.append(Candidate(c.source, c.side, c.fits, c.of, c.partly, c.evidence, c.explains,
-                             c.does_not_explain, c.cover, ties, seps))
+                             c.does_not_explain, c.cover, ties, seps, c.base_rate))
     return out
 
 
@@ -424,7 +459,7 @@ def separators(c: Candidate, rivals: Sequence[Candidate], report: SymptomReport)
     """
     group = [c.source, *(r.source for r in rivals)]
     known = {name for name, s in report.weak | report.reflexes | report.normal if s == c.side}
-    weight = {s: 1.0 - BASE_RATES[s].penalty for s in group}
+    weight = {s: 1.0 - base_rate(s, c.side, report).penalty for s in group}
     splits: dict[tuple[str, tuple[str, ...], tuple[str, ...]], list[str]] = {}
     checks: list[tuple[str, str]] = [("reflex", r) for r in CHECKABLE_REFLEXES]
     checks += [("move", m) for m in movement_names()]

@@ -291,7 +291,7 @@ def symptoms_results(report: SymptomReport) -> None:
     st.subheader("Nerve roots and nerves that fit best")
     shown_separators: set[str] = set()
     for position, c in enumerate(matches, start=1):
-        rate = f" · {c.base_rate.label} cause" if c.base_rate.label != "common" else ""
+        rate = f" · how common: {c.base_rate.label}"
         lines = [f"{position}. **{candidate_label(c)}**: {c.fit_text}{rate}"]
         if c.tied_with:
             lines.append("    - Fits equally well: " + "; ".join(labels.get(t, t) for t in c.tied_with) + ".")
