@@ -75,7 +75,9 @@ class Reference:
     url: str = ""
 
     def cite(self) -> str:
-        return f"{self.authors} {self.title}. {self.source}; {self.year}."
+        """``"Doe J. A title. Journal 1(1):1-2; 2020."`` (no doubled stop after a title ending in ? or !)."""
+        title = self.title if self.title[-1:] in ".?!" else self.title + "."
+        return f"{self.authors.rstrip('.')}. {title} {self.source}; {self.year}."
 
 
 @dataclass(frozen=True)
