@@ -216,12 +216,12 @@ class Finding:
 
     @property
     def text(self) -> str:
-        """Plain words, e.g. ``"weak lifting the big toe (left)"``."""
+        """Plain words, e.g. ``"left: weak lifting the big toe (great-toe extension)"``."""
         if self.kind == "area":
-            return f"{self.name} ({self.side})"
+            return f"{self.side}: {self.name}"
         what = _reflex_words(self.name) if self.name in REFLEXES else _movement_words(self.name)
         prefix = {"weak": "weak", "reflex": "reduced", "normal": "normal"}[self.kind]
-        return f"{prefix} {what} ({self.side})"
+        return f"{self.side}: {prefix} {what}"
 
 
 @dataclass(frozen=True)
@@ -330,6 +330,11 @@ def _reflex_role(source: str, reflex_id: str) -> str | None:
     return "main" if reflex_id in NERVES[source].reflexes else None
 
 
+def _article(label: str) -> str:
+    """"an" before a root name said with a vowel sound ("an L5", "an S1"), else "a"."""
+    return "an" if label[:1] in "AEIOUaeiouLS" else "a"
+
+
 def _movement_words(movement: str) -> str:
     return movement[0].lower() + movement[1:]
 
@@ -383,7 +388,7 @@ def _score_finding(source: str, side: str, f: Finding) -> tuple[float, bool, str
     # A tested-normal movement or reflex.
     role = _reflex_role(source, f.name) if f.name in REFLEXES else _movement_role(source, f.name)
     if role == "main":
-        return -NORMAL_AGAINST, False, f"{f.text}: a {label} problem usually changes it."
+        return -NORMAL_AGAINST, False, f"{f.text}: {_article(label)} {label} problem usually changes it."
     if role == "minor":
         return 0.0, True, f"{f.text}: fits; the {label} only helps with it."
     return 0.0, True, f"{f.text}: fits; the {label} does not supply it."
@@ -671,7 +676,7 @@ def parse_report(
 
 
 def candidate_json(c: Candidate, conditions: Sequence[CandidateCondition]) -> dict[str, Any]:
-    """One candidate in the :func:`match_json` layout."""
+    """One candidate in the :func:`match_json` layout (``conditions``: its own causes)."""
     mine = [x for x in conditions if c.id in x.fits]
     data: dict[str, Any] = {
         "id": c.id, "kind": c.kind, "name": c.name, "side": c.side, "fits": c.fits, "of": c.of,
@@ -689,8 +694,7 @@ def candidate_json(c: Candidate, conditions: Sequence[CandidateCondition]) -> di
 def match(report: SymptomReport, limit: int = 8) -> dict[str, Any]:
     """The ranked candidates (at most ``limit``) and notes for a parsed report, as plain data."""
     ranked = rank(report)[:limit]
-    conditions = conditions_for(ranked, limit=64)
-    return {"candidates": [candidate_json(c, conditions) for c in ranked], "notes": notes(report, ranked)}
+    return {"candidates": [candidate_json(c, conditions_for([c])) for c in ranked], "notes": notes(report, ranked)}
 
 
 def match_json(
@@ -753,9 +757,9 @@ def parse_side_name(value: str, what: str) -> tuple[str, str]:
 def format_text(result: Mapping[str, Any], limit: int = 6) -> str:
     """A :func:`match_json` result as a readable table with details under each candidate."""
     rows = result.get("candidates", [])[:limit]
-    lines = [f"{'#':<3}{'Candidate':<40}{'Fit':<36}{'How common':<16}Tied with"]
+    lines = [f"{'#':<3}{'Candidate':<40}{'Fit':<40}{'How common':<30}Tied with"]
     for i, c in enumerate(rows, start=1):
-        lines.append(f"{i:<3}{(c['name'] + ', ' + c['side']):<40}{c['fit_text']:<36}{c['base_rate']:<16}"
+        lines.append(f"{i:<3}{(c['name'] + ', ' + c['side']):<40}{c['fit_text']:<40}{c['base_rate']:<30}"
                      f"{', '.join(c['tied_with']) or '-'}")
         lines += [f"     explains: {e}" for e in c["explains"]]
         lines += [f"     does not explain: {e}" for e in c["does_not_explain"]]

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from explorer.clinical.bodymap import Area, areas_named
+from explorer.clinical.roots import NERVES
 from explorer.clinical.types import ROOT_ORDER, SensoryFinding
 
 # Stronger symptoms win when several findings touch one area.
@@ -113,7 +114,7 @@ def pain_paths(
 
 
 def _source_label(source: str) -> str:
-    return f"{source} root" if source in ROOT_ORDER else f"{source} nerve"
+    return f"{source} root" if source in ROOT_ORDER else NERVES[source].name
 
 
 def chart_lines(sensory: Sequence[SensoryFinding]) -> list[str]:
