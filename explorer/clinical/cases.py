@@ -460,7 +460,7 @@ def describe_expectation(case: Case) -> str:
               ("not_first", "not first"))
     for key, label in labels:
         if key in e:
-            parts.append(f"{label} {'|' .join(e[key]) if key in ('most_affected', 'first') else ','.join(e[key])}")
+            parts.append(f"{label} {'|'.join(e[key]) if key in ('most_affected', 'first') else ','.join(e[key])}")
     if "above" in e:
         parts.append("; ".join(f"{a}>{b}" for a, b in e["above"]))
     if "bilateral" in e:
