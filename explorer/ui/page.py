@@ -191,15 +191,17 @@ def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
     view_col, chart_col = st.columns([3, 2], gap="medium")
     with view_col:
         _viewer(model, state, impact)
-    with chart_col:
-        condition_chart(state, impact)
-    summary_col, findings_col = st.columns([2, 3], gap="large")
-    with summary_col:
+        # Under the view (the chart column is taller): the one-line story of the picture, in the
+        # first screen on a projector.
         if impact is not None:
             _impact_panel(impact, findings)
         else:
             st.subheader("Healthy spine")
             st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
+    with chart_col:
+        condition_chart(state, impact)
+    selection_col, findings_col = st.columns([2, 3], gap="large")
+    with selection_col:
         _selection_panel(state)
     with findings_col:
         if findings is not None:
