@@ -295,12 +295,14 @@ def symptoms_results(report: SymptomReport) -> None:
         lines = [f"{position}. **{candidate_label(c)}**: {c.fit_text}{rate}"]
         if c.tied_with:
             lines.append("    - Fits equally well: " + "; ".join(labels.get(t, t) for t in c.tied_with) + ".")
-        lines += [f"    - ✓ {e}" for e in c.explains]
         lines += [f"    - ✗ Not explained: {e}" for e in c.does_not_explain]
         note = outside_spine_note(c.source)
         if note:
             lines.append(f"    - {note}")
         st.markdown("\n".join(lines))
+        # The reasons it fits are the teaching part, but long: open for the first candidate only.
+        with st.expander(f"Why {candidate_label(c)} fits ({len(c.explains)})", expanded=position == 1):
+            st.markdown("\n".join(f"- ✓ {e}" for e in c.explains))
         new = [s for s in c.separate_by if s not in shown_separators]
         if new:
             shown_separators.update(new)
