@@ -757,13 +757,15 @@ def parse_side_name(value: str, what: str) -> tuple[str, str]:
 def format_text(result: Mapping[str, Any], limit: int = 6) -> str:
     """A :func:`match_json` result as a readable table with details under each candidate."""
     rows = result.get("candidates", [])[:limit]
+    said: set[str] = set()  # each separator once: ties share them
     lines = [f"{'#':<3}{'Candidate':<40}{'Fit':<40}{'How common':<30}Tied with"]
     for i, c in enumerate(rows, start=1):
         lines.append(f"{i:<3}{(c['name'] + ', ' + c['side']):<40}{c['fit_text']:<40}{c['base_rate']:<30}"
                      f"{', '.join(c['tied_with']) or '-'}")
         lines += [f"     explains: {e}" for e in c["explains"]]
         lines += [f"     does not explain: {e}" for e in c["does_not_explain"]]
-        lines += [f"     would separate: {s}" for s in c["separate_by"]]
+        lines += [f"     would separate: {s}" for s in c["separate_by"] if s not in said]
+        said.update(c["separate_by"])
         lines += [f"     could be caused by: {x['label']}" for x in c["conditions"][:4]]
         if c.get("outside_spine"):
             lines.append(f"     {c['outside_spine']}")
