@@ -241,9 +241,10 @@ def _emergency_box() -> None:
     st.markdown("**Any of these? Tick to check.**")
     ticked = [text for key, text in EMERGENCY_SIGNS.items() if st.checkbox(text, key=key)]
     if ticked:
-        st.error("**Go to an emergency department now.** These can be signs of cauda equina syndrome, where the "
-                 "nerves at the bottom of the spine are badly squeezed. It needs urgent scans and often surgery "
-                 "within hours: " + "; ".join(t.lower() for t in ticked) + ".")
+        st.error("**Go to an emergency department now.** You ticked: " + "; ".join(t.lower() for t in ticked)
+                 + ". These can be signs of cauda equina syndrome, where the nerves at the bottom of the spine are "
+                 "badly squeezed. It needs an emergency scan straight away and, if it is confirmed, surgery as soon "
+                 "as possible, day or night (GIRFT 2023).")
     else:
         st.warning("Red flags: numbness between the legs, new bladder or bowel trouble, or weakness in both legs "
                    "that is getting worse mean **go to an emergency department now**, whatever this tool shows.")
