@@ -46,6 +46,21 @@ PALETTE: dict[str, str] = {
 # than bone and nerve (a lightness cue too).
 HIGHLIGHT_COLOR: str = "#C51B7D"
 SELECTED_COLOR: str = "#00A6D6"  # cyan: the structure the person clicked
+# A squeezed nerve, whole, in one magenta whose depth follows how badly it is squeezed: light
+# magenta (slight) to deep magenta (severe). One hue, changing lightness, so the degree still
+# reads under colour-vision deficiencies and in greyscale. The body chart outlines the squeezed
+# root's skin area in SQUEEZE_OUTLINE_COLOR (the same family).
+SQUEEZE_COLORSCALE: tuple[tuple[float, str], ...] = (
+    (0.0, "#F7A8E0"),
+    (0.5, "#E21FA4"),
+    (1.0, "#8A005E"),
+)
+SQUEEZE_FLOOR: float = 0.12  # a barely squeezed nerve still shows the light end, not nerve yellow
+SQUEEZE_OUTLINE_COLOR: str = "#D4129A"
+SQUEEZE_LEGEND_TITLE: str = "squeezed"
+SQUEEZE_LEGEND_ENDS: tuple[str, str] = ("slight", "severe")
+# What stands between the camera and the lesion or the squeezed nerve is made this see-through.
+SEE_THROUGH_OPACITY: float = 0.15
 
 # kind -> default opacity (1 = solid). The annulus is see-through so the nucleus shows.
 OPACITY: dict[str, float] = {
@@ -95,6 +110,18 @@ CAMERA_PHRASES: dict[str, str] = {
     "superior": "from above",
 }
 DEFAULT_VIEW: str = "oblique"
+# The width / height the story view is framed for (the 3D view is about square at 1366x768 and
+# wider on a projector, where the framed box then simply has more room around it).
+STORY_VIEW_ASPECT: float = 1.0
+
+# ---------------------------------------------------------------- labels in 3D
+# Dark text on a light, slightly see-through box: readable over bone, nerve and the dark
+# background alike, and large enough for a projector.
+LABEL_FONT_PX: int = 15
+LABEL_TEXT_COLOR: str = "#111111"
+LABEL_BACKGROUND: str = "rgba(255, 255, 255, 0.86)"
+LABEL_BORDER: str = "#5A5A5A"
+LEVEL_LABEL_FONT_PX: int = 14
 
 # ---------------------------------------------------------------- mesh resolution
 SDF_SPACING_MM: float = 0.8  # marching-cubes grid step for bones

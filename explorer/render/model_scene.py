@@ -6,14 +6,18 @@ through ``scene3d``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from explorer import settings
 from explorer.anatomy.model import MeshData, SpineModel
 from explorer.anatomy.structures import STRUCTURES, Structure
+from explorer.conditions.explain import degree_word
 from explorer.conditions.simulate import Impact
 from explorer.render.scene3d import SceneItem, scene_point
+from explorer.render.labels import root_words
+from explorer.render.story import BUNDLE_KINDS, StoryView, squeezed_nerves, story_view
 from explorer.state import ExplorerState
 
 LESION_COLOR: str = "#7B5EA7"  # violet: disc material and stenotic tissue, apart from bone, nerve and muscle
@@ -47,31 +51,101 @@ def model_box(model: SpineModel) -> tuple[float, ...]:
     return (lo[0], hi[0], lo[1], hi[1], lo[2], hi[2])
 
 
-def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None = None) -> list[SceneItem]:
+def squeeze_intensity(degree: float, vertex_degree: np.ndarray | None, n_vertices: int) -> np.ndarray:
+    """Per-vertex highlight of a squeezed nerve: the whole structure at its degree, deepest where pressed.
+
+    The whole root carries 80% of its measured degree, rising to the full degree at the point of
+    compression, never below :data:`settings.SQUEEZE_FLOOR` (so slight still shows magenta).
+    """
+    base = np.full(n_vertices, 0.8 * degree, dtype=np.float32)
+    if vertex_degree is not None and len(vertex_degree) == n_vertices and float(vertex_degree.max()) > 0:
+        local = np.clip(vertex_degree / float(vertex_degree.max()), 0.0, 1.0)
+        base = base + 0.2 * degree * local.astype(np.float32)
+    return np.clip(base, settings.SQUEEZE_FLOOR, 1.0).astype(np.float32)
+
+
+def squeeze_legend() -> dict[str, Any]:
+    """The colour bar "squeezed: slight -> severe" (Plotly ``colorbar``), across the bottom right."""
+    lo, hi = settings.SQUEEZE_LEGEND_ENDS
+    font = {"size": settings.LABEL_FONT_PX - 1, "color": settings.LABEL_TEXT_COLOR}
+    return {
+        "orientation": "h", "title": {"text": settings.SQUEEZE_LEGEND_TITLE, "side": "top", "font": font},
+        "tickvals": [settings.SQUEEZE_FLOOR + 0.06, 0.94], "ticktext": [lo, hi], "tickfont": font,
+        "len": 0.3, "thickness": 12, "x": 0.985, "xanchor": "right", "y": 0.015, "yanchor": "bottom",
+        "bgcolor": settings.LABEL_BACKGROUND, "outlinewidth": 0, "ticks": "", "xpad": 10, "ypad": 6,
+    }
+
+
+def squeezed_highlight(impact: Impact | None, lit: Mapping[str, float] | None = None) -> dict[str, float]:
+    """Structure id -> strength 0..1 of the whole-structure magenta: squeezed nerves, or ``lit``."""
+    out: dict[str, float] = {}
+    if impact is not None:
+        out.update({sid: d for sid, d in squeezed_nerves(impact).items() if STRUCTURES[sid].kind not in BUNDLE_KINDS})
+    for sid, strength in (lit or {}).items():
+        if sid in STRUCTURES:
+            out[sid] = max(out.get(sid, 0.0), float(np.clip(strength, 0.0, 1.0)))
+    return out
+
+
+def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None = None,
+                lit: Mapping[str, float] | None = None, story: StoryView | None = None) -> list[SceneItem]:
     """One scene item per structure (visible when its layer is on), plus the lesion itself.
 
-    Compressed structures carry their per-vertex degree as the highlight; with ``dim_others`` the
-    rest fades so the lesion and the squeezed nerve stand out.
+    Parameters
+    ----------
+    model, state, impact
+        The meshes, what the person looks at, and what the condition did (or ``None``).
+    lit : mapping of str to float, optional
+        Structure id -> strength 0..1: whole structures to light in the squeeze colours without a
+        condition (the symptoms mode lights the best-fitting roots).
+    story : StoryView, optional
+        The view the camera was framed for; what stands between it and the targets is made
+        see-through (:data:`settings.SEE_THROUGH_OPACITY`).
+
+    Notes
+    -----
+    Squeezed nerves are lit whole in :data:`settings.SQUEEZE_COLORSCALE` at their measured
+    degree (deepest where pressed); a squeezed dural sac keeps the local highlight only (lit
+    whole, it would veil the roots inside). The first lit nerve carries the legend. With
+    ``dim_others`` everything that is neither lesion nor squeezed fades.
     """
     replaced: Mapping[str, MeshData] = {}
-    highlight: dict[str, np.ndarray] = {}
+    local: dict[str, np.ndarray] = {}
     if impact is not None:
         replaced = {sid: MeshData.from_polydata(m) for sid, m in impact.lesion.replaced.items()}
-        highlight = {c.id: c.vertex_degree for c in impact.compressed}
+        local = {c.id: c.vertex_degree for c in impact.compressed}
+    whole = squeezed_highlight(impact, lit)
+    see_through = set(story.see_through) if story is not None else set()
     items: list[SceneItem] = []
+    legend_given = False
     for sid, s in STRUCTURES.items():
         mesh = replaced.get(sid) or model.meshes.get(sid)
         if mesh is None:
             continue
         color, opacity = item_style(s, state)
-        intensity = highlight.get(sid)
+        intensity = local.get(sid)
         if intensity is not None and len(intensity) != len(mesh.vertices):
             intensity = None  # a replaced mesh no longer matches the measured vertices
-        if state.dim_others and impact is not None and sid not in highlight and sid not in replaced:
+        colorscale = None
+        colorbar = None
+        hover = s.name
+        if sid in whole:
+            intensity = squeeze_intensity(whole[sid], intensity, len(mesh.vertices))
+            colorscale = settings.SQUEEZE_COLORSCALE
+            hover = f"{s.name}: {degree_word(whole[sid])} squeezed" if sid in local else f"{s.name}: lit"
+            opacity = 1.0
+            if not legend_given and s.layer in state.layers:
+                colorbar, legend_given = squeeze_legend(), True
+        elif intensity is not None:
+            hover = f"{s.name}: squeezed"
+        if sid in see_through:
+            opacity = min(opacity, settings.SEE_THROUGH_OPACITY)
+        if state.dim_others and (impact is not None or lit) and sid not in local and sid not in replaced \
+                and sid not in whole:
             opacity *= DIMMED_OPACITY_FACTOR
-        name = s.name if intensity is None else f"{s.name}: squeezed"
         items.append(SceneItem(id=sid, name=s.name, vertices=mesh.vertices, faces=mesh.faces, color=color,
-                               opacity=opacity, visible=s.layer in state.layers, hover=name, intensity=intensity))
+                               opacity=opacity, visible=s.layer in state.layers, hover=hover, intensity=intensity,
+                               colorscale=colorscale, colorbar=colorbar))
     if impact is not None:
         shown = {id(m) for m in impact.lesion.replaced.values()}
         for lid, mesh in impact.lesion.compressors.items():
@@ -95,13 +169,24 @@ def focus_camera(view_camera: Mapping[str, Mapping[str, float]], focus_mm: np.nd
             "up": dict(view_camera["up"])}
 
 
-def describe_scene(model: SpineModel, state: ExplorerState, impact: Impact | None = None) -> str:
-    """A plain-text description of the 3D view, for screen readers and tests."""
+def describe_scene(model: SpineModel, state: ExplorerState, impact: Impact | None = None,
+                   story: StoryView | None = None, lit: Mapping[str, float] | None = None,
+                   camera_on_story: bool = True) -> str:
+    """A plain-text description of the 3D view, for screen readers and tests.
+
+    It says from where the view looks (the story view for a condition, unless the person picked a
+    preset: ``camera_on_story=False``), what is made see-through, and what is lit and why.
+    """
     shown = [settings.LAYER_LABELS[layer].lower() for layer in settings.LAYERS if layer in state.layers]
     visible = [s for s in STRUCTURES.values() if s.layer in state.layers and s.id in model.meshes]
     levels = sorted({s.level for s in visible if s.kind == "vertebra"})
     roots = sorted({s.level for s in visible if s.kind == "root"}, key=lambda r: (r[0] != "L", r))
-    parts = [f"3D model of the lower back seen {settings.CAMERA_PHRASES[state.view]}."]
+    if impact is not None and story is None:
+        story = story_view(model, impact, settings.STORY_VIEW_ASPECT)
+    if story is not None and camera_on_story:
+        parts = [f"3D model of the lower back seen {story.phrase}, close in on the lesion and the squeezed nerve."]
+    else:
+        parts = [f"3D model of the lower back seen {settings.CAMERA_PHRASES[state.view]}."]
     parts.append("All layers are hidden." if not shown else "Showing " + ", ".join(shown) + ".")
     if levels:
         parts.append(f"Vertebrae {levels[0]} to {levels[-1]} sit on the sacrum.")
@@ -117,10 +202,21 @@ def describe_scene(model: SpineModel, state: ExplorerState, impact: Impact | Non
         )
     if impact is not None:
         names = list(impact.lesion.names.values())
-        squeezed = [c.name for c in impact.compressed if STRUCTURES[c.id].kind in ("root", "sciatic")]
         parts.append(f"Shown in violet: {'; '.join(names)}.")
-        if squeezed:
-            parts.append("Highlighted in magenta where squeezed: " + ", ".join(squeezed) + ".")
+        words = [w for sid, w in root_words(impact).items() if sid in squeezed_nerves(impact)]
+        if words:
+            parts.append("Lit in magenta, deeper the harder it is squeezed: " + "; ".join(words) + ".")
+        else:
+            parts.append("No nerve is squeezed at this severity.")
+        if story is not None and story.see_through:
+            hidden = [STRUCTURES[sid].name for sid in story.see_through
+                      if sid in STRUCTURES and STRUCTURES[sid].layer in state.layers]
+            if hidden:
+                parts.append("Made see-through so the lesion and the nerve show: " + ", ".join(hidden) + ".")
+    elif lit:
+        names = [STRUCTURES[sid].name for sid in sorted(lit, key=lambda k: -lit[k]) if sid in STRUCTURES]
+        if names:
+            parts.append("Lit in magenta (the roots that best fit the marked symptoms): " + ", ".join(names) + ".")
     if state.selected:
         parts.append(f"Selected: {STRUCTURES[state.selected].name}.")
     return " ".join(parts)

@@ -81,7 +81,11 @@ class SceneItem:
         HTML subset (``<br>``, ``<b>``).
     intensity : numpy.ndarray or None
         Optional per-vertex values in 0..1 (shape (N,)) for highlighting: 0 shows ``color``,
-        1 shows :data:`HIGHLIGHT_COLOR`. ``None`` draws a flat colour.
+        1 shows :data:`HIGHLIGHT_COLOR` (or the ends of ``colorscale``). ``None`` draws a flat colour.
+    colorscale : tuple of (float, str) or None
+        Colour scale for ``intensity`` (``None``: from ``color`` to :data:`HIGHLIGHT_COLOR`).
+    colorbar : mapping or None
+        Plotly ``colorbar`` to show as the legend of this item's colour scale (one item is enough).
     """
 
     id: str
@@ -93,6 +97,8 @@ class SceneItem:
     visible: bool = True
     hover: str = ""
     intensity: NDArray[np.floating[Any]] | None = None
+    colorscale: tuple[tuple[float, str], ...] | None = None
+    colorbar: Mapping[str, Any] | None = None
 
 
 def compact_vertices(vertices: NDArray[Any]) -> NDArray[np.float32]:
@@ -208,13 +214,16 @@ def _mesh_spec(item: SceneItem) -> dict[str, Any]:
         intensity = np.clip(np.ascontiguousarray(item.intensity, dtype=np.float32), 0.0, 1.0)
         if intensity.shape != (len(verts),):
             raise ValueError(f"intensity must have shape ({len(verts)},), got {intensity.shape}")
+        scale = [list(stop) for stop in item.colorscale] if item.colorscale else highlight_colorscale(item.color)
         colour = {
             "intensity": intensity,
             "intensitymode": "vertex",
-            "colorscale": highlight_colorscale(item.color),
+            "colorscale": scale,
             "cmin": 0.0,
             "cmax": 1.0,
         }
+        if item.colorbar is not None:
+            colour["colorbar"] = dict(item.colorbar)
     return dict(
         type="mesh3d",
         x=x,
@@ -233,7 +242,7 @@ def _mesh_spec(item: SceneItem) -> dict[str, Any]:
         # "<extra></extra>" drops the secondary box (trace name); no coordinates shown.
         hovertemplate=f"{hover}<extra></extra>",
         showlegend=False,
-        showscale=False,
+        showscale=item.colorbar is not None and item.intensity is not None,
         **colour,
     )
 
@@ -244,6 +253,7 @@ def build_scene_figure(
     height_px: int = 720,
     title: str | None = None,
     box: Sequence[float] | None = None,
+    annotations: Sequence[Mapping[str, Any]] = (),
 ) -> go.Figure:
     """Build the 3D scene figure.
 
@@ -262,6 +272,8 @@ def build_scene_figure(
     box : sequence of 6 floats, optional
         Fixed scene extent (xmin, xmax, ymin, ymax, zmin, zmax) in mm. With it, hiding a layer
         does not rescale the scene (the view stays put) and camera centres are stable.
+    annotations : sequence of mapping
+        Plotly ``scene.annotations``: text anchored at 3D points (``x``, ``y``, ``z`` in mm).
 
     Returns
     -------
@@ -293,6 +305,7 @@ def build_scene_figure(
             "xaxis": dict(_HIDDEN_AXIS),
             "yaxis": dict(_HIDDEN_AXIS),
             "zaxis": dict(_HIDDEN_AXIS),
+            "annotations": [dict(a) for a in annotations],
         },
     )
     figure = go.Figure(data=traces, layout=layout)

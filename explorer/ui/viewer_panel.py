@@ -1,6 +1,15 @@
-"""The 3D view on the page: picks the camera for this state and hands the figure to the viewer."""
+"""The 3D view on the page: picks the camera for this state and hands the figure to the viewer.
+
+A condition tells its story by itself: when the condition or its parameters change (and on the
+first run of a session opened from a link), the camera moves to the condition's story view
+(:mod:`explorer.render.story`), framed on the lesion and the squeezed nerve. Anything else (layers,
+opacity, audience, a click) leaves the camera where the person put it. "Go to the lesion" also
+returns to the story view; a preset view button shows that preset.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import streamlit as st
 
@@ -8,13 +17,16 @@ from explorer import settings
 from explorer.anatomy.model import SpineModel
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.simulate import Impact
-from explorer.render.model_scene import describe_scene, focus_camera, scene_items
+from explorer.render.labels import scene_labels
+from explorer.render.model_scene import describe_scene, scene_items
 from explorer.render.scene3d import build_scene_figure
+from explorer.render.story import plotly_camera, story_view
 from explorer.state import ExplorerState
 from explorer.ui.resources import get_box
 from explorer.ui.viewer3d import spine_viewer
 
 VIEWER_HEIGHT_PX = 640
+STORY_KEY = "viewer_story_for"  # the (condition, params) the camera was last sent to
 
 
 def _on_structure_clicked() -> None:
@@ -24,14 +36,40 @@ def _on_structure_clicked() -> None:
         st.session_state["selected"] = clicked["id"]
 
 
+def _story_requested(state: ExplorerState, impact: Impact | None) -> None:
+    """A new condition or new parameters (or a first run from a link): ask for the story view."""
+    shown = (state.condition, state.params) if impact is not None else None
+    if shown is None or st.session_state.get(STORY_KEY) == shown:
+        if shown is None:
+            st.session_state[STORY_KEY] = None
+        return
+    st.session_state[STORY_KEY] = shown
+    st.session_state["camera_request_id"] = st.session_state.get("camera_request_id", 0) + 1
+    st.session_state["camera_focus"] = True  # the story view; a preset button sets it back to False
+
+
 def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
-                 height_px: int = VIEWER_HEIGHT_PX) -> None:
-    """Draw the 3D viewer for this state (the camera only moves when a camera request is new)."""
+                 height_px: int = VIEWER_HEIGHT_PX, lit: Mapping[str, float] | None = None) -> None:
+    """Draw the 3D viewer for this state (the camera only moves when a camera request is new).
+
+    Parameters
+    ----------
+    model, state, impact
+        The meshes, the state and the condition's impact (``None`` for the healthy spine).
+    height_px : int
+        Height of the 3D view.
+    lit : mapping of str to float, optional
+        Structure id -> strength 0..1: whole structures to light without a condition (symptoms mode).
+    """
     box = get_box()
-    camera = settings.CAMERA_PRESETS[state.view]
-    if impact is not None and st.session_state.get("camera_focus"):
-        camera = focus_camera(camera, impact.lesion.focus, box)
-    figure = build_scene_figure(scene_items(model, state, impact), camera, height_px=height_px, box=box)
+    _story_requested(state, impact)
+    story = story_view(model, impact, settings.STORY_VIEW_ASPECT) if impact is not None else None
+    on_story = story is not None and bool(st.session_state.get("camera_focus"))
+    camera = plotly_camera(story, box) if on_story else settings.CAMERA_PRESETS[state.view]
+    labels = scene_labels(model, impact, story) if getattr(state, "labels", True) else []
+    figure = build_scene_figure(scene_items(model, state, impact, lit=lit, story=story), camera,
+                                height_px=height_px, box=box, annotations=labels)
     spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
-                 key="viewer", height_px=height_px, description=describe_scene(model, state, impact),
+                 key="viewer", height_px=height_px,
+                 description=describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story),
                  on_click=_on_structure_clicked)

@@ -1,0 +1,224 @@
+"""Labels in the 3D view: the vertebral levels, the squeezed roots, the lesion, and for a disc-level
+lesion on one side which root exits and which traverses there.
+
+Each label is a Plotly ``scene.annotations`` entry anchored at a point of the model (mm), so it
+follows the model as the person rotates it. Dark text on a light box, 14-15 px (a projector).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from explorer import settings
+from explorer.anatomy.model import MeshData, SpineModel
+from explorer.anatomy.structures import STRUCTURES
+from explorer.conditions.explain import degree_word
+from explorer.conditions.simulate import Impact
+from explorer.render.story import StoryView, lesion_meshes, project, squeezed_nerves
+
+LEVEL_IDS: tuple[tuple[str, str], ...] = (("vertebra-L1", "L1"), ("vertebra-L2", "L2"), ("vertebra-L3", "L3"),
+                                          ("vertebra-L4", "L4"), ("vertebra-L5", "L5"), ("sacrum", "S1"))
+MAX_ROOT_LABELS: int = 2     # more squeezed roots are told in the text, not stacked on the picture
+MAX_LESION_LABELS: int = 1
+LESION_LABEL_CHARS: int = 34
+VIEW_PX: float = 560.0       # the story view's size in pixels the label offsets are fitted to (about 1366x768)
+LABEL_INSIDE: float = 0.94   # anchors further out than this (of the half-view) are not labelled
+
+
+def _label(point: np.ndarray, text: str, ax: float, ay: float, size: int = settings.LABEL_FONT_PX,
+           arrow: bool = True) -> dict[str, Any]:
+    return {
+        "x": float(point[0]), "y": float(point[1]), "z": float(point[2]), "text": text,
+        "showarrow": arrow, "ax": float(ax), "ay": float(ay), "arrowcolor": "#FFFFFF", "arrowwidth": 2,
+        "arrowhead": 2, "font": {"size": size, "color": settings.LABEL_TEXT_COLOR},
+        "bgcolor": settings.LABEL_BACKGROUND, "bordercolor": settings.LABEL_BORDER, "borderwidth": 1,
+        "borderpad": 3,
+    }
+
+
+class _Screen:
+    """Where model points land in the story view (pixels of a square view of VIEW_PX)."""
+
+    def __init__(self, story: StoryView | None) -> None:
+        self.story = story
+
+    def px(self, point: np.ndarray) -> tuple[float, float] | None:
+        """(x right, y down) in pixels, or None without a story view or outside the view."""
+        if self.story is None:
+            return None
+        s = project(np.asarray(point, dtype=float)[None, :], self.story.eye_mm, self.story.center_mm,
+                    settings.STORY_VIEW_ASPECT)[0]
+        if np.any(np.abs(s) > LABEL_INSIDE):
+            return None
+        return (s[0] + 1) / 2 * VIEW_PX, (1 - s[1]) / 2 * VIEW_PX
+
+
+def _fit(text: str, size: int, x: float, y: float, ax: float, ay: float) -> tuple[float, float]:
+    """Shift an arrow's text offset so the text box stays inside the view."""
+    lines = re.sub(r"<[^>]+>", "", text.replace("<br>", "\n")).split("\n")
+    half_w = max(len(line) for line in lines) * size * 0.3 + 8
+    half_h = len(lines) * size * 0.65 + 6
+    ax = float(np.clip(ax, half_w - x + 4, VIEW_PX - x - half_w - 4))
+    ay = float(np.clip(ay, half_h - y + 4, VIEW_PX - y - half_h - 4))
+    return ax, ay
+
+
+def short_lesion_name(name: str) -> str:
+    """The head of a lesion's hover name: "Herniated disc material (L4-L5, ...)" -> "Herniated disc material"."""
+    head = re.split(r" \(|: ", name, maxsplit=1)[0].strip()
+    if len(head) > LESION_LABEL_CHARS:
+        head = head[:LESION_LABEL_CHARS].rsplit(" ", 1)[0] + "..."
+    return head
+
+
+def _screen_side(story: StoryView | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors (mm) of the screen's right and up for the story camera (posterior if none)."""
+    eye_dir = np.array([0.0, -1.0, 0.0]) if story is None else story.eye_mm - story.center_mm
+    back = eye_dir / np.linalg.norm(eye_dir)
+    up = np.array([0.0, 0.0, 1.0]) - back[2] * back
+    up /= np.linalg.norm(up)
+    return np.cross(up, back), up
+
+
+def _meshes(model: SpineModel, impact: Impact | None) -> dict[str, MeshData]:
+    out = dict(model.meshes)
+    if impact is not None:
+        out.update({sid: MeshData.from_polydata(m) for sid, m in impact.lesion.replaced.items()})
+    return out
+
+
+def level_labels(model: SpineModel, impact: Impact | None, story: StoryView | None) -> list[dict[str, Any]]:
+    """L1..L5 and S1 beside each vertebra, on the screen-left edge of the bone (right if no room).
+
+    In the story view, levels whose bone is out of sight are left out.
+    """
+    meshes = _meshes(model, impact)
+    right, _ = _screen_side(story)
+    screen = _Screen(story)
+    size = settings.LEVEL_LABEL_FONT_PX
+    out = []
+    for sid, text in LEVEL_IDS:
+        if sid not in meshes:
+            continue
+        v = meshes[sid].vertices
+        if sid == "sacrum":  # label the S1 segment, the sacrum's top
+            v = v[v[:, 2] > np.percentile(v[:, 2], 80)]
+        mid = v[np.abs(v[:, 2] - np.median(v[:, 2])) < 6] if len(v) > 20 else v
+        mid = mid if len(mid) else v
+        label = f"<b>{text}</b>"
+        point, ax = mid[np.argmin(mid @ right)], -30.0
+        if story is not None:
+            at = screen.px(point)
+            if at is None or at[0] < 40:
+                point, ax = mid[np.argmax(mid @ right)], 30.0
+                at = screen.px(point)
+            if at is None or at[0] > VIEW_PX - 40:
+                continue
+        out.append(_label(point, label, ax, 0, size=size))
+    return out
+
+
+def _disc_level(impact: Impact) -> tuple[str, str] | None:
+    """(upper, lower) roots of a one-sided lesion at a disc level: (exiting, traversing)."""
+    level = impact.parameters.get("level", "")
+    side = impact.parameters.get("side")
+    m = re.fullmatch(r"(L[1-5])-(L[1-5]|S1)", level)
+    if not m or side not in ("left", "right"):
+        return None
+    return m.group(1), m.group(2)
+
+
+def root_words(impact: Impact) -> dict[str, str]:
+    """Root structure id -> its label: "left L5 root (traversing): moderately squeezed"."""
+    degrees = squeezed_nerves(impact)
+    roles: dict[str, str] = {}
+    pair = _disc_level(impact)
+    if pair is not None:
+        side = impact.parameters["side"]
+        roles[f"root-{pair[0]}-{side}"] = "exiting"
+        roles[f"root-{pair[1]}-{side}"] = "traversing"
+    words: dict[str, str] = {}
+    for sid, d in sorted(degrees.items(), key=lambda kv: -kv[1]):
+        s = STRUCTURES[sid]
+        role = f" ({roles[sid]})" if sid in roles else ""
+        if s.kind == "root":
+            words[sid] = f"{s.side} {s.level} root{role}: {degree_word(d)} squeezed"
+        elif s.kind == "sciatic":
+            words[sid] = f"{s.side} sciatic nerve: {degree_word(d)} squeezed"
+        else:
+            words[sid] = f"{s.name}: {degree_word(d)} squeezed"
+    for sid, role in roles.items():
+        if sid not in words and sid in STRUCTURES:
+            s = STRUCTURES[sid]
+            words[sid] = f"{s.side} {s.level} root ({role}): not squeezed"
+    return words
+
+
+def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | None = None) -> list[dict[str, Any]]:
+    """Every label for this picture (Plotly ``scene.annotations``), levels first.
+
+    Parameters
+    ----------
+    model : SpineModel
+        The healthy meshes.
+    impact : Impact or None
+        The condition's impact; without it only the levels are labelled.
+    story : StoryView, optional
+        The view the labels are laid out for (arrows point away from the picture's middle).
+    """
+    labels = level_labels(model, impact, story)
+    if impact is None:
+        return labels
+    meshes = _meshes(model, impact)
+    right, up = _screen_side(story)
+    lesion = lesion_meshes(impact)
+    lesion_pts = np.vstack([m.vertices for m in lesion.values()]) if lesion else np.zeros((0, 3))
+    center = lesion_pts.mean(axis=0) if len(lesion_pts) else np.zeros(3)
+    screen = _Screen(story)
+    # The lesion label sits above the lesion, root labels below it, each on the side with room.
+    seen: set[str] = set()
+    for lid, mesh in lesion.items():
+        text = short_lesion_name(impact.lesion.names.get(lid, "Lesion"))
+        if text in seen or len(seen) >= MAX_LESION_LABELS:
+            continue
+        seen.add(text)
+        v = mesh.vertices
+        point = v[np.argmax(v @ up)]
+        labels.append(_placed(screen, point, text, 60, -70))
+    words = root_words(impact)
+    squeezed = [sid for sid in words if sid in squeezed_nerves(impact)][:MAX_ROOT_LABELS]
+    spared = [sid for sid in words if sid not in squeezed_nerves(impact)]
+    for n, sid in enumerate(squeezed + spared):
+        if sid not in meshes:
+            continue
+        v = meshes[sid].vertices
+        # Anchor where the nerve runs on past the lesion: its part 15-45 mm from the lesion's
+        # centre, lowest on the screen (the root leaving the foramen, the nerve below the muscle).
+        dist = np.linalg.norm(v - center, axis=1)
+        near = v[(dist > 15) & (dist < 45)]
+        near = near if len(near) else v
+        point = near[np.argmin(near @ up)]
+        ax = 70.0 if (point - center) @ right >= 0 else -70.0
+        head, _, tail = words[sid].partition(": ")
+        labels.append(_placed(screen, point, f"{head}:<br>{tail}" if tail else head, ax, 50 + 20 * n))
+    return [label for label in labels if label is not None]
+
+
+def _placed(screen: _Screen, point: np.ndarray, text: str, ax: float, ay: float) -> dict[str, Any] | None:
+    """A label whose text box is kept inside the story view (None if its anchor is out of sight)."""
+    if screen.story is None:
+        return _label(point, text, ax, ay)
+    at = screen.px(point)
+    if at is None:
+        return None
+    ax, ay = _fit(text, settings.LABEL_FONT_PX, at[0], at[1], ax, ay)
+    return _label(point, text, ax, ay)
+
+
+def label_texts(labels: list[Mapping[str, Any]]) -> list[str]:
+    """The plain text of each label (no markup), for the text description and tests."""
+    return [re.sub(r"<[^>]+>", "", str(a["text"])) for a in labels]

@@ -1,0 +1,206 @@
+"""Tests for the picture of a condition: the story view, see-through occluders, the squeeze
+highlight, the 3D labels and the text description (explorer.render.story / model_scene / labels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer import settings
+from explorer.anatomy.model import load_model
+from explorer.anatomy.structures import STRUCTURES
+from explorer.conditions.simulate import simulate
+from explorer.render.labels import label_texts, scene_labels, short_lesion_name
+from explorer.render.model_scene import describe_scene, model_box, scene_items, squeeze_intensity
+from explorer.render.scene3d import build_scene_figure
+from explorer.render.story import (
+    Occluders,
+    choose_story_view,
+    frame,
+    lesion_meshes,
+    plotly_camera,
+    project,
+    squeezed_nerves,
+)
+from explorer.state import ExplorerState
+
+HERNIATION_L4L5_LEFT = {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"}
+FORAMINAL_L5S1_RIGHT = {"level": "L5-S1", "zone": "foraminal", "side": "right", "severity": "moderate"}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(save_rebuilt=False)
+
+
+@pytest.fixture(scope="module")
+def impacts(model):
+    cases = {
+        "left": ("herniation", HERNIATION_L4L5_LEFT),
+        "right": ("herniation", FORAMINAL_L5S1_RIGHT),
+        "slip": ("spondylolisthesis", {"level": "L4-L5", "type": "degenerative", "grade": "2"}),
+        "piriformis": ("piriformis", {"side": "right", "severity": "moderate"}),
+    }
+    return {k: simulate(c, p, model) for k, (c, p) in cases.items()}
+
+
+def _state(impact) -> ExplorerState:
+    return ExplorerState(condition=impact.condition, params=tuple(impact.parameters.items()))
+
+
+# ---------------------------------------------------------------- framing geometry
+def test_frame_puts_every_point_inside_the_view_with_a_margin() -> None:
+    rng = np.random.default_rng(1)
+    pts = rng.normal(size=(200, 3)) * [30, 10, 50] + [5, -20, 40]
+    for direction in ([0, -1, 0.2], [-1, 0, 0.1], [0.5, -0.8, -0.4]):
+        eye, center = frame(pts, np.asarray(direction, float), aspect=1.0)
+        s = project(pts, eye, center, aspect=1.0)
+        assert np.abs(s).max() <= 1.0  # nothing cut off
+        assert np.abs(s).max() >= 0.5  # and not lost in the middle of the view
+
+
+def test_occluders_report_what_stands_in_front() -> None:
+    import pyvista as pv
+
+    from explorer.anatomy.model import MeshData
+
+    wall = MeshData.from_polydata(pv.Cube(center=(0, -20, 0), x_length=20, y_length=2, z_length=20).triangulate())
+    occ = Occluders({"wall": wall})
+    eye = np.array([0.0, -100.0, 0.0])
+    hits = occ.blockers(eye, np.array([[0.0, 0.0, 0.0], [50.0, 0.0, 0.0]]))
+    assert hits == [{"wall"}, set()]
+
+
+# ---------------------------------------------------------------- the story view
+def test_one_sided_lesion_is_seen_from_its_own_side_or_behind(model, impacts) -> None:
+    for key, sign in (("left", -1), ("right", 1)):
+        view = choose_story_view(model, impacts[key])
+        direction = view.eye_mm - view.center_mm
+        assert direction[1] < 0, f"{key}: the canal and the foramen are seen from behind, not from the front"
+        assert direction[0] * sign >= -1e-6, f"{key}: seen from the other side ({view.direction})"
+
+
+def test_slip_is_seen_side_on(model, impacts) -> None:
+    view = choose_story_view(model, impacts["slip"])
+    d = (view.eye_mm - view.center_mm) / np.linalg.norm(view.eye_mm - view.center_mm)
+    assert abs(d[0]) > 0.9, f"a forward slip shows from the side, got {view.direction}"
+
+
+def test_story_view_frames_lesion_and_squeezed_nerve_near_it(model, impacts) -> None:
+    for key, impact in impacts.items():
+        view = choose_story_view(model, impact)
+        lesion = np.vstack([m.vertices for m in lesion_meshes(impact).values()])
+        s = project(lesion, view.eye_mm, view.center_mm, 1.0)
+        assert np.abs(s).max() <= 1.0, f"{key}: the lesion is cut off"
+        assert set(view.nerve_ids) <= set(squeezed_nerves(impact))
+        assert view.nerve_ids, f"{key}: no squeezed nerve framed"
+
+
+def test_what_hides_the_targets_is_made_see_through(model, impacts) -> None:
+    impact = impacts["left"]
+    view = choose_story_view(model, impact)
+    assert view.see_through, "a paracentral herniation lies behind bone from any posterior view"
+    assert not set(view.see_through) & (set(view.lesion_ids) | set(view.nerve_ids))
+    items = {i.id: i for i in scene_items(model, _state(impact), impact, story=view)}
+    for sid in view.see_through:
+        assert items[sid].opacity <= settings.SEE_THROUGH_OPACITY
+    untouched = [sid for sid in STRUCTURES if STRUCTURES[sid].kind == "vertebra" and sid not in view.see_through]
+    assert untouched and all(items[sid].opacity == 1.0 for sid in untouched), "other bones keep their look"
+
+
+def test_plotly_camera_looks_at_the_framed_point(model, impacts) -> None:
+    box = model_box(model)
+    view = choose_story_view(model, impacts["right"])
+    cam = plotly_camera(view, box)
+    eye = np.array([cam["eye"][k] for k in "xyz"])
+    center = np.array([cam["center"][k] for k in "xyz"])
+    d_mm = (view.eye_mm - view.center_mm) / np.linalg.norm(view.eye_mm - view.center_mm)
+    d_scene = (eye - center) / np.linalg.norm(eye - center)
+    assert np.allclose(d_mm, d_scene, atol=1e-6)  # the scene is scaled uniformly (true proportions)
+
+
+# ---------------------------------------------------------------- the squeeze highlight
+def test_whole_squeezed_root_is_lit_by_its_degree(model, impacts) -> None:
+    impact = impacts["left"]
+    items = {i.id: i for i in scene_items(model, _state(impact), impact)}
+    root = items["root-L5-left"]
+    degree = squeezed_nerves(impact)["root-L5-left"]
+    assert root.colorscale == settings.SQUEEZE_COLORSCALE
+    assert root.intensity is not None and root.intensity.min() >= 0.8 * degree - 1e-6  # the whole root
+    assert root.intensity.max() == pytest.approx(degree, abs=1e-3)  # deepest where pressed
+    assert root.colorbar is not None, "the squeezed root carries the legend"
+    for neighbour in ("root-L4-left", "root-L5-right", "root-S1-left"):
+        assert items[neighbour].intensity is None and items[neighbour].color == settings.PALETTE["root"]
+
+
+def test_squeeze_intensity_follows_degree() -> None:
+    local = np.linspace(0, 1, 50).astype(np.float32)
+    slight, severe = squeeze_intensity(0.2, local, 50), squeeze_intensity(0.9, local, 50)
+    assert (severe > slight).all()
+    assert slight.min() >= settings.SQUEEZE_FLOOR
+
+
+def test_lit_highlights_whole_structures_without_a_condition(model) -> None:
+    items = {i.id: i for i in scene_items(model, ExplorerState(), None, lit={"root-L5-left": 0.7, "nope": 1})}
+    assert items["root-L5-left"].intensity is not None
+    assert np.allclose(items["root-L5-left"].intensity, 0.8 * 0.7)
+    assert items["root-L4-left"].intensity is None
+    text = describe_scene(model, ExplorerState(), None, lit={"root-L5-left": 0.7})
+    assert "L5 nerve root (left)" in text and "magenta" in text
+
+
+def test_legend_reaches_the_figure(model, impacts) -> None:
+    impact = impacts["left"]
+    fig = build_scene_figure(scene_items(model, _state(impact), impact), None, box=model_box(model))
+    shown = [t for t in fig.data if t.showscale]
+    assert len(shown) == 1
+    assert list(shown[0].colorbar.ticktext) == list(settings.SQUEEZE_LEGEND_ENDS)
+
+
+# ---------------------------------------------------------------- labels
+def test_labels_name_levels_root_side_degree_role_and_lesion(model, impacts) -> None:
+    impact = impacts["left"]
+    view = choose_story_view(model, impact)
+    texts = label_texts(scene_labels(model, impact, view))
+    assert "L5" in texts and "L4" in texts
+    assert any(t.startswith("left L5 root (traversing):") and "squeezed" in t for t in texts), texts
+    assert any(t.startswith("left L4 root (exiting):") and "not squeezed" in t for t in texts), texts
+    assert "Herniated disc material" in texts
+
+
+def test_labels_are_readable_and_anchored_in_view(model, impacts) -> None:
+    for key, impact in impacts.items():
+        view = choose_story_view(model, impact)
+        labels = scene_labels(model, impact, view)
+        assert labels
+        for a in labels:
+            assert a["font"]["size"] >= 14
+            assert a["bgcolor"].startswith("rgba(255, 255, 255")
+            s = project(np.array([[a["x"], a["y"], a["z"]]]), view.eye_mm, view.center_mm, 1.0)
+            assert np.abs(s).max() <= 1.0, f"{key}: label {a['text']!r} anchored out of sight"
+
+
+def test_labels_can_be_switched_off_in_the_figure(model, impacts) -> None:
+    impact = impacts["right"]
+    labels = scene_labels(model, impact, choose_story_view(model, impact))
+    with_labels = build_scene_figure([], None, annotations=labels)
+    without = build_scene_figure([], None, annotations=[])
+    assert len(with_labels.layout.scene.annotations) == len(labels) and not without.layout.scene.annotations
+
+
+def test_short_lesion_name() -> None:
+    assert short_lesion_name("Herniated disc material (L4-L5, paracentral, left)") == "Herniated disc material"
+    assert short_lesion_name("Central stenosis at L4-L5: bulging disc") == "Central stenosis at L4-L5"
+
+
+# ---------------------------------------------------------------- text description
+def test_description_tells_view_see_through_and_highlight(model, impacts) -> None:
+    impact = impacts["right"]
+    view = choose_story_view(model, impact)
+    text = describe_scene(model, _state(impact), impact, story=view)
+    assert view.phrase in text
+    assert "right L5 root (exiting)" in text and "magenta" in text
+    assert "see-through" in text
+    assert STRUCTURES[view.see_through[0]].name in text
+    preset = describe_scene(model, _state(impact).with_(view="lateral"), impact, story=view, camera_on_story=False)
+    assert settings.CAMERA_PHRASES["lateral"] in preset
