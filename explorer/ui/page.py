@@ -42,8 +42,8 @@ DISCLAIMER = (
 VIEWER_HEIGHT_PX = 560
 # Messages quoting a link or file are cut to this many characters (they are shown as literal text).
 MAX_MESSAGE_CHARS = 400
-VIEW_HELP = ("Drag to rotate. Click into the view, then scroll to zoom (or hold Ctrl). "
-             "Click a structure to select it.")
+VIEW_HELP = ("Drag to turn the model. Click into the view, then scroll or pinch to zoom. "
+             "Click a part to see what it is.")
 
 # Our own constant CSS (never content): a compact top so the 3D view and the body chart fit the
 # first screen. Streamlit's defaults leave about 190 px of empty space above the title.
@@ -51,7 +51,7 @@ PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 2rem;
                                        padding-left: 1.5rem; padding-right: 1.5rem; }
-[data-testid="stHeader"] { height: 2.5rem; min-height: 2.5rem; background: transparent; }
+[data-testid="stHeader"] { height: 2.5rem; min-height: 2.5rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 0 0 0.25rem 0; line-height: 1.2; }
 [data-testid="stColumn"] h2 { font-size: 1.4rem; padding: 0.1rem 0 0.4rem 0; }
 [data-testid="stColumn"] h3 { font-size: 1.25rem; padding: 0.1rem 0 0.3rem 0; }
@@ -67,7 +67,10 @@ def _show_messages(messages: list[str] | tuple[str, ...], kind: str = "warning")
         show(literal(text))
 
 
-def _selection_panel(state: ExplorerState) -> None:
+def _selection_panel(state: ExplorerState, quiet: bool = False) -> None:
+    """What the selected structure is; with ``quiet``, nothing until something is selected."""
+    if quiet and not state.selected:
+        return
     st.subheader("Selected structure")
     if not state.selected:
         st.write("Click a structure in the 3D view to select it. Hover over it to see its name.")
@@ -179,12 +182,12 @@ def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
         view_col, words_col, chart_col = st.columns([5, 4, 3], gap="small")
         with view_col:
             _viewer(model, state, impact)
+            _selection_panel(state, quiet=True)  # a clicked part, in plain words, under the picture
         with words_col:
             _patient_words(state, impact)
         with chart_col:
             condition_chart(state, impact)
         _patient_below(state, impact, findings)
-        _selection_panel(state)
         with st.expander("What you are looking at in 3D (text description)"):
             st.write(describe_scene(model, state, impact))
         return

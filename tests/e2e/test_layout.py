@@ -99,3 +99,56 @@ def test_phone_starts_with_the_sidebar_collapsed_and_the_view_on_screen(browser,
     assert m["view_top"] < 844 / 4 and m["view_in_first"] >= 0.6, m
     assert m["words_top"] is not None, "the plain words follow the picture on a phone"
     assert m["page_height"] <= MAX_PATIENT_PAGE_PX[(390, 844)], m
+
+
+ROOT_STYLE_JS = f"""(id) => JSON.stringify((document.querySelector('{GRAPH}')?.data || [])
+    .filter(t => t.meta === id)
+    .map(t => [t.color, t.opacity, t.intensity && t.intensity.length, t.vertexcolor && t.vertexcolor.length,
+               t.facecolor && t.facecolor.length]))"""
+
+
+def _open(page, url: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_selector(f"{GRAPH} canvas", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+
+
+def test_symptoms_light_the_best_root_in_3d(browser, app_url, artifacts_dir):
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        _open(page, f"{app_url}/?mode=symptoms")
+        before = page.evaluate(ROOT_STYLE_JS, "root-L5-left")
+        other_before = page.evaluate(ROOT_STYLE_JS, "root-L3-right")
+        page.get_by_role("button", name="L5, left").click()
+        page.wait_for_timeout(400)
+        page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_function(f"(b) => ({ROOT_STYLE_JS})('root-L5-left') !== b", arg=before, timeout=LOAD_TIMEOUT_MS)
+        after = page.evaluate(ROOT_STYLE_JS, "root-L5-left")
+        print(f"root-L5-left style before {before}, after marking the L5 pattern {after}")
+        assert after != before, "marking the L5 pattern must light the left L5 root"
+        assert page.evaluate(ROOT_STYLE_JS, "root-L3-right") == other_before, "a root that does not fit stays neutral"
+        page.locator('[data-testid="stMain"]').evaluate("el => el.scrollTo(0, 0)")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(artifacts_dir / "layout-symptoms-L5-left.png"))
+    finally:
+        context.close()
+
+
+def test_educator_link_opens_in_the_same_tab_and_keeps_the_audience(browser, app_url):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    try:
+        _open(page, f"{app_url}/?condition=herniation&audience=educator")
+        page.get_by_role("tab", name="Show it in the app").click()
+        button = page.get_by_role("button", name="Foraminal L4-L5").first
+        button.scroll_into_view_if_needed()
+        button.click()
+        page.wait_for_timeout(400)
+        page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=LOAD_TIMEOUT_MS)
+        page.wait_for_function("() => location.search.includes('zone=foraminal')", timeout=LOAD_TIMEOUT_MS)
+        assert len(context.pages) == 1, "no new tab"
+        assert "audience=educator" in page.url, page.url
+    finally:
+        context.close()
