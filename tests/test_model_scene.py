@@ -204,3 +204,23 @@ def test_description_tells_view_see_through_and_highlight(model, impacts) -> Non
     assert STRUCTURES[view.see_through[0]].name in text
     preset = describe_scene(model, _state(impact).with_(view="lateral"), impact, story=view, camera_on_story=False)
     assert settings.CAMERA_PHRASES["lateral"] in preset
+
+
+# ---------------------------------------------------------------- same colours on the body chart
+def test_body_chart_outlines_the_squeezed_roots_skin_in_magenta(impacts) -> None:
+    from explorer.clinical.symptom_map import paint_areas, pain_paths
+    from explorer.render.bodychart import ChartInput, build_body_chart
+
+    impact = impacts["left"]
+    degrees = impact.degrees
+    chart = ChartInput(paint_areas(impact.clinical.sensory, degrees), pain_paths(impact.clinical.sensory, degrees),
+                       None, show_dermatomes=False)
+    fig = build_body_chart(chart)
+    outlined = [t for t in fig.data if str(t.meta or "").startswith("squeezed:")]
+    assert [t.meta for t in outlined][:1] == ["squeezed:L5:left"]
+    assert all(t.line.color == settings.SQUEEZE_OUTLINE_COLOR for t in outlined)
+    # the symptom fills keep their own colours
+    fills = {t.fillcolor for t in fig.data if t.fill == "toself" and t.fillcolor}
+    assert not any(settings.SQUEEZE_OUTLINE_COLOR.lower() in str(f).lower() for f in fills)
+    plain = build_body_chart(ChartInput())
+    assert not [t for t in plain.data if str(t.meta or "").startswith("squeezed:")]

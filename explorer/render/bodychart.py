@@ -46,6 +46,10 @@ class ChartInput:
         Areas the person marked in the symptoms-to-cause mode.
     show_dermatomes : bool
         Colour every dermatome (the plain map) rather than grey skin under the symptoms.
+    squeezed_roots : mapping (root, side) -> degree, or None
+        Roots squeezed by the condition, whose skin area is outlined in the 3D view's squeeze
+        magenta (the same colour language as the 3D picture). ``None`` takes the roots named as
+        the sources of ``symptoms``.
     """
 
     symptoms: Mapping[tuple[str, str], AreaSymptom] = field(default_factory=dict)
@@ -53,6 +57,7 @@ class ChartInput:
     selected_root: tuple[str, str] | None = None
     marked: Collection[str] = frozenset()
     show_dermatomes: bool = True
+    squeezed_roots: Mapping[tuple[str, str], float] | None = None
 
 
 def _xy(rings: Sequence[Sequence[tuple[float, float]]]) -> tuple[list[float | None], list[float | None]]:
@@ -117,6 +122,36 @@ def _selected_trace(chart: ChartInput) -> go.Scatter | None:
     xs, ys = _xy(rings)
     return go.Scatter(x=xs, y=ys, mode="lines", line={"color": settings.SELECTED_COLOR, "width": 3.5},
                       hoverinfo="skip", name=f"Selected: {root} {side}", legendgroup="selected", showlegend=True)
+
+
+ROOT_NAMES: frozenset[str] = frozenset(DERMATOME_COLORS)
+
+
+def squeezed_roots(chart: ChartInput) -> dict[tuple[str, str], float]:
+    """(root, side) -> degree of the roots to outline in magenta (given, or the symptoms' sources)."""
+    if chart.squeezed_roots is not None:
+        return dict(chart.squeezed_roots)
+    out: dict[tuple[str, str], float] = {}
+    for (_name, side), symptom in chart.symptoms.items():
+        for source in symptom.sources:
+            if source in ROOT_NAMES:
+                out[(source, side)] = max(out.get((source, side), 0.0), symptom.degree)
+    return out
+
+
+def _squeezed_traces(chart: ChartInput) -> list[go.Scatter]:
+    """The squeezed roots' skin areas outlined in the squeeze magenta, thicker when squeezed harder."""
+    out = []
+    for (root, side), degree in sorted(squeezed_roots(chart).items(), key=lambda kv: -kv[1]):
+        rings = [ring for a in areas() if a.root == root and a.side == side for ring in a.rings]
+        if not rings:
+            continue
+        xs, ys = _xy(rings)
+        out.append(go.Scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
+                              line={"color": settings.SQUEEZE_OUTLINE_COLOR, "width": 2.5 + 2.0 * min(degree, 1.0)},
+                              name="Skin of the squeezed root (magenta, as in 3D)", legendgroup="squeezed",
+                              showlegend=not out, meta=f"squeezed:{root}:{side}"))
+    return out
 
 
 def _outline_traces() -> list[go.Scatter]:
@@ -214,6 +249,7 @@ def build_body_chart(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_P
     """
     traces: list[go.Scatter] = [_area_trace(a, chart) for a in areas()]
     traces += _outline_traces()
+    traces += _squeezed_traces(chart)
     selected = _selected_trace(chart)
     if selected is not None:
         traces.append(selected)
