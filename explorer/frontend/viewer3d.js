@@ -50,7 +50,10 @@ function screenPixelRatio() {
 }
 
 function geometryCache(settings) {
-  G.geometryCache ??= new GeometryCache(settings.cacheLimitBytes);
+  if (!G.geometryCache) {
+    G.geometryCache = new GeometryCache(settings.cacheLimitBytes);
+    G.geometry = G.geometryCache.blobs;  // hash -> blob; tests and benchmarks read and clear it
+  }
   return G.geometryCache;
 }
 

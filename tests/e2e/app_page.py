@@ -40,3 +40,34 @@ def settled_camera(page) -> dict:
         last = cam
         page.wait_for_timeout(250)
     return last
+
+
+# ---- the 3D view's wrapper, the page's scroll position, and the viewing distance
+VIEWER_WRAP = ".lumbar-3d-wrap"
+# Streamlit scrolls its main area (stMain), not the window.
+PAGE_SCROLL_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    return main ? main.scrollTop : (document.scrollingElement || document.documentElement).scrollTop;
+}"""
+SCROLL_TO_TOP_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    (main || document.scrollingElement || document.documentElement).scrollTop = 0;
+}"""
+
+
+def open_viewer(page, url: str, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
+    """Open ``url`` and wait until the 3D view has drawn the model and the script is idle."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) >= 1",
+                           timeout=timeout_ms)
+    page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=timeout_ms)
+
+
+def eye_distance(camera: dict) -> float:
+    """Distance from the camera's eye to the point it looks at (Plotly's normalised units)."""
+    center = camera.get("center") or {"x": 0.0, "y": 0.0, "z": 0.0}
+    return math.dist([camera["eye"][k] for k in "xyz"], [center[k] for k in "xyz"])
+
+
+def page_scroll(page) -> float:
+    return float(page.evaluate(PAGE_SCROLL_JS))

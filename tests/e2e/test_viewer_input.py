@@ -1,0 +1,135 @@
+"""The mouse wheel and touch over the 3D view (issue 11): the page scrolls unless the person
+clicked into the view (or holds Ctrl); zoom stays within limits; one finger scrolls on touch.
+"""
+
+from __future__ import annotations
+
+import pytest
+from app_page import (
+    CAMERA_JS,
+    GRAPH,
+    SCROLL_TO_TOP_JS,
+    VIEWER_WRAP,
+    eye_distance,
+    open_viewer,
+    page_scroll,
+    settled_camera,
+)
+
+from explorer.ui.viewer3d import SMALL_SCREEN_HEIGHT_FRACTION, WHEEL_HINT_TEXT, ZOOM_LIMITS
+
+pytestmark = pytest.mark.e2e
+
+
+def _empty_corner(page) -> tuple[float, float]:
+    """A point inside the 3D view away from the model and the modebar (bottom left)."""
+    box = page.locator(GRAPH).bounding_box()
+    return box["x"] + 25, box["y"] + box["height"] - 25
+
+
+def _wheel(page, dy: float, times: int) -> None:
+    for _ in range(times):
+        page.mouse.wheel(0, dy)
+        page.wait_for_timeout(60)
+
+
+def test_wheel_scrolls_the_page_until_a_click_then_zooms_within_limits(page, app_url, artifacts_dir):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_viewer(page, app_url)
+    start = settled_camera(page)
+    d0 = eye_distance(start)
+    assert ZOOM_LIMITS[0] < d0 < ZOOM_LIMITS[1]
+
+    # Before any click: the wheel over the view scrolls the page, the camera stays, the hint shows.
+    page.mouse.move(*_empty_corner(page))
+    _wheel(page, 150, 3)
+    assert page.locator(f"{VIEWER_WRAP}.lumbar-3d-hinting").count() == 1
+    assert page.get_by_text(WHEEL_HINT_TEXT).count() == 1
+    page.wait_for_timeout(600)
+    assert page_scroll(page) > 200, "the wheel over the view must scroll the page"
+    assert abs(eye_distance(settled_camera(page)) - d0) < 1e-6, "the wheel must not zoom before a click"
+
+    # After a click into the view the wheel zooms (the page stays put), never closer than the limit.
+    page.evaluate(SCROLL_TO_TOP_JS)
+    page.wait_for_timeout(300)
+    x, y = _empty_corner(page)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(300)
+    _wheel(page, -400, 30)
+    near = eye_distance(settled_camera(page))
+    assert page_scroll(page) == 0, "zooming must not scroll the page"
+    assert near < d0 - 0.5, "after a click the wheel zooms in"
+    assert near >= ZOOM_LIMITS[0] * 0.999, f"zoomed in to {near}, below the limit {ZOOM_LIMITS[0]}"
+    page.screenshot(path=str(artifacts_dir / "e2e-wheel-zoomed-in.png"))
+    _wheel(page, 600, 40)
+    far = eye_distance(settled_camera(page))
+    assert d0 < far <= ZOOM_LIMITS[1] * 1.001, f"zoomed out to {far}, beyond the limit {ZOOM_LIMITS[1]}"
+    page.screenshot(path=str(artifacts_dir / "e2e-wheel-zoomed-out.png"))
+
+    # Esc returns the wheel to the page.
+    page.keyboard.press("Escape")
+    _wheel(page, 150, 2)
+    page.wait_for_timeout(600)
+    assert page_scroll(page) > 100
+    assert abs(eye_distance(settled_camera(page)) - far) < 1e-6
+
+    # Leaving the view does too.
+    page.evaluate(SCROLL_TO_TOP_JS)
+    page.wait_for_timeout(300)
+    x, y = _empty_corner(page)
+    page.mouse.click(x, y)
+    page.mouse.move(5, 5)  # outside the view (the sidebar's corner)
+    page.mouse.move(x, y)
+    _wheel(page, 150, 2)
+    page.wait_for_timeout(600)
+    assert page_scroll(page) > 100
+    assert abs(eye_distance(settled_camera(page)) - far) < 1e-6
+
+    # Ctrl held zooms without a click.
+    page.evaluate(SCROLL_TO_TOP_JS)
+    page.wait_for_timeout(300)
+    page.mouse.move(*_empty_corner(page))
+    page.keyboard.down("Control")
+    _wheel(page, -300, 4)
+    page.keyboard.up("Control")
+    assert eye_distance(settled_camera(page)) < far - 0.3
+    assert page_scroll(page) == 0
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_touch_one_finger_scrolls_and_the_view_is_shorter_on_a_phone(browser, app_url, artifacts_dir):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
+                                  device_scale_factor=1)
+    page = context.new_page()
+    try:
+        open_viewer(page, app_url)
+        # Vertical swipes are the page's on the wrapper and everything inside it (Plotly's canvas too).
+        actions = page.evaluate(f"""() => {{
+            const wrap = document.querySelector('{VIEWER_WRAP}');
+            return [wrap, ...wrap.querySelectorAll('canvas, .gl-container, .svg-container')]
+                .map((el) => getComputedStyle(el).touchAction);
+        }}""")
+        assert len(actions) >= 2 and set(actions) == {"pan-y"}, actions
+        height = page.evaluate(f"() => document.querySelector('{GRAPH}').clientHeight")
+        assert height == round(844 * SMALL_SCREEN_HEIGHT_FRACTION), height
+
+        # A one-finger vertical swipe over the model: Plotly never sees it, so the model does not turn.
+        page.evaluate(f"() => document.querySelector('{GRAPH}').scrollIntoView({{block: 'center'}})")
+        page.wait_for_timeout(500)
+        before = page.evaluate(CAMERA_JS)
+        scrolled_before = page_scroll(page)
+        box = page.locator(GRAPH).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        cdp = context.new_cdp_session(page)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for step in range(1, 9):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + 2, "y": y - 25 * step}]})
+            page.wait_for_timeout(30)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        page.wait_for_timeout(1200)
+        after = page.evaluate(CAMERA_JS)
+        assert after["eye"] == pytest.approx(before["eye"], abs=1e-6), "a one-finger swipe must not rotate the model"
+        assert page_scroll(page) > scrolled_before + 50, "a one-finger swipe up must scroll the page"
+        page.screenshot(path=str(artifacts_dir / "e2e-phone-viewer.png"))
+    finally:
+        context.close()
