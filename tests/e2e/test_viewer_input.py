@@ -133,3 +133,20 @@ def test_touch_one_finger_scrolls_and_the_view_is_shorter_on_a_phone(browser, ap
         page.screenshot(path=str(artifacts_dir / "e2e-phone-viewer.png"))
     finally:
         context.close()
+
+
+def test_front_end_is_served_as_files_and_plotly_is_the_guarded_version(page, app_url):
+    """The components' JavaScript comes from explorer/frontend/ by URL (not inline in the page
+    data), and the plotly.js in the page is the version gl_workarounds.js was written for."""
+    import re
+    from pathlib import Path
+
+    fetched: list[str] = []
+    page.on("request", lambda r: "/_stcore/bidi-components/" in r.url and fetched.append(r.url.split("?")[0]))
+    open_viewer(page, app_url)
+    names = {url.rsplit("/", 1)[-1] for url in fetched}
+    assert {"viewer3d.js", "chart2d.js", "plotly_loader.js", "gl_workarounds.js", "viewer3d.css"} <= names, names
+    source = (Path(__file__).resolve().parents[2] / "explorer" / "frontend" / "gl_workarounds.js").read_text()
+    written_for = re.search(r'WRITTEN_FOR_PLOTLY = "([^"]+)"', source).group(1)
+    assert page.evaluate("() => window.Plotly.version") == written_for
+    assert not [e for e in page.console_errors if "workaround" in e]  # type: ignore[attr-defined]
