@@ -506,7 +506,7 @@ def evaluate_vignette(expect: Mapping[str, Any], data: Mapping[str, Any], pain: 
 
     for i in expect.get("affected", ()):
         if deg(i) < pain:
-            fails.append(f"{i} should have symptoms (degree >= {pain:g}) but is at {deg(i):.2f}")
+            fails.append(f"{i} should have symptoms (degree >= {pain:g}) but is at {deg(i):.3f}")
     if "most_affected" in expect:
         best = expect["most_affected"]
         if not any(deg(i) > 0 and deg(i) >= worst - TIE_TOLERANCE for i in best):
@@ -515,7 +515,7 @@ def evaluate_vignette(expect: Mapping[str, Any], data: Mapping[str, Any], pain: 
                          + ", ".join(f"{i} {deg(i):.2f}" for i in best) + ")")
     for i in expect.get("spared", ()):
         if worst > 0 and deg(i) >= SPARED_FRACTION * worst:
-            fails.append(f"{i} should be spared (under half of the worst, {worst:.2f}) but is at {deg(i):.2f}")
+            fails.append(f"{i} should be spared (under half of the worst, {worst:.3f}) but is at {deg(i):.3f}")
     if "bilateral" in expect and (len(sides) == 2) != expect["bilateral"]:
         fails.append("symptoms should be in both legs" if expect["bilateral"]
                      else f"symptoms should be in one leg only, got both ({', '.join(sorted(sides))})")
