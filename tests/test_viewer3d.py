@@ -98,7 +98,7 @@ def _plain(value: Any) -> Any:
 def _assert_round_trip(figure, payload) -> None:
     rebuilt = assemble_for_test(payload.scene, payload.geometry)
     assert len(rebuilt) == len(figure.data)
-    for original, trace in zip(figure.data, rebuilt):
+    for original, trace in zip(figure.data, rebuilt, strict=True):
         props = original.to_plotly_json()
         assert set(trace) == set(props), "same properties after reassembly"
         for key, value in props.items():
@@ -109,8 +109,10 @@ def _assert_round_trip(figure, payload) -> None:
             elif key == "intensity":
                 lo, hi = float(np.min(value)), float(np.max(value))
                 np.testing.assert_allclose(got, value, atol=(hi - lo) / 255 / 2 + 1e-6)
+            elif isinstance(value, float):
+                assert _plain(got) == pytest.approx(_plain(value)), key
             else:
-                assert _plain(got) == pytest.approx(_plain(value)) if isinstance(value, float) else _plain(got) == _plain(value), key
+                assert _plain(got) == _plain(value), key
 
 
 # --------------------------------------------------------------------------- packing

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import streamlit as st
-
 from explorer.frontend import AssetComponent
 from explorer.render.scene3d import figure_to_json
 from explorer.ui.viewer3d import ensure_plotly_static, plotly_js_version, plotly_url, workarounds_off

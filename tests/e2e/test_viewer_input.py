@@ -123,7 +123,8 @@ def test_touch_one_finger_scrolls_and_the_view_is_shorter_on_a_phone(browser, ap
         cdp = context.new_cdp_session(page)
         cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
         for step in range(1, 9):
-            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + 2, "y": y - 25 * step}]})
+            point = {"x": x + 2, "y": y - 25 * step}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
             page.wait_for_timeout(30)
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
         page.wait_for_timeout(1200)
