@@ -107,15 +107,17 @@ def _impact_panel(impact: Impact, findings: dict[str, list[str]], red_box: bool 
 
 
 def _findings_panel(findings: dict[str, list[str]]) -> None:
-    left, right = st.columns(2, gap="medium")
-    with left:
+    """The examination findings in three columns side by side (short columns: a shorter page)."""
+    moves, signs, felt = st.columns(3, gap="medium")
+    with moves:
         st.subheader("Weakness")
         _bullets(findings["weakness"] or ["No weakness expected at this severity."])
         st.subheader("Reflexes")
         _bullets(findings["reflexes"])
-    with right:
+    with signs:
         st.subheader("Typical exam signs and features")
         _bullets(findings["features"])
+    with felt:
         st.subheader("Where it is felt (in words)")
         _bullets(findings["sensory"] or ["No leg symptoms from a nerve root at this severity."])
 
@@ -203,14 +205,11 @@ def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
             st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
     with chart_col:
         condition_chart(state, impact)
-    selection_col, findings_col = st.columns([2, 3], gap="large")
-    with selection_col:
-        _selection_panel(state)
-    with findings_col:
-        if findings is not None:
-            _findings_panel(findings)
-        with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
-            st.write(describe_scene(model, state, impact))
+    if findings is not None:
+        _findings_panel(findings)
+    _selection_panel(state, quiet=True)
+    with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
+        st.write(describe_scene(model, state, impact))
 
 
 def _symptoms_mode(model, state: ExplorerState) -> None:
