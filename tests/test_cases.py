@@ -187,6 +187,8 @@ BAD_CASES = [
                " sources: [SRC2020]}", "id 'Bad Case'"),
     ("duplicate id", "- {id: good-one, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
                      " sources: [SRC2020]}", "duplicate id"),
+    ("unknown reflex", "- {id: bad, kind: vignette, title: t, condition: herniation,"
+                       " expect: {reflexes_normal: [knee-left]}, sources: [SRC2020]}", "unknown reflex 'knee-left'"),
     ("bool as string", "- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: 'yes'},"
                        " sources: [SRC2020]}", "bilateral must be true or false"),
 ]
@@ -263,6 +265,20 @@ def test_vignette_flags_and_saddle():
     no_ids = {k: v for k, v in data.items() if k != "red_flag_ids"}
     fails, got = evaluate_vignette({"red_flags_absent": ["bladder"]}, no_ids, 0.05)
     assert fails and "red_flag_ids" in fails[0] and "flags n/a" in got
+
+
+def test_vignette_reflexes():
+    data = _impact()
+    data["reflexes"] = [{"reflex": "achilles", "side": "left", "finding": "absent"},
+                        {"reflex": "achilles", "side": "right", "finding": "normal"},
+                        {"reflex": "patellar", "side": "left", "finding": "reduced"}]
+    assert evaluate_vignette({"reflexes_changed": ["achilles-left"], "reflexes_normal": ["achilles-right"]},
+                             data, 0.05)[0] == []
+    fails, got = evaluate_vignette({"reflexes_changed": ["achilles-right"], "reflexes_normal": ["patellar-left"]},
+                                   data, 0.05)
+    assert fails == ["the achilles-right reflex should be reduced or absent but is normal",
+                     "the patellar-left reflex should be normal but is reduced"]
+    assert "achilles-left absent" in got
 
 
 def _cand(cid: str, tied=()) -> dict:

@@ -47,7 +47,8 @@ CASE_KEYS: dict[str, frozenset[str]] = {
 }
 EXPECT_KEYS: dict[str, frozenset[str]] = {
     "vignette": frozenset({"affected", "most_affected", "spared", "bilateral", "red_flags_present",
-                           "red_flags_absent", "saddle_affected", "tempo"}),
+                           "red_flags_absent", "saddle_affected", "tempo", "reflexes_changed",
+                           "reflexes_normal"}),
     "pattern": frozenset({"first", "above", "not_first", "notes_include"}),
 }
 REFERENCE_KEYS: frozenset[str] = frozenset({"authors", "title", "source", "year", "url"})
@@ -161,6 +162,11 @@ def _short(value: Any, limit: int = 60) -> str:
 # ----------------------------------------------------------------------------------- names
 
 
+def reflex_ids() -> tuple[str, ...]:
+    """Every reflex id a vignette may name: ``patellar-left`` .. ``achilles-right``."""
+    return tuple(f"{r}-{s}" for r in CONTRACT_REFLEXES for s in SIDES)
+
+
 def candidate_ids() -> tuple[str, ...]:
     """Every id a case may name: ``L1-left`` .. ``S5-right``, then the nerves on each side."""
     return tuple(f"{r}-{s}" for r in ROOT_ORDER for s in SIDES) + tuple(f"{n}-{s}" for n in NERVES for s in SIDES)
@@ -269,6 +275,13 @@ def _check_expect(kind: str, expect: Any) -> dict[str, Any]:
             out[key] = _id_list(value, key, ids)
         elif key in ("red_flags_present", "red_flags_absent"):
             out[key] = _flag_list(value, key)
+        elif key in ("reflexes_changed", "reflexes_normal"):
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+                raise _Invalid(f"{key} must be a non-empty list of reflex ids, got {_short(value)}")
+            bad = [v for v in value if v not in reflex_ids()]
+            if bad:
+                raise _Invalid(f"{key}: unknown reflex {_short(bad[0])}; use {', '.join(reflex_ids())}")
+            out[key] = list(value)
         elif key in ("bilateral", "saddle_affected"):
             if not isinstance(value, bool):
                 raise _Invalid(f"{key} must be true or false, got {_short(value)}")
@@ -297,6 +310,8 @@ def _check_expect(kind: str, expect: Any) -> dict[str, Any]:
     clash |= set(out.get("affected", ())) & set(out.get("spared", ()))
     if clash:
         raise _Invalid(f"{sorted(clash)[0]!r} is both affected and spared")
+    if set(out.get("reflexes_changed", ())) & set(out.get("reflexes_normal", ())):
+        raise _Invalid("a reflex is both changed and normal")
     if set(out.get("first", ())) & set(out.get("not_first", ())):
         raise _Invalid("an id is both in first and in not_first")
     return out
@@ -471,6 +486,10 @@ def describe_expectation(case: Case) -> str:
         parts.append("no " + ",".join(e["red_flags_absent"]))
     if "saddle_affected" in e:
         parts.append("saddle " + ("affected" if e["saddle_affected"] else "spared"))
+    if "reflexes_changed" in e:
+        parts.append("reflex changed " + ",".join(e["reflexes_changed"]))
+    if "reflexes_normal" in e:
+        parts.append("reflex normal " + ",".join(e["reflexes_normal"]))
     if "tempo" in e:
         parts.append(e["tempo"])
     if "notes_include" in e:
@@ -532,6 +551,18 @@ def evaluate_vignette(expect: Mapping[str, Any], data: Mapping[str, Any], pain: 
     if "saddle_affected" in expect and bool(saddle) != expect["saddle_affected"]:
         fails.append(f"saddle symptoms from {', '.join(saddle)}, expected none" if saddle
                      else "the saddle (S3-S5) should have symptoms but has none")
+    grade = {"normal": 0, "reduced": 1, "absent": 2}
+    reflexes: dict[str, str] = {}
+    for r in data.get("reflexes", []):
+        key = f"{r['reflex']}-{r['side']}"
+        if grade.get(r["finding"], 0) >= grade.get(reflexes.get(key, "normal"), 0):
+            reflexes[key] = r["finding"]
+    for i in expect.get("reflexes_changed", ()):
+        if reflexes.get(i, "normal") == "normal":
+            fails.append(f"the {i} reflex should be reduced or absent but is normal")
+    for i in expect.get("reflexes_normal", ()):
+        if reflexes.get(i, "normal") != "normal":
+            fails.append(f"the {i} reflex should be normal but is {reflexes[i]}")
     if "tempo" in expect and data.get("tempo") != expect["tempo"]:
         fails.append(f"tempo should be {expect['tempo']}, got {data.get('tempo')!r}")
     top = sorted(degrees.items(), key=lambda kv: -kv[1])
@@ -543,6 +574,9 @@ def evaluate_vignette(expect: Mapping[str, Any], data: Mapping[str, Any], pain: 
         got += "; saddle"
     if "tempo" in expect:
         got += f"; {data.get('tempo')}"
+    if "reflexes_changed" in expect or "reflexes_normal" in expect:
+        changed = [f"{k} {v}" for k, v in sorted(reflexes.items()) if v != "normal"]
+        got += "; reflexes " + (", ".join(changed) if changed else "normal")
     return fails, got
 
 
