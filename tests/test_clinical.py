@@ -238,13 +238,22 @@ def test_reflexes_always_listed_for_both_legs_in_order():
         assert [(r.side, r.reflex) for r in p.reflexes] == [(s, n) for s in ("left", "right") for n in THREE_REFLEXES]
 
 
-def test_bilateral_sacral_compression_raises_cauda_equina_flags():
-    hits = [RootHit(r, s, 0.4) for r in ("S2", "S3", "S4", "S5") for s in ("left", "right")]
+def test_saddle_numbness_on_both_sides_raises_cauda_equina_flags():
+    """GIRFT 2023: saddle sensory loss with bladder, bowel or sexual change is cauda equina syndrome."""
+    hits = [RootHit(r, s, pic.NUMBNESS_THRESHOLD) for r in ("S3", "S4", "S5") for s in ("left", "right")]
     p = clinical_picture("herniation", {"zone": "central"}, hits, [])
-    assert pic.RED_FLAG_SADDLE in p.red_flags and pic.RED_FLAG_BLADDER in p.red_flags
-    assert pic.RED_FLAG_BOWEL in p.red_flags
+    assert set(pic.CAUDA_EQUINA_IDS) <= set(p.red_flag_ids)
+    assert pic.RED_FLAG_SADDLE in p.red_flags and pic.RED_FLAG_BLADDER in p.red_flags and pic.RED_FLAG_BOWEL in p.red_flags
     assert "Saddle anaesthesia" in p.red_flags[0]
-    assert pic.RED_FLAG_BILATERAL in p.red_flags
+    assert "bilateral_sciatica" in p.red_flag_ids, "an acute disc with symptoms in both legs"
+    numb = {(f.root, f.side) for f in p.sensory if f.kind == "numbness"}
+    assert {side for root, side in numb if root in ("S3", "S4", "S5")} == {"left", "right"}
+
+
+def test_saddle_tingling_alone_is_not_the_cauda_equina_flag_set():
+    hits = [RootHit(r, s, pic.TINGLING_THRESHOLD) for r in ("S3", "S4", "S5") for s in ("left", "right")]
+    p = clinical_picture("herniation", {"zone": "central"}, hits, [])
+    assert not set(pic.CAUDA_EQUINA_IDS) & set(p.red_flag_ids)
 
 
 def test_one_sided_sacral_compression_is_not_cauda_equina():
@@ -252,18 +261,37 @@ def test_one_sided_sacral_compression_is_not_cauda_equina():
     assert pic.RED_FLAG_SADDLE not in p.red_flags and pic.RED_FLAG_BILATERAL not in p.red_flags
 
 
-def test_cauda_equina_condition_always_flags_and_urges_surgery():
-    p = clinical_picture("cauda_equina", {}, [], [])
-    assert set(pic.CAUDA_EQUINA_FLAGS) <= set(p.red_flags)
-    assert any("48 hours" in f for f in p.features)
+def test_cauda_equina_flags_come_from_findings_not_the_condition_name():
+    assert clinical_picture("cauda_equina", {}, [], []).red_flag_ids == ()
+    hits = [RootHit(r, s, 0.9) for r in ("L5", "S1", "S2", "S3", "S4", "S5") for s in ("left", "right")]
+    p = clinical_picture("cauda_equina", {"level": "L4-L5"}, hits, [])
+    assert set(pic.CAUDA_EQUINA_IDS) <= set(p.red_flag_ids)
 
 
-def test_bilateral_and_progressive_flags():
-    p = clinical_picture("stenosis", {}, [RootHit("L5", "left", 0.3), RootHit("L5", "right", 0.3)], [])
-    assert p.red_flags == (pic.RED_FLAG_BILATERAL,)
+def test_cauda_equina_features_say_as_soon_as_possible_not_48_hours_as_the_aim():
+    """GIRFT 2023 / BASS: emergency decompression as soon as possible, day or night."""
+    text = " ".join(clinical_picture("cauda_equina", {}, [], []).features)
+    assert "as soon as possible" in text and "day or night" in text
+    assert "ideally within 48 hours" not in text
+
+
+def test_bilateral_flag_only_for_acute_conditions():
+    both = [RootHit("L5", "left", 0.3), RootHit("L5", "right", 0.3)]
+    acute = clinical_picture("herniation", {"zone": "central"}, both, [])
+    assert acute.red_flag_ids == ("bilateral_sciatica",) and acute.tempo == "acute"
+    for chronic in ("stenosis", "spondylolisthesis"):
+        p = clinical_picture(chronic, {}, both, [])
+        assert p.red_flag_ids == () and p.red_flags == (), chronic
+        assert p.tempo == "chronic" and p.watch_for, "calm sentences on when it would be an emergency"
+        text = " ".join(p.watch_for).lower()
+        assert "numb" in text and ("urine" in text or "bladder" in text) and "weak" in text
+    p = clinical_picture("stenosis", {}, both, [])
     assert any("claudication" in f.lower() for f in p.features), "both sides without a type reads as central"
+
+
+def test_severe_weakness_flag():
     p = one("L5", 0.9)
-    assert p.red_flags == (pic.RED_FLAG_MOTOR,)
+    assert p.red_flags == (pic.RED_FLAG_MOTOR,) and p.red_flag_ids == ("severe_weakness",)
     assert one("L5", 0.8).red_flags == ()
 
 
@@ -278,6 +306,7 @@ def test_piriformis_low_degree():
     assert any("FAIR" in f for f in p.features)
     assert any("sitting" in f for f in p.features)
     assert p.red_flags == ()
+    assert p.red_flag_ids == ()
 
 
 def test_piriformis_high_degree():
@@ -335,8 +364,8 @@ def test_bad_hits_raise_clear_errors():
         clinical_picture("herniation", {}, [RootHit("L9", "left", 0.5)], [])
     with pytest.raises(ValueError, match="middle"):
         clinical_picture("herniation", {}, [RootHit("L5", "middle", 0.5)], [])
-    with pytest.raises(ValueError, match="femoral"):
-        clinical_picture("herniation", {}, [], [NerveHit("femoral", "left", 0.5)])
+    with pytest.raises(ValueError, match="ulnar"):
+        clinical_picture("herniation", {}, [], [NerveHit("ulnar", "left", 0.5)])
 
 
 # --- features per condition and parameter ---
@@ -381,12 +410,12 @@ def test_spondylolisthesis_features_by_type():
 
 
 def test_unknown_condition_and_bad_params_are_harmless():
+    from explorer.conditions import herniation, spondylolisthesis
+
     assert clinical_picture("sprain", {}, [], []).features == ()
     p = clinical_picture("spondylolisthesis", {"type": "wobbly", "level": "L9-L3", "grade": "7"}, [], [])
-    assert p.features == pic.SPONDYLO_COMMON
-    assert (
-        clinical_picture("Disc herniation", {}, [], []).features[: len(pic.HERNIATION_COMMON)] == pic.HERNIATION_COMMON
-    )
+    assert p.features == spondylolisthesis.COMMON
+    assert clinical_picture("Disc herniation", {}, [], []).features[: len(herniation.COMMON)] == herniation.COMMON
 
 
 def test_every_condition_has_features_and_no_duplicates():
@@ -395,9 +424,20 @@ def test_every_condition_has_features_and_no_duplicates():
         assert features and len(features) == len(set(features))
 
 
-def test_chronic_narrowing_needs_numbness_level_sacral_compression_for_cauda_equina_flags():
-    hits = [RootHit(r, s, 0.35) for r in ("S3", "S4", "S5") for s in ("left", "right")]
-    assert pic.RED_FLAG_SADDLE in clinical_picture("herniation", {"zone": "central"}, hits, []).red_flags
-    assert pic.RED_FLAG_SADDLE not in clinical_picture("stenosis", {"zone": "central"}, hits, []).red_flags
-    worse = [RootHit(r, s, pic.NUMBNESS_THRESHOLD) for r in ("S3", "S4", "S5") for s in ("left", "right")]
-    assert pic.RED_FLAG_SADDLE in clinical_picture("stenosis", {"zone": "central"}, worse, []).red_flags
+def test_stenosis_does_not_say_foot_pulses_are_always_normal():
+    """Peripheral arterial disease often coexists with stenosis (Katz 2008): check both."""
+    text = " ".join(clinical_picture("stenosis", {"zone": "central"}, [], []).features)
+    assert "Foot pulses are normal." not in text and "usually normal" in text and "both" in text
+
+
+def test_isthmic_features_allow_s1_in_high_grade_slips():
+    text = " ".join(clinical_picture("spondylolisthesis", {"type": "isthmic", "level": "L5-S1"}, [], []).features)
+    assert "low-grade" in text.lower() and "high-grade" in text.lower() and "S1" in text
+
+
+def test_chronic_narrowing_raises_cauda_equina_flags_only_with_saddle_numbness():
+    tingling = [RootHit(r, s, 0.35) for r in ("S3", "S4", "S5") for s in ("left", "right")]
+    assert pic.RED_FLAG_SADDLE not in clinical_picture("stenosis", {"zone": "central"}, tingling, []).red_flags
+    numb = [RootHit(r, s, pic.NUMBNESS_THRESHOLD) for r in ("S3", "S4", "S5") for s in ("left", "right")]
+    p = clinical_picture("stenosis", {"zone": "central"}, numb, [])
+    assert pic.RED_FLAG_SADDLE in p.red_flags and "bilateral_sciatica" not in p.red_flag_ids

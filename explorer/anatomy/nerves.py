@@ -44,6 +44,7 @@ from explorer.anatomy.layout import (
 )
 from explorer.anatomy.morphometry import (
     DISC_LEVELS,
+    DISCS,
     LUMBAR_LEVELS,
     ROOT_DIAMETER,
     SCIATIC_DIAMETER,
@@ -58,10 +59,22 @@ from explorer.settings import TARGET_FACES
 INTRATHECAL_ORDER: tuple[str, ...] = ROOTS + ("S4", "S5", "Co")
 INTRATHECAL_RADIUS_FACTOR: float = 0.45  # a root inside the sac is thinner than at its ganglion
 CORD_RADIUS: tuple[float, float] = (4.5, 3.8)  # conus width, depth (mm) before it tapers
-# Where a root sits as it leaves the sac, relative to the canal centre at the disc above its exit:
-# lateral to the sac wall and forward, about 2 mm behind the back of the disc.
+# Where a root sits as it leaves the sac in its sleeve: lateral to the sac wall, as far forward as
+# its anterolateral lane, just below the disc above its exit (relative to the canal centre there).
 DEPARTURE_GAP_MM: float = 2.0
-DEPARTURE_FORWARD_MM: float = 4.5
+DEPARTURE_BELOW_DISC_MM: float = 1.5  # below the disc's lower edge at the back
+SLEEVE_FORWARD_MM: float = 0.0  # the sleeve lies this much further forward than the root's lane
+# The cross-section of the sac (Wall EJ, Cohen MS, Massie JB, Rydevik B, Garfin SR. Cauda equina
+# anatomy I: intrathecal nerve root organization. Spine. 1990;15(12):1244-1247): the lower sacral
+# (S2-S5) and coccygeal roots lie in the dorsal part of the sac; the lumbar and first sacral roots
+# form an oblique layer in front of and lateral to them, the next root to leave the most
+# anterolateral. Angles (degrees) on an ellipse at LANE_RADIAL of the sac's half axes: 0 is straight
+# lateral, negative forward, 90 straight back.
+DORSAL_ROOTS: tuple[str, ...] = ("S2", "S3", "S4", "S5", "Co")
+LAYER_ANGLES: tuple[float, float] = (-35.0, 35.0)  # the next to leave .. the last of the layer
+DORSAL_ANGLES: tuple[float, float] = (50.0, 80.0)  # S2 .. coccygeal, toward the midline
+LANE_RADIAL: float = 0.75
+CAUDA_ROOT_RADIUS_MM: dict[str, float] = {"S4": 1.0, "S5": 0.8, "Co": 0.6}  # in the cauda equina mesh
 
 
 # ----------------------------------------------------------------------------- the canal
@@ -103,8 +116,14 @@ def canal_station(name: str) -> CanalStation:
     return next(s for s in canal_stations() if s.name == name)
 
 
-def _departure_station(root: str) -> str:
-    """Where a root leaves the dural sac: at the disc (or endplate) above its own exit."""
+def departure_station(root: str) -> str:
+    """Where a root leaves the dural sac: at the disc (or sacral segment) above its own exit.
+
+    Roots that leave at a disc (L2 .. S1) still run inside the sac, anterolaterally, at the disc
+    itself and take off in their sleeves just below it (see :func:`sleeve_point`), so a central
+    disc reaches them first (Wall 1990; Bogduk N. Clinical and Radiological Anatomy of the Lumbar
+    Spine, 5th ed. 2012: the sleeve arises at or just below the disc above the foramen).
+    """
     if root == "L1":
         return "top"
     if root.startswith("L"):
@@ -112,21 +131,41 @@ def _departure_station(root: str) -> str:
     return {"S1": "L5-S1", "S2": "S1", "S3": "S2"}[root]
 
 
-def _lane(root: str, station_index: int, side: str) -> Points:
-    """Position of an intrathecal root at a station: next to leave = most anterolateral.
+def _leaves_below_disc(root: str) -> bool:
+    return "-" in departure_station(root)
 
-    In the sac the roots lie in a crescent; the one about to leave hugs the anterolateral wall
-    and the lowest sacral roots lie behind, near the midline.
+
+def _angle(root: str, remaining: list[str]) -> float:
+    """Lane angle (degrees) of ``root`` among the roots still in the sac at a station."""
+    layer = [r for r in remaining if r not in DORSAL_ROOTS]
+    group, (lo, hi) = (layer, LAYER_ANGLES) if root in layer else (
+        [r for r in remaining if r in DORSAL_ROOTS], DORSAL_ANGLES)
+    k = group.index(root)
+    return lo if len(group) == 1 else lo + (hi - lo) * k / (len(group) - 1)
+
+
+def lane_local(root: str, station: str, side: str) -> Points:
+    """Centre of an intrathecal root in the sac cross-section at ``station`` (station frame, mm).
+
+    Raises
+    ------
+    ValueError
+        If the root is not inside the sac there.
     """
+    index = _station_index(station)
+    st = canal_stations()[index]
+    remaining = [r for r in INTRATHECAL_ORDER if _still_inside(r, index)]
+    if root not in remaining:
+        raise ValueError(f"root {root} is not inside the sac at {station}")
+    a = np.radians(_angle(root, remaining))
+    return np.array([side_sign(side) * LANE_RADIAL * st.sac_half_width * np.cos(a),
+                     -LANE_RADIAL * st.sac_half_depth * np.sin(a), 0.0])
+
+
+def _lane(root: str, station_index: int, side: str) -> Points:
+    """Position (global mm) of an intrathecal root at a station (see :func:`lane_local`)."""
     st = canal_stations()[station_index]
-    # Roots leaving the sac at this station are already in their sleeves, outside the lanes.
-    remaining = [r for r in INTRATHECAL_ORDER if _still_inside(r, station_index)]
-    rank = remaining.index(root)
-    f = 1.0 - rank / max(len(remaining) - 1, 1)
-    angle = np.radians(-25.0 + (1.0 - f) * 105.0)  # -25: anterolateral ... 80: posterior
-    radial = 0.72
-    local = (side_sign(side) * radial * st.sac_half_width * np.cos(angle), -radial * st.sac_half_depth * np.sin(angle), 0.0)
-    return st.frame.to_global(local)
+    return st.frame.to_global(lane_local(root, st.name, side))
 
 
 def _station_index(name: str) -> int:
@@ -134,10 +173,34 @@ def _station_index(name: str) -> int:
 
 
 def _still_inside(root: str, station_index: int) -> bool:
-    """True while ``root`` runs inside the sac at this station (not yet at its departure)."""
+    """True while ``root`` runs inside the sac at this station.
+
+    A root leaving at a disc is still inside at that disc; the others (L1 at the top, S2 and S3
+    in the sacrum) are in their sleeves by their departure station.
+    """
     if root in ("S4", "S5", "Co"):
         return True
-    return _station_index(_departure_station(root)) > station_index
+    departure = _station_index(departure_station(root))
+    return departure >= station_index if _leaves_below_disc(root) else departure > station_index
+
+
+def intrathecal_roots(station: str) -> tuple[str, ...]:
+    """The roots inside the sac at a station, next to leave first (ids as in INTRATHECAL_ORDER)."""
+    index = _station_index(station)
+    return tuple(r for r in INTRATHECAL_ORDER if _still_inside(r, index))
+
+
+def sleeve_point(root: str, side: str) -> Points:
+    """Where a root leaves the sac in its dural sleeve (global mm).
+
+    Just outside the sac's anterolateral wall; for roots leaving at a disc, just below that disc
+    (where a paracentral herniation or a lateral recess stenosis of that disc catches it).
+    """
+    dep = canal_station(departure_station(root))
+    z, forward = 0.0, LANE_RADIAL * dep.sac_half_depth * np.sin(np.radians(-LAYER_ANGLES[0])) + SLEEVE_FORWARD_MM
+    if _leaves_below_disc(root):
+        z = -(DISCS[dep.name].height_posterior / 2 + DEPARTURE_BELOW_DISC_MM)
+    return dep.frame.to_global((side_sign(side) * (dep.sac_half_width + DEPARTURE_GAP_MM), forward, z))
 
 
 # ----------------------------------------------------------------------------- roots
@@ -149,23 +212,41 @@ def root_radius(root: str) -> float:
 
 
 def _intrathecal_points(root: str, side: str) -> list[Points]:
-    stop = _station_index(_departure_station(root))
+    stop = _station_index(departure_station(root)) + (1 if _leaves_below_disc(root) else 0)
     return [_lane(root, i, side) for i in range(stop)]
 
 
 def _inside_the_sac(root: str, side: str) -> tuple[list[Points], list[float]]:
     """Control points and radii from the conus to where the root leaves the sac.
 
-    It leaves in its dural sleeve just outside the sac's anterolateral wall, close behind the
-    disc above its exit: where a paracentral herniation of that disc catches it.
+    It leaves in its dural sleeve just outside the sac's anterolateral wall, just below the disc
+    above its exit (:func:`sleeve_point`).
     """
     r = root_radius(root)
     pts = _intrathecal_points(root, side)
     radii = [r * INTRATHECAL_RADIUS_FACTOR] * len(pts)
-    dep = canal_station(_departure_station(root))
-    pts.append(dep.frame.to_global((side_sign(side) * (dep.sac_half_width + DEPARTURE_GAP_MM), DEPARTURE_FORWARD_MM, 0.0)))
+    pts.append(sleeve_point(root, side))
     radii.append(r * 0.6)
     return pts, radii
+
+
+def intrathecal_mask(root: str, side: str, path: Points) -> np.ndarray:
+    """True for the samples of a root's centre line that lie inside the sac (before its sleeve)."""
+    sleeve = sleeve_point(root, side)
+    cut = int(np.argmin(np.linalg.norm(path - sleeve, axis=1)))
+    out = np.zeros(len(path), dtype=bool)
+    out[:cut] = True
+    return out
+
+
+@lru_cache(maxsize=8)
+def cauda_course(root: str, side: str) -> tuple[Points, np.ndarray]:
+    """Centre line (mm) and radius of one of the lowest roots kept in the cauda equina mesh."""
+    radius = CAUDA_ROOT_RADIUS_MM[root]
+    control = [_lane(root, i, side) for i in range(len(canal_stations()) - 1)]
+    control.append(sacral_canal_center("S3") + (side_sign(side) * 3.0, 0.0, 0.0))
+    path = smooth_path(np.asarray(control), samples=rings_for_budget(TARGET_FACES["cauda-equina"] // 6, 6))
+    return path, np.full(len(path), radius)
 
 
 def _lumbar_course(root: str, side: str) -> tuple[list[Points], list[float]]:
@@ -306,10 +387,8 @@ def build_cauda_equina() -> pv.PolyData:
     """
     parts = []
     for side in ("left", "right"):
-        for root, radius in (("S4", 1.0), ("S5", 0.8), ("Co", 0.6)):
-            control = [_lane(root, i, side) for i in range(len(canal_stations()) - 1)]
-            control.append(sacral_canal_center("S3") + (side_sign(side) * 3.0, 0.0, 0.0))
-            path = smooth_path(np.asarray(control), samples=rings_for_budget(TARGET_FACES["cauda-equina"] // 6, 6))
+        for root in CAUDA_ROOT_RADIUS_MM:
+            path, radius = cauda_course(root, side)
             parts.append(sweep_tube(path, radius, sides=6))
     return _merged(parts)
 

@@ -43,23 +43,34 @@ Rules
    * reflexes stay normal, except the ankle jerk, which is ``reduced`` (never ``absent``) from
      ``NERVE_REFLEX_REDUCED_THRESHOLD``.
 
-4. **Red flags** (plain sentences, in :data:`RED_FLAG_ORDER`):
+4. **Red flags** (ids in :data:`RED_FLAG_IDS`, each with a plain sentence in
+   :data:`RED_FLAG_TEXT`), from the condition's own rules (``ConditionSpec.red_flags``) and its
+   tempo, never from its name:
 
-   * cauda equina (saddle numbness, bladder, bowel and anal tone, sexual function) when any of
-     S2-S5 is squeezed to ``>= CAUDA_EQUINA_SACRAL_DEGREE`` on *both* sides (to the numbness level,
-     ``CHRONIC_CAUDA_EQUINA_SACRAL_DEGREE``, for the slowly narrowing canals of stenosis and
-     degenerative spondylolisthesis), or whenever the
-     condition is ``cauda_equina`` [TODD2017];
-   * symptoms in both legs when roots on both sides are squeezed to ``>= BILATERAL_DEGREE`` (the
-     tingling threshold);
-   * severe or worsening weakness when any root or nerve that powers a movement is squeezed to
-     ``>= PROGRESSIVE_WEAKNESS_DEGREE`` (which is above the weakness threshold).
+   * cauda equina (``saddle_anaesthesia``, ``bladder``, ``bowel``, ``sexual_function``) when any of
+     the saddle roots S3-S5 is squeezed to ``>= NUMBNESS_THRESHOLD`` on *both* sides, whatever the
+     level of the lesion: a central lesion at any level reaches them inside the sac [TODD2017]
+     [GIRFT2023]. The flag therefore always comes with saddle numbness on both sides among the
+     sensory findings;
+   * ``bilateral_sciatica`` when roots on both sides are squeezed to ``>= BILATERAL_DEGREE`` (the
+     tingling threshold, so tingling is listed on both sides), only for conditions whose rules
+     allow it: a warning sign of cauda equina syndrome for an *acute* disc lesion [GIRFT2023]; for
+     slowly narrowing canals (stenosis, slips) symptoms in both legs are the usual picture
+     (neurogenic claudication) [KATZ2008], and the condition's calm ``watch_for`` sentences say
+     what would make it an emergency instead;
+   * ``severe_weakness`` when a root or nerve that powers a movement is squeezed to
+     ``>= PROGRESSIVE_WEAKNESS_DEGREE``, above the weakness threshold (so weakness is listed) and at
+     the absent-reflex threshold.
 
-5. **Typical features** of the condition, as short original sentences, refined by its parameters
-   (see :data:`CONDITIONS` and :data:`SUBTYPE_KEYS`) and by which roots are squeezed
-   (straight-leg raise for L4-S1, femoral stretch for L2-L4) [DEVILLE2000] [ESTRIDGE1982]
-   [KATZ2008] [WILTSE1976] [HOPAYIAN2010] [FISHMAN2002] [AHN2000]. An unknown condition gives no
-   features; unknown parameter values are ignored.
+5. **Typical features** come from the condition module (``ConditionSpec.features``), given its
+   parameters (loose spellings normalised here: see :data:`SUBTYPE_KEYS`) and the squeezed roots.
+   An unknown condition gives no features and the default (acute) red-flag rules.
+
+Consistency (checked by a test over every parameter combination of every condition): the
+thresholds are ordered ``PAIN < TINGLING = BILATERAL < NUMBNESS < REFLEX_REDUCED < WEAKNESS <
+REFLEX_ABSENT = PROGRESSIVE_WEAKNESS``, so a root weak enough to give weakness also changes its
+reflex, a severe-weakness flag comes with weakness and an absent main reflex, the bilateral flag
+with symptoms on both sides and the cauda equina flags with saddle numbness on both sides.
 
 6. **Order** is deterministic: left leg before right; within a side, roots in
    :data:`ROOT_ORDER` then nerves; within a root, pain, tingling, numbness; movements in table
@@ -95,9 +106,10 @@ MEYERDING1932
 FISHMAN2002
     Fishman LM, Dombi GW, Michaelsen C, et al. Piriformis syndrome: diagnosis, treatment, and
     outcome - a 10-year study. Arch Phys Med Rehabil. 2002;83(3):295-301. (FAIR test.)
-AHN2000
-    Ahn UM, Ahn NU, Buchowski JM, et al. Cauda equina syndrome secondary to lumbar disc
-    herniation: a meta-analysis of surgical outcomes. Spine. 2000;25(12):1515-1522.
+GIRFT2023
+    Getting It Right First Time. National suspected cauda equina syndrome (CES) pathway. NHS
+    England, 2023. (Bilateral radicular symptoms, saddle sensory change, bladder or bowel change
+    and sexual dysfunction as warning signs; immediate referral and emergency MRI.)
 """
 
 from __future__ import annotations
@@ -115,6 +127,8 @@ from explorer.clinical.roots import (
     movements_of,
     symptom_regions,
 )
+from explorer.conditions.base import RedFlagRules
+from explorer.conditions.registry import CONDITIONS as REGISTRY
 from explorer.clinical.types import (
     ROOT_ORDER,
     ClinicalPicture,
@@ -135,25 +149,19 @@ REFLEX_ABSENT_THRESHOLD = 0.85
 # A big nerve outside the spine tolerates more before motor fibres fail (piriformis rarely weakens).
 NERVE_WEAKNESS_THRESHOLD = 0.75
 NERVE_REFLEX_REDUCED_THRESHOLD = 0.85
-CAUDA_EQUINA_SACRAL_DEGREE = 0.3
-# Slowly narrowing canals (stenosis, degenerative slips) rarely cause cauda equina syndrome: the
-# roots adapt, and the usual picture is neurogenic claudication [KATZ2008]. For them the flags need
-# the sacral roots squeezed to the numbness level (saddle anaesthesia), not just touched.
-CHRONIC_CONDITIONS: frozenset[str] = frozenset({"stenosis", "spondylolisthesis"})
-CHRONIC_CAUDA_EQUINA_SACRAL_DEGREE = NUMBNESS_THRESHOLD
+# Cauda equina flags need saddle numbness (S3-S5 at the numbness level) on both sides.
+CAUDA_EQUINA_SACRAL_DEGREE = NUMBNESS_THRESHOLD
 BILATERAL_DEGREE = TINGLING_THRESHOLD
-PROGRESSIVE_WEAKNESS_DEGREE = 0.85
+PROGRESSIVE_WEAKNESS_DEGREE = REFLEX_ABSENT_THRESHOLD
 
 SIDES: tuple[str, ...] = ("left", "right")
 SENSORY_KINDS: tuple[str, ...] = ("pain", "tingling", "numbness")
 # Reflexes reported for each leg, in the order of their main roots.
 LEG_REFLEXES: tuple[str, ...] = ("patellar", "medial_hamstring", "achilles")
 REFLEX_GRADES: tuple[str, ...] = ("normal", "reduced", "absent")
-SACRAL_ROOTS: tuple[str, ...] = ("S2", "S3", "S4", "S5")
-SLR_ROOTS: tuple[str, ...] = ("L4", "L5", "S1")  # straight-leg raise stretches the sciatic roots
-FEMORAL_STRETCH_ROOTS: tuple[str, ...] = ("L2", "L3", "L4")  # femoral stretch test, upper lumbar roots
+SADDLE_ROOTS: tuple[str, ...] = ("S3", "S4", "S5")  # the skin a saddle would touch
 
-CONDITIONS: tuple[str, ...] = ("herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina")
+CONDITIONS: tuple[str, ...] = tuple(REGISTRY)
 CONDITION_ALIASES: Mapping[str, str] = {
     "disc_herniation": "herniation",
     "herniated_disc": "herniation",
@@ -174,168 +182,29 @@ SUBTYPE_ALIASES: Mapping[str, str] = {
 }
 LEVEL_KEYS: tuple[str, ...] = ("level", "disc", "segment")
 GRADE_KEYS: tuple[str, ...] = ("grade", "meyerding")
+GRADES: tuple[str, ...] = ("1", "2", "3", "4", "5")
 
-# --- Red flags (plain, specific). ---
-RED_FLAG_SADDLE = (
-    "Saddle anaesthesia: numbness around the anus, the genitals and the inner buttocks (the skin that "
-    "would touch a saddle)"
-)
-RED_FLAG_BLADDER = (
-    "Bladder disturbance: difficulty starting to pass urine, a weak stream, not feeling the bladder fill, "
-    "or being unable to empty it with leaking from overflow"
-)
-RED_FLAG_BOWEL = "Bowel incontinence or loss of anal tone (weak anal squeeze, absent anal wink)"
-RED_FLAG_SEXUAL = "New loss of sexual function or of feeling in the genitals"
-RED_FLAG_BILATERAL = "Bilateral leg symptoms: sciatica, tingling or numbness in both legs"
-RED_FLAG_MOTOR = "Rapidly progressing or severe weakness, such as foot drop (the foot slaps or drags)"
-RED_FLAG_ORDER: tuple[str, ...] = (
-    RED_FLAG_SADDLE,
-    RED_FLAG_BLADDER,
-    RED_FLAG_BOWEL,
-    RED_FLAG_SEXUAL,
-    RED_FLAG_BILATERAL,
-    RED_FLAG_MOTOR,
-)
-CAUDA_EQUINA_FLAGS: tuple[str, ...] = (RED_FLAG_SADDLE, RED_FLAG_BLADDER, RED_FLAG_BOWEL, RED_FLAG_SEXUAL)
-
-# --- Typical features (original wording). ---
-HERNIATION_COMMON: tuple[str, ...] = (
-    "Sciatica: pain shooting down the leg along one nerve root, usually worse than the back pain.",
-    "Sitting, bending forward, coughing, sneezing or straining usually make the leg pain worse.",
-)
-HERNIATION_SLR = (
-    "Straight-leg raise: lifting the straightened leg while lying on the back brings on the leg pain, "
-    "typically between about 30 and 70 degrees (stretches the L4-S1 roots; sensitive but not specific)."
-)
-HERNIATION_CROSSED_SLR = (
-    "Crossed straight-leg raise: lifting the good leg brings pain into the painful leg. It is found less "
-    "often, but when present it points much more specifically to a disc herniation."
-)
-HERNIATION_FEMORAL = (
-    "Femoral stretch test: lying face down, bending the knee (and lifting the thigh) brings on pain in "
-    "the front of the thigh, because it stretches the L2-L4 roots (an upper lumbar or an L3-L4 "
-    "foraminal herniation)."
-)
-HERNIATION_ZONE: Mapping[str, tuple[str, ...]] = {
-    "central": (
-        (
-            "A central herniation presses on the middle of the nerve sac: back pain can outweigh leg pain, "
-            "and both legs may be affected."
-        ),
-        "A large central herniation can squeeze the whole cauda equina; watch for the red flags.",
-    ),
-    "paracentral": (
-        (
-            "A paracentral (posterolateral) herniation, the most common kind, squeezes the root that passes "
-            "down past the disc (the traversing root) on one side."
-        ),
-    ),
-    "foraminal": (
-        (
-            "A foraminal herniation squeezes the root leaving through the foramen at that level (the exiting "
-            "root), one level higher than a paracentral herniation would; the pain is often severe."
-        ),
-    ),
-    "extraforaminal": (
-        (
-            "A far-lateral (extraforaminal) herniation lies outside the foramen and squeezes the exiting root "
-            "there; it is easy to miss on a scan that only looks at the canal."
-        ),
-    ),
+# --- Red flags: ids (see CONTRACTS.md) and plain, specific sentences. ---
+RED_FLAG_TEXT: Mapping[str, str] = {
+    "saddle_anaesthesia": "Saddle anaesthesia: numbness around the anus, the genitals and the inner buttocks (the skin "
+                          "that would touch a saddle)",
+    "bladder": "Bladder disturbance: difficulty starting to pass urine, a weak stream, not feeling the bladder fill, "
+               "or being unable to empty it with leaking from overflow",
+    "bowel": "Bowel incontinence or loss of anal tone (weak anal squeeze, absent anal wink)",
+    "sexual_function": "New loss of sexual function or of feeling in the genitals",
+    "bilateral_sciatica": "Sciatica in both legs from a disc: a warning sign of cauda equina syndrome",
+    "severe_weakness": "Rapidly progressing or severe weakness, such as foot drop (the foot slaps or drags)",
 }
-STENOSIS_COMMON: tuple[str, ...] = (
-    (
-        "Usually after the age of 50, from wear and tear: a bulging disc, a thickened ligamentum flavum and "
-        "enlarged facet joints narrow the space for the nerves."
-    ),
-)
-STENOSIS_CENTRAL: tuple[str, ...] = (
-    (
-        "Neurogenic claudication: pain, heaviness, tingling or weakness in the buttocks and legs that comes "
-        "on with walking or standing and eases after a few minutes of sitting or bending forward."
-    ),
-    (
-        "Shopping-cart sign: leaning forward on a cart lets the person walk further, because bending forward "
-        "widens the canal; cycling and walking uphill are often easier than walking downhill."
-    ),
-    "Usually both legs; the examination at rest may be normal.",
-    (
-        "Foot pulses are normal. Claudication from narrowed leg arteries differs: the pulses are often weak "
-        "and the pain eases by simply standing still, without sitting or bending."
-    ),
-)
-STENOSIS_LATERAL: tuple[str, ...] = (
-    "Radicular pain down one leg along a single root, brought on by standing and walking and eased by sitting.",
-    (
-        "Kemp test: leaning backwards and turning towards the painful side narrows the lateral canal and may "
-        "reproduce the leg pain (a simple but not very accurate test)."
-    ),
-)
-STENOSIS_SUBTYPE: Mapping[str, tuple[str, ...]] = {
-    "central": STENOSIS_CENTRAL,
-    "lateral_recess": STENOSIS_LATERAL
-    + ("Lateral recess stenosis traps the traversing root (for example L5 at L4-L5) in the gutter beside the canal.",),
-    "foraminal": STENOSIS_LATERAL
-    + ("Foraminal stenosis traps the exiting root (for example L4 at L4-L5) in its foramen.",),
-}
-SPONDYLO_COMMON: tuple[str, ...] = ("One vertebra has slipped forward on the one below it.",)
-SPONDYLO_SUBTYPE: Mapping[str, tuple[str, ...]] = {
-    "isthmic": (
-        (
-            "Isthmic type: a stress fracture of the pars interarticularis, often from adolescence, typically "
-            "in young, active people (gymnasts, fast bowlers, footballers)."
-        ),
-        "Low back pain made worse by arching backwards (extension) and eased by rest.",
-        "Tight hamstrings, sometimes with a short-stepped, stiff walk.",
-        (
-            "Most often at L5-S1, where the loose bony arch and scar tissue squeeze the exiting L5 root in the "
-            "foramen, not the S1 root."
-        ),
-    ),
-    "degenerative": (
-        (
-            "Degenerative type: worn facet joints let the vertebra slide, mostly at L4-L5, in people over 50 "
-            "and more often in women."
-        ),
-        (
-            "It narrows the canal, so neurogenic claudication is common, and it squeezes the traversing L5 "
-            "root in the lateral recess."
-        ),
-    ),
-}
-MEYERDING_GRADES: Mapping[str, str] = {
-    "1": "Meyerding grade I: slipped forward by less than a quarter of the vertebral body.",
-    "2": "Meyerding grade II: slipped forward by a quarter to a half of the vertebral body.",
-    "3": "Meyerding grade III: slipped forward by a half to three quarters of the vertebral body.",
-    "4": "Meyerding grade IV: slipped forward by more than three quarters of the vertebral body.",
-    "5": "Meyerding grade V (spondyloptosis): the vertebra has slipped completely off the one below.",
-}
-PIRIFORMIS_FEATURES: tuple[str, ...] = (
-    "Deep buttock pain, worse after sitting for a while (especially on a hard seat) and on getting up.",
-    (
-        "FAIR test positive: bending the hip, bringing the knee across the body and turning the leg inward "
-        "(flexion, adduction, internal rotation) stretches piriformis over the sciatic nerve and brings on "
-        "the buttock pain."
-    ),
-    "Tenderness deep in the buttock over the sciatic notch, where the nerve passes under piriformis.",
-    (
-        "The low back examines normally and the reflexes are usually normal, because the nerve roots "
-        "themselves are not squeezed."
-    ),
-    "It is diagnosed after spinal causes of sciatica have been ruled out; experts do not agree on firm criteria.",
-)
-CAUDA_EQUINA_FEATURES: tuple[str, ...] = (
-    (
-        "Emergency: needs an urgent MRI scan and, if confirmed, surgical decompression as soon as possible, "
-        "ideally within 48 hours of the symptoms starting."
-    ),
-    "Usually from a large central disc herniation at L4-L5 or L5-S1; it may start as sciatica in one or both legs.",
-    (
-        "The examiner checks feeling in the saddle area, anal tone and squeeze, and measures how much urine is "
-        "left in the bladder after passing water."
-    ),
-    "Results are much better if surgery happens before the bladder stops emptying (retention).",
-)
+RED_FLAG_IDS: tuple[str, ...] = tuple(RED_FLAG_TEXT)
+CAUDA_EQUINA_IDS: tuple[str, ...] = ("saddle_anaesthesia", "bladder", "bowel", "sexual_function")
+RED_FLAG_SADDLE = RED_FLAG_TEXT["saddle_anaesthesia"]
+RED_FLAG_BLADDER = RED_FLAG_TEXT["bladder"]
+RED_FLAG_BOWEL = RED_FLAG_TEXT["bowel"]
+RED_FLAG_SEXUAL = RED_FLAG_TEXT["sexual_function"]
+RED_FLAG_BILATERAL = RED_FLAG_TEXT["bilateral_sciatica"]
+RED_FLAG_MOTOR = RED_FLAG_TEXT["severe_weakness"]
+RED_FLAG_ORDER: tuple[str, ...] = tuple(RED_FLAG_TEXT.values())
+CAUDA_EQUINA_FLAGS: tuple[str, ...] = tuple(RED_FLAG_TEXT[i] for i in CAUDA_EQUINA_IDS)
 
 _ROOT_RANK: Mapping[str, int] = {r: i for i, r in enumerate(ROOT_ORDER + NERVE_ORDER)}
 _LEVEL_RE = re.compile(r"(L[1-5]|S1)[\W_]*(L[1-5]|S1)")
@@ -390,12 +259,18 @@ def clinical_picture(
         if d >= (WEAKNESS_THRESHOLD if name in ROOTS else NERVE_WEAKNESS_THRESHOLD):
             weakness += [_weak(name, side, m) for m in movements_of(name)]
 
+    spec = REGISTRY.get(_canonical(condition))
+    rules = spec.red_flags if spec else RedFlagRules()
+    flag_ids = _red_flags(rules, root_deg, nerve_deg)
     return ClinicalPicture(
         sensory=tuple(sensory),
         weakness=tuple(weakness),
         reflexes=_reflexes(root_deg, nerve_deg),
-        red_flags=_red_flags(_canonical(condition), root_deg, nerve_deg),
-        features=_features(_canonical(condition), params, root_deg),
+        red_flags=tuple(RED_FLAG_TEXT[i] for i in flag_ids),
+        features=tuple(dict.fromkeys(spec.features(_normalised(spec, params), root_deg))) if spec else (),
+        red_flag_ids=flag_ids,
+        watch_for=rules.watch_for,
+        tempo=spec.tempo if spec else "acute",
     )
 
 
@@ -473,25 +348,24 @@ def _reflexes(
 
 
 def _red_flags(
-    condition: str, root_deg: Mapping[tuple[str, str], float], nerve_deg: Mapping[tuple[str, str], float]
+    rules: RedFlagRules, root_deg: Mapping[tuple[str, str], float], nerve_deg: Mapping[tuple[str, str], float]
 ) -> tuple[str, ...]:
+    """Red flag ids justified by the findings, as the condition's rules allow (module docstring)."""
     flags: set[str] = set()
 
     def sides_with(names: Iterable[str], at: float) -> set[str]:
         names = set(names)
         return {side for (name, side), d in root_deg.items() if name in names and d >= at}
 
-    sacral_at = CHRONIC_CAUDA_EQUINA_SACRAL_DEGREE if condition in CHRONIC_CONDITIONS else CAUDA_EQUINA_SACRAL_DEGREE
-    if condition == "cauda_equina" or sides_with(SACRAL_ROOTS, sacral_at) == set(SIDES):
-        flags.update(CAUDA_EQUINA_FLAGS)
-    if sides_with(ROOTS, BILATERAL_DEGREE) == set(SIDES):
-        flags.add(RED_FLAG_BILATERAL)
+    if rules.cauda_equina and sides_with(SADDLE_ROOTS, CAUDA_EQUINA_SACRAL_DEGREE) == set(SIDES):
+        flags.update(CAUDA_EQUINA_IDS)
+    if rules.bilateral_sciatica and sides_with(ROOTS, BILATERAL_DEGREE) == set(SIDES):
+        flags.add("bilateral_sciatica")
     movers = {r for r, p in ROOTS.items() if p.key_muscles}
-    if sides_with(movers, PROGRESSIVE_WEAKNESS_DEGREE) or any(
-        d >= PROGRESSIVE_WEAKNESS_DEGREE and NERVES[n].movements for (n, _), d in nerve_deg.items()
-    ):
-        flags.add(RED_FLAG_MOTOR)
-    return tuple(f for f in RED_FLAG_ORDER if f in flags)
+    if rules.severe_weakness and (sides_with(movers, PROGRESSIVE_WEAKNESS_DEGREE) or any(
+            d >= PROGRESSIVE_WEAKNESS_DEGREE and NERVES[n].movements for (n, _), d in nerve_deg.items())):
+        flags.add("severe_weakness")
+    return tuple(f for f in RED_FLAG_IDS if f in flags)
 
 
 def _canonical(condition: str) -> str:
@@ -534,45 +408,30 @@ def _grade(params: Mapping[str, str]) -> str | None:
         return None
     value = raw.strip().upper().removeprefix("GRADE").strip()
     value = {"I": "1", "II": "2", "III": "3", "IV": "4", "V": "5"}.get(value, value)
-    return value if value in MEYERDING_GRADES else None
+    return value if value in GRADES else None
 
 
-def _features(condition: str, params: Mapping[str, str], root_deg: Mapping[tuple[str, str], float]) -> tuple[str, ...]:
-    hit = {name for (name, _), d in root_deg.items() if d >= PAIN_THRESHOLD}
-    both_sides = {side for (_, side), d in root_deg.items() if d >= PAIN_THRESHOLD} == set(SIDES)
+def _normalised(spec, params: Mapping[str, str]) -> dict[str, str]:
+    """Loosely spelled parameters in the condition's own names and values.
+
+    The sub-type (first of :data:`SUBTYPE_KEYS`) goes to whichever of ``zone`` / ``type`` the
+    condition has, the level to ``level`` (``"L4-L5"``) and the grade to ``grade`` (``"1"``..``"5"``);
+    values the condition does not know are dropped.
+    """
+    names = {p.name for p in spec.params}
+    out: dict[str, str] = {k: str(v) for k, v in params.items() if k in names}
     subtype = _subtype(params)
+    for key in ("zone", "type"):
+        if key in names:
+            out.pop(key, None)
+            if subtype:
+                out[key] = subtype
     level = _level(params)
-    out: list[str] = []
-    if condition == "herniation":
-        out += HERNIATION_COMMON
-        out += HERNIATION_ZONE.get(subtype or "", ())
-        if level and subtype in ("central", "paracentral"):
-            out.append(f"At {level[0]}-{level[1]} the root most at risk is {level[1]}, the traversing root.")
-        elif level and subtype in ("foraminal", "extraforaminal"):
-            out.append(f"At {level[0]}-{level[1]} the root most at risk is {level[0]}, the exiting root.")
-        if hit & set(SLR_ROOTS):
-            out.append(HERNIATION_SLR)
-            if subtype not in ("foraminal", "extraforaminal"):
-                out.append(HERNIATION_CROSSED_SLR)
-        if hit & set(FEMORAL_STRETCH_ROOTS):
-            out.append(HERNIATION_FEMORAL)
-    elif condition == "stenosis":
-        out += STENOSIS_COMMON
-        # Without a stated type, squeezed roots on both sides suggest central stenosis.
-        kind = subtype if subtype in STENOSIS_SUBTYPE else ("central" if both_sides or not hit else None)
-        out += STENOSIS_SUBTYPE.get(kind or "", STENOSIS_LATERAL)
-    elif condition == "spondylolisthesis":
-        out += SPONDYLO_COMMON
-        out += SPONDYLO_SUBTYPE.get(subtype or "", ())
-        if level and subtype == "isthmic":
-            out.append(f"At {level[0]}-{level[1]} the root at risk is {level[0]}, the exiting root.")
-        elif level and subtype == "degenerative":
-            out.append(f"At {level[0]}-{level[1]} the root at risk is {level[1]}, the traversing root.")
-        grade = _grade(params)
-        if grade:
-            out.append(MEYERDING_GRADES[grade])
-    elif condition == "piriformis":
-        out += PIRIFORMIS_FEATURES
-    elif condition == "cauda_equina":
-        out += CAUDA_EQUINA_FEATURES
-    return tuple(dict.fromkeys(out))  # keep order, drop repeats
+    out.pop("level", None)
+    if level:
+        out["level"] = f"{level[0]}-{level[1]}"
+    grade = _grade(params)
+    out.pop("grade", None)
+    if grade:
+        out["grade"] = grade
+    return out

@@ -56,8 +56,19 @@ class ReflexFinding:
 
 @dataclass(frozen=True)
 class ClinicalPicture:
+    """What the person feels and what the examiner finds.
+
+    ``red_flags`` are plain sentences, ``red_flag_ids`` the same flags as ids (``saddle_anaesthesia``,
+    ``bladder``, ``bowel``, ``sexual_function``, ``bilateral_sciatica``, ``severe_weakness``);
+    ``watch_for`` holds calm sentences on what would make the condition an emergency; ``tempo`` is
+    ``"acute"`` or ``"chronic"``.
+    """
+
     sensory: tuple[SensoryFinding, ...] = field(default=())
     weakness: tuple[WeaknessFinding, ...] = field(default=())
     reflexes: tuple[ReflexFinding, ...] = field(default=())
     red_flags: tuple[str, ...] = field(default=())
     features: tuple[str, ...] = field(default=())
+    red_flag_ids: tuple[str, ...] = field(default=())
+    watch_for: tuple[str, ...] = field(default=())
+    tempo: str = "acute"

@@ -1,5 +1,13 @@
-"""What every condition module provides: its parameters (with allowed values and defaults) and a
-lesion builder that says what the condition does to the model."""
+"""What every condition module provides (a module exposing ``SPEC``, found by the registry):
+
+- its parameters (allowed values, defaults, clinical and patient words);
+- a lesion builder that says what the condition does to the model (the geometry);
+- its clinical knowledge, written from references and independent of the geometry: the textbook
+  pattern of roots it affects (:class:`ExpectedPattern`), its typical features, its tempo (acute or
+  chronic), its red-flag rules and a few typical examples (for tests, e2e tests and the benchmark).
+
+Adding a condition means one module with a ``SPEC`` plus its texts in ``content/``.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +21,90 @@ from explorer.anatomy.morphometry import DISC_LEVELS
 
 SIDE_VALUES: tuple[str, ...] = ("left", "right")
 SEVERITY_VALUES: tuple[str, ...] = ("mild", "moderate", "severe")
+TEMPOS: tuple[str, ...] = ("acute", "chronic")
+SPINAL_ROOTS: tuple[str, ...] = ("L1", "L2", "L3", "L4", "L5", "S1", "S2", "S3", "S4", "S5")
+RootSide = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ExpectedPattern:
+    """What the textbook says a condition affects.
+
+    Attributes
+    ----------
+    primary : frozenset of (root, side)
+        Roots one of which must be the most compressed (empty: no root need be affected).
+    required : frozenset of (root, side) or None
+        Roots that must all be compressed; defaults to ``primary``.
+    spared : frozenset of (root, side)
+        Roots that must be clearly less compressed than the primary ones (or untouched).
+    nerves : frozenset of (nerve, side)
+        Peripheral nerves that must be compressed (piriformis).
+    no_roots : bool
+        No spinal root may be compressed at all.
+    bilateral : bool
+        Both sides must be affected.
+    cauda_equina : bool
+        The lower sacral roots (saddle, bladder, bowel) must be compressed on both sides.
+    explanation : str
+        One sentence of why, for the summary and the student text.
+    """
+
+    primary: frozenset[RootSide] = field(default_factory=frozenset)
+    spared: frozenset[RootSide] = field(default_factory=frozenset)
+    nerves: frozenset[RootSide] = field(default_factory=frozenset)
+    no_roots: bool = False
+    bilateral: bool = False
+    explanation: str = ""
+    required: frozenset[RootSide] | None = None
+    cauda_equina: bool = False
+
+
+def both_sides(*roots: str) -> frozenset[RootSide]:
+    """(root, side) for each root on both sides."""
+    return frozenset((r, s) for r in roots for s in SIDE_VALUES)
+
+
+def roots_below(root: str, inclusive: bool = True) -> tuple[str, ...]:
+    """``root`` (if inclusive) and every spinal root below it, top to bottom."""
+    i = SPINAL_ROOTS.index(root)
+    return SPINAL_ROOTS[i if inclusive else i + 1:]
+
+
+@dataclass(frozen=True)
+class RedFlagRules:
+    """Which red flags a condition may raise (the thresholds live in ``explorer.clinical.picture``).
+
+    Attributes
+    ----------
+    cauda_equina : bool
+        Saddle, bladder, bowel and sexual-function flags when the lower sacral roots are squeezed to
+        the numbness level on both sides (from any level of the canal).
+    bilateral_sciatica : bool
+        Symptoms in both legs are a warning sign of cauda equina syndrome for an acute disc lesion
+        (GIRFT 2023 national suspected cauda equina pathway); for a slowly narrowing canal they are
+        the usual picture (neurogenic claudication) and are not a red flag.
+    severe_weakness : bool
+        Severe or rapidly worsening weakness.
+    watch_for : tuple of str
+        Calm plain sentences: what would turn this condition into an emergency.
+    """
+
+    cauda_equina: bool = True
+    bilateral_sciatica: bool = True
+    severe_weakness: bool = True
+    watch_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConditionExample:
+    """A typical state of a condition (name + parameters), for tests, e2e tests and the benchmark."""
+
+    name: str
+    params: Mapping[str, str]
+
+
+FeatureRule = Callable[[Mapping[str, str], Mapping[RootSide, float]], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -83,6 +175,12 @@ class Lesion:
         Where the camera should look (mm).
     candidates : tuple of str
         Nerve structure ids worth measuring (neighbours of the lesion).
+    slow : bool
+        A slowly narrowing canal (stenosis, a slip): the roots inside the dural sac, which float in
+        spinal fluid, move into the room that is left and adapt, so they are squeezed only when
+        the sac as a whole runs out of room (``simulate.CROWDING`` plus a reserve), never by the
+        lesion's edge alone. An acute lesion (a disc fragment) meets them where they lie, held
+        in their places by arachnoid bands (Wall 1990; see ``explorer.anatomy.nerves``).
     """
 
     compressors: dict[str, pv.PolyData]
@@ -90,17 +188,65 @@ class Lesion:
     names: dict[str, str]
     focus: np.ndarray
     candidates: tuple[str, ...]
+    slow: bool = False
+
+
+def _no_features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:
+    return ()
 
 
 @dataclass(frozen=True)
 class ConditionSpec:
-    """A condition a person can trigger."""
+    """A condition a person can trigger, with its clinical knowledge.
+
+    Attributes
+    ----------
+    id, name, summary : str
+        Registry id, display name, one-line summary.
+    params : tuple of ParamSpec
+        Its parameters.
+    build_lesion : callable
+        Validated params -> :class:`Lesion` (geometry only).
+    expected : callable
+        Validated, applicable params -> :class:`ExpectedPattern` (the textbook rule, with sources
+        in the module).
+    tempo : str
+        ``"acute"`` (a disc fragment) or ``"chronic"`` (slow narrowing); red flags depend on it.
+    features : callable
+        (params, {(root, side): degree}) -> typical features as short plain sentences.
+    red_flags : RedFlagRules
+        Which red flags it may raise, and the calm "watch for" sentences.
+    examples : tuple of ConditionExample
+        A few typical parameter sets.
+    order : int
+        Display order in menus (lower first).
+    """
 
     id: str
     name: str
     summary: str
     params: tuple[ParamSpec, ...]
     build_lesion: Callable[[Mapping[str, str]], Lesion]
+    expected: Callable[[Mapping[str, str]], ExpectedPattern] = field(default=lambda params: ExpectedPattern())
+    tempo: str = "acute"
+    features: FeatureRule = _no_features
+    red_flags: RedFlagRules = field(default_factory=RedFlagRules)
+    examples: tuple[ConditionExample, ...] = ()
+    order: int = 100
+
+    def __post_init__(self) -> None:
+        if self.tempo not in TEMPOS:
+            raise ValueError(f"condition {self.id!r}: tempo {self.tempo!r} must be one of {', '.join(TEMPOS)}")
+        names = [p.name for p in self.params]
+        for example in self.examples:
+            unknown = set(example.params) - set(names)
+            if unknown:
+                raise ValueError(f"condition {self.id!r}: example {example.name!r} has unknown parameters "
+                                 f"{', '.join(sorted(unknown))}")
+            for p in self.params:
+                if p.name in example.params and example.params[p.name] not in p.values:
+                    raise ValueError(f"condition {self.id!r}: example {example.name!r} has {p.name}="
+                                     f"{example.params[p.name]!r}; allowed: {', '.join(p.values)}")
 
     def param(self, name: str) -> ParamSpec:
         return next(p for p in self.params if p.name == name)

@@ -55,4 +55,4 @@ def findings_lines(impact: Impact) -> dict[str, list[str]]:
     elif abnormal:
         reflexes.append("Other reflexes: normal.")
     return {"sensory": sensory, "weakness": weakness, "reflexes": reflexes,
-            "features": list(c.features), "red_flags": list(c.red_flags)}
+            "features": list(c.features), "red_flags": list(c.red_flags), "watch_for": list(c.watch_for)}

@@ -3,14 +3,23 @@
 Zones follow the combined task forces' nomenclature (Fardon DF, Williams AL, Dohring EJ, et al.
 Lumbar disc nomenclature: version 2.0. Spine J. 2014;14(11):2525-2545): central, subarticular
 (called paracentral here, as in most teaching), foraminal and extraforaminal. Severity follows the
-same paper's morphology: a broad bulge or protrusion (mild), an extrusion (moderate), a large
-extrusion or sequestrated fragment that migrates (severe).
+same paper's morphology: a protrusion (mild), an extrusion (moderate), a large extrusion or
+sequestrated fragment that migrates (severe). A bulge (disc tissue beyond the ring over more than
+a quarter of its rim) is not a herniation in that nomenclature, so it is not offered here.
 
 Which root it catches (standard teaching; Amin RM, Andrade NS, Neuman BJ. Lumbar disc
 herniation. Curr Rev Musculoskelet Med. 2017;10(4):507-516): a paracentral herniation catches
 the *traversing* root, the one that exits one level lower (L4-L5 -> L5); a foraminal or
 extraforaminal one catches the *exiting* root of that level (L4-L5 -> L4); a central one presses
-on the dural sac and, when large, on several roots of the cauda equina on both sides.
+on the dural sac from the front, where the traversing roots of both sides lie (anterolateral in
+the sac: Wall EJ, Cohen MS, Massie JB, Rydevik B, Garfin SR. Cauda equina anatomy I: intrathecal
+nerve root organization. Spine. 1990;15(12):1244-1247), and when large it fills the canal and
+squeezes the sacral roots behind them too: cauda equina syndrome, whose commonest cause is a large
+central disc (Lavy C, James A, Wilson-MacDonald J, Fairbank J. Cauda equina syndrome. BMJ.
+2009;338:b936).
+
+Tempo: acute. Symptoms in both legs from a disc are a warning sign of cauda equina syndrome (GIRFT
+national suspected cauda equina syndrome pathway, NHS England 2023).
 """
 
 from __future__ import annotations
@@ -25,13 +34,18 @@ from explorer.anatomy.discs import disc_footprint
 from explorer.anatomy.implicit import Array, ellipsoid, smooth_union
 from explorer.anatomy.layout import extraforaminal_local, root_exit_local, side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, THECAL_SAC_DIAMETER, VERTEBRAE
-from explorer.anatomy.nerves import DEPARTURE_FORWARD_MM, DEPARTURE_GAP_MM, canal_station
+from explorer.anatomy.nerves import INTRATHECAL_RADIUS_FACTOR, canal_station, lane_local
 from explorer.anatomy.structures import ROOTS
 from explorer.conditions.base import (
     SEVERITY_VALUES,
+    ConditionExample,
     ConditionSpec,
+    ExpectedPattern,
     Lesion,
     ParamSpec,
+    RedFlagRules,
+    RootSide,
+    both_sides,
     level_param,
     root_ids,
     side_param,
@@ -43,6 +57,8 @@ ZONES: tuple[str, ...] = ("central", "paracentral", "foraminal", "extraforaminal
 # of that nerve's thickness: a bulge or protrusion indents it, an extrusion squashes it, a large
 # extrusion flattens it.
 INDENT_FRACTION: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
+# Central: how far into the dural sac's depth the material reaches (a share of the canal taken).
+CENTRAL_INDENT: dict[str, float] = {"mild": 0.2, "moderate": 0.45, "severe": 0.9}
 WIDTH_MM: dict[str, float] = {"mild": 10.0, "moderate": 11.0, "severe": 12.0}
 MIGRATION_MM: float = 9.0  # a sequestrated fragment usually slides down behind the body below
 
@@ -64,10 +80,11 @@ def fragment_zone_geometry(level: str, zone: str, side: str) -> tuple[Array, Arr
         sac = disc.to_local(canal_station(level).frame.origin)
         return np.array([0.0, -depth / 2 + 2.5, 0.0]), sac, THECAL_SAC_DIAMETER[1] / 2
     if zone == "paracentral":
+        # The traversing root at the disc: the most anterolateral root in the sac (Wall 1990),
+        # about to leave in its sleeve just below the disc.
         station = canal_station(level)
-        sleeve = station.frame.to_global((s * (station.sac_half_width + DEPARTURE_GAP_MM), DEPARTURE_FORWARD_MM, 0.0))
-        target = disc.to_local(sleeve)
-        radius = ROOT_DIAMETER[lower] / 2 * 0.6
+        target = disc.to_local(station.frame.to_global(lane_local(lower, level, side)))
+        radius = ROOT_DIAMETER[lower] / 2 * INTRATHECAL_RADIUS_FACTOR
         return np.array([target[0], -depth / 2 + 1.0, 0.0]), target, radius
     dims = VERTEBRAE[upper]
     diameter = ROOT_DIAMETER[upper]
@@ -108,7 +125,8 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     side = params.get("side", "left")
     # A large paracentral extrusion spreads up and down along the root in the recess.
     tall = 0.65 if (severity == "severe" and zone == "paracentral") else 0.45
-    mesh, focus = fragment(level, zone, "left" if zone == "central" else side, INDENT_FRACTION[severity],
+    indent = (CENTRAL_INDENT if zone == "central" else INDENT_FRACTION)[severity]
+    mesh, focus = fragment(level, zone, "left" if zone == "central" else side, indent,
                            WIDTH_MM[severity], tall, migrate=severity == "severe" and zone == "central")
     upper = level.split("-")[0]
     nearby = ROOTS[ROOTS.index(upper):]  # the exiting root and everything still below it
@@ -120,6 +138,95 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
         focus=focus,
         candidates=root_ids(nearby) + ("cauda-equina", "thecal-sac"),
     )
+
+
+# ------------------------------------------------------------------------ clinical knowledge
+
+
+def expected(params: Mapping[str, str]) -> ExpectedPattern:
+    """The textbook pattern (Amin 2017; Fardon 2014; Wall 1990; Lavy 2009), not the geometry's."""
+    level, zone = params.get("level", "L4-L5"), params.get("zone", "paracentral")
+    upper, lower = level.split("-")
+    side = params.get("side", "left")
+    other = "right" if side == "left" else "left"
+    if zone == "paracentral":
+        return ExpectedPattern(frozenset({(lower, side)}), frozenset({(upper, side), (lower, other)}),
+                               explanation=f"A paracentral {level} disc catches the traversing {lower} root, "
+                                           f"which crosses this disc to exit one level lower; the {upper} root "
+                                           f"has already left above the disc.")
+    if zone in ("foraminal", "extraforaminal"):
+        return ExpectedPattern(frozenset({(upper, side)}), frozenset({(lower, side)}),
+                               explanation=f"A {zone} {level} disc catches the exiting {upper} root in or just "
+                                           f"outside its foramen; the traversing {lower} root is still inside "
+                                           f"the canal, out of reach.")
+    severity = params.get("severity", "moderate")
+    large = severity == "severe"
+    return ExpectedPattern(
+        both_sides(lower), both_sides(upper),
+        required=frozenset() if severity == "mild" else both_sides(lower),
+        bilateral=severity != "mild", cauda_equina=large,
+        explanation=(f"A central {level} disc presses on the front of the dural sac, where the {lower} roots "
+                     f"that leave at the next level lie on both sides"
+                     + ("; a large one fills the canal and squeezes the sacral roots behind them too (cauda "
+                        "equina)." if large else "; the sacral roots lie further back, out of reach until the "
+                                                 "disc fills most of the canal.")))
+
+
+# Straight-leg raise stretches the L4-S1 roots; femoral stretch the L2-L4 roots.
+SLR_ROOTS: frozenset[str] = frozenset({"L4", "L5", "S1"})
+FEMORAL_STRETCH_ROOTS: frozenset[str] = frozenset({"L2", "L3", "L4"})
+PAIN_DEGREE: float = 0.05  # same as the pain threshold of the clinical picture
+COMMON: tuple[str, ...] = (
+    "Sciatica: pain shooting down the leg along one nerve root, usually worse than the back pain.",
+    "Sitting, bending forward, coughing, sneezing or straining usually make the leg pain worse.",
+)
+SLR = ("Straight-leg raise: lifting the straightened leg while lying on the back brings on the leg pain, "
+       "typically between about 30 and 70 degrees (stretches the L4-S1 roots; sensitive but not specific).")
+CROSSED_SLR = ("Crossed straight-leg raise: lifting the good leg brings pain into the painful leg. It is found less "
+               "often, but when present it points much more specifically to a disc herniation.")
+FEMORAL = ("Femoral stretch test: lying face down, bending the knee (and lifting the thigh) brings on pain in "
+           "the front of the thigh, because it stretches the L2-L4 roots (an upper lumbar or an L3-L4 "
+           "foraminal herniation).")
+ZONE_FEATURES: Mapping[str, tuple[str, ...]] = {
+    "central": (
+        "A central herniation presses on the middle of the nerve sac: back pain can outweigh leg pain, "
+        "and both legs may be affected.",
+        "The roots nearest the disc are the ones about to leave at the next level, so they are squeezed "
+        "first; a large central herniation also squeezes the sacral roots behind them (cauda equina): "
+        "watch for the red flags.",
+    ),
+    "paracentral": (
+        "A paracentral (posterolateral) herniation, the most common kind, squeezes the root that passes "
+        "down past the disc (the traversing root) on one side.",
+    ),
+    "foraminal": (
+        "A foraminal herniation squeezes the root leaving through the foramen at that level (the exiting "
+        "root), one level higher than a paracentral herniation would; the pain is often severe.",
+    ),
+    "extraforaminal": (
+        "A far-lateral (extraforaminal) herniation lies outside the foramen and squeezes the exiting root "
+        "there; it is easy to miss on a scan that only looks at the canal.",
+    ),
+}
+
+
+def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:
+    """Typical features (Devillé 2000 for the straight-leg raise; Estridge 1982 for femoral stretch)."""
+    hit = {root for (root, _), d in degrees.items() if d >= PAIN_DEGREE}
+    zone, level = params.get("zone"), params.get("level")
+    out = list(COMMON) + list(ZONE_FEATURES.get(zone or "", ()))
+    if level and zone in ("central", "paracentral"):
+        upper, lower = level.split("-")
+        out.append(f"At {level} the root most at risk is {lower}, the traversing root.")
+    elif level and zone in ("foraminal", "extraforaminal"):
+        out.append(f"At {level} the root most at risk is {level.split('-')[0]}, the exiting root.")
+    if hit & SLR_ROOTS:
+        out.append(SLR)
+        if zone not in ("foraminal", "extraforaminal"):
+            out.append(CROSSED_SLR)
+    if hit & FEMORAL_STRETCH_ROOTS:
+        out.append(FEMORAL)
+    return tuple(out)
 
 
 SPEC = ConditionSpec(
@@ -138,11 +245,25 @@ SPEC = ConditionSpec(
                                       "extraforaminal": "Just outside the nerve's exit hole"}),
         side_param({"zone": ("paracentral", "foraminal", "extraforaminal")}),
         ParamSpec("severity", "Severity", SEVERITY_VALUES, "moderate",
-                  value_labels={"mild": "Mild (bulge / protrusion)", "moderate": "Moderate (extrusion)",
+                  value_labels={"mild": "Mild (protrusion)", "moderate": "Moderate (extrusion)",
                                 "severe": "Severe (large extrusion / sequestration)"},
                   plain_label="How much disc has pushed out",
                   plain_value_labels={"mild": "A little", "moderate": "A fair amount",
                                       "severe": "A lot (a large piece)"}),
     ),
     build_lesion=build_lesion,
+    expected=expected,
+    tempo="acute",
+    features=features,
+    red_flags=RedFlagRules(cauda_equina=True, bilateral_sciatica=True, severe_weakness=True),
+    examples=(
+        ConditionExample("L5 sciatica (paracentral L4-L5)",
+                         {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"}),
+        ConditionExample("S1 sciatica (paracentral L5-S1)",
+                         {"level": "L5-S1", "zone": "paracentral", "side": "right", "severity": "moderate"}),
+        ConditionExample("L4 exiting root (foraminal L4-L5)",
+                         {"level": "L4-L5", "zone": "foraminal", "side": "left", "severity": "moderate"}),
+        ConditionExample("Large central disc (L4-L5)", {"level": "L4-L5", "zone": "central", "severity": "severe"}),
+    ),
+    order=10,
 )

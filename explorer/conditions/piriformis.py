@@ -18,6 +18,9 @@ The model thickens the muscle's belly (the part in the foramen) by :data:`SWELLI
 its flat origin on the sacrum and its tendon alone; the belly then pushes into the sciatic nerve
 just below it, and the squeeze is measured on that geometry. The sacral roots that run on the
 front of the muscle inside the pelvis are not reached, as in the real syndrome.
+
+Tempo: chronic (weeks to months of buttock pain). It cannot cause cauda equina syndrome; symptoms
+in both legs or in the saddle area point to a spinal cause instead.
 """
 
 from __future__ import annotations
@@ -39,7 +42,17 @@ from explorer.anatomy.muscles import (
     piriformis_samples,
 )
 from explorer.anatomy.pelvis import sphere_sweep
-from explorer.conditions.base import SEVERITY_VALUES, ConditionSpec, Lesion, ParamSpec, side_param
+from explorer.conditions.base import (
+    SEVERITY_VALUES,
+    ConditionExample,
+    ConditionSpec,
+    ExpectedPattern,
+    Lesion,
+    ParamSpec,
+    RedFlagRules,
+    RootSide,
+    side_param,
+)
 from explorer.settings import TARGET_FACES
 
 # How much thicker the belly gets (factor on its radius); the ends of the muscle keep their size.
@@ -92,6 +105,34 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     )
 
 
+# ------------------------------------------------------------------------ clinical knowledge
+
+
+def expected(params: Mapping[str, str]) -> ExpectedPattern:
+    """The sciatic nerve in the buttock, no spinal root (Hicks 2023; Hopayian 2010)."""
+    side = params.get("side", "left")
+    return ExpectedPattern(nerves=frozenset({("sciatic", side)}), no_roots=True,
+                           explanation="The sciatic nerve is squeezed in the buttock, under piriformis, "
+                                       "outside the spine: no spinal root is involved.")
+
+
+FEATURES: tuple[str, ...] = (
+    "Deep buttock pain, worse after sitting for a while (especially on a hard seat) and on getting up.",
+    "FAIR test positive: bending the hip, bringing the knee across the body and turning the leg inward "
+    "(flexion, adduction, internal rotation) stretches piriformis over the sciatic nerve and brings on "
+    "the buttock pain.",
+    "Tenderness deep in the buttock over the sciatic notch, where the nerve passes under piriformis.",
+    "The low back examines normally and the reflexes are usually normal, because the nerve roots "
+    "themselves are not squeezed.",
+    "It is diagnosed after spinal causes of sciatica have been ruled out; experts do not agree on firm criteria.",
+)
+
+
+def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:
+    """Typical features (Hopayian 2010; Fishman 2002 for the FAIR test)."""
+    return FEATURES
+
+
 SPEC = ConditionSpec(
     id="piriformis",
     name="Piriformis syndrome",
@@ -104,4 +145,10 @@ SPEC = ConditionSpec(
                   plain_value_labels={"mild": "Tight", "moderate": "Swollen", "severe": "Very swollen"}),
     ),
     build_lesion=build_lesion,
+    expected=expected,
+    tempo="chronic",
+    features=features,
+    red_flags=RedFlagRules(cauda_equina=False, bilateral_sciatica=False, severe_weakness=True),
+    examples=(ConditionExample("Piriformis syndrome (left)", {"side": "left", "severity": "moderate"}),),
+    order=40,
 )

@@ -19,6 +19,7 @@ from explorer.anatomy.implicit import Array, capsule, ellipsoid, smooth_union, s
 LESION_SPACING_MM: float = 0.7
 LESION_FACES: int = 1400
 LESION_SMOOTHING: int = 15
+NECK_BLEND_MM: float = 2.0  # smooth-union blend between a lesion's neck and its blob
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,12 @@ class PressingBlob:
         across = across / np.linalg.norm(across) if np.linalg.norm(across) > 1e-6 else np.array([1.0, 0.0, 0.0])
         axes = np.column_stack([across, direction, np.cross(direction, across)])
         blob = ellipsoid(points, self.center, (self.width / 2, self._along, self.height / 2), axes)
-        neck = capsule(points, self.anchor - direction * 4.0, self.center, min(self.width, self.height) * 0.4)
-        return smooth_union(blob, neck, 2.0)
+        # The neck joins the base to the blob; it ends well short of the tip (a neck thicker than
+        # the blob is long would otherwise poke out past the tip and press deeper than ``indent``).
+        neck_radius = min(self.width, self.height) * 0.4
+        end = self.center - direction * max(neck_radius + NECK_BLEND_MM - self._along, 0.0)
+        neck = capsule(points, self.anchor - direction * 4.0, end, neck_radius)
+        return smooth_union(blob, neck, NECK_BLEND_MM)
 
     def bounds(self, margin: float = 3.0) -> tuple[float, ...]:
         """A box (local mm) around the tissue, from its base to its tip."""

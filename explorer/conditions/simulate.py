@@ -1,9 +1,13 @@
 """simulate(condition, params) -> Impact: deform the model, measure compression, map to the clinic.
 
-Pure Python (no Streamlit, no Plotly). Compression is *measured*: every vertex of every candidate
-nerve mesh gets its penetration depth into the lesion (signed distance to the lesion's surface),
-and a structure's degree is its deepest penetration divided by its own thickness, clipped to 0..1.
-The per-vertex values are kept for the 3D highlight (a value on the same mesh, not a new mesh).
+Pure Python (no Streamlit, no Plotly). Compression is *measured*: every sample of every candidate
+nerve's centre line gets its penetration depth into the lesion (signed distance to the lesion's
+surface), and a nerve's degree is its deepest intrusion divided by its own thickness *there*
+(a root inside the dural sac is thinner than in its foramen), clipped to 0..1. The lowest roots
+of the cauda equina (S4, S5, coccygeal, one mesh) are measured root by root on their own centre
+lines, so each side and each root gets its own degree. The dural sac's degree is how deep the
+lesion reaches into it over its half depth. The per-vertex values are kept for the 3D highlight
+(a value on the same mesh, not a new mesh).
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ from scipy.spatial import cKDTree
 from explorer.anatomy.measure import signed_distance
 from explorer.anatomy.model import SpineModel
 from explorer.anatomy.morphometry import ROOT_DIAMETER, SCIATIC_DIAMETER
-from explorer.anatomy.nerves import root_course, sciatic_course
+from explorer.anatomy.nerves import (
+    CAUDA_ROOT_RADIUS_MM,
+    canal_stations,
+    cauda_course,
+    intrathecal_mask,
+    root_course,
+    sciatic_course,
+)
 from explorer.anatomy.structures import STRUCTURES
 from explorer.anatomy.sweep import smooth_path
 from explorer.clinical.types import ROOT_ORDER, ClinicalPicture, NerveHit, RootHit
@@ -31,6 +42,20 @@ CAUDA_BUNDLE_THICKNESS_MM: float = 6.0  # S4, S5 and coccygeal roots lie togethe
 THECAL_SAC_HALF_DEPTH_MM: float = 6.0  # a lesion reaching the sac's centre flattens it
 CONTACT_MARGIN_MM: float = 0.75  # vertices this close to the lesion glow faintly (contact)
 MIN_DEGREE: float = 0.02  # below this, a touch is not reported as compression
+# Roots inside the dural sac float in spinal fluid. Once a lesion takes a large share of the sac's
+# cross-section they are crowded together and pressed whatever their lane: from CROWDING[0] of the
+# cross-section taken (about 40 %: a dural sac area below 75-100 mm2, out of a normal 150-180 mm2,
+# is symptomatic stenosis: Schonstrom NS, Bolender NF, Spengler DM. Spine. 1985;10(9):806-811) to fully
+# crushed at CROWDING[1] (the sac flattened). SLOW_CROWDING_RESERVE moves both up for slowly
+# narrowing canals, where the roots have time to adapt (redundant, displaced roots are common in
+# stenosis with a dural sac area below about 55 mm2: Savarese LG, et al. Arq Neuropsiquiatr.
+# 2014;72(10):782-787).
+CROWDING: tuple[float, float] = (0.4, 0.8)
+SLOW_CROWDING_RESERVE: float = 0.1
+CROWDING_SPAN_MM: float = 6.0  # a crowded cross-section squeezes the roots this far above and below
+SAC_GRID_RINGS: tuple[float, ...] = (0.15, 0.35, 0.55, 0.75, 0.92)  # of the sac's half axes
+SAC_GRID_ANGLES: int = 24
+SAC_GRID_PLANES_MM: tuple[float, ...] = (-4.0, 0.0, 4.0)  # around each station
 
 
 @dataclass(frozen=True)
@@ -42,6 +67,8 @@ class Compression:
     degree: float
     depth_mm: float
     vertex_degree: np.ndarray = field(repr=False, compare=False)
+    parts: tuple[tuple[str, str, float], ...] = field(default=(), compare=False)
+    """(root, side, degree) of the roots inside a mesh that holds several (the cauda equina)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,9 @@ class Impact:
                          for w in c.weakness],
             "reflexes": [{"reflex": r.reflex, "root": r.root, "side": r.side, "finding": r.finding} for r in c.reflexes],
             "red_flags": list(c.red_flags),
+            "red_flag_ids": list(c.red_flag_ids),
+            "tempo": c.tempo,
+            "watch_for": list(c.watch_for),
             "features": list(c.features),
         }
 
@@ -102,15 +132,74 @@ def penetration(points: np.ndarray, compressors: Mapping[str, pv.PolyData]) -> n
     return depth
 
 
-def _centerline(structure_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Dense centre line and radius (mm) of a tube-shaped nerve, or None for sac-like meshes."""
+@lru_cache(maxsize=64)
+def _centerline(structure_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[tuple[str, str], ...]] | None:
+    """Dense centre line, radius (mm), inside-the-sac mask and the root of each sample.
+
+    None for the sac itself. The last item names (root, side) per sample for meshes that hold
+    several roots (the cauda equina); empty for a single nerve.
+    """
     s = STRUCTURES[structure_id]
     if s.kind == "root":
-        return root_course(s.level, s.side)
+        path, radii = root_course(s.level, s.side)
+        return path, radii, intrathecal_mask(s.level, s.side, path), ()
     if s.kind == "sciatic":
         path = smooth_path(sciatic_course(s.side), spacing_mm=2.0)
-        return path, np.full(len(path), SCIATIC_DIAMETER / 2)
+        return path, np.full(len(path), SCIATIC_DIAMETER / 2), np.zeros(len(path), dtype=bool), ()
+    if s.kind == "cauda-equina":
+        pieces = [(root, side, *cauda_course(root, side)) for side in ("left", "right") for root in CAUDA_ROOT_RADIUS_MM]
+        path = np.vstack([p[2] for p in pieces])
+        radii = np.concatenate([p[3] for p in pieces])
+        owner = tuple((p[0], p[1]) for p in pieces for _ in range(len(p[2])))
+        return path, radii, np.ones(len(path), dtype=bool), owner
     return None
+
+
+@lru_cache(maxsize=1)
+def _sac_grid() -> tuple[np.ndarray, np.ndarray]:
+    """Sample points (global mm) filling the sac's cross-section at every canal station, and the
+    station index of each point."""
+    rings = np.array(SAC_GRID_RINGS)
+    angles = np.linspace(0.0, 2 * np.pi, SAC_GRID_ANGLES, endpoint=False)
+    rr, aa = (g.ravel() for g in np.meshgrid(rings, angles))
+    points, owner = [], []
+    for i, st in enumerate(canal_stations()):
+        for z in SAC_GRID_PLANES_MM:
+            local = np.column_stack([rr * st.sac_half_width * np.cos(aa), rr * st.sac_half_depth * np.sin(aa),
+                                     np.full(len(rr), z)])
+            points.append(st.frame.to_global(local))
+            owner.append(np.full(len(rr), i))
+    return np.vstack(points), np.concatenate(owner)
+
+
+def sac_occupancy(lesion: Lesion) -> np.ndarray:
+    """Share (0..1) of the sac's cross-section taken by the lesion at each canal station.
+
+    The worst of a few planes around the station; an area-weighted count of grid samples.
+    """
+    points, owner = _sac_grid()
+    inside = penetration(points, lesion.compressors) > 0.0
+    # meshgrid order: angle-major, ring-minor; a ring's weight ~ its radius (area of its annulus)
+    w = np.tile(np.array(SAC_GRID_RINGS), SAC_GRID_ANGLES)
+    stations = len(canal_stations())
+    per_plane = len(SAC_GRID_RINGS) * SAC_GRID_ANGLES
+    shares = (inside * np.tile(w, stations * len(SAC_GRID_PLANES_MM))).reshape(stations, len(SAC_GRID_PLANES_MM), per_plane)
+    return (shares.sum(axis=2) / w.sum()).max(axis=1)
+
+
+def crowding(occupancy: float, reserve: float = 0.0) -> float:
+    """How squeezed (0..1) every root inside the sac is when ``occupancy`` of it is taken."""
+    lo, hi = CROWDING[0] + reserve, CROWDING[1] + reserve
+    return float(np.clip((occupancy - lo) / (hi - lo), 0.0, 1.0))
+
+
+def _crowding_along(path: np.ndarray, inside: np.ndarray, crowd: np.ndarray) -> np.ndarray:
+    """Crowding share for each sample of a centre line (0 outside the sac)."""
+    out = np.zeros(len(path))
+    for i in np.flatnonzero(crowd > 0.0):
+        near = np.abs(canal_stations()[i].frame.to_local(path)[:, 2]) < CROWDING_SPAN_MM
+        out = np.where(inside & near, np.maximum(out, crowd[i]), out)
+    return out
 
 
 def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compression, ...]:
@@ -118,12 +207,15 @@ def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compress
 
     Tubes are measured on their dense centre line (every 2-3 mm), so a small fragment between two
     rings of the display mesh is not missed: a lesion reaching ``d`` mm from the centre of a nerve
-    of radius ``r`` intrudes ``r - d`` mm into it. For the sac-like dural sac and cauda equina the
-    depth is that of the lesion's surface inside them. Per-vertex values (for the highlight) come
-    from one distance evaluation of all query points per lesion mesh.
+    of radius ``r`` intrudes ``r - d`` mm into it, a share ``(r - d) / 2r`` of its thickness there.
+    Roots inside the sac are also squeezed by crowding when the lesion takes a large share of the
+    sac's cross-section (:func:`crowding`); in a slowly narrowing canal (``lesion.slow``) only by
+    crowding, since they move into the room left. For the dural sac the depth is that of the
+    lesion's surface inside it. Per-vertex values (for the highlight) come from one distance evaluation of all query
+    points per lesion mesh.
     """
     queries: list[np.ndarray] = []
-    plan: list[tuple[str, np.ndarray | None, np.ndarray | None]] = []
+    plan: list[tuple[str, tuple | None, np.ndarray | None]] = []
     for sid in lesion.candidates:
         vertices = np.asarray(meshes[sid].points)
         line = _centerline(sid)
@@ -132,27 +224,52 @@ def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compress
             plan.append((sid, None, None))
         else:
             queries.append(line[0])
-            plan.append((sid, line[1], cKDTree(line[0]).query(vertices)[1]))
+            plan.append((sid, line, _nearest(sid, vertices)))
     depth_all = penetration(np.vstack(queries), lesion.compressors)
+    reserve = SLOW_CROWDING_RESERVE if lesion.slow else 0.0
+    crowd = np.array([crowding(a, reserve) for a in sac_occupancy(lesion)])
     out: list[Compression] = []
     start = 0
-    for (sid, radii, nearest), q in zip(plan, queries):
+    for (sid, line, nearest), q in zip(plan, queries):
         depth = depth_all[start:start + len(q)]
         start += len(q)
-        if radii is None:
+        parts: tuple[tuple[str, str, float], ...] = ()
+        if line is None:
             # A sac-like body: how deep the lesion's own surface reaches inside it, which does
             # not depend on where the display mesh happens to have vertices.
-            per_vertex = depth
+            thickness = nerve_thickness(sid)
             deepest = max(float((-signed_distance(c.points, meshes[sid])).max()) for c in lesion.compressors.values())
+            degree = float(np.clip(deepest / thickness, 0.0, 1.0))
+            per_vertex = np.clip((depth + CONTACT_MARGIN_MM) / thickness, 0.0, 1.0)
         else:
-            per_vertex = (radii + depth)[nearest]
-            deepest = float((radii + depth).max())
-        thickness = nerve_thickness(sid)
-        degree = float(np.clip(deepest / thickness, 0.0, 1.0))
+            path, radii, inside, owner = line
+            intrusion = np.where(inside & lesion.slow, -np.inf, radii + depth)
+            share = np.maximum(intrusion / (2 * radii), _crowding_along(path, inside, crowd))
+            best = int(np.argmax(share))
+            degree = float(np.clip(share[best], 0.0, 1.0))
+            deepest = float(max(intrusion[best], 0.0))
+            per_vertex = np.clip(np.maximum((intrusion + CONTACT_MARGIN_MM) / (2 * radii), share)[nearest], 0.0, 1.0)
+            if owner:
+                worst: dict[tuple[str, str], float] = {}
+                for key, value in zip(owner, share):
+                    worst[key] = max(worst.get(key, 0.0), float(value))
+                parts = tuple((r, side, min(v, 1.0)) for (r, side), v in worst.items() if v >= MIN_DEGREE)
         if degree >= MIN_DEGREE:
-            vertex_degree = np.clip((per_vertex + CONTACT_MARGIN_MM) / thickness, 0.0, 1.0)
-            out.append(Compression(sid, STRUCTURES[sid].name, degree, deepest, vertex_degree.astype(np.float32)))
+            out.append(Compression(sid, STRUCTURES[sid].name, degree, deepest, per_vertex.astype(np.float32), parts))
     return tuple(sorted(out, key=lambda c: -c.degree))
+
+
+def _nearest(sid: str, vertices: np.ndarray) -> np.ndarray:
+    """Index of the nearest centre-line sample for every display vertex (cached per mesh)."""
+    key = (sid, len(vertices), float(vertices[:, 2].sum()))
+    hit = _NEAREST.get(key)
+    if hit is None:
+        hit = cKDTree(_centerline(sid)[0]).query(vertices)[1]
+        _NEAREST[key] = hit
+    return hit
+
+
+_NEAREST: dict[tuple[str, int, float], np.ndarray] = {}
 
 
 def _hits(compressed: tuple[Compression, ...], meshes: Mapping[str, pv.PolyData]
@@ -166,14 +283,11 @@ def _hits(compressed: tuple[Compression, ...], meshes: Mapping[str, pv.PolyData]
         elif s.kind == "sciatic":
             nerves.append(NerveHit("sciatic", s.side, c.degree))
         elif s.kind == "cauda-equina":
-            # The lowest sacral roots share one mesh: split the squeeze by side of the body.
-            x = np.asarray(meshes[c.id].points)[:, 0]
-            for side, mask in (("left", x < 0), ("right", x > 0)):
-                d = float(c.vertex_degree[mask].max()) if mask.any() else 0.0
-                d = max(0.0, d - CONTACT_MARGIN_MM / nerve_thickness(c.id))
-                if d >= MIN_DEGREE:
-                    for root in ("S4", "S5"):
-                        roots[(root, side)] = max(roots.get((root, side), 0.0), d)
+            # The lowest roots share one mesh but are measured one by one (the coccygeal root
+            # has no findings of its own).
+            for root, side, d in c.parts:
+                if root in ROOT_ORDER:
+                    roots[(root, side)] = max(roots.get((root, side), 0.0), d)
     root_hits = tuple(RootHit(r, s, d) for (r, s), d in sorted(roots.items(),
                                                             key=lambda kv: (ROOT_ORDER.index(kv[0][0]), kv[0][1])))
     return root_hits, tuple(sorted(nerves, key=lambda n: n.side))

@@ -39,19 +39,26 @@ compression is the measured penetration of the nerves into that space:
   scans of the lumbar spine. Spine. 1985;10(9):806-811; Hamanishi C, Matukura N, Fujita M, et al.
   Cross-sectional area of the stenotic lumbar dural tube measured from the transverse views of
   magnetic resonance imaging. J Spinal Disord. 1994;7(5):388-393). The model therefore lets the
-  sac's fluid absorb the first :data:`CSF_CUSHION_MM` of slip (half the sac's depth) for them. The
-  root that has already left the sac in its sleeve, pinned in the lateral recess, has no such
-  cushion, and the worn, enlarged facets behind it (bony spurs, a thick joint capsule and
-  ligamentum flavum) already crowd its recess by :data:`FACET_OVERGROWTH_MM`: that is why it is
-  squeezed first (slip, facet overgrowth and ligament together make the stenosis of degenerative
-  spondylolisthesis: Sengupta DK, Herkowitz HN. Degenerative spondylolisthesis: review of current
-  trends and controversies. Spine. 2005;30(6 Suppl):S71-S81).
+  sac's fluid absorb the first :data:`CSF_CUSHION_MM` of slip (half the sac's depth) for them (and
+  ``Lesion.slow`` lets them move into the room left: see ``simulate.CROWDING``). The root that has
+  already left the sac in its sleeve, in the lateral recess, has only a thin cushion of epidural
+  fat around it (:data:`RECESS_FAT_MM`): that is why it is squeezed first (slip, worn facets and
+  ligament together make the stenosis of degenerative spondylolisthesis: Sengupta DK, Herkowitz HN.
+  Degenerative spondylolisthesis: review of current trends and controversies. Spine. 2005;30(6
+  Suppl):S71-S81). Low-grade slips are often silent (Kalichman L, et al. Spine. 2009;34(2):199-205).
 - isthmic: ``lesion-foraminal-stenosis-{left,right}``, the space swept by the sinking, slipping
   pedicle and the back of the body in the foramen (the roof of the foramen coming down and
   forward). The disc's loss of height grows with the grade (:data:`DISC_HEIGHT_LOSS`).
 
 The slipped vertebra itself (the isthmic one as two pieces with a visible gap at both pars) and
 the sheared discs above and below it are returned in ``replaced``.
+
+Tempo: chronic. Low-grade slips (1-2) give back pain and radicular symptoms, at most a reduced
+reflex; high-grade isthmic slips at L5-S1 (3-4) can also stretch the S1 roots and the cauda equina
+over the back of the sacrum (Wiltse 1976 above; Meyerding 1932 above; Hu SS, Tribus CB, Diab M,
+Ghanayem AJ. Spondylolisthesis and spondylolysis. J Bone Joint Surg Am. 2008;90(3):656-671).
+Symptoms in both legs are the usual picture, not an emergency (the condition says calmly what
+would make it one).
 """
 
 from __future__ import annotations
@@ -77,7 +84,19 @@ from explorer.anatomy.morphometry import (
 )
 from explorer.anatomy.nerves import canal_station
 from explorer.anatomy.structures import ROOTS
-from explorer.conditions.base import ConditionSpec, Lesion, ParamSpec, level_param, root_ids
+from explorer.conditions.base import (
+    ConditionExample,
+    ConditionSpec,
+    ExpectedPattern,
+    Lesion,
+    ParamSpec,
+    RedFlagRules,
+    RootSide,
+    both_sides,
+    level_param,
+    root_ids,
+)
+from explorer.conditions.stenosis import WATCH_FOR
 from explorer.settings import SDF_SPACING_MM, SMOOTHING_ITERATIONS, TARGET_FACES
 
 TYPES: tuple[str, ...] = ("degenerative", "isthmic")
@@ -97,16 +116,16 @@ TYPE_LABELS: dict[str, str] = {
 # Isthmic only: share of the disc's back height lost as the body sinks (a modelling assumption:
 # the disc below a pars defect wears out as the slip progresses). Degenerative slips keep their
 # height at the back, where the displaced lower facets still rest on the facets below.
-DISC_HEIGHT_LOSS: dict[str, float] = {"1": 0.4, "2": 0.6, "3": 0.8, "4": 0.9}
+DISC_HEIGHT_LOSS: dict[str, float] = {"1": 0.35, "2": 0.45, "3": 0.7, "4": 0.85}
 PARS_GAP_MM: float = 3.0  # width of the pars defect before any slip
 # Slip the sac's fluid absorbs before the roots inside it are pinched: half the sac's depth, i.e. the
 # sac squeezed to about half its area (see the module docstring).
 CSF_CUSHION_MM: float = THECAL_SAC_DIAMETER[1] / 2
 CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far past the outline
-# Degenerative only: the arthritic facets (osteophytes, thickened capsule and ligamentum flavum in
-# front of them) reach this much further into the lateral recesses than the slip alone brings them;
-# the effect fades in from RECESS_SPAN (shares of the canal's half width) toward the recess.
-FACET_OVERGROWTH_MM: float = 2.5
+# Degenerative only: the epidural fat around the root in its lateral recess gives way first, so the
+# slipped arch takes this much less of the recess than the slip itself; the effect fades in from
+# RECESS_SPAN (shares of the canal's half width) toward the recess.
+RECESS_FAT_MM: float = 2.5
 RECESS_SPAN: tuple[float, float] = (0.5, 0.8)
 SWEEP_STEP_MM: float = 1.5  # sampling of the slip path when sweeping the sinking pedicle
 LESION_SPACING_MM: float = 0.8
@@ -341,7 +360,7 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
     The space: the upper vertebra's canal outline (with :data:`CANAL_MARGIN_MM`), behind the lower
     body, from the tips of the upper lower facets to the upper lower endplate. Lost: outside the
     same outline moved forward by the slip. In the lateral recesses the arthritic facets reach
-    :data:`FACET_OVERGROWTH_MM` further; inside the dural sac the slip counts
+    :data:`RECESS_FAT_MM` less (epidural fat gives way); inside the dural sac the slip counts
     :data:`CSF_CUSHION_MM` less (the roots there first drift aside in the fluid).
     """
     profile = vb._canal_profile(geom.upper)
@@ -359,7 +378,7 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
         in_sac = np.clip((1.0 - k) / 0.15, 0.0, 1.0)
         here = fu.to_local(p)
         recess = vb._smoothstep(recess_lo, recess_hi, np.abs(here[:, 0]))
-        slip = np.maximum(geom.slip_mm + FACET_OVERGROWTH_MM * recess - CSF_CUSHION_MM * in_sac, 0.0)
+        slip = np.maximum(geom.slip_mm - RECESS_FAT_MM * recess - CSF_CUSHION_MM * in_sac, 0.0)
         moved = fu.to_local(p - slip[:, None] * geom.forward)
         terms = [
             profile(here[:, 0], here[:, 1]) - CANAL_MARGIN_MM,
@@ -465,7 +484,7 @@ def _lesion(level: str, kind: str, grade: str) -> Lesion:
     names = _names(geom)
     candidates = root_ids(_roots_from(geom.upper)) + ("cauda-equina", "thecal-sac")
     return Lesion(compressors, replaced, {k: v for k, v in names.items() if k in compressors or k in replaced},
-                  corner, candidates)
+                  corner, candidates, slow=True)
 
 
 def build_lesion(params: Mapping[str, str]) -> Lesion:
@@ -473,7 +492,71 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     lesion = _lesion(params["level"], params["type"], params["grade"])
     # Fresh dicts around the cached meshes (which must never be mutated).
     return Lesion(dict(lesion.compressors), dict(lesion.replaced), dict(lesion.names), lesion.focus.copy(),
-                  lesion.candidates)
+                  lesion.candidates, slow=lesion.slow)
+
+
+# ------------------------------------------------------------------------ clinical knowledge
+
+
+def expected(params: Mapping[str, str]) -> ExpectedPattern:
+    """The textbook pattern (Wiltse 1976; Kalichman 2008; Hu 2008), not the geometry's."""
+    level, kind, grade = params.get("level", "L4-L5"), params.get("type", "degenerative"), params.get("grade", "1")
+    upper, lower = level.split("-")
+    low_grade = grade in ("1", "2")
+    if kind == "isthmic":
+        # Low grade: the exiting root in its foramen, not the root below. High grade at L5-S1 may
+        # also stretch S1 and the cauda equina, so nothing below is "spared" there.
+        spared = both_sides(lower) if low_grade else frozenset()
+        return ExpectedPattern(both_sides(upper), spared, bilateral=True,
+                               explanation=f"With a pars defect the {upper} body slides forward and its "
+                                           f"foramina narrow: the exiting {upper} roots are squeezed"
+                                           + ("." if low_grade else f"; a slip this large can also stretch the "
+                                                                    f"{lower} roots and the cauda equina."))
+    return ExpectedPattern(both_sides(lower), both_sides(upper),
+                           required=frozenset() if grade == "1" else both_sides(lower), bilateral=grade != "1",
+                           explanation=f"In a degenerative slip the whole {upper} vertebra slides forward and "
+                                       f"narrows the canal and lateral recesses: the traversing {lower} roots "
+                                       f"are squeezed first (a grade 1 slip is often silent).")
+
+
+COMMON: tuple[str, ...] = ("One vertebra has slipped forward on the one below it.",)
+TYPE_FEATURES: Mapping[str, tuple[str, ...]] = {
+    "isthmic": (
+        "Isthmic type: a stress fracture of the pars interarticularis, often from adolescence, typically "
+        "in young, active people (gymnasts, fast bowlers, footballers).",
+        "Low back pain made worse by arching backwards (extension) and eased by rest.",
+        "Tight hamstrings, sometimes with a short-stepped, stiff walk.",
+        "Most often at L5-S1. In low-grade slips the loose bony arch and scar tissue squeeze the exiting "
+        "L5 root in the foramen, not the S1 root; a high-grade slip can also stretch the S1 roots and the "
+        "cauda equina over the back of the sacrum.",
+    ),
+    "degenerative": (
+        "Degenerative type: worn facet joints let the vertebra slide, mostly at L4-L5, in people over 50 "
+        "and more often in women.",
+        "It narrows the canal, so neurogenic claudication is common, and it squeezes the traversing L5 "
+        "root in the lateral recess.",
+    ),
+}
+MEYERDING_GRADES: Mapping[str, str] = {
+    "1": "Meyerding grade I: slipped forward by less than a quarter of the vertebral body.",
+    "2": "Meyerding grade II: slipped forward by a quarter to a half of the vertebral body.",
+    "3": "Meyerding grade III: slipped forward by a half to three quarters of the vertebral body.",
+    "4": "Meyerding grade IV: slipped forward by more than three quarters of the vertebral body.",
+    "5": "Meyerding grade V (spondyloptosis): the vertebra has slipped completely off the one below.",
+}
+
+
+def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:
+    """Typical features by type, level and grade."""
+    kind, level, grade = params.get("type"), params.get("level"), params.get("grade")
+    out = list(COMMON) + list(TYPE_FEATURES.get(kind or "", ()))
+    if level and kind == "isthmic":
+        out.append(f"At {level} the root at risk is {level.split('-')[0]}, the exiting root.")
+    elif level and kind == "degenerative":
+        out.append(f"At {level} the root at risk is {level.split('-')[1]}, the traversing root.")
+    if grade in MEYERDING_GRADES:
+        out.append(MEYERDING_GRADES[grade])
+    return tuple(out)
 
 
 SPEC = ConditionSpec(
@@ -495,4 +578,14 @@ SPEC = ConditionSpec(
                                       "4": "Very far (almost off the bone below)"}),
     ),
     build_lesion=build_lesion,
+    expected=expected,
+    tempo="chronic",
+    features=features,
+    red_flags=RedFlagRules(cauda_equina=True, bilateral_sciatica=False, severe_weakness=True, watch_for=WATCH_FOR),
+    examples=(
+        ConditionExample("Degenerative slip (L4-L5, grade 1)", {"level": "L4-L5", "type": "degenerative", "grade": "1"}),
+        ConditionExample("Isthmic slip (L5-S1, grade 2)", {"level": "L5-S1", "type": "isthmic", "grade": "2"}),
+        ConditionExample("High-grade isthmic slip (L5-S1, grade 3)", {"level": "L5-S1", "type": "isthmic", "grade": "3"}),
+    ),
+    order=30,
 )

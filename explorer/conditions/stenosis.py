@@ -16,9 +16,15 @@ Severity is tied to published sizes:
   around the root thinned on two sides, grade 2 on all four sides, grade 3 the root collapsed.
 
 Which roots: central stenosis squeezes the roots inside the sac at that level (the traversing
-root and the sacral roots below, on both sides); lateral recess stenosis the traversing root on
-that side; foraminal stenosis the exiting root (Genevay S, Atlas SJ. Lumbar spinal stenosis.
-Best Pract Res Clin Rheumatol. 2010;24(2):253-265).
+root first, on both sides, and the sacral roots below only when the sac is very narrow); lateral
+recess stenosis the traversing root on that side; foraminal stenosis the exiting root (Genevay S,
+Atlas SJ. Lumbar spinal stenosis. Best Pract Res Clin Rheumatol. 2010;24(2):253-265).
+
+Tempo: chronic. Symptoms in both legs on walking (neurogenic claudication) are the usual picture
+of central stenosis, not an emergency (Katz JN, Harris MB. Lumbar spinal stenosis. N Engl J Med.
+2008;358(8):818-825); cauda equina syndrome from stenosis is rare, so the condition says calmly
+what would make it one (new saddle numbness, new bladder or bowel trouble, quickly worsening
+weakness: GIRFT national suspected cauda equina syndrome pathway, NHS England 2023).
 """
 
 from __future__ import annotations
@@ -33,24 +39,33 @@ from explorer.anatomy.discs import disc_footprint
 from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract
 from explorer.anatomy.layout import side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, VERTEBRAE
-from explorer.anatomy.nerves import DEPARTURE_FORWARD_MM, DEPARTURE_GAP_MM, canal_station
+from explorer.anatomy.nerves import canal_station, sleeve_point
 from explorer.anatomy.structures import ROOTS
 from explorer.conditions.base import (
     SEVERITY_VALUES,
+    ConditionExample,
     ConditionSpec,
+    ExpectedPattern,
     Lesion,
     ParamSpec,
+    RedFlagRules,
+    RootSide,
+    both_sides,
     level_param,
     root_ids,
+    roots_below,
     side_param,
 )
 from explorer.conditions.herniation import fragment_zone_geometry
 from explorer.conditions.shapes import PressingBlob, mesh_lesion
 
 ZONES: tuple[str, ...] = ("central", "lateral_recess", "foraminal")
-# Central: residual canal AP diameter and width (mm) of the channel left for the dural sac.
-CENTRAL_RESIDUAL_MM: dict[str, tuple[float, float]] = {"mild": (12.0, 17.0), "moderate": (9.5, 14.0),
-                                                       "severe": (7.0, 11.0)}
+# Central: residual canal AP diameter and width (mm) of the channel left for the dural sac. The AP
+# diameter is Verbiest's; the width narrows less (thick ligamentum flavum and facets take the back
+# corners of the canal first), so a mild stenosis may squeeze no root at all (relative stenosis is
+# often silent) and the traversing roots, at the front corners, are reached from moderate.
+CENTRAL_RESIDUAL_MM: dict[str, tuple[float, float]] = {"mild": (12.0, 22.0), "moderate": (9.5, 20.0),
+                                                       "severe": (7.0, 17.0)}
 # Lateral recess: residual recess depth (mm) between the facet overgrowth and the back of the disc.
 RECESS_DEPTH_MM: dict[str, float] = {"mild": 4.0, "moderate": 3.0, "severe": 2.0}
 NORMAL_RECESS_DEPTH_MM: float = 5.0
@@ -92,7 +107,7 @@ def _lateral_recess(level: str, side: str, severity: str) -> tuple[pv.PolyData, 
     station = canal_station(level)
     dims = VERTEBRAE[level.split("-")[0]]
     s = side_sign(side)
-    sleeve = np.array([s * (station.sac_half_width + DEPARTURE_GAP_MM), DEPARTURE_FORWARD_MM, 0.0])
+    sleeve = station.frame.to_local(sleeve_point(level.split("-")[1], side))  # just below the disc
     root_radius = ROOT_DIAMETER[level.split("-")[1]] / 2 * 0.6
     # Every millimetre the recess loses below its normal depth pushes the overgrowth further
     # into the root's room.
@@ -129,7 +144,81 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
         mesh, focus = _foraminal(level, side, severity)
         name = f"Disc bulge and facet spur narrowing the {side} {level} foramen"
     return Lesion(compressors={"lesion-stenosis": mesh}, replaced={}, names={"lesion-stenosis": name},
-                  focus=focus, candidates=root_ids(nearby) + ("cauda-equina", "thecal-sac"))
+                  focus=focus, candidates=root_ids(nearby) + ("cauda-equina", "thecal-sac"), slow=True)
+
+
+# ------------------------------------------------------------------------ clinical knowledge
+
+
+def expected(params: Mapping[str, str]) -> ExpectedPattern:
+    """The textbook pattern (Genevay 2010; Katz 2008), not the geometry's."""
+    level, zone = params.get("level", "L4-L5"), params.get("zone", "central")
+    upper, lower = level.split("-")
+    side = params.get("side", "left")
+    other = "right" if side == "left" else "left"
+    severity = params.get("severity", "moderate")
+    if zone == "central":
+        in_sac = both_sides(*roots_below(lower))
+        return ExpectedPattern(in_sac, both_sides(upper),
+                               required=frozenset() if severity == "mild" else both_sides(lower),
+                               bilateral=severity != "mild",
+                               explanation=f"A narrow central canal at {level} squeezes the roots inside the dural "
+                                           f"sac on both sides, the traversing {lower} roots first; a mild "
+                                           f"narrowing may squeeze nothing.")
+    if zone == "lateral_recess":
+        # A 4 mm recess (mild) is above Ciric's 3 mm "suspicious" mark: it may squeeze nothing yet.
+        return ExpectedPattern(frozenset({(lower, side)}), frozenset({(upper, side), (lower, other)}),
+                               required=frozenset() if severity == "mild" else None,
+                               explanation=f"The lateral recess is where the traversing {lower} root runs, so "
+                                           f"narrowing there squeezes it.")
+    return ExpectedPattern(frozenset({(upper, side)}), frozenset({(lower, side)}),
+                           explanation=f"The {level} foramen is where the {upper} root exits, so narrowing "
+                                       f"there squeezes the exiting root.")
+
+
+COMMON: tuple[str, ...] = (
+    "Usually after the age of 50, from wear and tear: a bulging disc, a thickened ligamentum flavum and "
+    "enlarged facet joints narrow the space for the nerves.",
+)
+CENTRAL: tuple[str, ...] = (
+    "Neurogenic claudication: pain, heaviness, tingling or weakness in the buttocks and legs that comes "
+    "on with walking or standing and eases after a few minutes of sitting or bending forward.",
+    "Shopping-cart sign: leaning forward on a cart lets the person walk further, because bending forward "
+    "widens the canal; cycling and walking uphill are often easier than walking downhill.",
+    "Usually both legs; the examination at rest may be normal.",
+    "Foot pulses are usually normal, but narrowed leg arteries often coexist at this age, so check both. "
+    "Claudication from the arteries eases by simply standing still, without sitting or bending, and the "
+    "pulses are often weak.",
+)
+LATERAL: tuple[str, ...] = (
+    "Radicular pain down one leg along a single root, brought on by standing and walking and eased by sitting.",
+    "Kemp test: leaning backwards and turning towards the painful side narrows the lateral canal and may "
+    "reproduce the leg pain (a simple but not very accurate test).",
+)
+ZONE_FEATURES: Mapping[str, tuple[str, ...]] = {
+    "central": CENTRAL,
+    "lateral_recess": LATERAL + (
+        "Lateral recess stenosis traps the traversing root (for example L5 at L4-L5) in the gutter beside the canal.",),
+    "foraminal": LATERAL + ("Foraminal stenosis traps the exiting root (for example L4 at L4-L5) in its foramen.",),
+}
+WATCH_FOR: tuple[str, ...] = (
+    "Pain or tingling in both legs when walking is common with a narrow canal and is not an emergency by itself.",
+    "Get emergency help at once if you get new numbness around your back passage, genitals or inner thighs.",
+    "Get emergency help at once if you suddenly cannot pass urine, leak urine or stools, or cannot feel "
+    "when your bladder is full.",
+    "Get urgent help if a leg or foot gets weak quickly, for example if your foot starts to drag.",
+)
+
+
+def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:
+    """Typical features by zone; without a zone, roots hit on both sides (or none) read as central."""
+    zone = params.get("zone")
+    if zone not in ZONE_FEATURES:
+        sides = {side for (_, side), d in degrees.items() if d > 0}
+        zone = "central" if len(sides) != 1 else "lateral_recess"
+        if zone == "lateral_recess":
+            return COMMON + LATERAL
+    return COMMON + ZONE_FEATURES[zone]
 
 
 SPEC = ConditionSpec(
@@ -155,4 +244,16 @@ SPEC = ConditionSpec(
                                       "severe": "Very narrow"}),
     ),
     build_lesion=build_lesion,
+    expected=expected,
+    tempo="chronic",
+    features=features,
+    red_flags=RedFlagRules(cauda_equina=True, bilateral_sciatica=False, severe_weakness=True, watch_for=WATCH_FOR),
+    examples=(
+        ConditionExample("Central stenosis (L4-L5)", {"level": "L4-L5", "zone": "central", "severity": "moderate"}),
+        ConditionExample("Lateral recess stenosis (L4-L5)",
+                         {"level": "L4-L5", "zone": "lateral_recess", "side": "right", "severity": "moderate"}),
+        ConditionExample("Foraminal stenosis (L5-S1)",
+                         {"level": "L5-S1", "zone": "foraminal", "side": "left", "severity": "moderate"}),
+    ),
+    order=20,
 )
