@@ -27,6 +27,8 @@ MAX_LESION_LABELS: int = 1
 LESION_LABEL_CHARS: int = 34
 VIEW_PX: float = 560.0       # the story view's size in pixels the label offsets are fitted to (about 1366x768)
 LABEL_INSIDE: float = 0.94   # anchors further out than this (of the half-view) are not labelled
+# The squeeze legend's corner (x0, y0, x1, y1 in px of the VIEW_PX view): no label goes there.
+LEGEND_BOX: tuple[float, float, float, float] = (VIEW_PX - 190, VIEW_PX - 66, VIEW_PX, VIEW_PX)
 
 
 def _label(point: np.ndarray, text: str, ax: float, ay: float, size: int = settings.LABEL_FONT_PX,
@@ -57,14 +59,56 @@ class _Screen:
         return (s[0] + 1) / 2 * VIEW_PX, (1 - s[1]) / 2 * VIEW_PX
 
 
-def _fit(text: str, size: int, x: float, y: float, ax: float, ay: float) -> tuple[float, float]:
+def _half_size(text: str, size: int) -> tuple[float, float]:
+    """Rough half width and half height (px) of a label's box (about 0.6 em per character)."""
+    lines = re.sub(r"<(?!br>)[^>]+>", "", text).split("<br>")
+    return max(len(line) for line in lines) * size * 0.3 + 8, len(lines) * size * 0.65 + 6
+
+
+def _fit(half: tuple[float, float], x: float, y: float, ax: float, ay: float) -> tuple[float, float]:
     """Shift an arrow's text offset so the text box stays inside the view."""
-    lines = re.sub(r"<[^>]+>", "", text.replace("<br>", "\n")).split("\n")
-    half_w = max(len(line) for line in lines) * size * 0.3 + 8
-    half_h = len(lines) * size * 0.65 + 6
+    half_w, half_h = half
     ax = float(np.clip(ax, half_w - x + 4, VIEW_PX - x - half_w - 4))
     ay = float(np.clip(ay, half_h - y + 4, VIEW_PX - y - half_h - 4))
     return ax, ay
+
+
+def _overlaps(box: tuple[float, float, float, float], others: list[tuple[float, float, float, float]]) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in others)
+
+
+class _Layout:
+    """Places labels one by one in the story view so their boxes neither overlap nor cover the legend."""
+
+    def __init__(self, story: StoryView | None) -> None:
+        self.screen = _Screen(story)
+        self.boxes: list[tuple[float, float, float, float]] = [LEGEND_BOX]
+        self.labels: list[dict[str, Any]] = []
+
+    def add(self, point: np.ndarray, text: str, ax: float, ay: float, size: int = settings.LABEL_FONT_PX,
+            may_move: bool = True) -> bool:
+        """Add a label; a movable one tries a few offsets, a fixed one (a level) is dropped on overlap."""
+        if self.screen.story is None:
+            self.labels.append(_label(point, text, ax, ay, size))
+            return True
+        at = self.screen.px(point)
+        if at is None:
+            return False
+        half = _half_size(text, size)
+        tries = [(ax, ay)]
+        if may_move:
+            step = 2 * half[1] + 6
+            tries += [(ax, ay + k * step) for k in (1, -1, 2, -2, 3, -3)] + [(-ax, ay), (-ax, ay + step), (-ax, ay - step)]
+        for tx, ty in tries:
+            fx, fy = _fit(half, at[0], at[1], tx, ty)
+            cx, cy = at[0] + fx, at[1] + fy
+            box = (cx - half[0], cy - half[1], cx + half[0], cy + half[1])
+            if not _overlaps(box, self.boxes):
+                self.boxes.append(box)
+                self.labels.append(_label(point, text, fx, fy, size))
+                return True
+        return False
 
 
 def short_lesion_name(name: str) -> str:
@@ -91,16 +135,17 @@ def _meshes(model: SpineModel, impact: Impact | None) -> dict[str, MeshData]:
     return out
 
 
-def level_labels(model: SpineModel, impact: Impact | None, story: StoryView | None) -> list[dict[str, Any]]:
+def level_labels(model: SpineModel, impact: Impact | None, story: StoryView | None,
+                 layout: _Layout | None = None) -> list[dict[str, Any]]:
     """L1..L5 and S1 beside each vertebra, on the screen-left edge of the bone (right if no room).
 
-    In the story view, levels whose bone is out of sight are left out.
+    In the story view, levels whose bone is out of sight, or whose label would cover another
+    label, are left out.
     """
     meshes = _meshes(model, impact)
     right, _ = _screen_side(story)
-    screen = _Screen(story)
+    layout = layout or _Layout(story)
     size = settings.LEVEL_LABEL_FONT_PX
-    out = []
     for sid, text in LEVEL_IDS:
         if sid not in meshes:
             continue
@@ -110,16 +155,9 @@ def level_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
         mid = v[np.abs(v[:, 2] - np.median(v[:, 2])) < 6] if len(v) > 20 else v
         mid = mid if len(mid) else v
         label = f"<b>{text}</b>"
-        point, ax = mid[np.argmin(mid @ right)], -30.0
-        if story is not None:
-            at = screen.px(point)
-            if at is None or at[0] < 40:
-                point, ax = mid[np.argmax(mid @ right)], 30.0
-                at = screen.px(point)
-            if at is None or at[0] > VIEW_PX - 40:
-                continue
-        out.append(_label(point, label, ax, 0, size=size))
-    return out
+        if not layout.add(mid[np.argmin(mid @ right)], label, -30.0, 0.0, size, may_move=False):
+            layout.add(mid[np.argmax(mid @ right)], label, 30.0, 0.0, size, may_move=False)
+    return layout.labels
 
 
 def _disc_level(impact: Impact) -> tuple[str, str] | None:
@@ -159,7 +197,9 @@ def root_words(impact: Impact) -> dict[str, str]:
 
 
 def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | None = None) -> list[dict[str, Any]]:
-    """Every label for this picture (Plotly ``scene.annotations``), levels first.
+    """Every label for this picture (Plotly ``scene.annotations``).
+
+    The lesion and the squeezed roots are placed first; the levels fill in where there is room.
 
     Parameters
     ----------
@@ -168,18 +208,18 @@ def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
     impact : Impact or None
         The condition's impact; without it only the levels are labelled.
     story : StoryView, optional
-        The view the labels are laid out for (arrows point away from the picture's middle).
+        The view the labels are laid out for (kept inside it, apart from each other and the legend).
     """
-    labels = level_labels(model, impact, story)
+    layout = _Layout(story)
     if impact is None:
-        return labels
+        return level_labels(model, impact, story, layout)
     meshes = _meshes(model, impact)
     right, up = _screen_side(story)
     lesion = lesion_meshes(impact)
     lesion_pts = np.vstack([m.vertices for m in lesion.values()]) if lesion else np.zeros((0, 3))
     center = lesion_pts.mean(axis=0) if len(lesion_pts) else np.zeros(3)
-    screen = _Screen(story)
-    # The lesion label sits above the lesion, root labels below it, each on the side with room.
+    focus = np.asarray(impact.lesion.focus, dtype=float)
+    # The lesion label sits above the lesion, anchored on the lesion where the condition acts.
     seen: set[str] = set()
     for lid, mesh in lesion.items():
         text = short_lesion_name(impact.lesion.names.get(lid, "Lesion"))
@@ -187,12 +227,12 @@ def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
             continue
         seen.add(text)
         v = mesh.vertices
-        point = v[np.argmax(v @ up)]
-        labels.append(_placed(screen, point, text, 60, -70))
+        point = v[np.argmin(np.linalg.norm(v - focus, axis=1))]
+        layout.add(point, text, 50.0 if (point - center) @ right >= 0 else -50.0, -80.0)
     words = root_words(impact)
     squeezed = [sid for sid in words if sid in squeezed_nerves(impact)][:MAX_ROOT_LABELS]
     spared = [sid for sid in words if sid not in squeezed_nerves(impact)]
-    for n, sid in enumerate(squeezed + spared):
+    for sid in squeezed + spared:
         if sid not in meshes:
             continue
         v = meshes[sid].vertices
@@ -204,19 +244,8 @@ def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
         point = near[np.argmin(near @ up)]
         ax = 70.0 if (point - center) @ right >= 0 else -70.0
         head, _, tail = words[sid].partition(": ")
-        labels.append(_placed(screen, point, f"{head}:<br>{tail}" if tail else head, ax, 50 + 20 * n))
-    return [label for label in labels if label is not None]
-
-
-def _placed(screen: _Screen, point: np.ndarray, text: str, ax: float, ay: float) -> dict[str, Any] | None:
-    """A label whose text box is kept inside the story view (None if its anchor is out of sight)."""
-    if screen.story is None:
-        return _label(point, text, ax, ay)
-    at = screen.px(point)
-    if at is None:
-        return None
-    ax, ay = _fit(text, settings.LABEL_FONT_PX, at[0], at[1], ax, ay)
-    return _label(point, text, ax, ay)
+        layout.add(point, f"{head}:<br>{tail}" if tail else head, ax, 50.0)
+    return level_labels(model, impact, story, layout)
 
 
 def label_texts(labels: list[Mapping[str, Any]]) -> list[str]:

@@ -15,7 +15,7 @@ from explorer.anatomy.model import MeshData, SpineModel
 from explorer.anatomy.structures import STRUCTURES, Structure
 from explorer.conditions.explain import degree_word
 from explorer.conditions.simulate import Impact
-from explorer.render.scene3d import SceneItem, scene_point
+from explorer.render.scene3d import SceneItem
 from explorer.render.labels import root_words
 from explorer.render.story import BUNDLE_KINDS, StoryView, squeezed_nerves, story_view
 from explorer.state import ExplorerState
@@ -23,7 +23,6 @@ from explorer.state import ExplorerState
 LESION_COLOR: str = "#7B5EA7"  # violet: disc material and stenotic tissue, apart from bone, nerve and muscle
 DIMMED_OPACITY_FACTOR: float = 0.18
 SCENE_MARGIN_MM: float = 10.0
-FOCUS_DISTANCE: float = 0.85  # how close "go to the lesion" brings the camera (normalised units)
 
 
 def _palette_key(s: Structure) -> str:
@@ -156,17 +155,6 @@ def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None =
             items.append(SceneItem(id=lid, name=name, vertices=data.vertices, faces=data.faces, color=LESION_COLOR,
                                    opacity=0.95, visible=True, hover=name))
     return items
-
-
-def focus_camera(view_camera: Mapping[str, Mapping[str, float]], focus_mm: np.ndarray,
-                 box: tuple[float, ...]) -> dict[str, dict[str, float]]:
-    """A camera looking at the lesion from the current preset's direction, closer in."""
-    center = scene_point(focus_mm, box)
-    eye = np.array([view_camera["eye"][k] for k in "xyz"]) - np.array([view_camera.get("center", {}).get(k, 0.0)
-                                                                      for k in "xyz"])
-    eye = eye / np.linalg.norm(eye) * FOCUS_DISTANCE
-    return {"eye": {k: center[k] + float(v) for k, v in zip("xyz", eye)}, "center": center,
-            "up": dict(view_camera["up"])}
 
 
 def describe_scene(model: SpineModel, state: ExplorerState, impact: Impact | None = None,
