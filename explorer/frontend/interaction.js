@@ -130,3 +130,13 @@ export class TouchRouter {
     return "pinch";
   }
 }
+
+// "Show ... in 3D": true when `id` differs from the scroll request last seen for this viewer
+// (`memory` is kept per viewer key at window level, so a remount with the same id does not
+// scroll, while a viewer mounted because of a new request does). Records `id` as seen.
+export function takeScrollRequest(memory, id) {
+  const wanted = Number(id || 0);
+  if (wanted === (memory.scrollRequestId ?? 0)) return false;
+  memory.scrollRequestId = wanted;
+  return true;
+}

@@ -12,7 +12,7 @@ import { assemble, GeometryCache } from "./geometry.js";
 import {
   liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
 } from "./gl_workarounds.js";
-import { ClickFilter, TouchRouter, WheelGate } from "./interaction.js";
+import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
 import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
 
 const RESEND_RETRY_MS = 4000;  // ask again if missing geometry has not arrived by then
@@ -314,14 +314,10 @@ async function pump(st) {
   }
 }
 
-// "Show ... in 3D": a new scroll request id brings the viewer to the top of the screen. The id
-// last seen is kept per viewer key at window level (a remount with the same id does not scroll;
-// a viewer that mounts because of the request does).
+// "Show ... in 3D": a new scroll request id brings the viewer to the top of the screen (CSS
+// scroll-margin-top keeps it below Streamlit's header).
 function scrollIfRequested(st, d) {
-  const mem = (G.memory[d.key] ??= {});
-  const id = Number(d.scrollRequestId || 0);
-  if (id === (mem.scrollRequestId ?? 0)) return;
-  mem.scrollRequestId = id;
+  if (!takeScrollRequest((G.memory[d.key] ??= {}), d.scrollRequestId)) return;
   requestAnimationFrame(() => st.wrap.scrollIntoView({ behavior: "smooth", block: "start" }));
 }
 

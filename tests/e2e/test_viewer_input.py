@@ -131,6 +131,34 @@ def test_touch_one_finger_scrolls_and_the_view_is_shorter_on_a_phone(browser, ap
         after = page.evaluate(CAMERA_JS)
         assert after["eye"] == pytest.approx(before["eye"], abs=1e-6), "a one-finger swipe must not rotate the model"
         assert page_scroll(page) > scrolled_before + 50, "a one-finger swipe up must scroll the page"
+
+        # Two fingers spreading apart zoom in by the spread's ratio (80 px -> 200 px), within the limits.
+        page.evaluate(f"() => document.querySelector('{GRAPH}').scrollIntoView({{block: 'center'}})")
+        page.wait_for_timeout(500)
+        box = page.locator(GRAPH).bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+        def fingers(half_spread: float, dx: float = 0.0) -> list[dict]:
+            return [{"x": x - half_spread + dx, "y": y, "id": 1}, {"x": x + half_spread + dx, "y": y, "id": 2}]
+
+        d_before = eye_distance(settled_camera(page))
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": fingers(40)})
+        for step in range(1, 7):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(40 + 10 * step)})
+            page.wait_for_timeout(60)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        pinched = settled_camera(page)
+        assert eye_distance(pinched) == pytest.approx(max(ZOOM_LIMITS[0], d_before * 80 / 200), rel=0.02)
+
+        # Two fingers moving together turn the model (Plotly's rotation), at the same distance.
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": fingers(40)})
+        for step in range(1, 9):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": fingers(40, 12 * step)})
+            page.wait_for_timeout(60)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        turned = settled_camera(page)
+        assert turned["eye"] != pytest.approx(pinched["eye"], abs=1e-3), "a two-finger drag turns the model"
+        assert eye_distance(turned) == pytest.approx(eye_distance(pinched), rel=1e-3)
         page.screenshot(path=str(artifacts_dir / "e2e-phone-viewer.png"))
     finally:
         context.close()

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ClickFilter, TouchRouter, WheelGate } from "../../explorer/frontend/interaction.js";
+import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "../../explorer/frontend/interaction.js";
 import { fixture } from "./helpers.js";
 
 const clicks = fixture("click_cases.json");
@@ -69,4 +69,14 @@ test("TouchRouter: closing the fingers zooms out (scale > 1)", () => {
   r.route("touchstart", two([0, 0], [200, 0]));
   assert.equal(r.route("touchmove", two([40, 0], [160, 0])), "pinch");
   assert.ok(r.scale > 1);
+});
+
+test("takeScrollRequest: scroll when the id changes, not on a remount with the same id", () => {
+  const memory = {};
+  assert.equal(takeScrollRequest(memory, 0), false, "first mount of a fresh session");
+  assert.equal(takeScrollRequest(memory, undefined), false);
+  assert.equal(takeScrollRequest(memory, 1), true, "a button bumped the request");
+  assert.equal(takeScrollRequest(memory, 1), false, "a rerun or remount with the same id");
+  assert.equal(takeScrollRequest(memory, 2), true);
+  assert.equal(takeScrollRequest({}, 5), true, "a viewer mounted because of the request scrolls");
 });
