@@ -243,3 +243,14 @@ def test_a_link_keeps_the_readers_audience_and_labels(query):
     assert parsed.state.audience == "educator" and parsed.state.condition == "stenosis"
     assert parsed.state.labels is False
     assert link_state(query + "&labels=1", audience="patient", labels=False).state.labels is True
+
+
+@pytest.mark.parametrize("condition", ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"])
+def test_picture_line_is_plain(condition):
+    from explorer.anatomy.model import load_model
+    from explorer.conditions.simulate import simulate
+    from explorer.ui.page import picture_line
+
+    line = picture_line(simulate(condition, {}, load_model()))
+    assert line.startswith("In the picture")
+    assert not CLINICIAN_DETAIL.search(line) and not re.search(r"\d\s*(%|mm)", line), line

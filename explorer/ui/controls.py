@@ -31,9 +31,9 @@ PLAIN_CONDITION_LABELS: dict[str, str] = {
     NO_CONDITION: "A healthy back (nothing wrong)",
     "herniation": "Slipped disc (disc herniation)",
     "stenosis": "Narrowed spinal canal (stenosis)",
-    "spondylolisthesis": "A back bone slipped forward (spondylolisthesis)",
-    "piriformis": "Tight buttock muscle (piriformis syndrome)",
-    "cauda_equina": "Nerves at the bottom of the spine badly squeezed (cauda equina syndrome)",
+    "spondylolisthesis": "Slipped back bone (spondylolisthesis)",
+    "piriformis": "Tight buttock muscle (piriformis)",
+    "cauda_equina": "Cauda equina (badly squeezed nerves)",
 }
 
 

@@ -132,13 +132,17 @@ def has_red_flags(impact: Impact | None) -> bool:
 
 def picture_line(impact: Impact) -> str:
     """One plain sentence naming what the picture shows squeezed (no percentages or millimetres)."""
-    nerves = [c for c in impact.compressed
-              if STRUCTURES[c.id].kind in ("root", "sciatic", "cauda-equina", "thecal-sac")]
+    nerves = [c for c in impact.compressed if STRUCTURES[c.id].kind in ("root", "sciatic", "cauda-equina")]
     if not nerves:
-        return "In the picture, nothing presses on a nerve yet at this size."
+        sac = [c for c in impact.compressed if STRUCTURES[c.id].kind == "thecal-sac"]
+        return ("In the picture, the bag around the nerves is pressed, but no single nerve is squeezed yet."
+                if sac else "In the picture, nothing presses on a nerve yet at this size.")
     worst = nerves[0]
-    more = f", and {len(nerves) - 1} more nerve{'s' if len(nerves) > 2 else ''} less so" if len(nerves) > 1 else ""
-    return f"In the picture, the **{worst.name}** is {degree_word(worst.degree)} squeezed{more}."
+    name = worst.name[0].lower() + worst.name[1:] if worst.name[1:2].islower() else worst.name  # "Sciatic", not "L5"
+    if len(nerves) == 1:
+        return f"In the picture, the **{name}** is {degree_word(worst.degree)} squeezed."
+    return (f"In the picture, {len(nerves)} nerves are squeezed; the most squeezed is the **{name}** "
+            f"({degree_word(worst.degree)}).")
 
 
 def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> None:
