@@ -72,7 +72,8 @@ class ExplorerState:
 
 
 DEFAULT_STATE = ExplorerState()
-STATE_KEYS: tuple[str, ...] = ("audience", "mode", "condition", "view", "layers", "bone_opacity", "dim", "selected", "labels")
+STATE_KEYS: tuple[str, ...] = ("audience", "mode", "condition", "view", "layers", "bone_opacity", "dim", "selected",
+                               "labels")
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
             if value in AUDIENCES:
                 state = state.with_(audience=value)
             else:
-                errors.append(f"Unknown audience {shown(value)}; allowed: {_allowed(AUDIENCES)}. Showing the student texts.")
+                errors.append(f"Unknown audience {shown(value)}; allowed: {_allowed(AUDIENCES)}. "
+                              "Showing the student texts.")
         elif key == "mode":
             if value in MODES:
                 state = state.with_(mode=value)
@@ -140,7 +142,8 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
             if value in settings.CAMERA_PRESETS:
                 state = state.with_(view=value)
             else:
-                errors.append(f"Unknown view {shown(value)}; allowed: {_allowed(settings.CAMERA_PRESETS)}. Showing the default view.")
+                errors.append(f"Unknown view {shown(value)}; allowed: {_allowed(settings.CAMERA_PRESETS)}. "
+                              "Showing the default view.")
         elif key == "layers":
             wanted = [v.strip() for v in value.split(",") if v.strip()]
             bad = [v for v in wanted if v not in settings.LAYERS]
@@ -155,7 +158,8 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
             if number in settings.BONE_OPACITY_CHOICES:
                 state = state.with_(bone_opacity=number)
             else:
-                errors.append(f"Bone opacity {shown(value)} is not allowed; use one of {_allowed(settings.BONE_OPACITY_CHOICES)}.")
+                errors.append(f"Bone opacity {shown(value)} is not allowed; use one of "
+                              f"{_allowed(settings.BONE_OPACITY_CHOICES)}.")
         elif key == "dim":
             if value in ("0", "1"):
                 state = state.with_(dim_others=value == "1")

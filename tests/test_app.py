@@ -183,7 +183,8 @@ def _in_order(at: AppTest) -> list[tuple[str, str, bool]]:
 
 
 # Clinician detail: percentages, millimetres, muscle names, grading systems (issue 11).
-CLINICIAN_DETAIL = re.compile(r"\d+\s*%|\d\s*mm\b|extensor hallucis|tibialis|Lee grade|Meyerding|Paracentral \(subarticular")
+CLINICIAN_DETAIL = re.compile(r"\d+\s*%|\d\s*mm\b|extensor hallucis|tibialis|Lee grade|Meyerding|"
+                              r"Paracentral \(subarticular")
 
 
 @pytest.mark.parametrize("condition", ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"])

@@ -36,6 +36,10 @@ PLAIN_CONDITION_LABELS: dict[str, str] = {
     "cauda_equina": "Cauda equina (badly squeezed nerves)",
 }
 
+# Patients' words where the clinical label is jargon (others read settings.LAYER_LABELS / CAMERA_LABELS).
+PLAIN_LAYER_LABELS: dict[str, str] = {"pelvis": "Hip and thigh bones", "nerves": "Nerves (and the bag around them)"}
+PLAIN_CAMERA_LABELS: dict[str, str] = {"oblique": "From behind, a little to the left"}
+
 
 def condition_label(condition: str, audience: str) -> str:
     """The condition's name as this audience reads it (everyday words for patients)."""
@@ -176,11 +180,12 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
         params = _condition_widgets(st.session_state["condition"], plain) if not symptoms_mode else _current_params()
         if st.session_state["condition"] != NO_CONDITION and not symptoms_mode:
             st.checkbox("Fade everything that is not squeezed", key="dim_others")
-            st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_request_camera, args=(True,), key="focus_lesion",
+            st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_request_camera,
+                      args=(True,), key="focus_lesion",
                       type="primary")
         st.header("Show")
         for layer in settings.LAYERS:
-            st.checkbox(settings.LAYER_LABELS[layer], key=f"layer_{layer}")
+            st.checkbox((plain and PLAIN_LAYER_LABELS.get(layer)) or settings.LAYER_LABELS[layer], key=f"layer_{layer}")
         st.toggle("Labels in 3D", key="labels",
                   help="Names of the levels, the squeezed nerve and the lesion, drawn in the 3D view.")
         st.select_slider("Bone opacity", options=list(settings.BONE_OPACITY_CHOICES), key="bone_opacity",
@@ -188,7 +193,8 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                          help="Make the bones see-through so the nerves inside show.")
         st.header("View")
         st.radio("Camera", options=list(settings.CAMERA_PRESETS), key="view",
-                 format_func=lambda v: settings.CAMERA_LABELS[v], on_change=_request_camera, args=(False,),
+                 format_func=lambda v: (plain and PLAIN_CAMERA_LABELS.get(v)) or settings.CAMERA_LABELS[v],
+                 on_change=_request_camera, args=(False,),
                  label_visibility="collapsed")
         st.button("Reset camera to this view", on_click=_request_camera, args=(False,), key="reset_camera")
     state = ExplorerState(

@@ -245,7 +245,8 @@ def main() -> None:
         try:
             impact = get_impact(state.condition, state.params)
         except (ValueError, KeyError, RuntimeError) as exc:  # keep the page alive; say what failed
-            impact_error = f"Could not simulate {state.condition} with {dict(state.params)}: {exc}. Showing the healthy spine."
+            impact_error = (f"Could not simulate {state.condition} with {dict(state.params)}: {exc}. "
+                            "Showing the healthy spine.")
 
     st.title("Lumbar Explorer")
     _show_messages(url_errors)
