@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from explorer.__main__ import main
+from explorer.conditions.registry import CONDITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_conditions_json_lists_parameters_and_defaults(capsys):
     assert main(["conditions", "--json"]) == 0
     data = {c["id"]: c for c in json.loads(capsys.readouterr().out)}
-    assert set(data) == {"herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"}
+    assert list(data) == list(CONDITIONS), "every registered condition, in display order"
     zone = next(p for p in data["herniation"]["parameters"] if p["name"] == "zone")
     assert zone["values"] == ["central", "paracentral", "foraminal", "extraforaminal"]
     assert zone["default"] == "paracentral"
@@ -31,8 +32,9 @@ def test_simulate_json_has_the_documented_shape(capsys):
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     for key in ("condition", "parameters", "compressed", "roots", "nerves", "sensory", "weakness", "reflexes",
-                "red_flags", "features"):
+                "red_flags", "red_flag_ids", "tempo", "watch_for", "features"):
         assert key in out
+    assert out["tempo"] == "acute" and out["red_flag_ids"] == [] and out["watch_for"] == []
     assert out["roots"][0] == {"root": "L5", "side": "left", "degree": out["roots"][0]["degree"]}
     assert 0 < out["roots"][0]["degree"] <= 1
     assert out["nerves"] == []
@@ -59,3 +61,13 @@ def test_bad_arguments_exit_2_with_a_clear_message(args, needle):
 def test_unknown_command_is_a_usage_error():
     run = subprocess.run([sys.executable, "-m", "explorer", "explode"], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2 and "usage" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_simulate_json_flags_for_a_massive_central_disc_and_calm_words_for_stenosis(capsys):
+    assert main(["simulate", "--condition", "cauda_equina", "--level", "L2-L3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"saddle_anaesthesia", "bladder", "bowel", "sexual_function"} <= set(out["red_flag_ids"])
+    assert len(out["red_flags"]) == len(out["red_flag_ids"])
+    assert main(["simulate", "--condition", "stenosis", "--zone", "central", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["tempo"] == "chronic" and "bilateral_sciatica" not in out["red_flag_ids"] and out["watch_for"]

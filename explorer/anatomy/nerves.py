@@ -2,11 +2,15 @@
 
 Course of a lumbar root (standard teaching; e.g. Bogduk N. Clinical and Radiological Anatomy of
 the Lumbar Spine, 5th ed., Elsevier 2012): it leaves the conus near L1-L2, descends inside the
-dural sac, leaves the sac in its dural sleeve about one level above its exit, runs down the
-lateral recess medial to its own pedicle (the *traversing* course, where a paracentral disc
-herniation from the level above catches it), turns under that pedicle and leaves through the
-foramen below it (the *exiting* course). So the L4 root exits at L4-L5 and the L5 root crosses the
-L4-L5 disc in the lateral recess before exiting at L5-S1.
+dural sac, crosses the disc above its exit still inside the sac at its front and side (the most
+anterolateral of the roots in the sac: Wall EJ, Cohen MS, Massie JB, Rydevik B, Garfin SR. Cauda
+equina anatomy I: intrathecal nerve root organization. Spine. 1990;15(12):1244-1247), leaves the
+sac in its dural sleeve just below that disc, runs down the lateral recess medial to its own
+pedicle (the *traversing* course, where a paracentral disc herniation or a lateral recess
+stenosis of the level above catches it), turns under that pedicle and leaves through the foramen
+below it (the *exiting* course). So the L4 root exits at L4-L5 and the L5 root crosses the L4-L5
+disc (in the sac's front corner, nearest a central disc) before exiting at L5-S1. The lower sacral
+and coccygeal roots lie in the back of the sac (Wall 1990).
 
 The L4 (in part) and L5 roots form the lumbosacral trunk over the sacral ala; with S1-S3 (which
 leave through the anterior sacral foramina) they form the sciatic nerve on the front of

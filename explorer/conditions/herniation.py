@@ -54,7 +54,7 @@ from explorer.conditions.shapes import PressingBlob, merge_bounds, mesh_lesion
 
 ZONES: tuple[str, ...] = ("central", "paracentral", "foraminal", "extraforaminal")
 # How far the disc material's tip reaches into the space of the nerve it heads for, as a share
-# of that nerve's thickness: a bulge or protrusion indents it, an extrusion squashes it, a large
+# of that nerve's thickness: a protrusion indents it, an extrusion squashes it, a large
 # extrusion flattens it.
 INDENT_FRACTION: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
 # Central: how far into the dural sac's depth the material reaches (a share of the canal taken).
@@ -67,7 +67,8 @@ def fragment_zone_geometry(level: str, zone: str, side: str) -> tuple[Array, Arr
     """Where disc material starts (on the disc rim), where it heads, and the nerve radius there.
 
     Zones are anatomical places (Fardon 2014), each the home of one nerve: the canal's midline
-    (the dural sac), the subarticular zone where the traversing root leaves the sac in its sleeve,
+    (the dural sac), the subarticular zone at the sac's front corner where the traversing root
+    runs (about to leave in its sleeve just below the disc),
     the upper foramen where the exiting root lies under its pedicle, and just beyond the foramen
     where the exiting root runs forward and down. All in the disc's frame (mm).
     """

@@ -42,6 +42,7 @@ CAUDA_BUNDLE_THICKNESS_MM: float = 6.0  # S4, S5 and coccygeal roots lie togethe
 THECAL_SAC_HALF_DEPTH_MM: float = 6.0  # a lesion reaching the sac's centre flattens it
 CONTACT_MARGIN_MM: float = 0.75  # vertices this close to the lesion glow faintly (contact)
 MIN_DEGREE: float = 0.02  # below this, a touch is not reported as compression
+FAR_MM: float = 10.0  # beyond this outside a lesion's box, a point is not measured (> any nerve radius)
 # Roots inside the dural sac float in spinal fluid. Once a lesion takes a large share of the sac's
 # cross-section they are crowded together and pressed whatever their lane: from CROWDING[0] of the
 # cross-section taken (about 40 %: a dural sac area below 75-100 mm2, out of a normal 150-180 mm2,
@@ -124,11 +125,19 @@ def nerve_thickness(structure_id: str) -> float:
     return THECAL_SAC_HALF_DEPTH_MM
 
 
-def penetration(points: np.ndarray, compressors: Mapping[str, pv.PolyData]) -> np.ndarray:
-    """How deep (mm) each point lies inside any compressor (0 outside, minus for nearby)."""
-    depth = np.full(len(points), -np.inf)
+def penetration(points: np.ndarray, compressors: Mapping[str, pv.PolyData], far: float = FAR_MM) -> np.ndarray:
+    """How deep (mm) each point lies inside any compressor (0 on its surface, minus outside).
+
+    Points farther than ``far`` outside a compressor's bounding box are not measured (the costly
+    part) and get ``-far``: by default :data:`FAR_MM`, thicker than any nerve's radius, so they
+    never count (0 when only inside / outside matters).
+    """
+    depth = np.full(len(points), -max(far, 1e-3))
     for mesh in compressors.values():
-        depth = np.maximum(depth, -signed_distance(points, mesh))
+        lo, hi = np.reshape(mesh.bounds, (3, 2)).T
+        near = np.all((points >= lo - far) & (points <= hi + far), axis=1)
+        if near.any():
+            depth[near] = np.maximum(depth[near], -signed_distance(points[near], mesh))
     return depth
 
 
@@ -178,7 +187,7 @@ def sac_occupancy(lesion: Lesion) -> np.ndarray:
     The worst of a few planes around the station; an area-weighted count of grid samples.
     """
     points, owner = _sac_grid()
-    inside = penetration(points, lesion.compressors) > 0.0
+    inside = penetration(points, lesion.compressors, far=0.0) > 0.0
     # meshgrid order: angle-major, ring-minor; a ring's weight ~ its radius (area of its annulus)
     w = np.tile(np.array(SAC_GRID_RINGS), SAC_GRID_ANGLES)
     stations = len(canal_stations())
