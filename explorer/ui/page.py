@@ -53,6 +53,8 @@ PAGE_CSS = """
                                        padding-left: 1.5rem; padding-right: 1.5rem; }
 [data-testid="stHeader"] { height: 2.5rem; min-height: 2.5rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding: 0 0 0.25rem 0; line-height: 1.2; }
+[data-testid="stSidebarHeader"] { height: 2.5rem; margin-bottom: 0; }
+[data-testid="stSidebarUserContent"] { padding-top: 0.25rem; }
 [data-testid="stColumn"] h2 { font-size: 1.4rem; padding: 0.1rem 0 0.4rem 0; }
 [data-testid="stColumn"] h3 { font-size: 1.25rem; padding: 0.1rem 0 0.3rem 0; }
 </style>

@@ -101,10 +101,12 @@ def show_markdown(markdown_text: str, key: str) -> None:
         if not LINK_GLUE.match(rest):
             pending.append(APP_LINK.sub(lambda m: f"**{m.group(1)}**", line))
         flush()
-        for words, query in links:
-            n += 1
-            st.button(literal(words), key=f"applink_{key}_{n}", on_click=open_app_link, args=(query,),
-                      icon=":material/view_in_ar:", help="Show this in the 3D view above (same tab).")
+        # Links on one line stay side by side ("[mild] and [severe]" read as a pair).
+        with st.container(horizontal=True) if len(links) > 1 else st.container():
+            for words, query in links:
+                n += 1
+                st.button(literal(words), key=f"applink_{key}_{n}", on_click=open_app_link, args=(query,),
+                          icon=":material/view_in_ar:", help="Show this in the 3D view above (same tab).")
     flush()
 
 
