@@ -55,7 +55,7 @@ SUMMARY_WORDS: tuple[int, int] = (60, 120)  # inclusive range of words in the su
 # Clinician detail that does not belong in the summary shown beside the picture: percentages,
 # millimetres, grading systems and muscle names (issue 11). Matched case-insensitively on words.
 SUMMARY_JARGON = re.compile(
-    r"\d+(?:[.,]\d+)?\s*(?:%|mm\b)|\bper ?cent|\bpercent|millimet|\bgrade|\bgrading|\bmeyerding|\bschizas|\bpfirrmann|"
+    r"(?<!\d)\d++(?:[.,]\d++)?\s*+(?:%|mm\b)|\bper ?cent|\bpercent|millimet|\bgrade|\bgrading|\bmeyerding|\bschizas|\bpfirrmann|"
     r"\blee\b|\bfardon|\bdermatome|\bmyotome|\btibialis|\bhallucis|\bgastrocnemius|\bsoleus|"
     r"\bquadriceps|\bgluteus|\biliopsoas|\bfibularis|\bperoneus|\bdetrusor|\bsphincter|\bextensor|\bflexor",
     re.IGNORECASE)
@@ -75,12 +75,23 @@ AUDIENCE_ONLY_SECTIONS: dict[str, tuple[str, ...]] = {
     "for patients": ("patient",),
 }
 
+# Bounds that keep a hostile or broken file from stalling the loader (issue 14): every text is
+# far below them (the longest is about 18 KB; front matter nests 3 levels deep).
+MAX_FILE_BYTES: int = 256 * 1024
+MAX_YAML_DEPTH: int = 20
+MAX_SHOWN_CHARS: int = 80  # a value from a file is quoted in a problem at most this long
+
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 # An HTML tag or comment: "<" then a tag name and a space, ">" or "/" (or "</", "<!"). A "<" that
 # is followed by a space or a digit ("< 5 mm", "<5%") is ordinary text and allowed.
 HTML_PATTERN = re.compile(r"<\s*/\s*[A-Za-z]|<[A-Za-z][A-Za-z0-9-]*(?:\s|/?>)|<!|&[a-zA-Z]+;|&#\d+;")
-LINK_PATTERN = re.compile(r"(!?)\[([^\]]*)\]\(\s*([^)\s]*)(?:\s+\"[^\"]*\")?\s*\)")
-SECTION_PATTERN = re.compile(r"^##\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# Link words and targets cannot hold "[" or "]", and every repeat is possessive ("*+"), so each
+# character is scanned a bounded number of times: the old pattern was quadratic in "[" (40,000 of
+# them took 33 s). A target holding "[" is not a valid URL anyway (RFC 3986 percent-encodes it).
+LINK_PATTERN = re.compile(r"(!?)\[([^\[\]]*+)\]\(\s*+([^)\s\[\]]*+)(?:\s++\"[^\"]*+\")?\s*+\)")
+# A "##" heading: the whole rest of the line is captured and the closing "#"s are stripped in
+# Python (:func:`_heading`); the old lazy pattern with "\s*#*\s*$" was cubic in trailing spaces.
+SECTION_PATTERN = re.compile(r"^##\s++([^\n]+)$", re.MULTILINE)
 FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)(.*)\Z", re.DOTALL)
 
 
@@ -324,8 +335,24 @@ def split_sections(body: str) -> list[tuple[str, str]]:
         parts.append(("", intro.strip()))
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(body)
-        parts.append((m.group(1).strip(), body[m.end():end].strip()))
+        parts.append((_heading(m.group(1)), body[m.end():end].strip()))
     return parts
+
+
+def _heading(line: str) -> str:
+    """A heading line without its closing ``#`` marks (``Symptoms ##`` -> ``Symptoms``)."""
+    return line.rstrip().rstrip("#").rstrip() or line.strip()
+
+
+def _short(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """A value from a file as text, cut to ``limit`` characters so a problem stays readable."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _quoted(value: object) -> str:
+    """``repr`` of a value from a file, cut like :func:`_short`."""
+    return _short(repr(value))
 
 
 def _links(body: str) -> list[tuple[str, str, str]]:
@@ -352,12 +379,38 @@ class _Invalid(Exception):
     """A problem that leaves the file out (internal: turned into a ContentProblem)."""
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without anchors and aliases, and with a bounded nesting depth.
+
+    An alias bomb (``&a [..]``, ``&b [*a, *a, ..]``, ...) loads as a few shared lists but expands
+    exponentially as soon as a value is turned into text (a title took minutes and all the memory).
+    Texts never need anchors, so they are refused outright. Deep nesting (``[[[[...``) would hit
+    Python's recursion limit inside PyYAML's composer, so it is refused at :data:`MAX_YAML_DEPTH`.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed; write each value out",
+                event.start_mark)
+        depth = getattr(self, "_depth", 0)
+        if depth >= MAX_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"values are nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
+        self._depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth = depth
+
+
 def _parse_front_matter(raw: str) -> tuple[dict, str]:
     m = FRONT_MATTER.match(raw.lstrip("\ufeff"))
     if not m:
         raise _Invalid("no YAML front matter: the file must start with a line '---', the fields, and a line '---'")
     try:
-        meta = yaml.safe_load(m.group(1))
+        meta = yaml.load(m.group(1), Loader=_StrictLoader)  # a SafeLoader, stricter still
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""
@@ -378,13 +431,13 @@ def _references(value: object) -> tuple[Reference, ...]:
         if missing:
             raise _Invalid(f"reference {i} lacks {', '.join(missing)}; each reference needs "
                            f"{', '.join(REFERENCE_FIELDS)} (url optional)")
-        unknown = sorted(set(item) - {*REFERENCE_FIELDS, "url"})
+        unknown = sorted(str(k) for k in set(item) - {*REFERENCE_FIELDS, "url"})  # keys may be numbers
         if unknown:
             raise _Invalid(f"reference {i} has unknown field(s) {', '.join(unknown)}; allowed: "
                            f"{', '.join(REFERENCE_FIELDS)}, url")
         url = str(item["url"]).strip() if item.get("url") else None
         if url is not None and not url.startswith("https://"):
-            raise _Invalid(f"reference {i} url {url!r} must start with https://")
+            raise _Invalid(f"reference {i} url {_quoted(url)} must start with https://")
         refs.append(Reference(*(str(item[k]).strip() for k in REFERENCE_FIELDS), url=url))
     return tuple(refs)
 
@@ -410,13 +463,13 @@ def _terms(value: object) -> tuple[GlossaryTerm, ...]:
         if not isinstance(item, dict) or not str(item.get("term") or "").strip() \
                 or not str(item.get("definition") or "").strip():
             raise _Invalid(f"glossary term {i} must have a non-empty term and definition")
-        unknown = sorted(set(item) - {"term", "definition", "see_also", "aliases"})
+        unknown = sorted(str(k) for k in set(item) - {"term", "definition", "see_also", "aliases"})
         if unknown:
-            raise _Invalid(f"glossary term {item['term']!r} has unknown field(s) {', '.join(unknown)}; "
+            raise _Invalid(f"glossary term {_quoted(item['term'])} has unknown field(s) {', '.join(unknown)}; "
                            "allowed: term, definition, see_also, aliases")
         see_also, aliases = _strings(item.get("see_also")), _strings(item.get("aliases"))
         if see_also is None or aliases is None:
-            raise _Invalid(f"glossary term {item['term']!r}: see_also and aliases must be lists of words")
+            raise _Invalid(f"glossary term {_quoted(item['term'])}: see_also and aliases must be lists of words")
         terms.append(GlossaryTerm(str(item["term"]).strip(), " ".join(str(item["definition"]).split()),
                                   see_also, aliases))
     names = [t.term.casefold() for t in terms]
@@ -442,18 +495,18 @@ def _params(value: object, conditions: tuple[str, ...]) -> dict[str, tuple[str, 
     for name, raw in value.items():
         values = _strings(raw)
         if not values:
-            raise _Invalid(f"params {name!r} must list one or more values")
+            raise _Invalid(f"params {_quoted(name)} must list one or more values")
         for cond in conditions:
             spec = CONDITIONS[cond]
             names = [p.name for p in spec.params]
             if name not in names:
-                raise _Invalid(f"params {name!r} is not a parameter of {cond}; its parameters are "
+                raise _Invalid(f"params {_quoted(name)} is not a parameter of {cond}; its parameters are "
                                f"{', '.join(names) or 'none'}")
             allowed = spec.param(name).values
             bad = [v for v in values if v not in allowed]
             if bad:
-                raise _Invalid(f"params {name}: {', '.join(map(repr, bad))} is not allowed for {cond}; use one of "
-                               f"{', '.join(allowed)}")
+                raise _Invalid(f"params {_short(name)}: {_short(', '.join(map(repr, bad)))} is not allowed for "
+                               f"{cond}; use one of {', '.join(allowed)}")
         out[str(name)] = values
     return out
 
@@ -466,20 +519,20 @@ def _check_body(body: str, audience: tuple[str, ...] = ()) -> None:
                        "(a '<' followed by a space or a digit, as in '< 5 mm', is fine)")
     for bang, words, target in _links(body):
         if bang:
-            raise _Invalid(f"image ![{words}]({target}) in the body; images are not allowed in texts")
+            raise _Invalid(f"image ![{_short(words)}]({_short(target)}) in the body; images are not allowed in texts")
         if target.startswith(("https://", "#")):
             continue  # #id targets are checked once every file is loaded
         if target.startswith("?"):
             query = parse_qs(target[1:], keep_blank_values=True)
             parsed = parse_query_params(query)
             if parsed.errors:
-                raise _Invalid(f"app link [{words}]({target}) does not open cleanly: {' '.join(parsed.errors)}")
+                raise _Invalid(f"app link [{_short(words)}]({_short(target)}) does not open cleanly: {_short(' '.join(parsed.errors), 300)}")
             if audience == ("educator",) and query.get("audience") != ["educator"]:
                 # Without it the link would silently switch a lecturer to the student texts.
-                raise _Invalid(f"app link [{words}]({target}) in an educator text must carry audience=educator, "
+                raise _Invalid(f"app link [{_short(words)}]({_short(target)}) in an educator text must carry audience=educator, "
                                "so the educator view stays open")
             continue
-        raise _Invalid(f"link [{words}]({target}) is not allowed; use https://..., #<topic-id> or "
+        raise _Invalid(f"link [{_short(words)}]({_short(target)}) is not allowed; use https://..., #<topic-id> or "
                        "?condition=...&level=... (an app state)")
 
 
@@ -527,22 +580,25 @@ def _parse_text(path: Path, raw: str) -> tuple[Text, tuple[GlossaryTerm, ...]]:
                        f"{', '.join(REQUIRED_FIELDS)}")
     unknown = sorted(str(k) for k in set(meta) - set(FIELDS))
     if unknown:
-        raise _Invalid(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(FIELDS)}")
+        raise _Invalid(f"unknown field(s) {_short(', '.join(unknown))}; allowed: {', '.join(FIELDS)}")
+    scalars = [k for k in ("id", "kind", "title") if not isinstance(meta[k], (str, int, float))]
+    if scalars:
+        raise _Invalid(f"{', '.join(scalars)} must be plain text, not a list or mapping")
     text_id, kind = str(meta["id"]).strip(), str(meta["kind"]).strip()
     if not ID_PATTERN.match(text_id):
-        raise _Invalid(f"id {text_id!r} must be lowercase words joined by '-' (like herniation-patient)")
+        raise _Invalid(f"id {_quoted(text_id)} must be lowercase words joined by '-' (like herniation-patient)")
     if kind not in KINDS:
-        raise _Invalid(f"kind {kind!r} is not allowed; use one of {', '.join(KINDS)}")
+        raise _Invalid(f"kind {_quoted(kind)} is not allowed; use one of {', '.join(KINDS)}")
     audience = _strings(meta["audience"])
     bad = [a for a in audience or () if a not in AUDIENCES]
     if not audience or bad:
-        raise _Invalid(f"audience {meta['audience']!r} is not allowed; list one or more of {', '.join(AUDIENCES)}")
+        raise _Invalid(f"audience {_quoted(meta['audience'])} is not allowed; list one or more of {', '.join(AUDIENCES)}")
     conditions = _strings(meta.get("conditions"))
     if conditions is None:
         raise _Invalid("conditions must be a list of condition ids")
     bad = [c for c in conditions if c not in CONDITIONS]
     if bad:
-        raise _Invalid(f"unknown condition id(s) {', '.join(map(repr, bad))}; allowed: {', '.join(CONDITIONS)}")
+        raise _Invalid(f"unknown condition id(s) {_short(', '.join(map(repr, bad)))}; allowed: {', '.join(CONDITIONS)}")
     if kind == "condition" and not conditions:
         raise _Invalid(f"a condition text needs conditions: one or more of {', '.join(CONDITIONS)}")
     structures = _strings(meta.get("structures"))
@@ -551,9 +607,9 @@ def _parse_text(path: Path, raw: str) -> tuple[Text, tuple[GlossaryTerm, ...]]:
     for s in structures:
         if s.startswith("kind:"):
             if s[5:] not in STRUCTURE_KINDS:
-                raise _Invalid(f"unknown structure kind {s!r}; kinds: {', '.join(STRUCTURE_KINDS)}")
+                raise _Invalid(f"unknown structure kind {_quoted(s)}; kinds: {', '.join(STRUCTURE_KINDS)}")
         elif s not in STRUCTURES:
-            raise _Invalid(f"unknown structure id {s!r}; ids look like vertebra-L4, disc-L4-L5, root-L5-left, "
+            raise _Invalid(f"unknown structure id {_quoted(s)}; ids look like vertebra-L4, disc-L4-L5, root-L5-left, "
                            f"thecal-sac, or write kind:<kind> with a kind from {', '.join(STRUCTURE_KINDS)}")
     if kind == "structure" and not structures:
         raise _Invalid("a structure text needs structures: structure ids or kind:<kind>")
@@ -609,6 +665,24 @@ def _content_files(root: Path) -> list[Path]:
                   and not any(part in NOT_TEXT_DIRS for part in p.relative_to(root).parts[:-1]))
 
 
+def _read_text_file(path: Path) -> str:
+    """A text file's contents, read no further than :data:`MAX_FILE_BYTES` (+1 to tell it is over).
+
+    Raises
+    ------
+    _Invalid
+        If the file is larger than the limit.
+    OSError, UnicodeDecodeError
+        If it cannot be read as UTF-8.
+    """
+    with path.open("rb") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Invalid(f"the file is over {MAX_FILE_BYTES // 1024} KB (texts are limited to "
+                       f"{MAX_FILE_BYTES // 1024} KB); split it into several texts")
+    return data.decode("utf-8")
+
+
 def _label(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root.parent))
@@ -642,13 +716,16 @@ def load_content(root: Path = CONTENT_DIR) -> ContentLibrary:
     glossary: list[GlossaryTerm] = []
     for path in _content_files(root):
         try:
-            raw = path.read_text(encoding="utf-8")
+            raw = _read_text_file(path)
             text, terms = _parse_text(path, raw)
         except (OSError, UnicodeDecodeError) as exc:
-            report(path, f"cannot be read as UTF-8 text: {exc}")
+            report(path, f"cannot be read as UTF-8 text: {_short(exc, 200)}")
             continue
         except _Invalid as exc:
             report(path, str(exc))
+            continue
+        except Exception as exc:  # the loader never raises: a checker bug must not take the app down
+            report(path, f"could not be checked ({type(exc).__name__}: {_short(exc)}); please report this file")
             continue
         if text.id in texts:
             report(path, f"id {text.id!r} is already used by {_label(texts[text.id].path, root)}; ids must be unique")
@@ -698,7 +775,7 @@ def plain_text(markdown_text: str) -> str:
     text = re.sub(r"```.*?```", " ", markdown_text, flags=re.DOTALL)
     text = LINK_PATTERN.sub(lambda m: m.group(2), text)
     text = re.sub(r"`([^`]*)`", r"\1", text)
-    text = re.sub(r":[a-z]+\[([^\]]*)\]", r"\1", text)  # Streamlit colour directives :red[...]
+    text = re.sub(r":[a-z]++\[([^\[\]]*+)\]", r"\1", text)  # Streamlit colour directives :red[...] (linear)
     lines = []
     for line in text.splitlines():
         unit = bool(re.match(r"^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|\|)", line))

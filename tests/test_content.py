@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import time
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -676,3 +677,119 @@ def test_cauda_equina_texts_ask_for_surgery_as_soon_as_possible_day_or_night(lib
     words = " ".join(plain_text(text.body).split()).casefold()
     assert "as soon as possible" in words and ("day or night" in words or "by day or by night" in words)
     assert any("GIRFT" in r.authors for r in text.references)
+
+
+# --- hostile files (issue 14): the loader never raises, and stays fast and small ---------------
+# Each of these raised, hung or exhausted memory before the loader was hardened.
+
+
+def test_integer_key_in_a_reference_is_reported(tmp_path):
+    path = _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("    year: 2012\n", "    year: 2012\n    1: one\n"))
+    lib = load_content(tmp_path)  # raised TypeError (sorting 1 with str keys)
+    message = _problem(lib, path)
+    assert "reference 1 has unknown field(s) 1" in message
+    assert lib.by_id == {}
+
+
+def test_integer_key_in_a_glossary_term_is_reported(tmp_path):
+    path = _write(tmp_path, "glossary.md", f"""---
+id: glossary
+kind: glossary
+title: Glossary
+audience: [patient]
+terms:
+  - term: Disc
+    definition: A pad.
+    2: two
+{REF}---
+""")
+    lib = load_content(tmp_path)
+    assert "glossary term 'Disc' has unknown field(s) 2" in _problem(lib, path)
+    assert lib.glossary == ()
+
+
+def _alias_bomb(levels: int = 9, width: int = 9) -> str:
+    """A title whose aliases expand to width**levels strings (9**9: about 390 million)."""
+    rows = [f"  - &a0 [{', '.join(['lol'] * width)}]"]
+    rows += [f"  - &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels)]
+    return "title:\n" + "\n".join(rows) + "\n"
+
+
+def test_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    path = _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("title: Sciatica\n", _alias_bomb()))
+    started = time.perf_counter()
+    lib = load_content(tmp_path)  # ran for minutes and ran out of memory turning the title into text
+    assert time.perf_counter() - started < 2.0
+    assert "anchors and aliases" in _problem(lib, path)
+
+
+def test_even_one_alias_is_refused(tmp_path):
+    path = _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("title: Sciatica", "title: &t Sciatica").replace(
+        "title: Clinical and Radiological Anatomy of the Lumbar Spine", "title: *t"))
+    assert "anchors and aliases" in _problem(load_content(tmp_path), path)
+
+
+def test_deeply_nested_front_matter_is_refused(tmp_path):
+    path = _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("title: Sciatica", "title: " + "[" * 600 + "]" * 600))
+    lib = load_content(tmp_path)  # raised RecursionError inside PyYAML
+    assert "nested more than" in _problem(lib, path)
+
+
+def test_title_must_be_text(tmp_path):
+    path = _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("title: Sciatica", "title: [Sciatica, Pain]"))
+    assert "title must be plain text" in _problem(load_content(tmp_path), path)
+
+
+def test_file_over_the_size_limit_is_reported_without_reading_it_all(tmp_path):
+    path = _write(tmp_path, "topics/x.md", GOOD_TOPIC + "Leg pain. " * 30_000)  # about 300 KB
+    lib = load_content(tmp_path)
+    assert "over 256 KB" in _problem(lib, path)
+    assert lib.by_id == {}
+
+
+def test_file_just_under_the_size_limit_loads(tmp_path):
+    filler = "Leg pain. " * ((250 * 1024 - len(GOOD_TOPIC)) // 10)
+    _write(tmp_path, "topics/x.md", GOOD_TOPIC + filler)
+    lib = load_content(tmp_path)
+    assert not lib.problems and "sciatica" in lib.by_id
+
+
+# Bodies that made a pattern backtrack: "[" (links), "[a](" (link targets), spaces after a
+# heading (the section pattern was cubic: 800 spaces took 0.5 s), ":a[" (colour directives), and a
+# run of digits in a patient summary (the jargon pattern). Sizes are those at which the old
+# patterns took 10 s or more here; the hardened ones take milliseconds.
+HOSTILE_BODIES = {
+    "open brackets": "[" * 40_000,
+    "unclosed links": "[a](" * 10_000,
+    "spaces in a link": "[a](" + " " * 40_000,
+    "spaces after a heading": "## a" + " " * 2_500 + "b",
+    "colour directives": ":a[" * 13_000,
+    "digits in a summary": "## What this means for you\n\n" + "1" * 100_000,
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_BODIES))
+def test_hostile_markdown_is_checked_in_linear_time(tmp_path, case):
+    body = HOSTILE_BODIES[case]
+    _write(tmp_path, "conditions/herniation/patient.md", _condition_file(body=body))
+    _write(tmp_path, "topics/x.md", GOOD_TOPIC.replace("Leg pain along the sciatic nerve.", body))
+    started = time.perf_counter()
+    lib = load_content(tmp_path)
+    for text in lib.texts:
+        plain_text(text.body), text.sections, text.linked_ids, text.body_after_summary
+    summary_problems(body)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{case}: {elapsed:.1f} s"
+    assert "sciatica" in lib.by_id  # none of these bodies is invalid Markdown for a topic
+
+
+def test_hardened_patterns_read_ordinary_markdown_as_before():
+    body = ("## What it is ##\n\nSee [the nerve](#sciatica) and [a paper](https://example.org/a \"Title\").\n"
+            "![x](https://e.org/p.png) and [app](?condition=herniation). A [b] c. :red[alert] 12.5 mm, 40%.\n"
+            "## Symptoms   \n\nWords.\n")
+    assert [(b, w, t) for b, w, t in (m.groups() for m in LINK_PATTERN.finditer(body))] == [
+        ("", "the nerve", "#sciatica"), ("", "a paper", "https://example.org/a"),
+        ("!", "x", "https://e.org/p.png"), ("", "app", "?condition=herniation")]
+    assert [h for h, _ in split_sections(body)] == ["What it is", "Symptoms"]
+    assert "alert" in plain_text(body) and ":red[" not in plain_text(body)
+    assert any("12.5 mm" in p and "40%" in p for p in summary_problems(body))
