@@ -252,8 +252,6 @@ def main() -> None:
 
     st.title("Lumbar Explorer")
     _show_messages(url_errors)
-    for message in model.messages:
-        st.info(literal(message))
     if impact_error:
         _show_messages([impact_error], kind="error")
 
@@ -268,3 +266,7 @@ def main() -> None:
     glossary_panel(library)
     st.divider()
     st.caption(DISCLAIMER)
+    # Notes about how the model was built (stale assets rebuilt, a mesh replaced): for whoever
+    # runs the app, so they sit at the bottom instead of pushing the 3D view off the first screen.
+    for message in model.messages:
+        st.caption(literal(message))
