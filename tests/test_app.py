@@ -255,3 +255,12 @@ def test_picture_line_is_plain(condition):
     line = picture_line(simulate(condition, {}, load_model()))
     assert line.startswith("In the picture")
     assert not CLINICIAN_DETAIL.search(line) and not re.search(r"\d\s*(%|mm)", line), line
+
+
+def test_topics_shown_to_a_patient_leave_out_the_student_sections():
+    patient = _run({"condition": "herniation", "audience": "patient"})
+    student = _run({"condition": "herniation", "audience": "student"})
+    topic_titles = {s.value for s in patient.subheader} & {s.value for s in student.subheader}
+    assert "Sciatica" in topic_titles, "the related topic is offered to both"
+    assert "For students" not in _text(patient)
+    assert "For students" in _text(student)

@@ -24,7 +24,7 @@ import streamlit as st
 
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
-from explorer.content import ContentLibrary, Reference, Text, load_content
+from explorer.content import SUMMARY_SECTION, ContentLibrary, Reference, Text, load_content
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import open_app_link
 
@@ -39,8 +39,6 @@ EMERGENCY_FALLBACK = (
     "your bottom, new trouble peeing or controlling your bowels, or weakness in both legs or a leg "
     "that is getting weaker."
 )
-# The heading of the calm summary a patient condition text opens with (content/README.md).
-SUMMARY_HEADING = "What this means for you"
 STUDENT_OPEN_SECTIONS = 2  # sections shown open at first: what it is, what is squeezed
 MAX_PROBLEMS_SHOWN = 3
 # ``[words](?query)``: a link to a state of this app.
@@ -154,19 +152,6 @@ def emergency_notice(library: ContentLibrary, urgent: bool = False) -> None:
         st.warning(body, icon=":material/info:")
 
 
-def _is_summary(heading: str) -> bool:
-    return heading.strip().lower() == SUMMARY_HEADING.lower()
-
-
-def text_summary(text: Text) -> str | None:
-    """The opening "What this means for you" section of a text, or None if it has none."""
-    own = getattr(text, "summary", None)  # explorer.content may provide it
-    if isinstance(own, str):
-        return own
-    named = [(h, b) for h, b in text.sections if h]
-    return named[0][1] if named and _is_summary(named[0][0]) else None
-
-
 def patient_summary(library: ContentLibrary, state: ExplorerState) -> tuple[str, str] | None:
     """What a patient reads beside the picture: ``(heading, markdown)``, or None if there is nothing.
 
@@ -180,21 +165,22 @@ def patient_summary(library: ContentLibrary, state: ExplorerState) -> tuple[str,
     base = texts[0] if texts and not texts[0].params else None
     if base is None:
         return None
-    summary = text_summary(base)
-    if summary is not None:
-        return SUMMARY_HEADING, summary
+    if base.summary is not None:
+        return SUMMARY_SECTION, base.summary
     named = [(h, b) for h, b in base.sections if h]
     return (named[0] if named else (base.title, base.body))
 
 
 def _sections_layout(text: Text, open_sections: int, key: str, skip_summary: bool = False) -> None:
     shown = 0
+    # Text.summary is set only when the first named section is the summary.
+    skip_first_named = skip_summary and text.summary is not None
     for i, (heading, body) in enumerate(text.sections):
         if not heading:
             show_markdown(demote_headings(body), f"{key}_{i}")
             continue
-        if skip_summary and shown == 0 and _is_summary(heading):
-            skip_summary = False
+        if skip_first_named:
+            skip_first_named = False
             continue
         with st.expander(heading, expanded=shown < open_sections):
             show_markdown(demote_headings(body), f"{key}_{i}")
@@ -236,16 +222,6 @@ def _quiz(texts: list[Text]) -> None:
     for n, item in enumerate(items, 1):
         with st.expander(f"Question {n}: {item.q}"):
             st.markdown(item.a, unsafe_allow_html=False)
-
-
-def related_topics(library: ContentLibrary, texts: list[Text], audience: str) -> list[Text]:
-    """Topics named in ``related`` or linked as ``#id`` by the shown texts, once each, as ``audience``
-    reads them; a topic not written for this audience is left out (a patient never gets a student text)."""
-    own = getattr(library, "related_topics", None)
-    if own is not None:
-        return list(own(texts, audience))
-    ids = dict.fromkeys(i for t in texts for i in (*t.related, *t.linked_ids))
-    return [topic for i in ids if (topic := library.topic(i)) is not None and audience in topic.audience]
 
 
 def _references_and_disclaimer(texts: list[Text]) -> None:
@@ -293,9 +269,8 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
     else:
         st.subheader(base.title, anchor=base.id)
         if audience == "patient" and not summary_shown:
-            summary = text_summary(base)
-            if summary:
-                show_markdown(summary, f"{base.id}_summary")
+            if base.summary:
+                show_markdown(base.summary, f"{base.id}_summary")
         layout(base, base.id)
     for extra in texts[1:] if base is not None else texts:
         with st.container(border=True):
@@ -303,7 +278,8 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
             show_markdown(demote_headings(extra.body, 3), extra.id)
     if audience == "student":
         _quiz(texts)
-    topics = related_topics(library, texts, audience)
+    # As this audience reads them: a patient gets patient texts, never a student section.
+    topics = library.related_topics(texts, audience)
     for topic in topics:
         # The heading keeps the anchor that ``[words](#id)`` links in the texts jump to; the body
         # waits behind a click, so the page stays short.
