@@ -187,7 +187,7 @@ def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[s
 def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
     findings = findings_lines(impact) if impact is not None else None
     if state.audience == "patient":
-        view_col, words_col, chart_col = st.columns([5, 4, 3], gap="small")
+        view_col, words_col, chart_col = st.columns([6, 4, 3], gap="small")
         with view_col:
             _viewer(model, state, impact)
             _selection_panel(state, quiet=True)  # a clicked part, in plain words, under the picture
