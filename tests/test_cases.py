@@ -213,6 +213,19 @@ def test_a_malformed_file_is_reported_not_raised(tmp_path):
     assert any("scalar.yaml" in m and "must be a YAML list of cases" in m for m in messages), messages
 
 
+def test_aliases_big_files_and_bad_bytes_are_refused(tmp_path):
+    bomb = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n"
+    cases, problems = load_cases(_case_dir(tmp_path, bomb=bomb, big="#" * (cs.MAX_FILE_BYTES + 10),
+                                           other=GOOD))
+    (tmp_path / "binary.yaml").write_bytes(b"\xff\xfe- id: x\n")
+    cases, problems = load_cases(tmp_path)
+    text = "\n".join(map(str, problems))
+    assert [c.id for c in cases] == ["good-one"]
+    assert "bomb.yaml: cannot read the file: YAML anchors and aliases" in text
+    assert "big.yaml: cannot read the file: larger than 512 KB" in text
+    assert "binary.yaml: cannot read the file: not UTF-8 text" in text
+
+
 def test_bad_references_are_reported(tmp_path):
     (tmp_path / "references.yaml").write_text("A:\n  authors: X\n  title: T\n  source: S\n  year: soon\n"
                                               "B:\n  authors: X\n  title: T\n  year: 2000\n", encoding="utf-8")

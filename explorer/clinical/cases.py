@@ -51,6 +51,7 @@ EXPECT_KEYS: dict[str, frozenset[str]] = {
                            "reflexes_normal"}),
     "pattern": frozenset({"first", "above", "not_first", "notes_include"}),
 }
+MAX_FILE_BYTES: int = 512 * 1024  # a case file is hand-written text; anything bigger is a mistake
 REFERENCE_KEYS: frozenset[str] = frozenset({"authors", "title", "source", "year", "url"})
 CASE_ID_RE = re.compile(r"^[a-z0-9]+([-_][a-z0-9]+)*$")
 
@@ -208,13 +209,43 @@ def _name_keys(name: str) -> set[str]:
 # --------------------------------------------------------------------------------- loading
 
 
+def read_yaml(path: Path) -> Any:
+    """Parse one YAML file safely: bounded size, no anchors or aliases (an alias bomb would expand
+    without limit), no deep nesting.
+
+    Raises
+    ------
+    ValueError
+        With a one-line reason naming what is wrong (never a YAML traceback).
+    """
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot open it ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES // 1024} KB")
+    try:
+        text = data.decode("utf-8")
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ValueError("YAML anchors and aliases (& and *) are not allowed; write the values out")
+        return yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML: {' '.join(str(exc).split())[:200]}") from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
 def load_references(path: Path) -> tuple[dict[str, Reference], list[CaseProblem]]:
     """Read ``references.yaml``: a mapping key -> {authors, title, source, year, url?}."""
     problems: list[CaseProblem] = []
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        return {}, [CaseProblem(path, "", f"cannot read the references: {str(exc).splitlines()[0]}")]
+        raw = read_yaml(path)
+    except ValueError as exc:
+        return {}, [CaseProblem(path, "", f"cannot read the references: {exc}")]
     if not isinstance(raw, dict):
         return {}, [CaseProblem(path, "", "must be a mapping of reference key -> reference")]
     refs: dict[str, Reference] = {}
@@ -433,9 +464,9 @@ def load_cases(root: Path = CASES_DIR) -> tuple[list[Case], list[CaseProblem]]:
     files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.name != REFERENCES_FILE)
     for path in files:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-            problems.append(CaseProblem(path, "", f"cannot read the file: {' '.join(str(exc).split())[:200]}"))
+            data = read_yaml(path)
+        except ValueError as exc:
+            problems.append(CaseProblem(path, "", f"cannot read the file: {exc}"))
             continue
         if not isinstance(data, list):
             problems.append(CaseProblem(path, "", f"must be a YAML list of cases, got {type(data).__name__}"))
