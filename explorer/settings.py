@@ -60,7 +60,7 @@ SQUEEZE_OUTLINE_COLOR: str = "#D4129A"
 SQUEEZE_LEGEND_TITLE: str = "squeezed"
 SQUEEZE_LEGEND_ENDS: tuple[str, str] = ("slight", "severe")
 # What stands between the camera and the lesion or the squeezed nerve is made this see-through.
-SEE_THROUGH_OPACITY: float = 0.15
+SEE_THROUGH_OPACITY: float = 0.12
 
 # kind -> default opacity (1 = solid). The annulus is see-through so the nucleus shows.
 OPACITY: dict[str, float] = {

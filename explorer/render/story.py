@@ -41,11 +41,11 @@ NERVE_KINDS: tuple[str, ...] = ("root", "sciatic", "cauda-equina", "conus")
 BUNDLE_KINDS: tuple[str, ...] = ("cauda-equina", "conus")
 # A squeezed nerve is framed where it is squeezed: the part within this distance of the lesion
 # (a root runs from the conus to the thigh; framing all of it would make everything tiny).
-FRAME_NERVE_RADIUS_MM: float = 40.0
+FRAME_NERVE_RADIUS_MM: float = 32.0
 # Structures squeezed less than this fraction of the worst one are highlighted but not framed.
 FRAME_DEGREE_FRACTION: float = 0.5
 FRAME_MARGIN: float = 0.18          # fraction of the half-view left free around the framed box
-MIN_HALF_VIEW_MM: float = 42.0      # never closer than a ~85 mm tall view (keeps the context)
+MIN_HALF_VIEW_MM: float = 38.0      # never closer than a ~85 mm tall view (keeps the context)
 SAMPLES_PER_TARGET: int = 100       # rays cast per target (lesion, nerve) and direction
 COVER_ENOUGH: float = 0.06         # grid share at which a target counts as plainly visible
 GRID_CELLS: int = 48                # coverage is counted on a GRID_CELLS x GRID_CELLS screen grid

@@ -23,7 +23,7 @@ import pytest
 
 from explorer.conditions.simulate import simulate
 from explorer.render.story import lesion_meshes, squeezed_nerves
-from app_page import GRAPH, LOAD_TIMEOUT_MS, settled_camera, wait_for_rerun
+from app_page import GRAPH, LOAD_TIMEOUT_MS, camera_distance, settled_camera, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
 
@@ -134,3 +134,20 @@ def test_lesion_and_squeezed_nerve_fill_the_first_view(laptop_page, app_url) -> 
         print(f"  {name:55s} {100 * r['lesion']:6.2f} % {100 * r['nerve']:6.2f} %")
     short = {name: r for name, r in results.items() if r["lesion"] < LESION_GOAL or r["nerve"] < NERVE_GOAL}
     assert not short, f"lesion < {LESION_GOAL:.1%} or squeezed nerve < {NERVE_GOAL:.1%} of the view: {short}"
+
+
+def test_story_view_moves_on_condition_change_only(laptop_page, app_url) -> None:
+    """The camera comes to the story view when the condition's parameters change, and stays where
+    it is when anything else changes (a layer)."""
+    page = laptop_page
+    open_story(page, app_url, *STATES[0])
+    story_left = settled_camera(page)
+    page.get_by_text("Muscles", exact=True).click()
+    wait_for_rerun(page)
+    assert camera_distance(settled_camera(page), story_left) < 1e-3, "a layer change must not move the camera"
+    page.get_by_text("Patient's right", exact=True).click()
+    wait_for_rerun(page)
+    story_right = settled_camera(page)
+    assert camera_distance(story_right, story_left) > 0.02, "a new side must bring the camera to its story view"
+    # Seen from behind, the right-sided lesion's view sits no further left than the left one's.
+    assert story_right["eye"]["x"] - story_right["center"]["x"] >= story_left["eye"]["x"] - story_left["center"]["x"]
