@@ -42,8 +42,7 @@ DISCLAIMER = (
 VIEWER_HEIGHT_PX = 560
 # Messages quoting a link or file are cut to this many characters (they are shown as literal text).
 MAX_MESSAGE_CHARS = 400
-VIEW_HELP = ("Drag to turn the model. Click into the view, then scroll or pinch to zoom. "
-             "Click a part to see what it is.")
+VIEW_HELP = "Drag to turn. Click in, then scroll or pinch to zoom. Click a part to see what it is."
 
 # Our own constant CSS (never content): a compact top so the 3D view and the body chart fit the
 # first screen. Streamlit's defaults leave about 190 px of empty space above the title.
