@@ -122,7 +122,8 @@ def test_lesion_builds_closed_meshes(level, kind, grade):
     upper = level.split("-")[0]
     assert f"vertebra-{upper}" in les.replaced and f"disc-{level}" in les.replaced and f"nucleus-{level}" in les.replaced
     prefix = "lesion-canal-narrowing" if kind == "degenerative" else "lesion-foraminal-stenosis"
-    assert set(les.compressors) == {f"{prefix}-{side}" for side in SIDES}
+    stretched = {"lesion-roots-stretched"} if kind == "isthmic" and grade in ("3", "4") else set()
+    assert set(les.compressors) == {f"{prefix}-{side}" for side in SIDES} | stretched
     for sid, mesh in {**les.compressors, **les.replaced}.items():
         assert mesh.n_cells > 50, sid
         assert mesh.n_open_edges == 0, f"{sid} is not closed"
@@ -221,12 +222,21 @@ def test_degree_increases_with_grade(level, kind):
 
 
 @pytest.mark.parametrize("level", DISC_LEVELS)
-def test_isthmic_spares_everything_but_the_exiting_root(level):
+def test_low_grade_isthmic_spares_everything_but_the_exiting_root(level):
     upper = level.split("-")[0]
-    for grade in sp.GRADES:
+    for grade in ("1", "2"):
         d = degrees(level, "isthmic", grade)
         spared = {sid: v for sid, v in d.items() if sid not in (f"root-{upper}-left", f"root-{upper}-right")}
         assert max(spared.values()) < MIN_DEGREE, spared  # the canal widens: nothing else is touched
+
+
+def test_high_grade_isthmic_l5_s1_also_stretches_s1():
+    """High-grade isthmic slips can stretch S1 and the cauda equina over the sacral dome (Hu 2008)."""
+    g2, g4 = degrees("L5-S1", "isthmic", "2"), degrees("L5-S1", "isthmic", "4")
+    for side in SIDES:
+        assert g2[f"root-S1-{side}"] < MIN_DEGREE
+        assert g4[f"root-S1-{side}"] > 0.3
+        assert g4[f"root-L5-{side}"] >= g4[f"root-S1-{side}"]  # the exiting root stays the most squeezed
 
 
 @pytest.mark.parametrize("level", DISC_LEVELS)

@@ -66,6 +66,11 @@ Rules
    parameters (loose spellings normalised here: see :data:`SUBTYPE_KEYS`) and the squeezed roots.
    An unknown condition gives no features and the default (acute) red-flag rules.
 
+Thresholds (degree of compression, 0..1): pain 0.05, tingling 0.25, numbness 0.45, reflex reduced
+0.5, weakness 0.6, reflex absent 0.85 (the main root only), severe-weakness flag 0.85; for a
+peripheral nerve, weakness 0.75 and a reduced ankle jerk 0.85; cauda equina flags at saddle
+numbness (0.45) on both sides; bilateral flag at tingling (0.25) on both sides.
+
 Consistency (checked by a test over every parameter combination of every condition): the
 thresholds are ordered ``PAIN < TINGLING = BILATERAL < NUMBNESS < REFLEX_REDUCED < WEAKNESS <
 REFLEX_ABSENT = PROGRESSIVE_WEAKNESS``, so a root weak enough to give weakness also changes its

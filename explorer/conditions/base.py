@@ -181,6 +181,9 @@ class Lesion:
         the sac as a whole runs out of room (``simulate.CROWDING`` plus a reserve), never by the
         lesion's edge alone. An acute lesion (a disc fragment) meets them where they lie, held
         in their places by arachnoid bands (Wall 1990; see ``explorer.anatomy.nerves``).
+    pinning : frozenset of str
+        Compressor ids of a slow lesion that still meet the roots in the sac where they lie
+        (roots stretched over a bone edge cannot move aside).
     """
 
     compressors: dict[str, pv.PolyData]
@@ -189,6 +192,7 @@ class Lesion:
     focus: np.ndarray
     candidates: tuple[str, ...]
     slow: bool = False
+    pinning: frozenset[str] = frozenset()
 
 
 def _no_features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:

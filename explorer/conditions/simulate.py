@@ -235,12 +235,16 @@ def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compress
             queries.append(line[0])
             plan.append((sid, line, _nearest(sid, vertices)))
     depth_all = penetration(np.vstack(queries), lesion.compressors)
+    # Roots in the sac of a slow lesion meet only its pinning parts where they lie.
+    pinned = {k: m for k, m in lesion.compressors.items() if k in lesion.pinning}
+    pin_all = penetration(np.vstack(queries), pinned) if (lesion.slow and pinned) else None
     reserve = SLOW_CROWDING_RESERVE if lesion.slow else 0.0
     crowd = np.array([crowding(a, reserve) for a in sac_occupancy(lesion)])
     out: list[Compression] = []
     start = 0
     for (sid, line, nearest), q in zip(plan, queries):
         depth = depth_all[start:start + len(q)]
+        pin = None if pin_all is None else pin_all[start:start + len(q)]
         start += len(q)
         parts: tuple[tuple[str, str, float], ...] = ()
         if line is None:
@@ -252,7 +256,8 @@ def measure(lesion: Lesion, meshes: Mapping[str, pv.PolyData]) -> tuple[Compress
             per_vertex = np.clip((depth + CONTACT_MARGIN_MM) / thickness, 0.0, 1.0)
         else:
             path, radii, inside, owner = line
-            intrusion = np.where(inside & lesion.slow, -np.inf, radii + depth)
+            in_sac = -np.inf if pin is None else radii + pin
+            intrusion = np.where(inside & lesion.slow, in_sac, radii + depth)
             share = np.maximum(intrusion / (2 * radii), _crowding_along(path, inside, crowd))
             best = int(np.argmax(share))
             degree = float(np.clip(share[best], 0.0, 1.0))

@@ -96,6 +96,7 @@ from explorer.conditions.base import (
     level_param,
     root_ids,
 )
+from explorer.conditions.shapes import PressingBlob, mesh_lesion
 from explorer.conditions.stenosis import WATCH_FOR
 from explorer.settings import SDF_SPACING_MM, SMOOTHING_ITERATIONS, TARGET_FACES
 
@@ -128,6 +129,14 @@ CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far pa
 RECESS_FAT_MM: float = 2.5
 RECESS_SPAN: tuple[float, float] = (0.5, 0.8)
 SWEEP_STEP_MM: float = 1.5  # sampling of the slip path when sweeping the sinking pedicle
+# Isthmic, high grade only: the roots in the front of the sac, carried forward with the slipped
+# body, are stretched over the back edge of the endplate below (the sacral dome at L5-S1). The
+# model's nerves do not move, so the stretch is shown as that edge reaching into the sac's front
+# by this share of its depth (a modelling stand-in; it meets the roots where they lie, unlike the
+# slow narrowing, whose roots in the sac move aside).
+DOME_INDENT: dict[str, float] = {"3": 0.35, "4": 0.55}
+DOME_WIDTH_MM: float = 12.0
+DOME_HEIGHT_MM: float = 8.0
 LESION_SPACING_MM: float = 0.8
 LESION_FACES: int = 1400
 PIECE_FACES: int = TARGET_FACES["vertebra"] // 2
@@ -457,6 +466,8 @@ def _roots_from(upper: str) -> tuple[str, ...]:
 def _names(geom: SlipGeometry) -> dict[str, str]:
     tag = f"grade {geom.grade}, {geom.kind}"
     names = {f"vertebra-{geom.upper}": f"{geom.upper} vertebra slipped forward ({tag})"}
+    names["lesion-roots-stretched"] = (f"Roots stretched over the back edge of {geom.lower} as {geom.upper} slips "
+                                       f"far forward ({tag})")
     for side in ("left", "right"):
         if geom.kind == "degenerative":
             names[f"lesion-canal-narrowing-{side}"] = (
@@ -466,6 +477,17 @@ def _names(geom: SlipGeometry) -> dict[str, str]:
                 f"{geom.level} foramen ({side}) narrowed: the slipped {geom.upper} pedicle comes down on the "
                 f"{geom.upper} root ({tag})")
     return names
+
+
+@lru_cache(maxsize=16)
+def dome_mesh(level: str, grade: str) -> pv.PolyData:
+    """High-grade isthmic slip: the back edge of the endplate below, tenting the front of the sac
+    (global mm; see :data:`DOME_INDENT`)."""
+    geom = slip_geometry(level, "isthmic", grade)
+    station = canal_station(level)
+    edge = station.frame.to_local(geom.lower_frame.to_global((0.0, -endplate_depth(geom.lower) / 2 + 1.0, -1.0)))
+    blob = PressingBlob(edge, np.zeros(3), station.sac_half_depth, DOME_INDENT[grade], DOME_WIDTH_MM, DOME_HEIGHT_MM)
+    return mesh_lesion(blob.field, blob.bounds(), station.frame)
 
 
 @lru_cache(maxsize=64)
@@ -479,12 +501,16 @@ def _lesion(level: str, kind: str, grade: str) -> Lesion:
         mesh = lesion_mesh(level, kind, grade, side)
         if mesh.n_cells:
             compressors[f"{prefix}-{side}"] = mesh
+    pinning: frozenset[str] = frozenset()
+    if kind == "isthmic" and grade in DOME_INDENT:
+        compressors["lesion-roots-stretched"] = dome_mesh(level, grade)
+        pinning = frozenset({"lesion-roots-stretched"})
     dims = VERTEBRAE[geom.upper]
     corner = geom.moved_frame.to_global((0.0, -dims.body_depth / 2, -dims.body_height_posterior / 2))
     names = _names(geom)
     candidates = root_ids(_roots_from(geom.upper)) + ("cauda-equina", "thecal-sac")
     return Lesion(compressors, replaced, {k: v for k, v in names.items() if k in compressors or k in replaced},
-                  corner, candidates, slow=True)
+                  corner, candidates, slow=True, pinning=pinning)
 
 
 def build_lesion(params: Mapping[str, str]) -> Lesion:
@@ -492,7 +518,7 @@ def build_lesion(params: Mapping[str, str]) -> Lesion:
     lesion = _lesion(params["level"], params["type"], params["grade"])
     # Fresh dicts around the cached meshes (which must never be mutated).
     return Lesion(dict(lesion.compressors), dict(lesion.replaced), dict(lesion.names), lesion.focus.copy(),
-                  lesion.candidates, slow=lesion.slow)
+                  lesion.candidates, slow=lesion.slow, pinning=lesion.pinning)
 
 
 # ------------------------------------------------------------------------ clinical knowledge
