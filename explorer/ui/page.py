@@ -7,7 +7,6 @@ and the clinician detail waits behind a "For clinicians" expander.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 
 import streamlit as st
@@ -147,11 +146,7 @@ def picture_line(impact: Impact) -> str:
 
 
 def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> None:
-    # ``lit`` is part of the viewer contract (CONTRACTS.md); pass it only once viewer_panel takes it.
-    kwargs: dict[str, object] = {"height_px": VIEWER_HEIGHT_PX}
-    if lit is not None and "lit" in inspect.signature(viewer_panel).parameters:
-        kwargs["lit"] = dict(lit)
-    viewer_panel(model, state, impact, **kwargs)
+    viewer_panel(model, state, impact, height_px=VIEWER_HEIGHT_PX, lit=lit)
     st.caption(VIEW_HELP)
 
 
