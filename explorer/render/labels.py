@@ -27,6 +27,7 @@ MAX_LESION_LABELS: int = 1
 LESION_LABEL_CHARS: int = 34
 VIEW_PX: float = 560.0       # the story view's size in pixels the label offsets are fitted to (about 1366x768)
 LABEL_INSIDE: float = 0.94   # anchors further out than this (of the half-view) are not labelled
+LEVEL_INSIDE: float = 0.8    # a level label is anchored on the part of its bone this far in
 # The squeeze legend's corner (x0, y0, x1, y1 in px of the VIEW_PX view): no label goes there.
 LEGEND_BOX: tuple[float, float, float, float] = (VIEW_PX - 190, VIEW_PX - 66, VIEW_PX, VIEW_PX)
 
@@ -155,6 +156,11 @@ def level_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
         mid = v[np.abs(v[:, 2] - np.median(v[:, 2])) < 6] if len(v) > 20 else v
         mid = mid if len(mid) else v
         label = f"<b>{text}</b>"
+        if story is not None:  # the bone's edge within sight (a transverse process may reach out of it)
+            s = project(mid, story.eye_mm, story.center_mm, settings.STORY_VIEW_ASPECT)
+            mid = mid[np.all(np.abs(s) < LEVEL_INSIDE, axis=1)]
+            if not len(mid):
+                continue
         if not layout.add(mid[np.argmin(mid @ right)], label, -30.0, 0.0, size, may_move=False):
             layout.add(mid[np.argmax(mid @ right)], label, 30.0, 0.0, size, may_move=False)
     return layout.labels
@@ -250,4 +256,4 @@ def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
 
 def label_texts(labels: list[Mapping[str, Any]]) -> list[str]:
     """The plain text of each label (no markup), for the text description and tests."""
-    return [re.sub(r"<[^>]+>", "", str(a["text"])) for a in labels]
+    return [re.sub(r"<[^>]+>", "", str(a["text"]).replace("<br>", " ")) for a in labels]
