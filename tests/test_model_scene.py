@@ -129,8 +129,12 @@ def test_whole_squeezed_root_is_lit_by_its_degree(model, impacts) -> None:
     assert root.intensity is not None and root.intensity.min() >= 0.8 * degree - 1e-6  # the whole root
     assert root.intensity.max() == pytest.approx(degree, abs=1e-3)  # deepest where pressed
     assert root.colorbar is not None, "the squeezed root carries the legend"
-    for neighbour in ("root-L4-left", "root-L5-right", "root-S1-left"):
-        assert items[neighbour].intensity is None and items[neighbour].color == settings.PALETTE["root"]
+    for neighbour in ("root-L4-left", "root-L5-right", "root-S1-left", "sciatic-right"):
+        assert items[neighbour].intensity is None and items[neighbour].color == settings.PALETTE[
+            STRUCTURES[neighbour].kind]
+    # on into the leg: the same side's sciatic nerve, lighter than the squeezed root
+    sciatic = items["sciatic-left"]
+    assert sciatic.intensity is not None and 0 < sciatic.intensity.max() < root.intensity.min()
 
 
 def test_squeeze_intensity_follows_degree() -> None:

@@ -22,6 +22,8 @@ from explorer.state import ExplorerState
 
 LESION_COLOR: str = "#7B5EA7"  # violet: disc material and stenotic tissue, apart from bone, nerve and muscle
 DIMMED_OPACITY_FACTOR: float = 0.18
+SCIATIC_ROOTS: frozenset[str] = frozenset({"L4", "L5", "S1", "S2", "S3"})  # the sacral plexus roots of the sciatic nerve
+CARRIED_ON_FACTOR: float = 0.5  # the sciatic nerve downstream of a squeezed root is lit at half its degree
 SCENE_MARGIN_MM: float = 10.0
 
 
@@ -75,11 +77,25 @@ def squeeze_legend() -> dict[str, Any]:
     }
 
 
+def carried_on(squeezed: Mapping[str, float]) -> dict[str, float]:
+    """The sciatic nerve that carries a squeezed L4-S3 root's fibres on into the leg, at half its degree."""
+    out: dict[str, float] = {}
+    for sid, degree in squeezed.items():
+        s = STRUCTURES[sid]
+        target = f"sciatic-{s.side}"
+        if s.kind == "root" and s.level in SCIATIC_ROOTS and target in STRUCTURES and target not in squeezed:
+            out[target] = max(out.get(target, 0.0), CARRIED_ON_FACTOR * degree)
+    return out
+
+
 def squeezed_highlight(impact: Impact | None, lit: Mapping[str, float] | None = None) -> dict[str, float]:
-    """Structure id -> strength 0..1 of the whole-structure magenta: squeezed nerves, or ``lit``."""
+    """Structure id -> strength 0..1 of the whole-structure magenta: squeezed nerves (and, lighter,
+    the sciatic nerve their fibres run on in), or ``lit``."""
     out: dict[str, float] = {}
     if impact is not None:
-        out.update({sid: d for sid, d in squeezed_nerves(impact).items() if STRUCTURES[sid].kind not in BUNDLE_KINDS})
+        squeezed = {sid: d for sid, d in squeezed_nerves(impact).items() if STRUCTURES[sid].kind not in BUNDLE_KINDS}
+        out.update(carried_on(squeezed))
+        out.update(squeezed)
     for sid, strength in (lit or {}).items():
         if sid in STRUCTURES:
             out[sid] = max(out.get(sid, 0.0), float(np.clip(strength, 0.0, 1.0)))
@@ -131,7 +147,12 @@ def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None =
         if sid in whole:
             intensity = squeeze_intensity(whole[sid], intensity, len(mesh.vertices))
             colorscale = settings.SQUEEZE_COLORSCALE
-            hover = f"{s.name}: {degree_word(whole[sid])} squeezed" if sid in local else f"{s.name}: lit"
+            if sid in local:
+                hover = f"{s.name}: {degree_word(whole[sid])} squeezed"
+            elif impact is not None:
+                hover = f"{s.name}: carries the squeezed root's fibres into the leg"
+            else:
+                hover = f"{s.name}: lit"
             opacity = 1.0
             if not legend_given and s.layer in state.layers:
                 colorbar, legend_given = squeeze_legend(), True
@@ -194,6 +215,10 @@ def describe_scene(model: SpineModel, state: ExplorerState, impact: Impact | Non
         words = [w for sid, w in root_words(impact).items() if sid in squeezed_nerves(impact)]
         if words:
             parts.append("Lit in magenta, deeper the harder it is squeezed: " + "; ".join(words) + ".")
+            carried = carried_on(squeezed_nerves(impact))
+            if carried:
+                names = [STRUCTURES[sid].name for sid in carried]
+                parts.append(f"Lighter magenta: {', '.join(names)}, which carries those fibres on into the leg.")
         else:
             parts.append("No nerve is squeezed at this severity.")
         if story is not None and story.see_through:
