@@ -19,6 +19,7 @@ const RESEND_RETRY_MS = 4000;  // ask again if missing geometry has not arrived 
 const RESEND_MAX_TRIES = 4;
 const LATE_CLICK_MS = 700;
 const HINT_MS = 1600;
+const WHEEL_SETTLE_MS = 250;  // Plotly's camera eases for a few frames after a wheel step
 
 const G = shared();
 G.requests ??= 0;
@@ -104,8 +105,10 @@ function rememberCamera(st) {
   mem.camera = liveCamera(st);
 }
 
-// Zoom limits: inside Plotly's camera view where allowed, and always checked after a camera
-// change (the public-API path): a camera outside them is moved back along its line of sight.
+// Zoom limits: inside Plotly's camera view where allowed (exact). Otherwise the camera is checked
+// after each camera change and once the wheel stops, and moved back along its line of sight if
+// outside them. Plotly reports a wheel zoom before applying it, so with the live-camera
+// workaround also off (gd.layout's camera only) the last wheel step may overshoot the limit.
 function applyZoomLimits(st) {
   st.limitsInside = uses(st, "zoomLimits") && setZoomLimits(st.gd, st.limits);
 }
@@ -159,6 +162,9 @@ function attachWheelAndTouch(st) {
     } else if (decision === "hold") {
       e.stopPropagation();
       e.preventDefault();
+    } else if (!st.limitsInside) {
+      clearTimeout(st.clampTimer);
+      st.clampTimer = setTimeout(() => enforceZoomLimits(st), WHEEL_SETTLE_MS);
     }
   }, { capture: true, passive: false });
   const onTouch = (e) => {
@@ -335,6 +341,7 @@ function teardownIfRemoved(wrap) {
     clearTimeout(st.cameraTimer);
     clearTimeout(st.retryTimer);
     clearTimeout(st.hintTimer);
+    clearTimeout(st.clampTimer);
     st.resizeObserver?.disconnect();
     st.removeWindowListeners?.();
     window.removeEventListener("resize", st.onWindowResize);

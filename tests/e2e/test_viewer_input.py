@@ -179,3 +179,19 @@ def test_front_end_is_served_as_files_and_plotly_is_the_guarded_version(page, ap
     written_for = re.search(r'WRITTEN_FOR_PLOTLY = "([^"]+)"', source).group(1)
     assert page.evaluate("() => window.Plotly.version") == written_for
     assert not [e for e in page.console_errors if "workaround" in e]  # type: ignore[attr-defined]
+
+
+def test_zoom_limits_hold_with_the_workaround_switched_off(page, app_url):
+    """The off switch works (localStorage), and the public-API fallback still keeps the limits."""
+    page.add_init_script("window.localStorage.setItem('lumbar.no_workarounds', 'zoomLimits')")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_viewer(page, app_url)
+    x, y = _empty_corner(page)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(300)
+    _wheel(page, -400, 12)
+    page.wait_for_timeout(800)
+    near = eye_distance(settled_camera(page))
+    assert near == pytest.approx(ZOOM_LIMITS[0], rel=1e-3), near
+    # the switch was read: the limit was kept by the viewer's own check, not inside Plotly's camera
+    assert page.evaluate("() => [...window.__lumbar3d.workarounds.off]") == ["zoomLimits"]
