@@ -385,6 +385,16 @@ def python_costs(args) -> dict[str, Any]:
             times.append(time.perf_counter() - t)
         out["simulate"][cid] = {"params": params, "first_call_ms": first * 1e3,
                                 "median_ms": statistics.median(times) * 1e3, "calls": len(times)}
+        # The condition's own typical states (ConditionSpec.examples), timed warm.
+        for example in spec.examples:
+            simulate(cid, example.params, model)
+            runs = []
+            for _ in range(max(3, args.simulate_calls // 4)):
+                t = time.perf_counter()
+                simulate(cid, example.params, model)
+                runs.append(time.perf_counter() - t)
+            out.setdefault("simulate_examples", {}).setdefault(cid, {})[example.name] = {
+                "params": dict(example.params), "median_ms": statistics.median(runs) * 1e3, "calls": len(runs)}
     # The figure the page builds on every rerun (not cached): scene items -> Figure -> JSON.
     try:
         from explorer import settings
