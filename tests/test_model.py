@@ -58,7 +58,11 @@ def test_fresh_assets_load_without_messages():
 
 @pytest.fixture()
 def assets_copy(tmp_path, monkeypatch):
-    """A copy of the baked assets, and a cheap stand-in builder so rebuild tests run fast."""
+    """A copy of the baked assets, and a cheap stand-in builder so rebuild tests run fast.
+
+    The user cache is a temporary folder too: stand-in meshes must never reach the real one.
+    """
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     target = tmp_path / "models"
     shutil.copytree(settings.MODELS_DIR, target)
     calls: list[str] = []
