@@ -5,11 +5,12 @@ screen never contradicts itself."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import textwrap
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_registry_discovers_every_condition_module_in_display_order():
     ids = list(CONDITIONS)
     # Independent of the registry's own walk: every file of the package that defines a SPEC.
     package = Path(CONDITIONS[ids[0]].build_lesion.__code__.co_filename).parent
-    defining = {f.stem for f in package.glob("*.py") if re.search(r"^SPEC\s*=", f.read_text(), re.M)}
+    defining = {f.stem for f in package.glob("*.py") if re.search(r"^SPEC\s*=", f.read_text(), re.MULTILINE)}
     modules = {sys.modules[CONDITIONS[i].build_lesion.__module__].__name__.rsplit(".", 1)[1] for i in ids}
     assert modules == defining
     orders = [CONDITIONS[i].order for i in ids]
@@ -64,7 +65,7 @@ def test_registry_discovers_every_condition_module_in_display_order():
         assert spec.tempo in ("acute", "chronic")
         assert spec.examples, f"{spec.id} has no examples"
         for example in spec.examples:
-            clean, errors = spec.validate(example.params)
+            _clean, errors = spec.validate(example.params)
             assert not errors, errors
         assert expected(spec.id, spec.defaults()).explanation
 
@@ -199,7 +200,7 @@ def test_more_severe_means_more_compression(group):
     worst = [sum(r.degree for r in _run(condition, p).roots) + sum(n.degree for n in _run(condition, p).nerves)
              for p in runs]
     # Non-decreasing, allowing for a root that is already flattened (saturated) staying put.
-    assert all(b >= a - 0.01 for a, b in zip(worst, worst[1:])), f"compression should grow with {key}: {worst}"
+    assert all(b >= a - 0.01 for a, b in itertools.pairwise(worst)), f"compression should grow with {key}: {worst}"
     assert worst[-1] > worst[0], f"the worst grade should compress more than the mildest: {worst}"
 
 

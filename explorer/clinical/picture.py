@@ -132,8 +132,6 @@ from explorer.clinical.roots import (
     movements_of,
     symptom_regions,
 )
-from explorer.conditions.base import RedFlagRules
-from explorer.conditions.registry import CONDITIONS as REGISTRY
 from explorer.clinical.types import (
     ROOT_ORDER,
     ClinicalPicture,
@@ -143,6 +141,8 @@ from explorer.clinical.types import (
     SensoryFinding,
     WeaknessFinding,
 )
+from explorer.conditions.base import RedFlagRules
+from explorer.conditions.registry import CONDITIONS as REGISTRY
 
 # --- Thresholds on the compression degree (0 touching .. 1 badly squashed). One place for all. ---
 PAIN_THRESHOLD = 0.05

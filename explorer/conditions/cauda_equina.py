@@ -65,13 +65,13 @@ def expected(params: Mapping[str, str]) -> ExpectedPattern:
 
 
 FEATURES: tuple[str, ...] = (
-    "Emergency: immediate referral for an emergency MRI scan and, if confirmed, surgical decompression as "
-    "soon as possible, day or night; do not wait for the bladder to stop working.",
+    ("Emergency: immediate referral for an emergency MRI scan and, if confirmed, surgical decompression as "
+    "soon as possible, day or night; do not wait for the bladder to stop working."),
     "Usually from a large central disc herniation at L4-L5 or L5-S1; it may start as sciatica in one or both legs.",
-    "The examiner checks feeling in the saddle area, anal tone and squeeze, and measures how much urine is "
-    "left in the bladder after passing water.",
-    "Results are much better if surgery happens before the bladder stops emptying (retention). An older "
-    "review set a 48-hour limit; later studies question any fixed limit, so surgery should not be delayed.",
+    ("The examiner checks feeling in the saddle area, anal tone and squeeze, and measures how much urine is "
+    "left in the bladder after passing water."),
+    ("Results are much better if surgery happens before the bladder stops emptying (retention). An older "
+    "review set a 48-hour limit; later studies question any fixed limit, so surgery should not be delayed."),
 )
 
 

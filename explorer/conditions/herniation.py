@@ -190,23 +190,23 @@ FEMORAL = ("Femoral stretch test: lying face down, bending the knee (and lifting
            "foraminal herniation).")
 ZONE_FEATURES: Mapping[str, tuple[str, ...]] = {
     "central": (
-        "A central herniation presses on the middle of the nerve sac: back pain can outweigh leg pain, "
-        "and both legs may be affected.",
-        "The roots nearest the disc are the ones about to leave at the next level, so they are squeezed "
+        ("A central herniation presses on the middle of the nerve sac: back pain can outweigh leg pain, "
+        "and both legs may be affected."),
+        ("The roots nearest the disc are the ones about to leave at the next level, so they are squeezed "
         "first; a large central herniation also squeezes the sacral roots behind them (cauda equina): "
-        "watch for the red flags.",
+        "watch for the red flags."),
     ),
     "paracentral": (
-        "A paracentral (posterolateral) herniation, the most common kind, squeezes the root that passes "
-        "down past the disc (the traversing root) on one side.",
+        ("A paracentral (posterolateral) herniation, the most common kind, squeezes the root that passes "
+        "down past the disc (the traversing root) on one side."),
     ),
     "foraminal": (
-        "A foraminal herniation squeezes the root leaving through the foramen at that level (the exiting "
-        "root), one level higher than a paracentral herniation would; the pain is often severe.",
+        ("A foraminal herniation squeezes the root leaving through the foramen at that level (the exiting "
+        "root), one level higher than a paracentral herniation would; the pain is often severe."),
     ),
     "extraforaminal": (
-        "A far-lateral (extraforaminal) herniation lies outside the foramen and squeezes the exiting root "
-        "there; it is easy to miss on a scan that only looks at the canal.",
+        ("A far-lateral (extraforaminal) herniation lies outside the foramen and squeezes the exiting root "
+        "there; it is easy to miss on a scan that only looks at the canal."),
     ),
 }
 
@@ -217,7 +217,7 @@ def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tu
     zone, level = params.get("zone"), params.get("level")
     out = list(COMMON) + list(ZONE_FEATURES.get(zone or "", ()))
     if level and zone in ("central", "paracentral"):
-        upper, lower = level.split("-")
+        _upper, lower = level.split("-")
         out.append(f"At {level} the root most at risk is {lower}, the traversing root.")
     elif level and zone in ("foraminal", "extraforaminal"):
         out.append(f"At {level} the root most at risk is {level.split('-')[0]}, the exiting root.")

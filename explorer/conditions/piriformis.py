@@ -118,12 +118,12 @@ def expected(params: Mapping[str, str]) -> ExpectedPattern:
 
 FEATURES: tuple[str, ...] = (
     "Deep buttock pain, worse after sitting for a while (especially on a hard seat) and on getting up.",
-    "FAIR test positive: bending the hip, bringing the knee across the body and turning the leg inward "
+    ("FAIR test positive: bending the hip, bringing the knee across the body and turning the leg inward "
     "(flexion, adduction, internal rotation) stretches piriformis over the sciatic nerve and brings on "
-    "the buttock pain.",
+    "the buttock pain."),
     "Tenderness deep in the buttock over the sciatic notch, where the nerve passes under piriformis.",
-    "The low back examines normally and the reflexes are usually normal, because the nerve roots "
-    "themselves are not squeezed.",
+    ("The low back examines normally and the reflexes are usually normal, because the nerve roots "
+    "themselves are not squeezed."),
     "It is diagnosed after spinal causes of sciatica have been ruled out; experts do not agree on firm criteria.",
 )
 

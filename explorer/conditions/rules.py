@@ -30,7 +30,7 @@ from explorer.conditions.registry import CONDITIONS
 SIDES: tuple[str, ...] = SIDE_VALUES
 ROOTS: tuple[str, ...] = SPINAL_ROOTS
 
-__all__ = ["ExpectedPattern", "expected", "SIDES", "ROOTS"]
+__all__ = ["ROOTS", "SIDES", "ExpectedPattern", "expected"]
 
 
 def expected(condition: str, params: Mapping[str, str]) -> ExpectedPattern:

@@ -165,20 +165,19 @@ def _centerline(structure_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
 
 
 @lru_cache(maxsize=1)
-def _sac_grid() -> tuple[np.ndarray, np.ndarray]:
-    """Sample points (global mm) filling the sac's cross-section at every canal station, and the
-    station index of each point."""
+def _sac_grid() -> np.ndarray:
+    """Sample points (global mm) filling the sac's cross-section at every canal station, station
+    by station, plane by plane (see :func:`sac_occupancy` for the layout)."""
     rings = np.array(SAC_GRID_RINGS)
     angles = np.linspace(0.0, 2 * np.pi, SAC_GRID_ANGLES, endpoint=False)
     rr, aa = (g.ravel() for g in np.meshgrid(rings, angles))
-    points, owner = [], []
-    for i, st in enumerate(canal_stations()):
+    points = []
+    for st in canal_stations():
         for z in SAC_GRID_PLANES_MM:
             local = np.column_stack([rr * st.sac_half_width * np.cos(aa), rr * st.sac_half_depth * np.sin(aa),
                                      np.full(len(rr), z)])
             points.append(st.frame.to_global(local))
-            owner.append(np.full(len(rr), i))
-    return np.vstack(points), np.concatenate(owner)
+    return np.vstack(points)
 
 
 def sac_occupancy(lesion: Lesion) -> np.ndarray:
@@ -186,7 +185,7 @@ def sac_occupancy(lesion: Lesion) -> np.ndarray:
 
     The worst of a few planes around the station; an area-weighted count of grid samples.
     """
-    points, owner = _sac_grid()
+    points = _sac_grid()
     inside = penetration(points, lesion.compressors, far=0.0) > 0.0
     # meshgrid order: angle-major, ring-minor; a ring's weight ~ its radius (area of its annulus)
     w = np.tile(np.array(SAC_GRID_RINGS), SAC_GRID_ANGLES)

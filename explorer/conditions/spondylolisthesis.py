@@ -548,19 +548,19 @@ def expected(params: Mapping[str, str]) -> ExpectedPattern:
 COMMON: tuple[str, ...] = ("One vertebra has slipped forward on the one below it.",)
 TYPE_FEATURES: Mapping[str, tuple[str, ...]] = {
     "isthmic": (
-        "Isthmic type: a stress fracture of the pars interarticularis, often from adolescence, typically "
-        "in young, active people (gymnasts, fast bowlers, footballers).",
+        ("Isthmic type: a stress fracture of the pars interarticularis, often from adolescence, typically "
+        "in young, active people (gymnasts, fast bowlers, footballers)."),
         "Low back pain made worse by arching backwards (extension) and eased by rest.",
         "Tight hamstrings, sometimes with a short-stepped, stiff walk.",
-        "Most often at L5-S1. In low-grade slips the loose bony arch and scar tissue squeeze the exiting "
+        ("Most often at L5-S1. In low-grade slips the loose bony arch and scar tissue squeeze the exiting "
         "L5 root in the foramen, not the S1 root; a high-grade slip can also stretch the S1 roots and the "
-        "cauda equina over the back of the sacrum.",
+        "cauda equina over the back of the sacrum."),
     ),
     "degenerative": (
-        "Degenerative type: worn facet joints let the vertebra slide, mostly at L4-L5, in people over 50 "
-        "and more often in women.",
-        "It narrows the canal, so neurogenic claudication is common, and it squeezes the traversing L5 "
-        "root in the lateral recess.",
+        ("Degenerative type: worn facet joints let the vertebra slide, mostly at L4-L5, in people over 50 "
+        "and more often in women."),
+        ("It narrows the canal, so neurogenic claudication is common, and it squeezes the traversing L5 "
+        "root in the lateral recess."),
     ),
 }
 MEYERDING_GRADES: Mapping[str, str] = {

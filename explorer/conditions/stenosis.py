@@ -177,23 +177,23 @@ def expected(params: Mapping[str, str]) -> ExpectedPattern:
 
 
 COMMON: tuple[str, ...] = (
-    "Usually after the age of 50, from wear and tear: a bulging disc, a thickened ligamentum flavum and "
-    "enlarged facet joints narrow the space for the nerves.",
+    ("Usually after the age of 50, from wear and tear: a bulging disc, a thickened ligamentum flavum and "
+    "enlarged facet joints narrow the space for the nerves."),
 )
 CENTRAL: tuple[str, ...] = (
-    "Neurogenic claudication: pain, heaviness, tingling or weakness in the buttocks and legs that comes "
-    "on with walking or standing and eases after a few minutes of sitting or bending forward.",
-    "Shopping-cart sign: leaning forward on a cart lets the person walk further, because bending forward "
-    "widens the canal; cycling and walking uphill are often easier than walking downhill.",
+    ("Neurogenic claudication: pain, heaviness, tingling or weakness in the buttocks and legs that comes "
+    "on with walking or standing and eases after a few minutes of sitting or bending forward."),
+    ("Shopping-cart sign: leaning forward on a cart lets the person walk further, because bending forward "
+    "widens the canal; cycling and walking uphill are often easier than walking downhill."),
     "Usually both legs; the examination at rest may be normal.",
-    "Foot pulses are usually normal, but narrowed leg arteries often coexist at this age, so check both. "
+    ("Foot pulses are usually normal, but narrowed leg arteries often coexist at this age, so check both. "
     "Claudication from the arteries eases by simply standing still, without sitting or bending, and the "
-    "pulses are often weak.",
+    "pulses are often weak."),
 )
 LATERAL: tuple[str, ...] = (
     "Radicular pain down one leg along a single root, brought on by standing and walking and eased by sitting.",
-    "Kemp test: leaning backwards and turning towards the painful side narrows the lateral canal and may "
-    "reproduce the leg pain (a simple but not very accurate test).",
+    ("Kemp test: leaning backwards and turning towards the painful side narrows the lateral canal and may "
+    "reproduce the leg pain (a simple but not very accurate test)."),
 )
 ZONE_FEATURES: Mapping[str, tuple[str, ...]] = {
     "central": CENTRAL,
@@ -204,8 +204,8 @@ ZONE_FEATURES: Mapping[str, tuple[str, ...]] = {
 WATCH_FOR: tuple[str, ...] = (
     "Pain or tingling in both legs when walking is common with a narrow canal and is not an emergency by itself.",
     "Get emergency help at once if you get new numbness around your back passage, genitals or inner thighs.",
-    "Get emergency help at once if you suddenly cannot pass urine, leak urine or stools, or cannot feel "
-    "when your bladder is full.",
+    ("Get emergency help at once if you suddenly cannot pass urine, leak urine or stools, or cannot feel "
+    "when your bladder is full."),
     "Get urgent help if a leg or foot gets weak quickly, for example if your foot starts to drag.",
 )
 
