@@ -403,3 +403,26 @@ def test_no_script_text_in_python() -> None:
         source = (ROOT / "explorer" / "ui" / name).read_text()
         assert "export default function" not in source
         assert ".replace(\"__" not in source
+
+
+def test_plotly_js_version_is_read_from_the_served_file() -> None:
+    """The browser guards its workarounds on this version before Plotly has loaded (see
+    tests/js/gl_workarounds.test.js for the check that it is the version they were written for)."""
+    from explorer.render.scene3d import plotly_js_path
+
+    version = viewer3d.plotly_js_version()
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", version), version
+    assert f"plotly.js v{version}" in plotly_js_path().read_bytes()[:400].decode("latin1")
+    written_for = re.search(r'WRITTEN_FOR_PLOTLY = "([^"]+)"', (FRONTEND / "gl_workarounds.js").read_text())
+    assert written_for is not None and written_for.group(1) == version
+
+
+def test_workarounds_switched_off_by_the_environment(monkeypatch) -> None:
+    monkeypatch.delenv(viewer3d.NO_WORKAROUNDS_ENV, raising=False)
+    assert viewer3d.workarounds_off() == []
+    monkeypatch.setenv(viewer3d.NO_WORKAROUNDS_ENV, " fastValidityChecks, liveCamera ,")
+    assert viewer3d.workarounds_off() == ["fastValidityChecks", "liveCamera"]
+    assert viewer_settings()["workaroundsOff"] == ["fastValidityChecks", "liveCamera"]
+    # every id named in gl_workarounds.js's WORKAROUNDS table can be switched off from here
+    ids = re.findall(r"^  ([a-zA-Z]+): \"", (FRONTEND / "gl_workarounds.js").read_text(), flags=re.M)
+    assert {"readbackCanvases", "fastValidityChecks", "liveCamera", "pngAtDoubleResolution", "zoomLimits"} == set(ids)
