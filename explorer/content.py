@@ -55,7 +55,8 @@ SUMMARY_WORDS: tuple[int, int] = (60, 120)  # inclusive range of words in the su
 # Clinician detail that does not belong in the summary shown beside the picture: percentages,
 # millimetres, grading systems and muscle names (issue 11). Matched case-insensitively on words.
 SUMMARY_JARGON = re.compile(
-    r"(?<!\d)\d++(?:[.,]\d++)?\s*+(?:%|mm\b)|\bper ?cent|\bpercent|millimet|\bgrade|\bgrading|\bmeyerding|\bschizas|\bpfirrmann|"
+    r"(?<!\d)\d++(?:[.,]\d++)?\s*+(?:%|mm\b)|"  # a number starts after a non-digit: linear in long digit runs
+    r"\bper ?cent|\bpercent|millimet|\bgrade|\bgrading|\bmeyerding|\bschizas|\bpfirrmann|"
     r"\blee\b|\bfardon|\bdermatome|\bmyotome|\btibialis|\bhallucis|\bgastrocnemius|\bsoleus|"
     r"\bquadriceps|\bgluteus|\biliopsoas|\bfibularis|\bperoneus|\bdetrusor|\bsphincter|\bextensor|\bflexor",
     re.IGNORECASE)
@@ -526,10 +527,12 @@ def _check_body(body: str, audience: tuple[str, ...] = ()) -> None:
             query = parse_qs(target[1:], keep_blank_values=True)
             parsed = parse_query_params(query)
             if parsed.errors:
-                raise _Invalid(f"app link [{_short(words)}]({_short(target)}) does not open cleanly: {_short(' '.join(parsed.errors), 300)}")
+                raise _Invalid(f"app link [{_short(words)}]({_short(target)}) does not open cleanly: "
+                               f"{_short(' '.join(parsed.errors), 300)}")
             if audience == ("educator",) and query.get("audience") != ["educator"]:
                 # Without it the link would silently switch a lecturer to the student texts.
-                raise _Invalid(f"app link [{_short(words)}]({_short(target)}) in an educator text must carry audience=educator, "
+                raise _Invalid(f"app link [{_short(words)}]({_short(target)}) in an educator text must carry "
+                               "audience=educator, "
                                "so the educator view stays open")
             continue
         raise _Invalid(f"link [{_short(words)}]({_short(target)}) is not allowed; use https://..., #<topic-id> or "
@@ -592,7 +595,8 @@ def _parse_text(path: Path, raw: str) -> tuple[Text, tuple[GlossaryTerm, ...]]:
     audience = _strings(meta["audience"])
     bad = [a for a in audience or () if a not in AUDIENCES]
     if not audience or bad:
-        raise _Invalid(f"audience {_quoted(meta['audience'])} is not allowed; list one or more of {', '.join(AUDIENCES)}")
+        raise _Invalid(f"audience {_quoted(meta['audience'])} is not allowed; list one or more of "
+                       f"{', '.join(AUDIENCES)}")
     conditions = _strings(meta.get("conditions"))
     if conditions is None:
         raise _Invalid("conditions must be a list of condition ids")

@@ -98,7 +98,8 @@ def _vtp(points: np.ndarray, triangles: np.ndarray, n_points: int | None = None,
     n_points = len(points) if n_points is None else n_points
     n_polys = len(offsets) if n_polys is None else n_polys
     return f"""<?xml version="1.0"?>{prolog}
-<VTKFile type="PolyData" version="0.1" byte_order="LittleEndian" header_type="UInt32" compressor="vtkZLibDataCompressor">
+<VTKFile type="PolyData" version="0.1" byte_order="LittleEndian" header_type="UInt32"
+         compressor="vtkZLibDataCompressor">
   <PolyData>
     <Piece NumberOfPoints="{n_points}" NumberOfVerts="0" NumberOfLines="0" NumberOfStrips="0" NumberOfPolys="{n_polys}">
       <Points>
