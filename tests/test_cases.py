@@ -151,46 +151,46 @@ def _one_bad(tmp_path: Path, body: str) -> tuple[list[cs.Case], list[CaseProblem
 
 
 BAD_CASES = [
-    ("unknown key", "- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
-                    " sources: [SRC2020], severity: mild}", "unknown key 'severity'"),
-    ("unknown id", "- {id: bad, kind: vignette, title: t, condition: herniation, expect: {affected: [L6-left]},"
-                   " sources: [SRC2020]}", "unknown id 'L6-left'"),
-    ("bad param value", "- {id: bad, kind: vignette, title: t, condition: herniation, params: {level: L9-L10},"
-                        " expect: {bilateral: true}, sources: [SRC2020]}", "'L9-L10'"),
-    ("param not applying", "- {id: bad, kind: vignette, title: t, condition: herniation,"
-                           " params: {zone: central, side: left}, expect: {bilateral: true}, sources: [SRC2020]}",
+    ("unknown key", ("- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
+                    " sources: [SRC2020], severity: mild}"), "unknown key 'severity'"),
+    ("unknown id", ("- {id: bad, kind: vignette, title: t, condition: herniation, expect: {affected: [L6-left]},"
+                   " sources: [SRC2020]}"), "unknown id 'L6-left'"),
+    ("bad param value", ("- {id: bad, kind: vignette, title: t, condition: herniation, params: {level: L9-L10},"
+                        " expect: {bilateral: true}, sources: [SRC2020]}"), "'L9-L10'"),
+    ("param not applying", ("- {id: bad, kind: vignette, title: t, condition: herniation,"
+                           " params: {zone: central, side: left}, expect: {bilateral: true}, sources: [SRC2020]}"),
      "'side' does not apply"),
-    ("unknown param", "- {id: bad, kind: vignette, title: t, condition: piriformis, params: {level: L4-L5},"
-                      " expect: {bilateral: false}, sources: [SRC2020]}", "unknown parameter 'level'"),
-    ("unknown condition", "- {id: bad, kind: vignette, title: t, condition: gout, expect: {bilateral: true},"
-                          " sources: [SRC2020]}", "unknown condition 'gout'"),
-    ("unknown flag", "- {id: bad, kind: vignette, title: t, condition: herniation,"
-                     " expect: {red_flags_absent: [fever]}, sources: [SRC2020]}", "unknown red flag 'fever'"),
-    ("unknown reference", "- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
-                          " sources: [NOBODY1999]}", "unknown reference 'NOBODY1999'"),
+    ("unknown param", ("- {id: bad, kind: vignette, title: t, condition: piriformis, params: {level: L4-L5},"
+                      " expect: {bilateral: false}, sources: [SRC2020]}"), "unknown parameter 'level'"),
+    ("unknown condition", ("- {id: bad, kind: vignette, title: t, condition: gout, expect: {bilateral: true},"
+                          " sources: [SRC2020]}"), "unknown condition 'gout'"),
+    ("unknown flag", ("- {id: bad, kind: vignette, title: t, condition: herniation,"
+                     " expect: {red_flags_absent: [fever]}, sources: [SRC2020]}"), "unknown red flag 'fever'"),
+    ("unknown reference", ("- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
+                          " sources: [NOBODY1999]}"), "unknown reference 'NOBODY1999'"),
     ("no sources", "- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: true}}",
      "missing sources"),
-    ("unknown area", "- {id: bad, kind: pattern, title: t, areas: ['left: elbow'], expect: {first: [L5-left]},"
-                     " sources: [SRC2020]}", "unknown name 'elbow'"),
-    ("no side", "- {id: bad, kind: pattern, title: t, areas: ['top of the foot'], expect: {first: [L5-left]},"
-                " sources: [SRC2020]}", "must be written 'left: name'"),
-    ("bad pair", "- {id: bad, kind: pattern, title: t, weak: ['left: Lifting the big toe'],"
-                 " expect: {above: [[L5-left]]}, sources: [SRC2020]}", "pair [higher, lower]"),
-    ("pattern key on a vignette", "- {id: bad, kind: vignette, title: t, condition: herniation,"
-                                  " expect: {first: [L5-left]}, sources: [SRC2020]}", "unknown expect key 'first'"),
-    ("both present and absent", "- {id: bad, kind: vignette, title: t, condition: herniation,"
+    ("unknown area", ("- {id: bad, kind: pattern, title: t, areas: ['left: elbow'], expect: {first: [L5-left]},"
+                     " sources: [SRC2020]}"), "unknown name 'elbow'"),
+    ("no side", ("- {id: bad, kind: pattern, title: t, areas: ['top of the foot'], expect: {first: [L5-left]},"
+                " sources: [SRC2020]}"), "must be written 'left: name'"),
+    ("bad pair", ("- {id: bad, kind: pattern, title: t, weak: ['left: Lifting the big toe'],"
+                 " expect: {above: [[L5-left]]}, sources: [SRC2020]}"), "pair [higher, lower]"),
+    ("pattern key on a vignette", ("- {id: bad, kind: vignette, title: t, condition: herniation,"
+                                  " expect: {first: [L5-left]}, sources: [SRC2020]}"), "unknown expect key 'first'"),
+    ("both present and absent", ("- {id: bad, kind: vignette, title: t, condition: herniation,"
                                 " expect: {red_flags_present: [bladder], red_flags_absent: [bladder]},"
-                                " sources: [SRC2020]}", "both present and absent"),
+                                " sources: [SRC2020]}"), "both present and absent"),
     ("bad kind", "- {id: bad, kind: story, title: t, expect: {bilateral: true}, sources: [SRC2020]}",
      "kind 'story'"),
-    ("bad id", "- {id: Bad Case, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
-               " sources: [SRC2020]}", "id 'Bad Case'"),
-    ("duplicate id", "- {id: good-one, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
-                     " sources: [SRC2020]}", "duplicate id"),
-    ("unknown reflex", "- {id: bad, kind: vignette, title: t, condition: herniation,"
-                       " expect: {reflexes_normal: [knee-left]}, sources: [SRC2020]}", "unknown reflex 'knee-left'"),
-    ("bool as string", "- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: 'yes'},"
-                       " sources: [SRC2020]}", "bilateral must be true or false"),
+    ("bad id", ("- {id: Bad Case, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
+               " sources: [SRC2020]}"), "id 'Bad Case'"),
+    ("duplicate id", ("- {id: good-one, kind: vignette, title: t, condition: herniation, expect: {bilateral: true},"
+                     " sources: [SRC2020]}"), "duplicate id"),
+    ("unknown reflex", ("- {id: bad, kind: vignette, title: t, condition: herniation,"
+                       " expect: {reflexes_normal: [knee-left]}, sources: [SRC2020]}"), "unknown reflex 'knee-left'"),
+    ("bool as string", ("- {id: bad, kind: vignette, title: t, condition: herniation, expect: {bilateral: 'yes'},"
+                       " sources: [SRC2020]}"), "bilateral must be true or false"),
 ]
 
 

@@ -188,8 +188,8 @@ def allowed_names() -> dict[str, tuple[str, ...]]:
         try:
             data = names_fn()
             return {k: tuple(str(x) for x in data[k]) for k in ("areas", "movements", "reflexes")}
-        except Exception:  # an unfinished names list: fall back to the tables below
-            pass
+        except (KeyError, TypeError, ValueError):
+            names_fn = None  # an unfinished names list: fall back to the tables below
     from explorer.clinical.bodymap import AREA_ROOTS
 
     movements: tuple[str, ...] = ()
@@ -336,11 +336,11 @@ def _check_expect(kind: str, expect: Any) -> dict[str, Any]:
             out[key] = [v.strip() for v in value]
     both = set(out.get("red_flags_present", ())) & set(out.get("red_flags_absent", ()))
     if both:
-        raise _Invalid(f"red flag {sorted(both)[0]!r} is both present and absent")
+        raise _Invalid(f"red flag {min(both)!r} is both present and absent")
     clash = set(out.get("most_affected", ())) & set(out.get("spared", ()))
     clash |= set(out.get("affected", ())) & set(out.get("spared", ()))
     if clash:
-        raise _Invalid(f"{sorted(clash)[0]!r} is both affected and spared")
+        raise _Invalid(f"{min(clash)!r} is both affected and spared")
     if set(out.get("reflexes_changed", ())) & set(out.get("reflexes_normal", ())):
         raise _Invalid("a reflex is both changed and normal")
     if set(out.get("first", ())) & set(out.get("not_first", ())):
@@ -422,8 +422,8 @@ def _parse_case(entry: Any, path: Path, refs: Mapping[str, Reference],
     if not isinstance(note, str):
         raise _Invalid("note must be a string")
     expect = _check_expect(kind, entry["expect"])
-    common = dict(id=entry["id"], kind=kind, title=title.strip(), path=path, expect=expect,
-                  sources=tuple(refs[s] for s in sources), note=note.strip())
+    common = {"id": entry["id"], "kind": kind, "title": title.strip(), "path": path, "expect": expect,
+              "sources": tuple(refs[s] for s in sources), "note": note.strip()}
     if kind == "vignette":
         if "condition" not in entry:
             raise _Invalid("missing condition")
@@ -437,7 +437,7 @@ def _parse_case(entry: Any, path: Path, refs: Mapping[str, Reference],
         raise _Invalid("a pattern needs at least one of areas, weak, reflexes")
     both = set(normal) & (set(weak) | set(reflexes))
     if both:
-        side, name = sorted(both)[0]
+        side, name = min(both)
         raise _Invalid(f"{side}: {name} is both abnormal and normal")
     return Case(areas=areas, weak=weak, reflexes=reflexes, normal=normal, **common)
 
@@ -618,10 +618,9 @@ def evaluate_pattern(expect: Mapping[str, Any], data: Mapping[str, Any]) -> tupl
     tied = {str(c.get("id")): set(map(str, c.get("tied_with", []) or [])) for c in candidates}
     group = ({ids[0]} | tied[ids[0]]) if ids else set()
     fails: list[str] = []
-    if "first" in expect:
-        if not group & set(expect["first"]):
-            fails.append(f"first should be {' or '.join(expect['first'])}, got "
-                         + (" = ".join(sorted(group)) if group else "no candidate"))
+    if "first" in expect and not group & set(expect["first"]):
+        fails.append(f"first should be {' or '.join(expect['first'])}, got "
+                     + (" = ".join(sorted(group)) if group else "no candidate"))
     if "not_first" in expect and group and group <= set(expect["not_first"]):
         fails.append(f"{' = '.join(sorted(group))} should not rank first")
     for a, b in expect.get("above", ()):
