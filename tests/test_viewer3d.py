@@ -426,3 +426,24 @@ def test_workarounds_switched_off_by_the_environment(monkeypatch) -> None:
     # every id named in gl_workarounds.js's WORKAROUNDS table can be switched off from here
     ids = re.findall(r"^  ([a-zA-Z]+): \"", (FRONTEND / "gl_workarounds.js").read_text(), flags=re.M)
     assert {"readbackCanvases", "fastValidityChecks", "liveCamera", "pngAtDoubleResolution", "zoomLimits"} == set(ids)
+
+
+def test_not_installed_project_shows_a_message_not_a_traceback(monkeypatch) -> None:
+    """Without ``pip install -e .`` Streamlit knows no asset_dir and refuses file-backed JS."""
+    from streamlit.errors import StreamlitAPIException
+
+    import explorer.frontend as frontend
+
+    shown: list[str] = []
+
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise StreamlitAPIException("Component 'explorer.viewer3d' must be declared in pyproject.toml with asset_dir")
+
+    monkeypatch.setattr(frontend.st.components.v2, "component", refuse)
+    monkeypatch.setattr(frontend.st, "error", shown.append)
+    component = frontend.AssetComponent("viewer3d", js="viewer3d.js", css="viewer3d.css")
+    assert component(key="viewer", data=[{}]) == {}
+    assert shown == [frontend.NOT_INSTALLED_TEXT]
+    assert "pip install -r requirements.txt" in shown[0]
+    with pytest.raises(FileNotFoundError, match="no-such.js"):
+        frontend.AssetComponent("viewer3d", js="no-such.js", css="viewer3d.css")
