@@ -211,11 +211,13 @@ class Occluders:
             poly = meshes[sid].to_polydata()
             poly.cell_data["owner"] = np.full(poly.n_cells, n, dtype=np.int32)
             parts.append(poly)
-        merged = pv.merge(parts, merge_points=False) if parts else pv.PolyData()
-        self.owner = np.asarray(merged.cell_data["owner"]) if parts else np.zeros(0, dtype=np.int32)
+        self.owner = np.zeros(0, dtype=np.int32)
         self.locator = vtk.vtkStaticCellLocator()
-        self.locator.SetDataSet(merged)
-        self.locator.BuildLocator()
+        if parts:  # an empty locator would complain on stderr; blockers() answers without it
+            merged = pv.merge(parts, merge_points=False)
+            self.owner = np.asarray(merged.cell_data["owner"])
+            self.locator.SetDataSet(merged)
+            self.locator.BuildLocator()
         self._points = vtk.vtkPoints()
         self._cells = vtk.vtkIdList()
 
