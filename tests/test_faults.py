@@ -21,6 +21,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -363,3 +364,39 @@ def test_fresh_folder_loads_quickly(baked):
     started = time.perf_counter()
     model = load_model(models)
     assert model.messages == () and time.perf_counter() - started < 2.0
+
+
+BAKER = """
+import sys
+from pathlib import Path
+import pyvista as pv
+import explorer.anatomy.model as m
+m.build_structure = lambda sid: pv.Sphere(radius=5.0, theta_resolution=300, phi_resolution=300).triangulate()
+m.bake(Path(sys.argv[1]), log=lambda line: print(line, flush=True))
+"""
+
+
+def test_killed_bake_leaves_no_half_written_file(baked):
+    """Kill a bake (SIGKILL, no clean-up possible) while it writes large files, three times.
+
+    Every mesh file left is whole XML and the manifest is whole JSON. Before: files were written
+    in place, so a kill mid-write left a truncated mesh (and a kill during the manifest, no manifest).
+    """
+    models, _ = baked
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    rng = random.Random(7)
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", BAKER, str(models)], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for _ in range(rng.randint(2, 6)):  # let a few files be written, then kill at an odd moment
+            proc.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.2))
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        for path in models.glob("*.vtp"):
+            try:
+                ElementTree.parse(path)
+            except ElementTree.ParseError as exc:
+                pytest.fail(f"{path.name} was left half-written by the killed bake ({exc})")
+        json.loads((models / settings.MANIFEST_NAME).read_text())
