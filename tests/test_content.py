@@ -8,6 +8,8 @@ no text yet.
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import textwrap
 import time
@@ -793,3 +795,40 @@ def test_hardened_patterns_read_ordinary_markdown_as_before():
     assert [h for h, _ in split_sections(body)] == ["What it is", "Symptoms"]
     assert "alert" in plain_text(body) and ":red[" not in plain_text(body)
     assert any("12.5 mm" in p and "40%" in p for p in summary_problems(body))
+
+
+FUZZ_SNIPPETS = ["[", "]", "](", "![x](", "[a](#", "&a ", "*a", "&a [1, 2]\n", "{1: 2}", "\n  - 1: x\n", "\n    3: y",
+                 "<b>", "```", "\n## ", ":red[", "1" * 60, "\x00", "\ufeff", "\n---\n", "?condition=", "\t", "'", '"',
+                 " " * 200, "\\", "%", "!!python/object/apply:os.system ['true']", "!!binary AAAA", "[" * 300,
+                 "\n" + "  " * 50 + "x: y", "- " * 40, "~", "null", "@", "|\n", ">\n", "<<: {a: 1}\n", "é", "\r\n"]
+
+
+def test_fuzzed_files_never_raise_and_every_problem_names_its_file(tmp_path):
+    """A bounded fuzz (300 cases; raise FUZZ_CASES for a longer run): a valid file with random hostile
+    snippets inserted, spans cut or repeated. The loader never raises, stays fast, and every
+    problem names the file with a message of bounded length."""
+    rng = random.Random(2019)
+    seeds = [GOOD_TOPIC, _condition_file()]
+    cases = int(os.environ.get("FUZZ_CASES", "300"))
+    started = time.perf_counter()
+    for case in range(cases):
+        text = rng.choice(seeds)
+        for _ in range(rng.randint(1, 5)):
+            at = rng.randrange(len(text) + 1)
+            how = rng.randrange(3)
+            if how == 0:
+                text = text[:at] + rng.choice(FUZZ_SNIPPETS) + text[at:]
+            elif how == 1:
+                text = text[:at] + text[at + rng.randint(1, 40):]
+            else:
+                text = text[:at] + text[at:at + rng.randint(1, 40)] * rng.randint(2, 50) + text[at:]
+        root = tmp_path / f"case{case}"
+        path = root / "topics" / "x.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        lib = load_content(root)  # must not raise
+        for problem in lib.problems:
+            assert problem.path == path and "x.md" in str(problem), (case, problem)
+            assert len(problem.message) < 2000, (case, problem.message[:200])
+        assert len(lib.texts) + bool(lib.problems) >= 1, case  # loaded, or said why not
+    assert time.perf_counter() - started < cases * 0.1
