@@ -212,7 +212,7 @@ def test_description_tells_view_see_through_and_highlight(model, impacts) -> Non
 
 # ---------------------------------------------------------------- same colours on the body chart
 def test_body_chart_outlines_the_squeezed_roots_skin_in_magenta(impacts) -> None:
-    from explorer.clinical.symptom_map import paint_areas, pain_paths
+    from explorer.clinical.symptom_map import pain_paths, paint_areas
     from explorer.render.bodychart import ChartInput, build_body_chart
 
     impact = impacts["left"]
@@ -228,3 +228,20 @@ def test_body_chart_outlines_the_squeezed_roots_skin_in_magenta(impacts) -> None
     assert not any(settings.SQUEEZE_OUTLINE_COLOR.lower() in str(f).lower() for f in fills)
     plain = build_body_chart(ChartInput())
     assert not [t for t in plain.data if str(t.meta or "").startswith("squeezed:")]
+
+
+def test_preset_view_sees_through_what_hides_the_lesion_from_there(model, impacts) -> None:
+    from explorer.render.scene3d import scene_point, scene_to_mm
+    from explorer.render.story import view_from
+
+    box = model_box(model)
+    p = np.array([12.0, -30.0, 55.0])
+    assert np.allclose(scene_to_mm(scene_point(p, box), box), p)
+    impact = impacts["right"]
+    front = view_from(model, impact, settings.CAMERA_PRESETS["anterior"], box, settings.CAMERA_PHRASES["anterior"])
+    behind = view_from(model, impact, settings.CAMERA_PRESETS["posterior"], box, settings.CAMERA_PHRASES["posterior"])
+    assert front.phrase == "from the front" and front.see_through and behind.see_through
+    assert set(front.see_through) != set(behind.see_through)
+    assert not set(front.see_through) & (set(front.lesion_ids) | set(front.nerve_ids))
+    # seen from the front, the vertebral bodies stand before a foraminal fragment; from behind, not all of them
+    assert any(STRUCTURES[s].kind == "vertebra" for s in front.see_through)

@@ -15,8 +15,8 @@ from explorer.anatomy.model import MeshData, SpineModel
 from explorer.anatomy.structures import STRUCTURES, Structure
 from explorer.conditions.explain import degree_word
 from explorer.conditions.simulate import Impact
-from explorer.render.scene3d import SceneItem
 from explorer.render.labels import root_words
+from explorer.render.scene3d import SceneItem
 from explorer.render.story import BUNDLE_KINDS, StoryView, squeezed_nerves, story_view
 from explorer.state import ExplorerState
 

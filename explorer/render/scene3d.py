@@ -325,6 +325,13 @@ def scene_point(point: Sequence[float], box: Sequence[float]) -> dict[str, float
     return dict(zip("xyz", p.tolist()))
 
 
+def scene_to_mm(point: Mapping[str, float], box: Sequence[float]) -> np.ndarray:
+    """Inverse of :func:`scene_point`: a point in Plotly's normalised scene units back to mm."""
+    lo, hi = np.asarray(box[0::2], dtype=float), np.asarray(box[1::2], dtype=float)
+    p = np.array([float(point.get(k, 0.0)) for k in "xyz"])
+    return p / _aspect_ratio(lo, hi) * (hi - lo) + (lo + hi) / 2
+
+
 def _aspect_ratio(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """True proportions, normalised as Plotly's "data" mode does (product of the ratios = 1)."""
     size = hi - lo

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyvista as pv
@@ -31,7 +31,7 @@ from explorer import settings
 from explorer.anatomy.model import MeshData, SpineModel
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.simulate import Impact
-from explorer.render.scene3d import scene_point
+from explorer.render.scene3d import scene_point, scene_to_mm
 
 # Plotly's 3D camera: perspective with a 45 degree vertical field of view (gl-plot3d's fovy).
 FOVY_RAD: float = math.pi / 4
@@ -340,14 +340,55 @@ def choose_story_view(model: SpineModel, impact: Impact, aspect: float = 1.0) ->
             best = (score, name, eye, center, hits)
     assert best is not None
     _, name, eye, center, hits = best
+    see_through = _faded(hits)
+    return StoryView(direction=name, phrase=CANDIDATES[name][1], eye_mm=eye, center_mm=center,
+                     see_through=see_through, lesion_ids=tuple(lesion), nerve_ids=nerve_ids, scores=scores)
+
+
+def see_through_from(model: SpineModel, impact: Impact, eye_mm: np.ndarray) -> tuple[str, ...]:
+    """What stands between an eye (mm) and the lesion or the framed squeezed nerve (a preset view)."""
+    lesion = lesion_meshes(impact)
+    if not lesion:
+        return ()
+    meshes: dict[str, MeshData] = dict(model.meshes)
+    for sid, poly in impact.lesion.replaced.items():
+        meshes[sid] = MeshData.from_polydata(poly)
+    nerve_ids = framed_nerves(impact)
+    lesion_pts = np.vstack([m.vertices for m in lesion.values()]).astype(float)
+    samples = [_subsample(lesion_pts, SAMPLES_PER_TARGET)]
+    if nerve_ids:
+        allnerve = np.vstack([meshes[sid].vertices for sid in nerve_ids]).astype(float)
+        samples.append(_subsample(_near(allnerve, lesion_pts, FRAME_NERVE_RADIUS_MM), SAMPLES_PER_TARGET))
+    targets = set(lesion) | set(nerve_ids)
+    occluders = Occluders({sid: m for sid, m in meshes.items() if sid not in targets})
+    return _faded(occluders.blockers(np.asarray(eye_mm, dtype=float), np.vstack(samples)))
+
+
+def _faded(hits: list[set[str]]) -> tuple[str, ...]:
+    """The structures blocking at least FADE_RAY_FRACTION of the rays (at least one ray)."""
     counts: dict[str, int] = {}
     for hit in hits:
         for h in hit:
             counts[h] = counts.get(h, 0) + 1
     threshold = max(1, int(FADE_RAY_FRACTION * len(hits)))
-    see_through = tuple(sorted(h for h, c in counts.items() if c >= threshold))
-    return StoryView(direction=name, phrase=CANDIDATES[name][1], eye_mm=eye, center_mm=center,
-                     see_through=see_through, lesion_ids=tuple(lesion), nerve_ids=nerve_ids, scores=scores)
+    return tuple(sorted(h for h, c in counts.items() if c >= threshold))
+
+
+def view_from(model: SpineModel, impact: Impact, camera: Mapping[str, Mapping[str, float]],
+              box: Sequence[float], phrase: str) -> StoryView | None:
+    """The story view's targets seen from another camera (a preset): what to make see-through there."""
+    story = story_view(model, impact, settings.STORY_VIEW_ASPECT)
+    if story is None:
+        return None
+    eye = scene_to_mm(camera["eye"], box)
+    center = scene_to_mm(camera.get("center", {}), box)
+    key = ("preset", id(model), impact.condition, tuple(sorted(impact.parameters.items())), tuple(np.round(eye, 1)))
+    if key not in _CACHE:
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = replace(story, direction="preset", phrase=phrase, eye_mm=eye, center_mm=center,
+                              see_through=see_through_from(model, impact, eye), scores={})
+    return _CACHE[key]
 
 
 _CACHE: dict[tuple, StoryView | None] = {}

@@ -20,7 +20,7 @@ from explorer.conditions.simulate import Impact
 from explorer.render.labels import scene_labels
 from explorer.render.model_scene import describe_scene, scene_items
 from explorer.render.scene3d import build_scene_figure
-from explorer.render.story import plotly_camera, story_view
+from explorer.render.story import plotly_camera, story_view, view_from
 from explorer.state import ExplorerState
 from explorer.ui.resources import get_box
 from explorer.ui.viewer3d import spine_viewer
@@ -66,6 +66,8 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
     story = story_view(model, impact, settings.STORY_VIEW_ASPECT) if impact is not None else None
     on_story = story is not None and bool(st.session_state.get("camera_focus"))
     camera = plotly_camera(story, box) if on_story else settings.CAMERA_PRESETS[state.view]
+    if story is not None and not on_story:  # a preset view: see through what hides the lesion from there
+        story = view_from(model, impact, camera, box, settings.CAMERA_PHRASES[state.view])
     labels = scene_labels(model, impact, story) if getattr(state, "labels", True) else []
     figure = build_scene_figure(scene_items(model, state, impact, lit=lit, story=story), camera,
                                 height_px=height_px, box=box, annotations=labels)

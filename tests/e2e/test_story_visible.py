@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from app_page import GRAPH, LOAD_TIMEOUT_MS, camera_distance, settled_camera, wait_for_rerun
 
 from explorer.conditions.simulate import simulate
 from explorer.render.story import lesion_meshes, squeezed_nerves
-from app_page import GRAPH, LOAD_TIMEOUT_MS, camera_distance, settled_camera, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
 
