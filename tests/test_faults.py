@@ -237,6 +237,20 @@ def test_manifest_entry_of_the_wrong_type_is_rebuilt(baked, entry):
     assert load_model(models).messages == ()
 
 
+def test_odd_fields_in_a_kept_entry_do_not_break_saving(baked):
+    """Before: TypeError from summing 'many' into the manifest's total when another mesh was rebuilt."""
+    models, calls = baked
+    manifest = json.loads((models / settings.MANIFEST_NAME).read_text())
+    manifest["structures"]["sacrum"].update(triangles="many", bytes=None, file=["x"])
+    (models / settings.MANIFEST_NAME).write_text(json.dumps(manifest))
+    (models / "conus-medullaris.vtp").unlink()
+    model = load_model(models)
+    assert calls == ["conus-medullaris"] and model.mesh("sacrum").n_triangles > 0
+    saved = json.loads((models / settings.MANIFEST_NAME).read_text())
+    assert saved["structures"]["sacrum"]["triangles"] == model.mesh("sacrum").n_triangles
+    assert saved["total_triangles"] == model.n_triangles
+
+
 def test_cli_check_models_names_a_bad_manifest_entry_without_a_traceback(baked):
     """Before: exit code 1 and a traceback. The real builder rebuilds the one mesh (not saved)."""
     models, _ = baked

@@ -515,9 +515,11 @@ def _read_folder(models_dir: Path, fingerprint: str) -> _Found:
             path = models_dir / f"{sid}.vtp"
             try:
                 mesh = read_mesh_file(path, entry["sha256"])
+                size = path.stat().st_size
                 found.meshes[sid] = mesh
+                # Re-made from the file, not copied: the old entry's other fields may be anything.
                 found.entries[sid] = {"file": path.name, "sha256": entry["sha256"], "triangles": mesh.n_triangles,
-                                      "bytes": path.stat().st_size}
+                                      "bytes": size}
                 continue
             except MeshFileError as exc:
                 why = f"{sid}: {exc}"
