@@ -19,18 +19,18 @@ import numpy as np
 import pytest
 import pyvista as pv
 
-from explorer.render.scene3d import SceneItem, build_scene_figure, figure_to_json
-from explorer.ui import viewer3d
-from explorer.ui.viewer3d import (
+from explorer.frontend import plotly_assets
+from explorer.frontend.transport import (
     GEOMETRY_KEYS,
     GEOMETRY_REF_KEY,
     GeometryBlob,
-    blobs_to_send,
     pack_geometry,
     quantise_intensity,
     split_figure,
-    viewer_settings,
 )
+from explorer.render.scene3d import SceneItem, build_scene_figure, figure_to_json
+from explorer.ui import viewer3d
+from explorer.ui.viewer3d import blobs_to_send, viewer_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENE_FIXTURE = ROOT / "tests" / "js" / "fixtures" / "scene.json"
@@ -303,7 +303,7 @@ def test_spine_viewer_sends_plain_json_in_a_list(session, monkeypatch) -> None:
         return {}
 
     monkeypatch.setattr(viewer3d, "_viewer_component", fake_component)
-    monkeypatch.setattr(viewer3d, "_ensure_static_once", lambda: None)
+    monkeypatch.setattr(viewer3d, "ensure_plotly_static_once", lambda: None)
     figure = _figure([_item("vertebra-l4"), _item("disc", center=(0, 0, 40))])
     camera = {"eye": {"x": np.float64(1.5), "y": 1.0, "z": 0.5}, "up": {"x": 0, "y": 0, "z": 1}}
     for _ in range(2):
@@ -399,8 +399,9 @@ def test_every_setting_the_javascript_reads_is_sent() -> None:
 
 def test_no_script_text_in_python() -> None:
     """The JavaScript lives in explorer/frontend/, not in Python strings spliced with str.replace."""
-    for name in ("viewer3d.py", "chart2d.py"):
-        source = (ROOT / "explorer" / "ui" / name).read_text()
+    for path in (ROOT / "explorer" / "ui" / "viewer3d.py", ROOT / "explorer" / "ui" / "chart2d.py",
+                 *FRONTEND.glob("*.py")):
+        source = path.read_text()
         assert "export default function" not in source
         assert ".replace(\"__" not in source
 
@@ -410,7 +411,7 @@ def test_plotly_js_version_is_read_from_the_served_file() -> None:
     tests/js/gl_workarounds.test.js for the check that it is the version they were written for)."""
     from explorer.render.scene3d import plotly_js_path
 
-    version = viewer3d.plotly_js_version()
+    version = plotly_assets.plotly_js_version()
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", version), version
     assert f"plotly.js v{version}" in plotly_js_path().read_bytes()[:400].decode("latin1")
     written_for = re.search(r'WRITTEN_FOR_PLOTLY = "([^"]+)"', (FRONTEND / "gl_workarounds.js").read_text())
@@ -418,10 +419,10 @@ def test_plotly_js_version_is_read_from_the_served_file() -> None:
 
 
 def test_workarounds_switched_off_by_the_environment(monkeypatch) -> None:
-    monkeypatch.delenv(viewer3d.NO_WORKAROUNDS_ENV, raising=False)
-    assert viewer3d.workarounds_off() == []
-    monkeypatch.setenv(viewer3d.NO_WORKAROUNDS_ENV, " fastValidityChecks, liveCamera ,")
-    assert viewer3d.workarounds_off() == ["fastValidityChecks", "liveCamera"]
+    monkeypatch.delenv(plotly_assets.NO_WORKAROUNDS_ENV, raising=False)
+    assert plotly_assets.workarounds_off() == []
+    monkeypatch.setenv(plotly_assets.NO_WORKAROUNDS_ENV, " fastValidityChecks, liveCamera ,")
+    assert plotly_assets.workarounds_off() == ["fastValidityChecks", "liveCamera"]
     assert viewer_settings()["workaroundsOff"] == ["fastValidityChecks", "liveCamera"]
     # every id named in gl_workarounds.js's WORKAROUNDS table can be switched off from here
     ids = re.findall(r"^  ([a-zA-Z]+): \"", (FRONTEND / "gl_workarounds.js").read_text(), flags=re.M)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from explorer.frontend import AssetComponent
+from explorer.frontend.plotly_assets import ensure_plotly_static_once, plotly_js_version, plotly_url, workarounds_off
 from explorer.render.scene3d import figure_to_json
-from explorer.ui.viewer3d import ensure_plotly_static, plotly_js_version, plotly_url, workarounds_off
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
@@ -69,7 +69,7 @@ def body_chart(
     test_id : str
         ``data-testid`` of the chart element.
     """
-    ensure_plotly_static()
+    ensure_plotly_static_once()
     data = {
         "figure": figure_to_json(figure),
         "height": int(height_px),

@@ -1,0 +1,211 @@
+"""What Python sends to the 3D viewer: mesh geometry once per browser, styling every rerun.
+
+The baked meshes never change between reruns, only their styling does (colour, opacity,
+visibility, the per-vertex compression highlight) plus the small lesion mesh. So a scene figure
+is split (:func:`split_figure`) into
+
+- **geometry**: each mesh's ``x, y, z, i, j, k`` packed into one binary blob (float32 points,
+  uint16/uint32 triangles) and keyed by a hash of its content (:class:`GeometryBlob`), and
+- **style**: the traces without those arrays (each names its blob in ``geometryRef``), with
+  per-vertex ``intensity`` quantised to uint8 (:func:`quantise_intensity`), and the layout.
+
+The browser puts them back together (``explorer/frontend/geometry.js``; tested by
+``node --test tests/js`` on a fixture written by tests/test_viewer3d.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
+
+# Trace key naming a geometry blob in the style payload (removed before plotly sees the trace).
+GEOMETRY_REF_KEY: str = "geometryRef"
+GEOMETRY_KEYS: tuple[str, ...] = ("x", "y", "z", "i", "j", "k")
+_UINT16_LIMIT: int = 65_536
+_HASH_BYTES: int = 12
+
+
+@dataclass(frozen=True)
+class GeometryBlob:
+    """One mesh's vertices and triangles, packed for the browser's cache.
+
+    Layout of ``data``: float32 ``x[n]``, ``y[n]``, ``z[n]``, then ``i[m]``, ``j[m]``, ``k[m]`` as
+    uint16 (``index_dtype == "u2"``, fewer than 65,536 vertices) or uint32 (``"u4"``). Every
+    array starts on a multiple of its element size, so the browser reads them as typed-array
+    views of one buffer without copying.
+
+    Attributes
+    ----------
+    key : str
+        Content hash (hex) of the header and ``data``: equal geometry, equal key.
+    n_vertices, n_faces : int
+        ``n`` and ``m``.
+    index_dtype : str
+        ``"u2"`` or ``"u4"``.
+    data : bytes
+        The packed arrays (little-endian).
+    """
+
+    key: str
+    n_vertices: int
+    n_faces: int
+    index_dtype: str
+    data: bytes
+
+    def to_payload(self) -> dict[str, Any]:
+        """JSON-ready form sent to the browser (``b64`` is base64 of ``data``)."""
+        return {"n": self.n_vertices, "m": self.n_faces, "idx": self.index_dtype,
+                "b64": base64.b64encode(self.data).decode("ascii")}
+
+
+@dataclass(frozen=True)
+class ScenePayload:
+    """A figure split for transport: style (small, every rerun) and geometry (once per browser).
+
+    Attributes
+    ----------
+    scene : dict
+        ``{"data": [...], "layout": {...}}`` with plain JSON values only. Mesh traces carry
+        ``geometryRef`` (a key of ``geometry``) instead of ``x, y, z, i, j, k``; quantised
+        ``intensity`` is ``{"quantised": "u8", "lo", "hi", "b64"}``.
+    scene_hash : str
+        Hash of ``scene``: equal hash, nothing to redraw.
+    geometry : dict of str to GeometryBlob
+        Every blob the scene refers to.
+    """
+
+    scene: dict[str, Any]
+    scene_hash: str
+    geometry: dict[str, GeometryBlob] = field(default_factory=dict)
+
+    def geometry_payload(self, keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """The blobs (all, or only ``keys``) in their JSON-ready form."""
+        wanted = self.geometry.keys() if keys is None else keys
+        return {k: self.geometry[k].to_payload() for k in wanted if k in self.geometry}
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=_HASH_BYTES)
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()
+
+
+def pack_geometry(x: Any, y: Any, z: Any, i: Any, j: Any, k: Any) -> GeometryBlob:
+    """Pack one mesh's coordinate and triangle-index arrays into a :class:`GeometryBlob`.
+
+    Parameters
+    ----------
+    x, y, z : array-like
+        Vertex coordinates (sent as float32, as :mod:`explorer.render.scene3d` already does).
+    i, j, k : array-like
+        Triangle corner indices into the vertices.
+
+    Returns
+    -------
+    GeometryBlob
+        Content-keyed blob.
+
+    Raises
+    ------
+    ValueError
+        Mismatched lengths or indices out of range.
+    """
+    pts = [np.ascontiguousarray(a, dtype="<f4").ravel() for a in (x, y, z)]
+    n = len(pts[0])
+    if any(len(p) != n for p in pts):
+        raise ValueError("x, y and z must have the same length")
+    idx_raw = [np.asarray(a).ravel() for a in (i, j, k)]
+    m = len(idx_raw[0])
+    if any(len(a) != m for a in idx_raw):
+        raise ValueError("i, j and k must have the same length")
+    if m and (min(int(a.min()) for a in idx_raw) < 0 or max(int(a.max()) for a in idx_raw) >= n):
+        raise ValueError("triangle index out of range")
+    idx_dtype = "u2" if n < _UINT16_LIMIT else "u4"
+    idx = [np.ascontiguousarray(a, dtype="<" + idx_dtype) for a in idx_raw]
+    data = b"".join(a.tobytes() for a in (*pts, *idx))
+    key = _digest(f"{n}:{m}:{idx_dtype}:".encode(), data)
+    return GeometryBlob(key=key, n_vertices=n, n_faces=m, index_dtype=idx_dtype, data=data)
+
+
+def quantise_intensity(values: Any) -> dict[str, Any]:
+    """Per-vertex intensity as uint8 steps between its minimum and maximum.
+
+    The highlight colour scale has far fewer distinguishable steps than 255, and both ends are
+    exact (0 stays the base colour, 1 stays full magenta). A quarter of the bytes of float32.
+
+    Parameters
+    ----------
+    values : array-like
+        Per-vertex values (non-finite values count as the minimum).
+
+    Returns
+    -------
+    dict
+        ``{"quantised": "u8", "lo": float, "hi": float, "b64": str}``.
+    """
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    finite = arr[np.isfinite(arr)]
+    lo = float(finite.min()) if finite.size else 0.0
+    hi = float(finite.max()) if finite.size else 0.0
+    arr = np.where(np.isfinite(arr), arr, lo)
+    span = hi - lo
+    q = np.zeros(arr.shape, dtype=np.uint8) if span <= 0 else np.rint((arr - lo) / span * 255.0).astype(np.uint8)
+    return {"quantised": "u8", "lo": lo, "hi": hi, "b64": base64.b64encode(q.tobytes()).decode("ascii")}
+
+
+def _is_numeric_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+
+
+def json_ready(obj: Any) -> Any:
+    """Plain JSON values only (numpy scalars and leftover arrays become what plotly.js reads)."""
+    try:  # plotly's own converter: numpy arrays -> {"dtype", "bdata"} typed-array specs
+        from _plotly_utils.utils import convert_to_base64
+    except ImportError:  # pragma: no cover - older plotly: arrays become lists below
+        pass
+    else:
+        convert_to_base64(obj)
+    from plotly.io.json import to_json_plotly
+
+    return json.loads(to_json_plotly(obj))
+
+
+def split_figure(figure: Figure) -> ScenePayload:
+    """Split a scene figure into per-trace style and content-keyed mesh geometry.
+
+    Parameters
+    ----------
+    figure : plotly.graph_objects.Figure
+        Scene from :func:`explorer.render.scene3d.build_scene_figure` (any figure works; only
+        ``mesh3d`` traces with numeric ``x, y, z, i, j, k`` arrays are split).
+
+    Returns
+    -------
+    ScenePayload
+        The browser (``explorer/frontend/geometry.js``, ``assemble``) puts the figure's traces
+        back together from it.
+    """
+    traces: list[dict[str, Any]] = []
+    geometry: dict[str, GeometryBlob] = {}
+    for trace in figure.data:
+        props = trace.to_plotly_json()  # a deep copy; numpy arrays stay arrays
+        if props.get("type") == "mesh3d" and all(_is_numeric_array(props.get(a)) for a in GEOMETRY_KEYS):
+            blob = pack_geometry(*(props.pop(a) for a in GEOMETRY_KEYS))
+            geometry[blob.key] = blob
+            props[GEOMETRY_REF_KEY] = blob.key
+        if _is_numeric_array(props.get("intensity")):
+            props["intensity"] = quantise_intensity(props["intensity"])
+        traces.append(props)
+    scene = json_ready({"data": traces, "layout": figure.layout.to_plotly_json()})
+    text = json.dumps(scene, sort_keys=True, separators=(",", ":"))
+    return ScenePayload(scene=scene, scene_hash=_digest(text.encode()), geometry=geometry)
