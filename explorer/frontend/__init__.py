@@ -9,6 +9,10 @@ The JavaScript (ES modules) and CSS live in this folder as ordinary files:
 * ``geometry.js``, ``camera.js``, ``interaction.js``: pure logic, tested with
   ``node --test tests/js``.
 
+and the Python both components share: :mod:`explorer.frontend.transport` (the 3D figure split
+into geometry sent once and per-rerun style) and :mod:`explorer.frontend.plotly_assets` (the
+served ``plotly.min.js``, its version, the workaround switches).
+
 Streamlit Components v2 serves the folder because ``pyproject.toml`` declares it as the
 components' ``asset_dir`` (``[tool.streamlit.component]``); Streamlit reads that table from the
 *installed* distribution ``explorer`` (``pip install -e .``, part of ``requirements.txt``). The
