@@ -47,6 +47,7 @@ FRAME_DEGREE_FRACTION: float = 0.5
 FRAME_MARGIN: float = 0.18          # fraction of the half-view left free around the framed box
 MIN_HALF_VIEW_MM: float = 38.0      # never closer than a ~85 mm tall view (keeps the context)
 SAMPLES_PER_TARGET: int = 100       # rays cast per target (lesion, nerve) and direction
+BEHIND_WEIGHT: float = 0.3         # preference for views from behind
 COVER_ENOUGH: float = 0.06         # grid share at which a target counts as plainly visible
 GRID_CELLS: int = 48                # coverage is counted on a GRID_CELLS x GRID_CELLS screen grid
 SIDE_OFFSET_MM: float = 6.0         # a lesion this far off the midline has a side
@@ -325,6 +326,9 @@ def choose_story_view(model: SpineModel, impact: Impact, aspect: float = 1.0) ->
         # Coverage counts until the targets are plainly visible; past that, fewer cut-aways win.
         score = (min(cov_l / COVER_ENOUGH, 1.0) + min(cov_n / COVER_ENOUGH, 1.0)
                  + 0.5 * (vis_l + vis_n) + 0.5 * vis_under - 0.04 * len(blocking))
+        # The canal, the lateral recess, the foramen and the buttock are drawn from behind in the
+        # textbooks (the surgeon's view too): a side view has to be clearly better to win.
+        score += BEHIND_WEIGHT * max(-float(d[1]), 0.0)
         if side and d[0] * side < -0.1:
             score -= 1.0  # a one-sided lesion is seen from its own side...
         elif side and d[0] * side > 0.3:
