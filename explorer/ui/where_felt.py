@@ -26,6 +26,7 @@ from explorer.render.bodychart import ChartInput, build_body_chart
 from explorer.state import ExplorerState
 from explorer.ui.chart2d import body_chart
 from explorer.ui.controls import show_condition
+from explorer.ui.events import clicked_id
 
 SIDES = ("left", "right")
 NO_ROOT = "(none)"
@@ -111,12 +112,11 @@ def _marks_key(side: str) -> str:
 
 
 def _on_chart_click() -> None:
-    event = st.session_state.get("body_chart")
-    clicked = getattr(event, "clicked", None) if event is not None else None
-    area_id = clicked.get("id") if isinstance(clicked, dict) else None
-    area = AREAS_BY_ID.get(area_id)
-    if area is None:
+    # The event comes from the browser: only a known area id gets through (see explorer.ui.events).
+    area_id = clicked_id(st.session_state.get("body_chart"), allowed=AREAS_BY_ID)
+    if area_id is None:
         return
+    area = AREAS_BY_ID[area_id]
     if st.session_state.get("mode") == "symptoms":
         key = _marks_key(area.side)
         marks = list(st.session_state.get(key, []))
