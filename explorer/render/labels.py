@@ -24,7 +24,7 @@ LEVEL_IDS: tuple[tuple[str, str], ...] = (("vertebra-L1", "L1"), ("vertebra-L2",
                                           ("vertebra-L4", "L4"), ("vertebra-L5", "L5"), ("sacrum", "S1"))
 MAX_ROOT_LABELS: int = 2     # more squeezed roots are told in the text, not stacked on the picture
 MAX_LESION_LABELS: int = 1
-LESION_LABEL_CHARS: int = 34
+LESION_LABEL_CHARS: int = 46
 VIEW_PX: float = 560.0       # the story view's size in pixels the label offsets are fitted to (about 1366x768)
 LABEL_INSIDE: float = 0.94   # anchors further out than this (of the half-view) are not labelled
 LEVEL_INSIDE: float = 0.8    # a level label is anchored on the part of its bone this far in
