@@ -47,12 +47,12 @@ FAR_MM: float = 10.0  # beyond this outside a lesion's box, a point is not measu
 # cross-section they are crowded together and pressed whatever their lane: from CROWDING[0] of the
 # cross-section taken (about 40 %: a dural sac area below 75-100 mm2, out of a normal 150-180 mm2,
 # is symptomatic stenosis: Schonstrom NS, Bolender NF, Spengler DM. Spine. 1985;10(9):806-811) to fully
-# crushed at CROWDING[1] (the sac flattened). SLOW_CROWDING_RESERVE moves both up for slowly
-# narrowing canals, where the roots have time to adapt (redundant, displaced roots are common in
-# stenosis with a dural sac area below about 55 mm2: Savarese LG, et al. Arq Neuropsiquiatr.
-# 2014;72(10):782-787).
+# crushed at CROWDING[1] (the sac flattened). For slowly narrowing canals the roots have time to
+# adapt and crowding starts only at CROWDING[0] + SLOW_CROWDING_RESERVE of the cross-section taken
+# (about two thirds: a residual sac of about 50 mm2, where redundant, crowded roots become common:
+# Savarese LG, et al. Arq Neuropsiquiatr. 2014;72(10):782-787).
 CROWDING: tuple[float, float] = (0.4, 0.8)
-SLOW_CROWDING_RESERVE: float = 0.1
+SLOW_CROWDING_RESERVE: float = 0.25
 CROWDING_SPAN_MM: float = 6.0  # a crowded cross-section squeezes the roots this far above and below
 SAC_GRID_RINGS: tuple[float, ...] = (0.15, 0.35, 0.55, 0.75, 0.92)  # of the sac's half axes
 SAC_GRID_ANGLES: int = 24

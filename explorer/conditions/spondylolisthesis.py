@@ -42,7 +42,10 @@ compression is the measured penetration of the nerves into that space:
   sac's fluid absorb the first :data:`CSF_CUSHION_MM` of slip (half the sac's depth) for them (and
   ``Lesion.slow`` lets them move into the room left: see ``simulate.CROWDING``). The root that has
   already left the sac in its sleeve, in the lateral recess, has only a thin cushion of epidural
-  fat around it (:data:`RECESS_FAT_MM`): that is why it is squeezed first (slip, worn facets and
+  fat around it (:data:`RECESS_FAT_MM`): that is why it is squeezed first. The slipped arch's lower
+  facet rides into the recess only until it meets the facet below (:data:`RECESS_MAX_ADVANCE_MM`);
+  a larger slip narrows the canal behind the sac instead, so high grades add crowding of the roots
+  in the sac rather than flattening the recess root further (slip, worn facets and
   ligament together make the stenosis of degenerative spondylolisthesis: Sengupta DK, Herkowitz HN.
   Degenerative spondylolisthesis: review of current trends and controversies. Spine. 2005;30(6
   Suppl):S71-S81). Low-grade slips are often silent (Kalichman L, et al. Spine. 2009;34(2):199-205).
@@ -127,6 +130,9 @@ CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far pa
 # slipped arch takes this much less of the recess than the slip itself; the effect fades in from
 # RECESS_SPAN (shares of the canal's half width) toward the recess.
 RECESS_FAT_MM: float = 2.5
+# ...and the slipped arch's lower facet can ride forward into the recess only so far before it
+# meets the facet below (mm); beyond that the slip narrows the canal behind the sac instead.
+RECESS_MAX_ADVANCE_MM: float = 5.0
 RECESS_SPAN: tuple[float, float] = (0.5, 0.8)
 SWEEP_STEP_MM: float = 1.5  # sampling of the slip path when sweeping the sinking pedicle
 # Isthmic, high grade only: the roots in the front of the sac, carried forward with the slipped
@@ -369,7 +375,8 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
     The space: the upper vertebra's canal outline (with :data:`CANAL_MARGIN_MM`), behind the lower
     body, from the tips of the upper lower facets to the upper lower endplate. Lost: outside the
     same outline moved forward by the slip. In the lateral recesses the arthritic facets reach
-    :data:`RECESS_FAT_MM` less (epidural fat gives way); inside the dural sac the slip counts
+    :data:`RECESS_FAT_MM` less (epidural fat gives way) and at most :data:`RECESS_MAX_ADVANCE_MM`
+    (the lower facet meets the facet below); inside the dural sac the slip counts
     :data:`CSF_CUSHION_MM` less (the roots there first drift aside in the fluid).
     """
     profile = vb._canal_profile(geom.upper)
@@ -387,7 +394,8 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
         in_sac = np.clip((1.0 - k) / 0.15, 0.0, 1.0)
         here = fu.to_local(p)
         recess = vb._smoothstep(recess_lo, recess_hi, np.abs(here[:, 0]))
-        slip = np.maximum(geom.slip_mm - RECESS_FAT_MM * recess - CSF_CUSHION_MM * in_sac, 0.0)
+        advance = geom.slip_mm * (1.0 - recess) + min(geom.slip_mm, RECESS_MAX_ADVANCE_MM) * recess
+        slip = np.maximum(advance - RECESS_FAT_MM * recess - CSF_CUSHION_MM * in_sac, 0.0)
         moved = fu.to_local(p - slip[:, None] * geom.forward)
         terms = [
             profile(here[:, 0], here[:, 1]) - CANAL_MARGIN_MM,
@@ -538,11 +546,13 @@ def expected(params: Mapping[str, str]) -> ExpectedPattern:
                                            f"foramina narrow: the exiting {upper} roots are squeezed"
                                            + ("." if low_grade else f"; a slip this large can also stretch the "
                                                                     f"{lower} roots and the cauda equina."))
+    # Low-grade degenerative slips often give back pain or claudication without a squeezed root
+    # (Kalichman 2008): if a root is squeezed it is the traversing one; high grades always squeeze it.
     return ExpectedPattern(both_sides(lower), both_sides(upper),
-                           required=frozenset() if grade == "1" else both_sides(lower), bilateral=grade != "1",
+                           required=frozenset() if low_grade else both_sides(lower), bilateral=not low_grade,
                            explanation=f"In a degenerative slip the whole {upper} vertebra slides forward and "
                                        f"narrows the canal and lateral recesses: the traversing {lower} roots "
-                                       f"are squeezed first (a grade 1 slip is often silent).")
+                                       f"are squeezed first (a low-grade slip is often silent).")
 
 
 COMMON: tuple[str, ...] = ("One vertebra has slipped forward on the one below it.",)
