@@ -1,7 +1,7 @@
 """An independent clinical case set: load, validate and run the cases in ``content/cases/``.
 
 The cases are written from published references, never from the app's output (see
-``content/cases/README.markdown`` for the file format and the expectation vocabulary). Two kinds:
+``content/cases/README.md`` for the file format and the expectation vocabulary). Two kinds:
 
 * **vignette**: a condition with its parameters; run through
   :func:`explorer.conditions.simulate.simulate` and checked on which roots and nerves are squeezed
@@ -102,7 +102,7 @@ class Case:
         Patterns: movements or reflexes tested and found normal (what separates a root from a
         nerve, e.g. normal foot inversion in a common fibular palsy).
     expect : dict
-        The expected answer (see ``content/cases/README.markdown``).
+        The expected answer (see ``content/cases/README.md``).
     sources : tuple of Reference
         Where the expected answer comes from.
     """
