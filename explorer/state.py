@@ -90,9 +90,18 @@ def _first(value: str | list[str] | tuple[str, ...]) -> str:
     return str(value)
 
 
-def shown(value: str, limit: int = MAX_SHOWN_CHARS) -> str:
-    """``value`` quoted for a message, cut to ``limit`` characters (a pasted link can be very long)."""
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+def shorten(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` cut to at most ``limit`` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def shown(value: object, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``value`` quoted for a message, cut to ``limit`` characters (a pasted link can be very long).
+
+    This is plain text: whoever puts it on the page must show it as text (see
+    ``explorer.ui.reading.literal``), since a quoted value can still look like Markdown.
+    """
+    return repr(shorten(value if isinstance(value, str) else repr(value), limit))
 
 
 def _allowed(values: object) -> str:

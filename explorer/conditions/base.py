@@ -277,8 +277,12 @@ class ConditionSpec:
             if value in p.values:
                 params[p.name] = value
             else:
+                # Imported here: explorer.state imports the condition registry, which imports this module.
+                from explorer.state import shown
+
+                # The value comes from a link: quoted and shortened (it can be 300,000 characters).
                 errors.append(
-                    f"{self.name}: {p.name} {value!r} is not allowed; use one of {', '.join(p.values)} "
+                    f"{self.name}: {p.name} {shown(value)} is not allowed; use one of {', '.join(p.values)} "
                     f"(default {p.default!r})."
                 )
         return params, tuple(errors)

@@ -21,6 +21,7 @@ from explorer.ui.controls import sidebar_controls, sync_url
 from explorer.ui.reading import (
     emergency_notice,
     get_library,
+    MAX_MESSAGE_CHARS,
     glossary_panel,
     literal,
     patient_summary,
@@ -39,8 +40,6 @@ DISCLAIMER = (
 # screen (768 px minus the browser's own bars is about 650-700 px of page). The viewer shortens
 # itself on phones.
 VIEWER_HEIGHT_PX = 560
-# Messages quoting a link or file are cut to this many characters (they are shown as literal text).
-MAX_MESSAGE_CHARS = 400
 VIEW_HELP = "Drag to turn. Click in, then scroll or pinch to zoom. Click a part to see what it is."
 
 # Our own constant CSS (never content): a compact top so the 3D view and the body chart fit the
@@ -63,8 +62,7 @@ def _show_messages(messages: list[str] | tuple[str, ...], kind: str = "warning")
     """Messages that quote outside input (a link, a file): literal text, cut to a readable length."""
     show = st.warning if kind == "warning" else st.error
     for message in messages:
-        text = message if len(message) <= MAX_MESSAGE_CHARS else message[: MAX_MESSAGE_CHARS - 1] + "…"
-        show(literal(text))
+        show(literal(message, limit=MAX_MESSAGE_CHARS))
 
 
 def _selection_panel(state: ExplorerState, quiet: bool = False) -> None:
@@ -263,4 +261,4 @@ def main() -> None:
     # Notes about how the model was built (stale assets rebuilt, a mesh replaced): for whoever
     # runs the app, so they sit at the bottom instead of pushing the 3D view off the first screen.
     for message in model.messages:
-        st.caption(literal(message))
+        st.caption(literal(message, limit=MAX_MESSAGE_CHARS))

@@ -25,7 +25,7 @@ import streamlit as st
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
 from explorer.content import SUMMARY_SECTION, ContentLibrary, Reference, Text, load_content
-from explorer.state import NO_CONDITION, ExplorerState
+from explorer.state import NO_CONDITION, ExplorerState, shorten
 from explorer.ui.controls import open_app_link
 
 EMERGENCY_NOTICE_ID = "emergency-patient"
@@ -45,7 +45,15 @@ MAX_PROBLEMS_SHOWN = 3
 APP_LINK = re.compile(r"\[([^\]]+)\]\((\?[^)\s]*)\)")
 # What may remain of a line once its app links are taken out, for the line to be only links.
 LINK_GLUE = re.compile(r"^[\s\-*+\d.,;:()]*(?:(?:and|then|or)[\s,;:.()]*)*$", re.IGNORECASE)
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+# Streamlit's Markdown turns some text into links or icons *after* parsing, so a backslash does not
+# stop them (seen in Chromium with Streamlit 1.67): GFM bare links (``http://``, ``www.``,
+# ``name@host``) and ``:material/icon:`` / ``:emoji:`` shortcodes. An invisible WORD JOINER
+# (U+2060) after ":" and "@" and inside "www." breaks those patterns without changing what is read.
+WORD_JOINER = "\u2060"
+AFTER_PARSE_PATTERNS = re.compile(r"(?<=:)(?=\S)|(?<=@)|(?<=www)(?=\.)", re.IGNORECASE)
+# Messages that quote a file or link are cut to this many characters.
+MAX_MESSAGE_CHARS = 400
 
 
 @st.cache_resource(show_spinner=False)
@@ -54,9 +62,23 @@ def get_library() -> ContentLibrary:
     return load_content()
 
 
-def literal(text: str) -> str:
-    """``text`` escaped so that Markdown shows it as typed (no links, emphasis or headings)."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
+def literal(text: str, limit: int | None = None) -> str:
+    """``text`` made safe to pass to ``st.markdown``/``st.warning``: shown as typed, never interpreted.
+
+    No links, images, emphasis, headings, HTML, maths, icons or emoji: Markdown specials are
+    backslash-escaped and the patterns Streamlit rewrites after parsing are broken with an
+    invisible word joiner.
+
+    Parameters
+    ----------
+    text : str
+        Plain text, possibly quoting a link, a file or a browser event.
+    limit : int, optional
+        Cut ``text`` to this many characters first (ending in "…").
+    """
+    if limit is not None:
+        text = shorten(text, limit)
+    return MARKDOWN_SPECIALS.sub(r"\\\1", AFTER_PARSE_PATTERNS.sub(WORD_JOINER, text))
 
 
 def demote_headings(markdown_text: str, levels: int = 2) -> str:
@@ -132,7 +154,7 @@ def show_content_problems(library: ContentLibrary) -> None:
     shown = "; ".join(str(p) for p in library.problems[:MAX_PROBLEMS_SHOWN])
     more = len(library.problems) - MAX_PROBLEMS_SHOWN
     st.warning(literal(f"{len(files)} content file(s) have problems and may be missing or incomplete: {shown}"
-                       + (f" (and {more} more)" if more > 0 else "") + "."))
+                       + (f" (and {more} more)" if more > 0 else "") + ".", limit=MAX_MESSAGE_CHARS * MAX_PROBLEMS_SHOWN))
 
 
 def emergency_notice(library: ContentLibrary, urgent: bool = False) -> None:
@@ -265,7 +287,7 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
     texts = library.condition_texts(state.condition, audience, state.param_dict)
     base = texts[0] if texts and not texts[0].params else None
     if base is None:
-        st.info(unavailable_message(library, state.condition, audience))
+        st.info(literal(unavailable_message(library, state.condition, audience), limit=MAX_MESSAGE_CHARS))
     else:
         st.subheader(base.title, anchor=base.id)
         if audience == "patient" and not summary_shown:
