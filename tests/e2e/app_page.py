@@ -53,6 +53,10 @@ SCROLL_TO_TOP_JS = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
     (main || document.scrollingElement || document.documentElement).scrollTop = 0;
 }"""
+SET_SCROLL_JS = """(top) => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    (main || document.scrollingElement || document.documentElement).scrollTop = top;
+}"""
 
 
 def open_viewer(page, url: str, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
@@ -71,3 +75,23 @@ def eye_distance(camera: dict) -> float:
 
 def page_scroll(page) -> float:
     return float(page.evaluate(PAGE_SCROLL_JS))
+
+
+def show_viewer(page) -> float:
+    """Scroll the 3D view to the middle of the screen (whole, if it fits); returns the scroll position."""
+    page.evaluate(f"() => document.querySelector('{GRAPH}').scrollIntoView({{block: 'center'}})")
+    page.wait_for_timeout(400)
+    return page_scroll(page)
+
+
+def set_page_scroll(page, top: float) -> None:
+    page.evaluate(SET_SCROLL_JS, top)
+    page.wait_for_timeout(300)
+
+
+def close_sidebar_if_open(page) -> None:
+    """On a narrow screen an open sidebar covers the page; close it (its collapse button)."""
+    box = page.locator('[data-testid="stSidebar"]').bounding_box()
+    if box and box["x"] + box["width"] > 1 and box["width"] > 1:  # on screen
+        page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
+        page.wait_for_timeout(800)

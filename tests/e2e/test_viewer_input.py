@@ -8,12 +8,14 @@ import pytest
 from app_page import (
     CAMERA_JS,
     GRAPH,
-    SCROLL_TO_TOP_JS,
     VIEWER_WRAP,
+    close_sidebar_if_open,
     eye_distance,
     open_viewer,
     page_scroll,
+    set_page_scroll,
     settled_camera,
+    show_viewer,
 )
 
 from explorer.ui.viewer3d import SMALL_SCREEN_HEIGHT_FRACTION, WHEEL_HINT_TEXT, ZOOM_LIMITS
@@ -39,6 +41,7 @@ def test_wheel_scrolls_the_page_until_a_click_then_zooms_within_limits(page, app
     start = settled_camera(page)
     d0 = eye_distance(start)
     assert ZOOM_LIMITS[0] < d0 < ZOOM_LIMITS[1]
+    top = show_viewer(page)
 
     # Before any click: the wheel over the view scrolls the page, the camera stays, the hint shows.
     page.mouse.move(*_empty_corner(page))
@@ -46,18 +49,17 @@ def test_wheel_scrolls_the_page_until_a_click_then_zooms_within_limits(page, app
     assert page.locator(f"{VIEWER_WRAP}.lumbar-3d-hinting").count() == 1
     assert page.get_by_text(WHEEL_HINT_TEXT).count() == 1
     page.wait_for_timeout(600)
-    assert page_scroll(page) > 200, "the wheel over the view must scroll the page"
+    assert page_scroll(page) > top + 200, "the wheel over the view must scroll the page"
     assert abs(eye_distance(settled_camera(page)) - d0) < 1e-6, "the wheel must not zoom before a click"
 
     # After a click into the view the wheel zooms (the page stays put), never closer than the limit.
-    page.evaluate(SCROLL_TO_TOP_JS)
-    page.wait_for_timeout(300)
+    set_page_scroll(page, top)
     x, y = _empty_corner(page)
     page.mouse.click(x, y)
     page.wait_for_timeout(300)
     _wheel(page, -400, 30)
     near = eye_distance(settled_camera(page))
-    assert page_scroll(page) == 0, "zooming must not scroll the page"
+    assert page_scroll(page) == top, "zooming must not scroll the page"
     assert near < d0 - 0.5, "after a click the wheel zooms in"
     assert near >= ZOOM_LIMITS[0] * 0.999, f"zoomed in to {near}, below the limit {ZOOM_LIMITS[0]}"
     page.screenshot(path=str(artifacts_dir / "e2e-wheel-zoomed-in.png"))
@@ -70,30 +72,28 @@ def test_wheel_scrolls_the_page_until_a_click_then_zooms_within_limits(page, app
     page.keyboard.press("Escape")
     _wheel(page, 150, 2)
     page.wait_for_timeout(600)
-    assert page_scroll(page) > 100
+    assert page_scroll(page) > top + 100
     assert abs(eye_distance(settled_camera(page)) - far) < 1e-6
 
     # Leaving the view does too.
-    page.evaluate(SCROLL_TO_TOP_JS)
-    page.wait_for_timeout(300)
+    set_page_scroll(page, top)
     x, y = _empty_corner(page)
     page.mouse.click(x, y)
     page.mouse.move(5, 5)  # outside the view (the sidebar's corner)
     page.mouse.move(x, y)
     _wheel(page, 150, 2)
     page.wait_for_timeout(600)
-    assert page_scroll(page) > 100
+    assert page_scroll(page) > top + 100
     assert abs(eye_distance(settled_camera(page)) - far) < 1e-6
 
     # Ctrl held zooms without a click.
-    page.evaluate(SCROLL_TO_TOP_JS)
-    page.wait_for_timeout(300)
+    set_page_scroll(page, top)
     page.mouse.move(*_empty_corner(page))
     page.keyboard.down("Control")
     _wheel(page, -300, 4)
     page.keyboard.up("Control")
     assert eye_distance(settled_camera(page)) < far - 0.3
-    assert page_scroll(page) == 0
+    assert page_scroll(page) == top
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
@@ -103,6 +103,7 @@ def test_touch_one_finger_scrolls_and_the_view_is_shorter_on_a_phone(browser, ap
     page = context.new_page()
     try:
         open_viewer(page, app_url)
+        close_sidebar_if_open(page)
         # Vertical swipes are the page's on the wrapper and everything inside it (Plotly's canvas too).
         actions = page.evaluate(f"""() => {{
             const wrap = document.querySelector('{VIEWER_WRAP}');
@@ -186,6 +187,7 @@ def test_zoom_limits_hold_with_the_workaround_switched_off(page, app_url):
     page.add_init_script("window.localStorage.setItem('lumbar.no_workarounds', 'zoomLimits')")
     page.set_viewport_size({"width": 1366, "height": 768})
     open_viewer(page, app_url)
+    show_viewer(page)
     x, y = _empty_corner(page)
     page.mouse.click(x, y)
     page.wait_for_timeout(300)
