@@ -452,9 +452,22 @@ def _lesion_bounds(geom: SlipGeometry, side: str | None) -> tuple[float, ...]:
     return (x_lo, x_hi, back, -endplate_depth(geom.lower) / 2 + 3.0, z_low - 2.0, z_high + 2.0)
 
 
+def mirrored(mesh: pv.PolyData) -> pv.PolyData:
+    """The mesh reflected through the mid-sagittal plane (x -> -x), still facing outward."""
+    points = np.asarray(mesh.points).copy()
+    points[:, 0] *= -1.0
+    faces = np.asarray(mesh.faces).reshape(-1, 4)[:, [0, 1, 3, 2]]  # reversed winding
+    return pv.PolyData(points, faces.ravel())
+
+
 @lru_cache(maxsize=128)
 def lesion_mesh(level: str, kind: str, grade: str, side: str) -> pv.PolyData:
-    """The lesion mesh on one side (global mm): canal narrowing or foraminal stenosis."""
+    """The lesion mesh on one side (global mm): canal narrowing or foraminal stenosis.
+
+    The right side is the left one mirrored (the model is symmetric), so both sides measure alike.
+    """
+    if side == "right":
+        return mirrored(lesion_mesh(level, kind, grade, "left"))
     geom = slip_geometry(level, kind, grade)
     if kind == "degenerative":
         field = canal_narrowing_field(geom, side)
