@@ -48,7 +48,9 @@ def test_chart_paints_the_textbook_roots(condition: str, params: dict[str, str],
     painted, lines = _painted(condition, params, model)
     sources = {(src, side) for (name, side), s in painted.items() for src in s.sources}
     pattern = expected(condition, CONDITIONS[condition].applicable(CONDITIONS[condition].validate(params)[0]))
-    wanted = (pattern.required if pattern.required is not None else pattern.primary) | pattern.nerves
+    # A rule may require nothing (a mild slip can squeeze no root); then its primary roots are what a
+    # painted chart must show.
+    wanted = (pattern.required or pattern.primary) | pattern.nerves
     assert wanted, "every case should expect something"
     assert wanted <= sources, f"expected {sorted(wanted)} painted, got {sorted(sources)}"
     assert lines and all("(" in line for line in lines)
