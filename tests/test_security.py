@@ -182,3 +182,19 @@ def test_browser_draws_hostile_link_values_as_plain_text(tmp_path):
         assert repr(value) in joined, (value, texts)
     assert all(n == 0 for n in drawn.values()), drawn
     assert "🦴" not in joined and outside == [], outside
+
+
+# --------------------------------------------------------------------------- exposure defaults
+def test_config_defaults_are_safe():
+    """Loopback only, no error details for visitors, CORS/XSRF on, no usage statistics."""
+    import tomllib
+
+    from streamlit.config import ShowErrorDetailsConfigOptions
+
+    config = tomllib.loads((Path(APP).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"].get("enableCORS", True) is True
+    assert config["server"].get("enableXsrfProtection", True) is True
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["showErrorDetails"] == ShowErrorDetailsConfigOptions.NONE.value
+    assert "developmentMode" not in config.get("global", {})
