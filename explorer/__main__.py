@@ -80,11 +80,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=1))
     else:
-        print(f"{impact.condition_name}: " + ", ".join(f"{k}={v}" for k, v in impact.parameters.items()))
+        print(f"{impact.condition_name} ({data['tempo']}): "
+              + ", ".join(f"{k}={v}" for k, v in impact.parameters.items()))
         for c in data["compressed"]:
             print(f"  squeezed: {c['name']:<40} degree {c['degree']:.2f}")
         for f in data["red_flags"]:
             print(f"  RED FLAG: {f}")
+        for w in data["watch_for"]:
+            print(f"  watch for: {w}")
     return 0
 
 
