@@ -25,11 +25,17 @@ LEVEL_IDS: tuple[tuple[str, str], ...] = (("vertebra-L1", "L1"), ("vertebra-L2",
 MAX_ROOT_LABELS: int = 2     # more squeezed roots are told in the text, not stacked on the picture
 MAX_LESION_LABELS: int = 1
 LESION_LABEL_CHARS: int = 46
-VIEW_PX: float = 560.0       # the story view's size in pixels the label offsets are fitted to (about 1366x768)
+# Labels are fitted into a band of VIEW_W x VIEW_H pixels around the view's centre: the 3D view is
+# about 560 px tall on a laptop and a projector, wider there, and about 340 x 500 px on a phone.
+# Plotly keeps the vertical field of view, so a point's pixel offset from the centre does not
+# depend on the width: labels inside the band stay in sight in any view at least VIEW_W wide.
+VIEW_W: float = 400.0
+VIEW_H: float = 540.0
 LABEL_INSIDE: float = 0.94   # anchors further out than this (of the half-view) are not labelled
-LEVEL_INSIDE: float = 0.8    # a level label is anchored on the part of its bone this far in
-# The squeeze legend's corner (x0, y0, x1, y1 in px of the VIEW_PX view): no label goes there.
-LEGEND_BOX: tuple[float, float, float, float] = (VIEW_PX - 190, VIEW_PX - 66, VIEW_PX, VIEW_PX)
+LEVEL_INSIDE: float = 0.8    # a level label is anchored on the part of its bone this far in (of the half-height)...
+LEVEL_INSIDE_X: float = 0.5  # ...and this far across, so the label beside it fits in the band
+# The squeeze legend's corner (x0, y0, x1, y1 in px of the band): no label goes there.
+LEGEND_BOX: tuple[float, float, float, float] = (VIEW_W - 190, VIEW_H - 66, VIEW_W, VIEW_H)
 
 
 def _label(point: np.ndarray, text: str, ax: float, ay: float, size: int = settings.LABEL_FONT_PX,
@@ -44,7 +50,7 @@ def _label(point: np.ndarray, text: str, ax: float, ay: float, size: int = setti
 
 
 class _Screen:
-    """Where model points land in the story view (pixels of a square view of VIEW_PX)."""
+    """Where model points land in the story view (pixels of the VIEW_W x VIEW_H band)."""
 
     def __init__(self, story: StoryView | None) -> None:
         self.story = story
@@ -55,9 +61,10 @@ class _Screen:
             return None
         s = project(np.asarray(point, dtype=float)[None, :], self.story.eye_mm, self.story.center_mm,
                     settings.STORY_VIEW_ASPECT)[0]
-        if np.any(np.abs(s) > LABEL_INSIDE):
+        x, y = VIEW_W / 2 + s[0] * VIEW_H / 2, (1 - s[1]) / 2 * VIEW_H
+        if abs(s[1]) > LABEL_INSIDE or not 0.03 * VIEW_W < x < 0.97 * VIEW_W:
             return None
-        return (s[0] + 1) / 2 * VIEW_PX, (1 - s[1]) / 2 * VIEW_PX
+        return x, y
 
 
 def _half_size(text: str, size: int) -> tuple[float, float]:
@@ -69,8 +76,8 @@ def _half_size(text: str, size: int) -> tuple[float, float]:
 def _fit(half: tuple[float, float], x: float, y: float, ax: float, ay: float) -> tuple[float, float]:
     """Shift an arrow's text offset so the text box stays inside the view."""
     half_w, half_h = half
-    ax = float(np.clip(ax, half_w - x + 4, VIEW_PX - x - half_w - 4))
-    ay = float(np.clip(ay, half_h - y + 4, VIEW_PX - y - half_h - 4))
+    ax = float(np.clip(ax, half_w - x + 4, VIEW_W - x - half_w - 4))
+    ay = float(np.clip(ay, half_h - y + 4, VIEW_H - y - half_h - 4))
     return ax, ay
 
 
@@ -158,7 +165,7 @@ def level_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
         label = f"<b>{text}</b>"
         if story is not None:  # the bone's edge within sight (a transverse process may reach out of it)
             s = project(mid, story.eye_mm, story.center_mm, settings.STORY_VIEW_ASPECT)
-            mid = mid[np.all(np.abs(s) < LEVEL_INSIDE, axis=1)]
+            mid = mid[(np.abs(s[:, 0]) < LEVEL_INSIDE_X) & (np.abs(s[:, 1]) < LEVEL_INSIDE)]
             if not len(mid):
                 continue
         if not layout.add(mid[np.argmin(mid @ right)], label, -30.0, 0.0, size, may_move=False):
