@@ -58,6 +58,32 @@ PAGE_CSS = """
 """
 
 
+# Streamlit 1.67 drops the whole query string, silently, past 512 KiB or 1,000 parameters
+# (``sanitize_query_string``); the app then sees no parameters at all. (A page request whose first
+# line is over about 128 KB is refused earlier by the web server with "400 Bad Request".)
+QUERY_MAX_CHARS = 512 * 1024
+QUERY_MAX_FIELDS = 1000
+# Only the browser knows the link it was opened with, so a small constant script compares its
+# length with those limits and, if Streamlit dropped it, shows why the start view appears instead.
+# It reads only the *length* of the link and writes only our own fixed words.
+LINK_TOO_LONG_HTML = f"""
+<div id="lx-link-ignored" role="alert" hidden
+     style="background:#FFF4D6;color:#111827;border-radius:0.5rem;padding:0.75rem 1rem;">
+This link is too long for the app (more than {QUERY_MAX_FIELDS:,} parts or {QUERY_MAX_CHARS // 1024:,} KiB),
+so all of it was ignored and the start view is shown. Check where the link came from.
+</div>
+<script>
+(() => {{
+  const query = window.location.search.replace(/^\\?/, "");
+  if (query.length > {QUERY_MAX_CHARS} || query.split("&").length > {QUERY_MAX_FIELDS}) {{
+    const note = document.getElementById("lx-link-ignored");
+    if (note) note.hidden = false;
+  }}
+}})();
+</script>
+"""
+
+
 def keep_streamlit_offline() -> None:
     """Stop Streamlit from looking up this machine's addresses on the network (no network at run time).
 
@@ -265,6 +291,7 @@ def main() -> None:
                             "Showing the healthy spine.")
 
     st.title("Lumbar Explorer")
+    st.html(LINK_TOO_LONG_HTML, unsafe_allow_javascript=True)
     _show_messages(url_errors)
     if impact_error:
         _show_messages([impact_error], kind="error")
