@@ -60,17 +60,17 @@ def outside_attempts(strace_log: str) -> list[str]:
 
 
 def test_outside_attempts_parser_flags_what_it_should():
-    log = "\n".join([
+    lines = [
         '7 connect(5, {sa_family=AF_INET, sin_port=htons(8501), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
-        '7 connect(6, {sa_family=AF_INET6, sin6_port=htons(8501), sin6_flowinfo=htonl(0), '
-        'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0',
+        ('7 connect(6, {sa_family=AF_INET6, sin6_port=htons(8501), sin6_flowinfo=htonl(0), '
+         'inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = 0'),
         '7 connect(7, {sa_family=AF_UNIX, sun_path="/run/x.sock"}, 110) = 0',
         '8 connect(9, {sa_family=AF_INET, sin_port=htons(1), sin_addr=inet_addr("8.8.8.8")}, 16) = -1 ENETUNREACH',
         '8 connect(9, {sa_family=AF_INET, sin_port=htons(53), sin_addr=inet_addr("127.0.0.53")}, 16) = 0',
-        '8 sendto(9, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(443), '
-        'inet_pton(AF_INET6, "2600::1", &sin6_addr)}, 28) = -1 ENETUNREACH',
-    ])
-    bad = outside_attempts(log)
+        ('8 sendto(9, "x", 1, 0, {sa_family=AF_INET6, sin6_port=htons(443), '
+         'inet_pton(AF_INET6, "2600::1", &sin6_addr)}, 28) = -1 ENETUNREACH'),
+    ]
+    bad = outside_attempts("\n".join(lines))
     assert len(bad) == 3 and "8.8.8.8" in bad[0] and "127.0.0.53" in bad[1] and "2600::1" in bad[2]
 
 
@@ -87,13 +87,14 @@ def isolated_run(tmp_path_factory) -> dict[str, object]:
     """Run the driver below in a fresh network namespace; its results and the strace log by phase."""
     for tool in ("unshare", "strace", "ip"):
         _require(shutil.which(tool) is not None, f"{tool} not found (apt-get install util-linux strace iproute2)")
-    probe = subprocess.run(["unshare", "-rn", "sh", "-c", "ip link set lo up"], capture_output=True, text=True)
+    probe = subprocess.run(["unshare", "-rn", "sh", "-c", "ip link set lo up"], capture_output=True, text=True,
+                           check=False)
     _require(probe.returncode == 0, f"cannot create a network namespace: {probe.stderr.strip()}")
     out = tmp_path_factory.mktemp("netns")
     done = subprocess.run(
         ["unshare", "-rn", "sh", "-c", 'ip link set lo up && exec "$0" "$1" inside "$2"',
          sys.executable, str(Path(__file__).resolve()), str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        cwd=ROOT, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
     )
     result_path = out / "result.json"
     assert result_path.exists(), f"driver failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"

@@ -19,9 +19,9 @@ from explorer.render.model_scene import describe_scene
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
 from explorer.ui.reading import (
+    MAX_MESSAGE_CHARS,
     emergency_notice,
     get_library,
-    MAX_MESSAGE_CHARS,
     glossary_panel,
     literal,
     patient_summary,

@@ -25,7 +25,7 @@ import streamlit as st
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
 from explorer.content import SUMMARY_SECTION, ContentLibrary, Reference, Text, load_content
-from explorer.state import NO_CONDITION, ExplorerState, shorten
+from explorer.state import NO_CONDITION, ExplorerState, shorten, shown
 from explorer.ui.controls import open_app_link
 
 EMERGENCY_NOTICE_ID = "emergency-patient"
@@ -151,9 +151,9 @@ def show_content_problems(library: ContentLibrary) -> None:
     if not library.problems:
         return
     files = list(dict.fromkeys(p.label or str(p.path) for p in library.problems))
-    shown = "; ".join(str(p) for p in library.problems[:MAX_PROBLEMS_SHOWN])
+    listed = "; ".join(str(p) for p in library.problems[:MAX_PROBLEMS_SHOWN])
     more = len(library.problems) - MAX_PROBLEMS_SHOWN
-    st.warning(literal(f"{len(files)} content file(s) have problems and may be missing or incomplete: {shown}"
+    st.warning(literal(f"{len(files)} content file(s) have problems and may be missing or incomplete: {listed}"
                        + (f" (and {more} more)" if more > 0 else "") + ".", limit=MAX_MESSAGE_CHARS * MAX_PROBLEMS_SHOWN))
 
 
@@ -290,9 +290,8 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
         st.info(literal(unavailable_message(library, state.condition, audience), limit=MAX_MESSAGE_CHARS))
     else:
         st.subheader(base.title, anchor=base.id)
-        if audience == "patient" and not summary_shown:
-            if base.summary:
-                show_markdown(base.summary, f"{base.id}_summary")
+        if audience == "patient" and not summary_shown and base.summary:
+            show_markdown(base.summary, f"{base.id}_summary")
         layout(base, base.id)
     for extra in texts[1:] if base is not None else texts:
         with st.container(border=True):
@@ -319,7 +318,7 @@ def structure_explanation(library: ContentLibrary, structure_id: str, audience: 
     """
     structure = STRUCTURES.get(structure_id)
     if structure is None:
-        return f"There is no structure with the id {structure_id!r}."
+        return literal(f"There is no structure with the id {shown(structure_id)}.")  # Markdown: quote as text
     text = library.structure_text(structure_id, audience)
     if text is None:
         return f"The {audience} explanation of the {structure.name} is not available yet."
