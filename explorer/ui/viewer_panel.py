@@ -22,6 +22,7 @@ from explorer.render.model_scene import describe_scene, scene_items
 from explorer.render.scene3d import build_scene_figure
 from explorer.render.story import plotly_camera, story_view, view_from
 from explorer.state import ExplorerState
+from explorer.ui.events import clicked_id
 from explorer.ui.resources import get_box
 from explorer.ui.viewer3d import spine_viewer
 
@@ -30,10 +31,10 @@ STORY_KEY = "viewer_story_for"  # the (condition, params) the camera was last se
 
 
 def _on_structure_clicked() -> None:
-    event = st.session_state.get("viewer")
-    clicked = getattr(event, "clicked", None) if event is not None else None
-    if isinstance(clicked, dict) and clicked.get("id") in STRUCTURES:
-        st.session_state["selected"] = clicked["id"]
+    # The event comes from the browser: clicked_id validates it (a known structure id or None).
+    sid = clicked_id(st.session_state.get("viewer"), STRUCTURES)
+    if sid is not None:
+        st.session_state["selected"] = sid
 
 
 def _story_requested(state: ExplorerState, impact: Impact | None) -> None:
