@@ -86,8 +86,6 @@ def test_chart_click_handler_still_acts_on_a_real_click(fake_state):
     assert fake_state["root_choice"] == f"{area.root} {area.side}"
 
 
-@pytest.mark.xfail(strict=True, reason="explorer/ui/viewer_panel.py (another owner) still indexes the raw "
-                                       "event; remove this mark once _on_structure_clicked uses clicked_id")
 def test_structure_click_handler_ignores_crafted_events(fake_state):
     from explorer.ui import viewer_panel
 

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -190,6 +191,21 @@ def _browser(url: str) -> tuple[str, list[str]]:
     return state, outside
 
 
+def _stop_group(pgid: int, timeout_s: float = 20.0) -> None:
+    """Wait until no process of group ``pgid`` is left (SIGKILL after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        if time.monotonic() > deadline + 10:
+            return  # only unreaped zombies can be left by now
+        if time.monotonic() > deadline:
+            os.killpg(pgid, signal.SIGKILL)
+        time.sleep(0.2)
+
+
 def _log_size(out_dir: Path) -> int:
     time.sleep(1.0)  # let strace write what the server just did
     return (out_dir / "strace.log").stat().st_size
@@ -204,6 +220,7 @@ def _inside(out_dir: Path) -> None:
         ["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", str(out_dir / "strace.log"),
          sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,  # strace and the server in one process group, stopped together
     )
     result: dict[str, object] = {}
     try:
@@ -226,11 +243,13 @@ def _inside(out_dir: Path) -> None:
         offsets["page_and_websocket"] = [offsets["websocket_before_page"][1], _log_size(out_dir)]
         result["log_offsets"] = offsets
     finally:
-        server.terminate()
+        # Stopping strace alone would detach it and leave the traced server running.
+        os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
+        _stop_group(server.pid)
         log.close()
         (out_dir / "result.json").write_text(json.dumps(result))
 
