@@ -245,3 +245,15 @@ def test_preset_view_sees_through_what_hides_the_lesion_from_there(model, impact
     assert not set(front.see_through) & (set(front.lesion_ids) | set(front.nerve_ids))
     # seen from the front, the vertebral bodies stand before a foraminal fragment; from behind, not all of them
     assert any(STRUCTURES[s].kind == "vertebra" for s in front.see_through)
+
+
+def test_symptoms_legend_tells_the_fit_not_a_squeeze(model) -> None:
+    # Symptoms mode lights roots without a condition: their colour is how well they fit the
+    # marked symptoms (issue 11), so the legend must not say "squeezed".
+    fig = build_scene_figure(scene_items(model, ExplorerState(), None, lit={"root-L5-left": 1.0}), None,
+                             box=model_box(model))
+    shown = [t for t in fig.data if t.showscale]
+    assert len(shown) == 1
+    words = " ".join([shown[0].colorbar.title.text, *shown[0].colorbar.ticktext])
+    assert "squeez" not in words and "slight" not in words and "severe" not in words, words
+    assert "fit" in words

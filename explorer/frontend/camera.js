@@ -47,3 +47,42 @@ export function zoomLimits([lo, hi], requested) {
   if (!(d > 0)) return [lo, hi];
   return [Math.min(lo, d), Math.max(hi, d)];
 }
+
+// ---- fitting the picture to the view's real size
+// The story framing and the 3D labels (explorer/render/labels.py) are laid out for a band of
+// band[0] x band[1] px around the view's centre. Plotly keeps the vertical field of view, so a
+// point's pixel offset from the centre grows with the view's height (height / band[1]) whatever the
+// width. Returns {zoom, scale}: how much further the eye of a requested camera moves back (>= 1;
+// a view narrower than the band's shape would cut its sides off), and how much the labels' offsets
+// and fonts scale so they shrink and grow with the band as drawn (within scaleLimits).
+export function bandFit(band, width, height, scaleLimits = [0.6, 1.3]) {
+  if (!Array.isArray(band) || !(band[0] > 0 && band[1] > 0 && width > 0 && height > 0)) {
+    return { zoom: 1, scale: 1 };
+  }
+  const grow = height / band[1];  // the band as Plotly would draw it at this height
+  const fit = Math.min(width / band[0], grow);  // the band's scale once it fits both ways
+  const scale = Math.min(scaleLimits[1], Math.max(scaleLimits[0], fit));
+  return { zoom: Math.max(1, grow / fit), scale };
+}
+
+// The same camera with its eye `zoom` times as far from the point it looks at.
+export function zoomedOut(camera, zoom) {
+  if (!camera?.eye || !(zoom > 0) || zoom === 1) return clone(camera);
+  const e = vec(camera.eye), c = vec(camera.center);
+  const out = clone(camera);
+  out.eye = { x: c[0] + (e[0] - c[0]) * zoom, y: c[1] + (e[1] - c[1]) * zoom, z: c[2] + (e[2] - c[2]) * zoom };
+  return out;
+}
+
+// Scene annotations (3D labels) with their arrow offsets, fonts and padding scaled by `scale`.
+export function scaledLabels(annotations, scale) {
+  if (!Array.isArray(annotations)) return annotations;
+  return annotations.map((a) => {
+    const out = clone(a);
+    if (scale === 1) return out;
+    for (const k of ["ax", "ay"]) if (typeof out[k] === "number") out[k] *= scale;
+    if (out.font && typeof out.font.size === "number") out.font.size = Math.round(out.font.size * scale * 10) / 10;
+    if (typeof out.borderpad === "number") out.borderpad = Math.max(1, Math.round(out.borderpad * scale));
+    return out;
+  });
+}

@@ -7,7 +7,9 @@
 // one call (the graph div, listeners, the last camera request applied) is kept on the DOM node,
 // and in the window-level object (plotly_loader.js: shared()) so a remount reuses them.
 
-import { cameraDistance, chooseCamera, clampCamera, clone, zoomLimits } from "./camera.js";
+import {
+  bandFit, cameraDistance, chooseCamera, clampCamera, clone, scaledLabels, zoomedOut, zoomLimits,
+} from "./camera.js";
 import { assemble, GeometryCache } from "./geometry.js";
 import {
   liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
@@ -242,9 +244,19 @@ function attachListeners(st) {
       if (size === st.drawnSize) return;
       st.drawnSize = size;
       window.Plotly.Plots.resize(gd);
+      // A new size may need the labels at another scale: redraw the scene (the camera stays).
+      if (st.latest && viewFit(st, st.latest).scale !== st.labelScale) {
+        st.dirty = true;
+        pump(st);
+      }
     }, 100);
   });
   st.resizeObserver.observe(wrap);
+}
+
+// How the picture laid out by Python (a band of d.labelBand px) fits this view (camera.js bandFit).
+function viewFit(st, d) {
+  return bandFit(d.labelBand, st.gd.clientWidth || st.wrap.clientWidth, viewerHeight(d));
 }
 
 // Draw the latest payload. Returns false while waiting for geometry from Python.
@@ -253,13 +265,16 @@ async function render(st, d) {
   const gd = st.gd;
   const mem = (G.memory[d.key] ??= {});
   const wasPlotted = st.plotted;
+  const fit = viewFit(st, d);
+  // A view the app chooses (story or preset) steps back on a view narrower than it was framed for.
+  const request = zoomedOut(d.cameraRequest, fit.zoom);
   const { camera, newRequest } = chooseCamera({
-    request: d.cameraRequest, requestId: d.cameraRequestId, appliedRequestId: mem.requestId,
+    request, requestId: d.cameraRequestId, appliedRequestId: mem.requestId,
     plotted: st.plotted, live: st.plotted ? liveCamera(st) : null, remembered: mem.camera,
   });
-  st.limits = zoomLimits(d.settings.zoomLimits, d.cameraRequest);
+  st.limits = zoomLimits(d.settings.zoomLimits, request);
 
-  if (!st.plotted || d.sceneHash !== st.sceneHash) {
+  if (!st.plotted || d.sceneHash !== st.sceneHash || fit.scale !== st.labelScale) {
     const cache = geometryCache(d.settings);
     const { data, missing, used } = assemble(d.scene, cache, d.settings.geometryRef);
     if (missing.length) {
@@ -272,7 +287,12 @@ async function render(st, d) {
     layout.scene ??= {};
     if (camera) layout.scene.camera = camera;
     layout.autosize = true;
-    delete layout.width;  // width follows the container
+    // Width and height follow the container (shorter on a phone than the figure asks for).
+    delete layout.width;
+    delete layout.height;
+    if (Array.isArray(layout.scene.annotations)) {
+      layout.scene.annotations = scaledLabels(layout.scene.annotations, fit.scale);
+    }
     const config = Object.assign({}, d.config, { plotGlPixelRatio: screenPixelRatio() });
     if (!st.plotted) {
       const draw = () => Plotly.newPlot(gd, data, layout, config);
@@ -284,6 +304,7 @@ async function render(st, d) {
       await Plotly.react(gd, data, layout, config);
     }
     st.sceneHash = d.sceneHash;
+    st.labelScale = fit.scale;
     cache.trim(used);
   }
   applyZoomLimits(st);

@@ -25,6 +25,10 @@ DIMMED_OPACITY_FACTOR: float = 0.18
 SCIATIC_ROOTS: frozenset[str] = frozenset({"L4", "L5", "S1", "S2", "S3"})  # the sacral plexus roots of the sciatic nerve
 CARRIED_ON_FACTOR: float = 0.5  # the sciatic nerve downstream of a squeezed root is lit at half its degree
 SCENE_MARGIN_MM: float = 10.0
+# Symptoms mode lights roots by how well they fit the marked symptoms, not by a squeeze: its legend
+# says so (the colour scale is the same).
+FIT_LEGEND_TITLE: str = "fits the symptoms"
+FIT_LEGEND_ENDS: tuple[str, str] = ("less", "best")
 
 
 def _palette_key(s: Structure) -> str:
@@ -65,15 +69,27 @@ def squeeze_intensity(degree: float, vertex_degree: np.ndarray | None, n_vertice
     return np.clip(base, settings.SQUEEZE_FLOOR, 1.0).astype(np.float32)
 
 
-def squeeze_legend() -> dict[str, Any]:
-    """The colour bar "squeezed: slight -> severe" (Plotly ``colorbar``), across the bottom right."""
-    lo, hi = settings.SQUEEZE_LEGEND_ENDS
+def squeeze_legend(title: str = settings.SQUEEZE_LEGEND_TITLE,
+                   ends: tuple[str, str] = settings.SQUEEZE_LEGEND_ENDS) -> dict[str, Any]:
+    """The colour bar "squeezed: slight -> severe" (Plotly ``colorbar``), across the bottom right.
+
+    Parameters
+    ----------
+    title, ends
+        What the colour means and the words at its light and deep ends (symptoms mode:
+        :data:`FIT_LEGEND_TITLE`, :data:`FIT_LEGEND_ENDS`).
+    """
+    lo, hi = ends
     font = {"size": settings.LABEL_FONT_PX - 1, "color": settings.LABEL_TEXT_COLOR}
     return {
-        "orientation": "h", "title": {"text": settings.SQUEEZE_LEGEND_TITLE, "side": "top", "font": font},
-        "tickvals": [settings.SQUEEZE_FLOOR + 0.06, 0.94], "ticktext": [lo, hi], "tickfont": font,
-        "len": 0.3, "thickness": 12, "x": 0.985, "xanchor": "right", "y": 0.015, "yanchor": "bottom",
-        "bgcolor": settings.LABEL_BACKGROUND, "outlinewidth": 0, "ticks": "", "xpad": 10, "ypad": 6,
+        "orientation": "h", "title": {"text": title, "side": "top", "font": font},
+        # The end words sit inside the bar's ends, and may reach past them into the padding:
+        # Plotly hides a tick label that overflows its axis by default ("severe" went missing).
+        "tickvals": [settings.SQUEEZE_FLOOR + 0.1, 0.9], "ticktext": [lo, hi], "tickfont": font,
+        "ticklabeloverflow": "allow",
+        "len": 0.34, "lenmode": "fraction", "thickness": 12, "x": 0.975, "xanchor": "right", "y": 0.015,
+        "yanchor": "bottom", "bgcolor": settings.LABEL_BACKGROUND, "outlinewidth": 0, "ticks": "", "xpad": 22,
+        "ypad": 6,
     }
 
 
@@ -155,7 +171,9 @@ def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None =
                 hover = f"{s.name}: lit"
             opacity = 1.0
             if not legend_given and s.layer in state.layers:
-                colorbar, legend_given = squeeze_legend(), True
+                # Lit without a condition (symptoms mode), the colour tells the fit, not a squeeze.
+                legend = squeeze_legend() if impact is not None else squeeze_legend(FIT_LEGEND_TITLE, FIT_LEGEND_ENDS)
+                colorbar, legend_given = legend, True
         elif intensity is not None:
             hover = f"{s.name}: squeezed"
         if sid in see_through:

@@ -31,6 +31,10 @@ How it works
   finger scrolls the page and two fingers rotate or pinch-zoom. On screens narrower than
   :data:`SMALL_SCREEN_WIDTH_PX` the viewer is at most :data:`SMALL_SCREEN_HEIGHT_FRACTION` of
   the screen's height. A new ``scroll_request_id`` scrolls the viewer into sight.
+* Size: the figure follows the viewer's real width and height (autosize; the height is shorter
+  on a phone). With ``label_band`` the browser fits the band the picture was laid out for into
+  the view (``bandFit`` in ``camera.js``): requested cameras step back on narrow views and the
+  3D labels scale, so they stay inside the view at any width.
 * Plotly.js is the copy bundled with the plotly Python package, served by Streamlit's static
   file serving at ``/app/static/plotly.min.js`` (no CDN, works offline); see
   :mod:`explorer.frontend.plotly_assets`.
@@ -233,6 +237,7 @@ def spine_viewer(
     report_camera: bool = False,
     on_click: Callable[[], None] | None = None,
     scroll_request_id: int = 0,
+    label_band: tuple[float, float] | None = None,
 ) -> ViewerEvent | None:
     """Show the 3D scene and return the structure clicked in this run, if any.
 
@@ -263,6 +268,12 @@ def spine_viewer(
     scroll_request_id : int, default 0
         Change it to scroll the viewer into sight (its top near the top of the screen, smoothly),
         e.g. from a "Show ... in 3D" button; while it stays the same nothing scrolls.
+    label_band : (float, float), optional
+        Width and height (CSS px) of the band around the view's centre that the camera's framing
+        and the figure's ``scene.annotations`` were laid out for. The browser fits it to the
+        view's real size: on a view narrower than the band's shape a requested camera steps back
+        so the band's sides stay in sight, and the labels' offsets and fonts scale with the band
+        as drawn (smaller on a phone, larger on a projector). ``None``: drawn as given.
 
     Returns
     -------
@@ -286,6 +297,7 @@ def spine_viewer(
         "config": PLOTLY_CONFIG,
         "reportCamera": bool(report_camera),
         "scrollRequestId": int(scroll_request_id),
+        "labelBand": [float(label_band[0]), float(label_band[1])] if label_band is not None else None,
         "settings": viewer_settings(),
         "fallbackText": FALLBACK_TEXT,
         "loadErrorText": LOAD_ERROR_TEXT,

@@ -17,7 +17,7 @@ from explorer import settings
 from explorer.anatomy.model import SpineModel
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.simulate import Impact
-from explorer.render.labels import scene_labels
+from explorer.render.labels import VIEW_H, VIEW_W, scene_labels
 from explorer.render.model_scene import describe_scene, scene_items
 from explorer.render.scene3d import build_scene_figure
 from explorer.render.story import plotly_camera, story_view, view_from
@@ -75,4 +75,9 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
     spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
                  key="viewer", height_px=height_px,
                  description=describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story),
-                 on_click=_on_structure_clicked)
+                 on_click=_on_structure_clicked,
+                 # "Show ... in 3D" buttons and same-tab links bump this to bring the view into sight.
+                 scroll_request_id=int(st.session_state.get("viewer_scroll_request", 0) or 0),
+                 # The band the story framing and the labels were laid out for: the browser fits it
+                 # to the view's real size (a phone, the patient layout's narrow column).
+                 label_band=(VIEW_W, VIEW_H))
