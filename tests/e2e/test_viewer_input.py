@@ -8,6 +8,7 @@ import pytest
 from app_page import (
     CAMERA_JS,
     GRAPH,
+    LOAD_TIMEOUT_MS,
     VIEWER_WRAP,
     close_sidebar_if_open,
     eye_distance,
@@ -16,6 +17,7 @@ from app_page import (
     set_page_scroll,
     settled_camera,
     show_viewer,
+    wait_for_rerun,
 )
 
 from explorer.ui.viewer3d import SMALL_SCREEN_HEIGHT_FRACTION, WHEEL_HINT_TEXT, ZOOM_LIMITS
@@ -197,3 +199,48 @@ def test_zoom_limits_hold_with_the_workaround_switched_off(page, app_url):
     assert near == pytest.approx(ZOOM_LIMITS[0], rel=1e-3), near
     # the switch was read: the limit was kept by the viewer's own check, not inside Plotly's camera
     assert page.evaluate("() => [...window.__lumbar3d.workarounds.off]") == ["zoomLimits"]
+
+
+def test_show_in_3d_scrolls_the_view_into_sight_with_the_lesion(browser, app_url, artifacts_dir):
+    """Symptoms mode: "Show <condition> in 3D" sits below the fold; pressing it opens the condition and
+    brings the 3D view, with that condition's lesion drawn, into the screen (issue 11)."""
+    import re
+    import urllib.parse
+
+    from explorer.conditions.simulate import simulate
+    from explorer.render.story import lesion_meshes
+    from explorer.state import NO_CONDITION, parse_query_params
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    try:
+        open_viewer(page, f"{app_url}/?mode=symptoms")
+        page.get_by_role("button", name="L5, left").click()
+        wait_for_rerun(page)
+        buttons = page.get_by_role("button", name=re.compile(r"^Show (?!the ).* in 3D$"))
+        assert buttons.count() >= 1, "a condition that fits the example is offered"
+        button = buttons.first
+        label = button.inner_text()
+        button.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        graph = page.locator(GRAPH).bounding_box()
+        assert graph["y"] + graph["height"] < 0, f"the 3D view is above the screen before {label!r}: {graph}"
+        before = page.evaluate(f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0)")
+        button.click()
+        wait_for_rerun(page)
+        page.wait_for_function(f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) > {before}",
+                               timeout=LOAD_TIMEOUT_MS)
+        state = parse_query_params(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))).state
+        assert state.mode == "condition" and state.condition != NO_CONDITION, f"{label!r} opens a condition ({page.url})"
+        impact = simulate(state.condition, dict(state.params))
+        lesion = list(lesion_meshes(impact))
+        drawn = page.evaluate(f"() => (document.querySelector('{GRAPH}').data || [])"
+                              ".filter(t => t.visible !== false).map(t => t.meta)")
+        assert lesion and set(lesion) <= set(drawn), f"{label!r}: lesion {lesion} not drawn in {drawn}"
+        page.wait_for_timeout(1500)  # the smooth scroll
+        graph = page.locator(GRAPH).bounding_box()
+        visible = min(graph["y"] + graph["height"], 768) - max(graph["y"], 0)
+        page.screenshot(path=str(artifacts_dir / "e2e-show-in-3d.png"))
+        assert visible >= 0.8 * min(graph["height"], 768), f"the 3D view is not in sight after {label!r}: {graph}"
+    finally:
+        context.close()

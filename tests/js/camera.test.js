@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { cameraDistance, chooseCamera, clampCamera, zoomLimits } from "../../explorer/frontend/camera.js";
+import {
+  bandFit, cameraDistance, chooseCamera, clampCamera, scaledLabels, zoomedOut, zoomLimits,
+} from "../../explorer/frontend/camera.js";
 import { fixture } from "./helpers.js";
 
 const { cameras, cases } = fixture("camera_cases.json");
@@ -43,4 +45,42 @@ test("zoomLimits widen to include a requested camera, never narrow", () => {
   const wide = { eye: { x: 6, y: 0, z: 0 } };
   assert.deepEqual(zoomLimits([0.35, 4], wide), [0.35, 6]);
   assert.deepEqual(zoomLimits([0.35, 4], null), [0.35, 4]);
+});
+
+// The labels are laid out in a 400 x 540 px band (explorer/render/labels.py VIEW_W, VIEW_H).
+const BAND = [400, 540];
+
+test("bandFit: a phone's narrow view steps back and shrinks the labels so the band's sides fit", () => {
+  const { zoom, scale } = bandFit(BAND, 336, 506);
+  // Plotly draws the band at height/540 of its size; it must come down to 336 px wide.
+  assert.ok(Math.abs((400 * (506 / 540)) / zoom - 336) < 1e-9, `zoom ${zoom}`);
+  assert.ok(Math.abs(scale - 336 / 400) < 1e-12);
+});
+
+test("bandFit: a wide view keeps the camera and scales the labels with the height", () => {
+  assert.deepEqual(bandFit(BAND, 900, 560), { zoom: 1, scale: 560 / 540 });
+  assert.deepEqual(bandFit(BAND, 1800, 1080), { zoom: 1, scale: 1.3 }, "capped: a label never grows huge");
+  assert.deepEqual(bandFit(null, 336, 506), { zoom: 1, scale: 1 }, "no band: drawn as given");
+  assert.deepEqual(bandFit(BAND, 0, 506), { zoom: 1, scale: 1 }, "not laid out yet");
+});
+
+test("zoomedOut moves the eye away from the centre along its line of sight", () => {
+  const cam = { eye: { x: 0.2, y: -0.5, z: 0.1 }, center: { x: 0.1, y: 0, z: 0 }, up: { x: 0, y: 0, z: 1 } };
+  const out = zoomedOut(cam, 1.25);
+  assert.ok(Math.abs(cameraDistance(out) - 1.25 * cameraDistance(cam)) < 1e-12);
+  assert.deepEqual(out.center, cam.center);
+  assert.ok(out.eye.y < cam.eye.y && out.eye.x > cam.eye.x, "same direction, further out");
+  assert.deepEqual(zoomedOut(cam, 1), cam);
+  assert.equal(zoomedOut(null, 2), null);
+});
+
+test("scaledLabels scales arrow offsets, fonts and padding and leaves the input alone", () => {
+  const labels = [{ x: 1, y: 2, z: 3, text: "L4", ax: -30, ay: 10, font: { size: 14, color: "#111" }, borderpad: 3 }];
+  const out = scaledLabels(labels, 0.5);
+  assert.equal(out[0].ax, -15);
+  assert.equal(out[0].ay, 5);
+  assert.equal(out[0].font.size, 7);
+  assert.equal(out[0].x, 1);
+  assert.equal(labels[0].ax, -30, "a copy");
+  assert.equal(scaledLabels(undefined, 0.5), undefined);
 });
