@@ -86,8 +86,24 @@ def test_shared_and_bad_links(page, app_url, artifacts_dir):
     page.screenshot(path=str(artifacts_dir / "e2e-bad-link.png"))
 
 
-def test_condition_highlights_the_squeezed_root_and_keeps_the_camera(page, app_url, artifacts_dir):
-    _open(page, f"{app_url}/?condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=moderate")
+def _drag(page, dx: float, dy: float) -> dict:
+    """Rotate the 3D view with a mouse drag from its centre; returns the settled camera."""
+    box = page.locator(f"{GRAPH} canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(cx + dx * step, cy + dy * step)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    return settled_camera(page)
+
+
+def test_condition_highlights_the_squeezed_root_and_moves_the_camera_to_its_story(page, app_url, artifacts_dir):
+    """Issue 11: a condition or parameter change brings the camera to that condition's story view;
+    any other change (a layer, the audience) leaves it where the person put it."""
+    query = "condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=moderate"
+    _open(page, f"{app_url}/?{query}")
     page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'lesion-disc')",
                            timeout=LOAD_TIMEOUT_MS)
     highlighted = page.evaluate(f"""() => (document.querySelector('{GRAPH}').data || [])
@@ -97,19 +113,29 @@ def test_condition_highlights_the_squeezed_root_and_keeps_the_camera(page, app_u
     assert page.get_by_text("traversing L5 root", exact=False).count() >= 1
     page.screenshot(path=str(artifacts_dir / "e2e-herniation.png"))
 
-    # Rotate, then change the condition's zone: the camera must stay where the person left it.
-    box = page.locator(f"{GRAPH} canvas").first.bounding_box()
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(cx, cy)
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(cx - 15 * step, cy + 3 * step)
-        page.wait_for_timeout(30)
-    page.mouse.up()
-    rotated = settled_camera(page)
+    # Rotate, then change things that are not the condition: the camera stays where the person left it.
+    story = settled_camera(page)
+    rotated = _drag(page, -15, 3)
+    assert camera_distance(rotated, story) > 0.05, "the drag should rotate the camera"
+    page.get_by_text("Muscles", exact=True).click()
+    wait_for_rerun(page)
+    assert camera_distance(settled_camera(page), rotated) < 1e-3, "a layer change must not move the camera"
+    page.locator('[data-testid="stSidebar"]').get_by_text("Educator", exact=True).click()
+    wait_for_rerun(page)
+    assert "audience=educator" in page.url
+    assert camera_distance(settled_camera(page), rotated) < 1e-3, "an audience change must not move the camera"
+
+    # A parameter change: the camera comes to the new state's story view, the one its link opens at.
     page.get_by_text("Foraminal", exact=True).click()
     wait_for_rerun(page)
     page.wait_for_function(f"""() => (document.querySelector('{GRAPH}').data || [])
         .some(t => t.meta === 'root-L4-left' && t.intensity)""", timeout=LOAD_TIMEOUT_MS)
-    assert camera_distance(settled_camera(page), rotated) < 1e-3, "changing the condition must not reset the camera"
     assert "zone=foraminal" in page.url
+    moved = settled_camera(page)
+    assert camera_distance(moved, rotated) > 0.05, "a parameter change must bring the camera to its story view"
+    _open(page, page.url)
+    page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'lesion-disc')",
+                           timeout=LOAD_TIMEOUT_MS)
+    wait_for_rerun(page)
+    linked = settled_camera(page)
+    assert camera_distance(moved, linked) < 1e-3, (moved, linked)

@@ -6,8 +6,14 @@ click until the script run finished and the 3D view was redrawn).
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from app_page import GRAPH, camera_distance, settled_camera, wait_for_rerun
+
+from explorer.conditions.simulate import simulate
+from explorer.render.model_scene import squeezed_highlight
+from explorer.state import parse_query_params
 
 pytestmark = pytest.mark.e2e
 
@@ -87,13 +93,25 @@ def test_condition_change_sends_styling_not_the_model(page, app_url, artifacts_d
     for t in healthy:
         assert by_id[t["id"]]["n"] == t["n"], t["id"]
     assert "lesion-disc" in by_id and by_id["lesion-disc"]["n"] > 0
-    assert [t["id"] for t in traces if t["hot"]] == ["root-L5-left"]
-    assert camera_distance(settled_camera(page), rotated) < 1e-3, "the condition change must keep the camera"
+    # The highlight is styling sent with the traces: the squeezed nerves lit whole (and the sciatic
+    # nerve they run on in), the other compressed structures (the dural sac) where pressed; the
+    # neighbouring roots stay plain.
+    state = parse_query_params(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))).state
+    impact = simulate(state.condition, dict(state.params))
+    expected = set(squeezed_highlight(impact)) | {c.id for c in impact.compressed}
+    hot = {t["id"] for t in traces if t["hot"]}
+    assert "root-L5-left" in hot and hot <= expected, (hot, expected)
+    assert not hot & {"root-L4-left", "root-S1-left", "root-L5-right"}, hot
+    # Issue 11: a condition change brings the camera to its story view (the layer change below keeps it).
+    story = settled_camera(page)
+    assert camera_distance(story, rotated) > 0.05, "the condition change must bring the camera to its story view"
 
     parameter_bytes = _act(page, frames, lambda: page.get_by_text("Foraminal", exact=True).first.click())
     assert "root-L4-left" in [t["id"] for t in page.evaluate(TRACES_JS) if t["hot"]]
+    after_parameter = settled_camera(page)
     layer_bytes = _act(page, frames, lambda: page.get_by_text("Spine bones", exact=True).click())
     assert "vertebra-L4" not in [t["id"] for t in page.evaluate(TRACES_JS)]
+    assert camera_distance(settled_camera(page), after_parameter) < 1e-3, "a layer change keeps the camera"
     page.screenshot(path=str(artifacts_dir / "e2e-viewer-perf.png"))
     print(f"bytes: first load {first_load}, condition {condition_bytes}, parameter {parameter_bytes}, "
           f"layer {layer_bytes}")
