@@ -151,3 +151,53 @@ def test_story_view_moves_on_condition_change_only(laptop_page, app_url) -> None
     assert camera_distance(story_right, story_left) > 0.02, "a new side must bring the camera to its story view"
     # Seen from behind, the right-sided lesion's view sits no further left than the left one's.
     assert story_right["eye"]["x"] - story_right["center"]["x"] >= story_left["eye"]["x"] - story_left["center"]["x"]
+
+
+# ---------------------------------------------------------------- labels inside the view
+LABEL_BOXES_JS = f"""() => {{
+    const gd = document.querySelector('{GRAPH}');
+    const g = gd.getBoundingClientRect();
+    // Plotly draws a scene's labels as g.annotation-scene in the 3D view's info layer.
+    return [...gd.querySelectorAll('.annotation-scene')]
+        .map((a) => [a, a.getBoundingClientRect()])
+        .filter(([a, r]) => r.width > 0 && r.height > 0 && getComputedStyle(a).visibility !== 'hidden')
+        .map(([a, r]) => ({{text: a.textContent, left: r.left - g.left, right: r.right - g.left,
+                             top: r.top - g.top, bottom: r.bottom - g.top, width: g.width, height: g.height}}));
+}}"""
+# (name, browser context options, audience): a phone, the patient layout's narrow column on a
+# laptop, the student layout on a laptop, a projector.
+LABEL_SCREENS = (
+    ("phone", {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}, "patient"),
+    ("laptop-patient", {"viewport": {"width": 1366, "height": 768}}, "patient"),
+    ("laptop-student", {"viewport": {"width": 1366, "height": 768}}, "student"),
+    ("projector", {"viewport": {"width": 1920, "height": 1080}}, "educator"),
+)
+
+
+@pytest.mark.parametrize("screen", LABEL_SCREENS, ids=[s[0] for s in LABEL_SCREENS])
+def test_3d_labels_stay_inside_the_view(browser, app_url, screen) -> None:
+    """Issue 11: the 3D labels stay inside the view at any width (they were cut off at the edges
+    on a phone), and the figure fills the viewer (it kept 560 px in a 506 px phone viewer)."""
+    name, options, audience = screen
+    context = browser.new_context(**options)
+    page = context.new_page()
+    shots = ARTIFACTS / "labels"
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        outside: dict[str, list] = {}
+        for condition, params in STATES[:2] + STATES[5:6] + STATES[8:10]:
+            open_story(page, app_url, condition, {**params, "audience": audience})
+            page.wait_for_timeout(600)
+            size = page.evaluate(f"""() => {{ const gd = document.querySelector('{GRAPH}');
+                return [gd.clientWidth, gd.clientHeight, gd._fullLayout.width, gd._fullLayout.height]; }}""")
+            assert abs(size[2] - size[0]) <= 1 and abs(size[3] - size[1]) <= 1, f"figure {size[2:]} in view {size[:2]}"
+            boxes = page.evaluate(LABEL_BOXES_JS)
+            assert boxes, f"{name}: no label drawn for {condition} {params}"
+            bad = [b["text"] for b in boxes
+                   if b["left"] < -1 or b["top"] < -1 or b["right"] > b["width"] + 1 or b["bottom"] > b["height"] + 1]
+            if bad:
+                outside[state_name(condition, params)] = bad
+            page.locator(GRAPH).screenshot(path=str(shots / f"{name}-{state_name(condition, params)}.png"))
+        assert not outside, f"{name}: labels cut off at the view's edge: {outside}"
+    finally:
+        context.close()
