@@ -60,12 +60,17 @@ function geometryCache(settings) {
   return G.geometryCache;
 }
 
-// Shorter on small screens: a phone keeps room to scroll past the model.
+// Shorter on small screens: a phone keeps room to scroll past the model. Taller on tall screens
+// (a projector): the picture is framed to the view's height, so that is what makes it larger.
 function viewerHeight(d) {
   const s = d.settings;
   const h = Number(d.height);
   if (window.innerWidth < s.smallScreenWidthPx) {
     return Math.max(200, Math.min(h, Math.round(window.innerHeight * s.smallScreenHeightFraction)));
+  }
+  if (s.tallScreenHeightPx && window.innerHeight >= s.tallScreenHeightPx) {
+    const tall = Math.min(s.tallScreenMaxHeightPx, Math.round(window.innerHeight * s.tallScreenHeightFraction));
+    return Math.max(h, tall);
   }
   return h;
 }

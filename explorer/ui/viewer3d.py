@@ -30,7 +30,8 @@ How it works
   returns to page scrolling, and a hint says "Click to zoom with the wheel"). On touch, one
   finger scrolls the page and two fingers rotate or pinch-zoom. On screens narrower than
   :data:`SMALL_SCREEN_WIDTH_PX` the viewer is at most :data:`SMALL_SCREEN_HEIGHT_FRACTION` of
-  the screen's height. A new ``scroll_request_id`` scrolls the viewer into sight.
+  the screen's height; on screens at least :data:`TALL_SCREEN_HEIGHT_PX` tall it grows to
+  :data:`TALL_SCREEN_HEIGHT_FRACTION` of it (a projector). A new ``scroll_request_id`` scrolls the viewer into sight.
 * Size: the figure follows the viewer's real width and height (autosize; the height is shorter
   on a phone). With ``label_band`` the browser fits the band the picture was laid out for into
   the view (``bandFit`` in ``camera.js``): requested cameras step back on narrow views and the
@@ -81,6 +82,13 @@ ZOOM_LIMITS: tuple[float, float] = (0.35, 4.0)
 # Below this viewport width (CSS px) the viewer is at most this fraction of the viewport height.
 SMALL_SCREEN_WIDTH_PX: int = 700
 SMALL_SCREEN_HEIGHT_FRACTION: float = 0.6
+# On a screen at least this tall (CSS px: a 1920x1080 projector, not a 1366x768 laptop) the viewer
+# grows to this fraction of the screen's height, up to the cap: the story framing is bound by the
+# view's height (a wider view only adds room at the sides), so only a taller view shows the lesion
+# and the squeezed nerve larger.
+TALL_SCREEN_HEIGHT_PX: int = 950
+TALL_SCREEN_HEIGHT_FRACTION: float = 0.66
+TALL_SCREEN_MAX_HEIGHT_PX: int = 760
 WHEEL_HINT_TEXT: str = "Click to zoom with the wheel"
 
 FALLBACK_TEXT: str = (
@@ -193,6 +201,9 @@ def viewer_settings() -> dict[str, Any]:
         "zoomLimits": list(ZOOM_LIMITS),
         "smallScreenWidthPx": SMALL_SCREEN_WIDTH_PX,
         "smallScreenHeightFraction": SMALL_SCREEN_HEIGHT_FRACTION,
+        "tallScreenHeightPx": TALL_SCREEN_HEIGHT_PX,
+        "tallScreenHeightFraction": TALL_SCREEN_HEIGHT_FRACTION,
+        "tallScreenMaxHeightPx": TALL_SCREEN_MAX_HEIGHT_PX,
         "wheelHint": WHEEL_HINT_TEXT,
         "background": SCENE_BACKGROUND,
         "workaroundsOff": workarounds_off(),
