@@ -317,3 +317,14 @@ def _check_consistency(impact) -> list[str]:
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
 def test_findings_never_contradict_each_other(case):
     assert _check_consistency(_run(*case)) == []
+
+
+def test_a_root_squeezed_only_by_crowding_is_not_described_with_a_zero_depth() -> None:
+    """Severe central L4-L5: the sacral roots are crowded in the flattened sac (Wall 1990 puts them
+    dorsal, away from the disc), so their line must not read '73% of its thickness, 0.0 mm'."""
+    from explorer.conditions.explain import squeezed_lines
+    from explorer.conditions.simulate import simulate
+
+    lines = squeezed_lines(simulate("herniation", {"level": "L4-L5", "zone": "central", "severity": "severe"}))
+    assert not [line for line in lines if "0.0 mm" in line]
+    assert any("crowded" in line for line in lines if line.startswith("S2 nerve root"))

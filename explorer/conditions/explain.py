@@ -20,6 +20,9 @@ def degree_word(degree: float) -> str:
     return next(word for limit, word in DEGREE_WORDS if degree < limit)
 
 
+CROWDED_ONLY_MM: float = 0.05  # below this depth a squeeze comes from crowding in the sac
+
+
 def headline(impact: Impact) -> str:
     spec = CONDITIONS[impact.condition]
     parts = [spec.param(k).label_for(v) for k, v in impact.parameters.items()]
@@ -32,8 +35,11 @@ def squeezed_lines(impact: Impact) -> list[str]:
     for c in impact.compressed:
         kind = STRUCTURES[c.id].kind
         if kind in ("root", "sciatic", "cauda-equina", "thecal-sac"):
-            lines.append(f"{c.name}: {degree_word(c.degree)} squeezed ({c.degree:.0%} of its thickness, "
-                         f"{c.depth_mm:.1f} mm).")
+            # A root squeezed only by crowding (the lesion fills the sac around it) has no depth of
+            # its own: saying "0.0 mm" beside a high degree would contradict itself.
+            how = (f"{c.degree:.0%} of its thickness, {c.depth_mm:.1f} mm" if c.depth_mm >= CROWDED_ONLY_MM
+                   else f"{c.degree:.0%}: crowded in the narrowed sac, not touched directly")
+            lines.append(f"{c.name}: {degree_word(c.degree)} squeezed ({how}).")
     return lines or ["No nerve is squeezed at this severity: the lesion does not reach a nerve yet."]
 
 
