@@ -184,11 +184,16 @@ def picture_line(impact: Impact) -> str:
         return ("In the picture, the bag around the nerves is pressed, but no single nerve is squeezed yet."
                 if sac else "In the picture, nothing presses on a nerve yet at this size.")
     worst = nerves[0]
+    # When the picture itself shows the nerves for the bladder and bowel squeezed, the calm summary
+    # that follows must not read as if this were ordinary sciatica.
+    sacral = ("\n\nThis picture shows something large enough to squeeze the nerves for the bladder, the "
+              "bowel and the skin between the legs too. In a real person, that needs care straight away. "
+              "The signs are listed next.") if "saddle_anaesthesia" in getattr(impact.clinical, "red_flag_ids", ()) else ""
     name = worst.name[0].lower() + worst.name[1:] if worst.name[1:2].islower() else worst.name  # "Sciatic", not "L5"
     if len(nerves) == 1:
-        return f"In the picture, the **{name}** is {degree_word(worst.degree)} squeezed."
+        return f"In the picture, the **{name}** is {degree_word(worst.degree)} squeezed." + sacral
     return (f"In the picture, {len(nerves)} nerves are squeezed; the most squeezed is the **{name}** "
-            f"({degree_word(worst.degree)}).")
+            f"({degree_word(worst.degree)}).") + sacral
 
 
 def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> None:
