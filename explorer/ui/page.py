@@ -216,7 +216,7 @@ def _patient_words(state: ExplorerState, impact: Impact | None) -> None:
         return
     watch_for = list(getattr(impact.clinical, "watch_for", ()) or ()) if impact is not None else []
     if watch_for:  # calm sentences: what would make this condition urgent (the full signs follow below)
-        st.markdown("**Get help quickly if:**\n" + "\n".join(f"- {line}" for line in watch_for))
+        st.markdown("**When to get help:**\n" + "\n".join(f"- {line}" for line in watch_for))
 
 
 def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[str, list[str]] | None) -> None:
