@@ -1,4 +1,8 @@
-"""Shared fixtures: the project root on sys.path, and meshes built once per test session."""
+"""Shared fixtures: the project root on sys.path, and meshes built once per test session.
+
+(Being here also puts ``tests/`` on ``sys.path``, so browser tests in ``tests/e2e`` can reuse test
+data defined beside the unit tests, e.g. ``from test_security import HOSTILE``.)
+"""
 
 from __future__ import annotations
 
