@@ -264,3 +264,19 @@ def test_topics_shown_to_a_patient_leave_out_the_student_sections():
     assert "Sciatica" in topic_titles, "the related topic is offered to both"
     assert "For students" not in _text(patient)
     assert "For students" in _text(student)
+
+
+def test_text_description_tells_what_the_story_view_shows() -> None:
+    """The 3D view in words (for screen readers and for reading) names where it is seen from and what
+    was made see-through, as the view itself does; it used to describe only the preset view."""
+    at = _run({"condition": "herniation", "level": "L4-L5", "zone": "paracentral", "side": "left",
+               "severity": "moderate"})
+    def described() -> str:
+        return " ".join(m.value for e in at.expander if "text description" in e.label for m in e.markdown)
+
+    assert "close in on the lesion and the squeezed nerve" in described()
+    assert "see-through" in described() and "L5 root (traversing)" in described()
+    # After a preset view is chosen the words follow the view, not the story view it left.
+    at.radio(key="view").set_value("lateral")
+    at.button(key="reset_camera").click().run()
+    assert "close in on the lesion" not in described()

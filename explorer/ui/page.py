@@ -15,7 +15,6 @@ from explorer import settings
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.explain import degree_word, findings_lines, headline, squeezed_lines, why_line
 from explorer.conditions.simulate import Impact
-from explorer.render.model_scene import describe_scene
 from explorer.state import NO_CONDITION, ExplorerState
 from explorer.ui.controls import sidebar_controls, sync_url
 from explorer.ui.reading import (
@@ -196,9 +195,11 @@ def picture_line(impact: Impact) -> str:
             f"({degree_word(worst.degree)}).") + sacral
 
 
-def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> None:
-    viewer_panel(model, state, impact, height_px=VIEWER_HEIGHT_PX, lit=lit)
+def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> str:
+    """The 3D view and its help line; returns the view's text description (the screen reader's)."""
+    description = viewer_panel(model, state, impact, height_px=VIEWER_HEIGHT_PX, lit=lit)
     st.caption(VIEW_HELP)
+    return description
 
 
 # --------------------------------------------------------------------------- page parts
@@ -234,7 +235,7 @@ def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
     if state.audience == "patient":
         view_col, words_col, chart_col = st.columns([6, 4, 3], gap="small")
         with view_col:
-            _viewer(model, state, impact)
+            description = _viewer(model, state, impact)
             _selection_panel(state, quiet=True)  # a clicked part, in plain words, under the picture
         with words_col:
             _patient_words(state, impact)
@@ -242,11 +243,11 @@ def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
             condition_chart(state, impact)
         _patient_below(state, impact, findings)
         with st.expander("What you are looking at in 3D (text description)"):
-            st.write(describe_scene(model, state, impact))
+            st.write(description)
         return
     view_col, chart_col = st.columns([3, 2], gap="medium")
     with view_col:
-        _viewer(model, state, impact)
+        description = _viewer(model, state, impact)
         # Under the view (the chart column is taller): the one-line story of the picture, in the
         # first screen on a projector.
         if impact is not None:
@@ -260,7 +261,7 @@ def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
         _findings_panel(findings)
     _selection_panel(state, quiet=True)
     with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
-        st.write(describe_scene(model, state, impact))
+        st.write(description)
 
 
 def _symptoms_mode(model, state: ExplorerState) -> None:

@@ -50,7 +50,7 @@ def _story_requested(state: ExplorerState, impact: Impact | None) -> None:
 
 
 def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
-                 height_px: int = VIEWER_HEIGHT_PX, lit: Mapping[str, float] | None = None) -> None:
+                 height_px: int = VIEWER_HEIGHT_PX, lit: Mapping[str, float] | None = None) -> str:
     """Draw the 3D viewer for this state (the camera only moves when a camera request is new).
 
     Parameters
@@ -61,6 +61,12 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
         Height of the 3D view.
     lit : mapping of str to float, optional
         Structure id -> strength 0..1: whole structures to light without a condition (symptoms mode).
+
+    Returns
+    -------
+    str
+        The text description of what the view shows (from where, what is see-through, what is lit):
+        the screen reader's label, for the page to show as text too.
     """
     box = get_box()
     _story_requested(state, impact)
@@ -72,12 +78,13 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
     labels = scene_labels(model, impact, story) if getattr(state, "labels", True) else []
     figure = build_scene_figure(scene_items(model, state, impact, lit=lit, story=story), camera,
                                 height_px=height_px, box=box, annotations=labels)
+    description = describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story)
     spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
-                 key="viewer", height_px=height_px,
-                 description=describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story),
+                 key="viewer", height_px=height_px, description=description,
                  on_click=_on_structure_clicked,
                  # "Show ... in 3D" buttons and same-tab links bump this to bring the view into sight.
                  scroll_request_id=int(st.session_state.get("viewer_scroll_request", 0) or 0),
                  # The band the story framing and the labels were laid out for: the browser fits it
                  # to the view's real size (a phone, the patient layout's narrow column).
                  label_band=(VIEW_W, VIEW_H))
+    return description
