@@ -50,8 +50,9 @@ def body_chart(
     description: str,
     on_click: Callable[[], None] | None = None,
     test_id: str = "body-chart",
-) -> str | None:
-    """Show the body chart; return the id of the area clicked in this run, if any.
+) -> None:
+    """Show the body chart (a click reaches ``on_click``, which reads it with
+    :func:`explorer.ui.events.clicked_id`, the one place that validates browser events).
 
     Parameters
     ----------
@@ -83,7 +84,4 @@ def body_chart(
     }
     # A one-element list, not a dict: CCv2 scans a top-level dict for dataframes, which imports
     # pandas (about a second of cold start).
-    result = _chart_component(key=key, data=[data], width="stretch", height="content",
-                              on_clicked_change=on_click or _noop)
-    clicked = result.get("clicked")
-    return str(clicked["id"]) if isinstance(clicked, dict) and clicked.get("id") else None
+    _chart_component(key=key, data=[data], width="stretch", height="content", on_clicked_change=on_click or _noop)

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -101,25 +100,6 @@ LOAD_ERROR_TEXT: str = (
 )
 
 RENDER_ERROR_TEXT: str = "The 3D view could not be drawn. Reload the page to try again."
-
-
-@dataclass(frozen=True)
-class ViewerEvent:
-    """A click on a structure in the 3D viewer.
-
-    Attributes
-    ----------
-    structure_id : str
-        Id of the clicked structure (the trace's ``meta``).
-    structure_name : str
-        Its display name (the trace's ``name``).
-    camera : dict or None
-        Last camera the browser reported (only with ``report_camera=True``).
-    """
-
-    structure_id: str
-    structure_name: str
-    camera: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- per-session record
@@ -249,7 +229,7 @@ def spine_viewer(
     on_click: Callable[[], None] | None = None,
     scroll_request_id: int = 0,
     label_band: tuple[float, float] | None = None,
-) -> ViewerEvent | None:
+) -> None:
     """Show the 3D scene and return the structure clicked in this run, if any.
 
     Parameters
@@ -286,10 +266,8 @@ def spine_viewer(
         so the band's sides stay in sight, and the labels' offsets and fonts scale with the band
         as drawn (smaller on a phone, larger on a projector). ``None``: drawn as given.
 
-    Returns
-    -------
-    ViewerEvent or None
-        The clicked structure (only in the rerun the click caused), else ``None``.
+    Clicks reach ``on_click``; it reads them from ``st.session_state[key]`` with
+    :func:`explorer.ui.events.clicked_id`, the one place that validates browser events.
     """
     ensure_plotly_static_once()
     payload = split_figure(figure)
@@ -319,16 +297,7 @@ def spine_viewer(
         callbacks["on_camera_change"] = _noop
     # A list, not a dict, at the top level: CCv2 looks for dataframes in a dict's values, which
     # imports pandas (about a second of cold start) the first time.
-    result = _viewer_component(key=key, data=[data], width="stretch", height="content", **callbacks)
-    camera = result.get("camera") if report_camera else None
-    clicked = result.get("clicked")
-    if isinstance(clicked, dict) and clicked.get("id"):
-        return ViewerEvent(
-            structure_id=str(clicked["id"]),
-            structure_name=str(clicked.get("name", "")),
-            camera=camera if isinstance(camera, dict) else None,
-        )
-    return None
+    _viewer_component(key=key, data=[data], width="stretch", height="content", **callbacks)
 
 
 def reported_camera(key: str) -> dict[str, Any] | None:
