@@ -33,6 +33,7 @@ import yaml
 
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
+from explorer.safe_yaml import load_strict
 from explorer.state import AUDIENCES, parse_query_params
 
 CONTENT_DIR: Path = Path(__file__).resolve().parent.parent / "content"
@@ -79,7 +80,6 @@ AUDIENCE_ONLY_SECTIONS: dict[str, tuple[str, ...]] = {
 # Bounds that keep a hostile or broken file from stalling the loader (issue 14): every text is
 # far below them (the longest is about 18 KB; front matter nests 3 levels deep).
 MAX_FILE_BYTES: int = 256 * 1024
-MAX_YAML_DEPTH: int = 20
 MAX_SHOWN_CHARS: int = 80  # a value from a file is quoted in a problem at most this long
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -380,38 +380,12 @@ class _Invalid(Exception):
     """A problem that leaves the file out (internal: turned into a ContentProblem)."""
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without anchors and aliases, and with a bounded nesting depth.
-
-    An alias bomb (``&a [..]``, ``&b [*a, *a, ..]``, ...) loads as a few shared lists but expands
-    exponentially as soon as a value is turned into text (a title took minutes and all the memory).
-    Texts never need anchors, so they are refused outright. Deep nesting (``[[[[...``) would hit
-    Python's recursion limit inside PyYAML's composer, so it is refused at :data:`MAX_YAML_DEPTH`.
-    """
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise yaml.composer.ComposerError(
-                None, None, "anchors and aliases (&name, *name) are not allowed; write each value out",
-                event.start_mark)
-        depth = getattr(self, "_depth", 0)
-        if depth >= MAX_YAML_DEPTH:
-            raise yaml.composer.ComposerError(
-                None, None, f"values are nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark)
-        self._depth = depth + 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth = depth
-
-
 def _parse_front_matter(raw: str) -> tuple[dict, str]:
     m = FRONT_MATTER.match(raw.lstrip("\ufeff"))
     if not m:
         raise _Invalid("no YAML front matter: the file must start with a line '---', the fields, and a line '---'")
     try:
-        meta = yaml.load(m.group(1), Loader=_StrictLoader)  # a SafeLoader, stricter still
+        meta = load_strict(m.group(1))
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 2}" if where is not None else ""

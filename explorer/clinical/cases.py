@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from explorer.clinical.types import ROOT_ORDER
+from explorer.safe_yaml import RefusedYAML, load_strict
 
 CASES_DIR: Path = Path(__file__).resolve().parents[2] / "content" / "cases"
 REFERENCES_FILE: str = "references.yaml"
@@ -226,17 +227,13 @@ def read_yaml(path: Path) -> Any:
     if len(data) > MAX_FILE_BYTES:
         raise ValueError(f"larger than {MAX_FILE_BYTES // 1024} KB")
     try:
-        text = data.decode("utf-8")
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise ValueError("YAML anchors and aliases (& and *) are not allowed; write the values out")
-        return yaml.safe_load(text)
+        return load_strict(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
+    except RefusedYAML as exc:  # an anchor, an alias, or nesting too deep
+        raise ValueError(f"YAML {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML: {' '.join(str(exc).split())[:200]}") from None
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
 
 
 def load_references(path: Path) -> tuple[dict[str, Reference], list[CaseProblem]]:
