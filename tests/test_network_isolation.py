@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import free_port, require
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -76,11 +76,7 @@ def test_outside_attempts_parser_flags_what_it_should():
 
 
 def _require(ok: bool, reason: str) -> None:
-    if ok:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"network-isolation prerequisite missing in CI: {reason}")
-    pytest.skip(reason)
+    require(ok, reason, "network-isolation")
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +129,6 @@ def test_foreign_websocket_before_any_page_stays_on_the_machine(isolated_run):
 
 
 # --------------------------------------------------------------------------- inside the namespace
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str) -> int:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never an environment proxy
     with opener.open(url, timeout=5) as r:
@@ -212,7 +202,7 @@ def _log_size(out_dir: Path) -> int:
 
 
 def _inside(out_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (out_dir / "streamlit.log").open("w")
     # As the README starts it (no --server.address: the default in .streamlit/config.toml is tested).

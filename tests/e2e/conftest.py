@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import free_port, require
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -27,24 +27,14 @@ CHROMIUM_ARGS = [
 SERVER_START_TIMEOUT_S = 120.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"end-to-end prerequisite missing in CI: {reason}")
-    pytest.skip(reason)
+    require(condition, reason, "end-to-end")
 
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
     """``streamlit run explorer/app.py`` on a free loopback port; yields its URL."""
-    port = _free_port()
+    port = free_port()
     log_path = ROOT / "test-artifacts" / "streamlit-e2e.log"
     log_path.parent.mkdir(exist_ok=True)
     log = log_path.open("w")
