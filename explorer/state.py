@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from explorer import settings
+from explorer.anatomy.morphometry import DISC_LEVELS, LUMBAR_LEVELS
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
 
@@ -22,6 +23,15 @@ NO_CONDITION: str = "none"
 # Bad values are quoted in messages up to this many characters.
 MAX_SHOWN_CHARS: int = 80
 CONDITION_PARAM_NAMES: frozenset[str] = frozenset(p.name for c in CONDITIONS.values() for p in c.params)
+# MRI-like sections below the 3D view: off, an axial cut, or a sagittal cut (midline, or through the
+# foramen for a foraminal lesion).
+SECTIONS: tuple[str, ...] = ("off", "axial", "sagittal")
+# Where a section may cut: through a disc's mid-plane ("L4-L5") or a lumbar body's middle ("L4").
+CUT_LEVELS: tuple[str, ...] = (*DISC_LEVELS, *LUMBAR_LEVELS)
+# Posture of the segment shown in the sections (the measurements follow it). Kept in step with
+# explorer.anatomy.posture.POSTURES by tests/test_sections.py.
+POSTURES: tuple[str, ...] = ("flexion", "neutral", "extension")
+DEFAULT_POSTURE: str = "neutral"
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,13 @@ class ExplorerState:
         ``condition`` (show a condition) or ``symptoms`` (from symptoms to possible causes).
     labels : bool
         Show text labels in the 3D view (levels, squeezed roots, the lesion).
+    section : str
+        MRI-like section shown below the 3D view: ``off``, ``axial`` or ``sagittal``.
+    section_level : str or None
+        Where the section cuts (a disc level like ``L4-L5`` or a body like ``L4``); None means the
+        lesion's level, or L4-L5 when the condition has none.
+    posture : str
+        Posture of the segment in the sections: ``flexion``, ``neutral`` or ``extension``.
     """
 
     audience: str = "student"
@@ -62,6 +79,9 @@ class ExplorerState:
     selected: str | None = None
     mode: str = "condition"
     labels: bool = True
+    section: str = "off"
+    section_level: str | None = None
+    posture: str = DEFAULT_POSTURE
 
     @property
     def param_dict(self) -> dict[str, str]:
@@ -73,7 +93,7 @@ class ExplorerState:
 
 DEFAULT_STATE = ExplorerState()
 STATE_KEYS: tuple[str, ...] = ("audience", "mode", "condition", "view", "layers", "bone_opacity", "dim", "selected",
-                               "labels")
+                               "labels", "section", "cut", "posture")
 
 
 @dataclass(frozen=True)
@@ -184,6 +204,23 @@ def parse_query_params(params: Mapping[str, str | list[str]]) -> ParseResult:
                 state = state.with_(selected=value)
             elif value:
                 errors.append(f"Unknown structure {shown(value)}; ids look like vertebra-L4, disc-L4-L5, root-L5-left.")
+        elif key == "section":
+            if value in SECTIONS:
+                state = state.with_(section=value)
+            else:
+                errors.append(f"Unknown section {shown(value)}; allowed: {_allowed(SECTIONS)}. Showing no section.")
+        elif key == "cut":
+            if value in CUT_LEVELS:
+                state = state.with_(section_level=value)
+            elif value:
+                errors.append(f"Unknown cut level {shown(value)}; allowed: {_allowed(CUT_LEVELS)}. "
+                              "Cutting at the lesion's level.")
+        elif key == "posture":
+            if value in POSTURES:
+                state = state.with_(posture=value)
+            else:
+                errors.append(f"Unknown posture {shown(value)}; allowed: {_allowed(POSTURES)}. Showing standing "
+                              "(neutral).")
         elif key not in CONDITION_PARAM_NAMES:
             errors.append(f"Unknown link parameter {shown(key)} was ignored; known parameters: "
                           f"{_allowed(STATE_KEYS + tuple(sorted(CONDITION_PARAM_NAMES)))}.")
@@ -214,4 +251,10 @@ def to_query_params(state: ExplorerState) -> dict[str, str]:
         out["selected"] = state.selected
     if not state.labels:
         out["labels"] = "0"
+    if state.section != DEFAULT_STATE.section:
+        out["section"] = state.section
+    if state.section_level is not None:
+        out["cut"] = state.section_level
+    if state.posture != DEFAULT_STATE.posture:
+        out["posture"] = state.posture
     return out

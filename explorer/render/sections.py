@@ -1,0 +1,443 @@
+"""MRI-like sections cut from the same meshes as the 3D view: an axial cut through a disc or a
+vertebral body, a midline sagittal cut, and a parasagittal cut through a foramen.
+
+Pure: no Streamlit. PyVista slices each closed mesh with a plane; the slice's line segments are
+joined into closed loops (``PolyData.strip``), and each structure's loops are combined even-odd
+(shapely), so a ring of bone around the canal keeps its hole. The picture uses T2-like greys
+(spinal fluid and the disc nucleus bright, bone mid-grey, annulus and ligament dark, roots dark
+dots in the bright fluid), with the lesion in the 3D view's violet and squeezed roots in its
+magenta.
+
+Display conventions are those of a scan, so a person can compare the picture with their own:
+
+* axial cuts are seen **from below** (from the feet), front (anterior) at the top, so the
+  patient's left is on the viewer's right (the radiological convention);
+* sagittal cuts are seen **from the patient's left**, front on the viewer's left, head at the top.
+
+All coordinates of a figure are millimetres in the plane of the cut (1 unit = 1 mm), which is what
+the scale bar shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+import pyvista as pv
+import shapely
+from numpy.typing import NDArray
+from plotly.colors import sample_colorscale
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.polygon import orient
+
+from explorer import settings
+from explorer.anatomy.layout import pedicle_box, side_sign, spine_layout
+from explorer.anatomy.morphometry import VERTEBRAE
+from explorer.anatomy.structures import STRUCTURES
+from explorer.render.model_scene import LESION_COLOR
+from explorer.state import CUT_LEVELS
+
+DEFAULT_CUT_LEVEL: str = "L4-L5"
+
+# What part of the cut each figure shows (mm, in the plane's own axes, around the plane's origin).
+# Axial: the body in front, the canal, the laminae and the spinous process behind; wide enough for
+# the facet joints and the start of the transverse processes. Sagittal: two bodies and the disc.
+AXIAL_HALF_WIDTH_MM: float = 48.0
+AXIAL_FRONT_MM: float = 30.0   # in front of the disc centre
+AXIAL_BACK_MM: float = 68.0    # behind the disc centre (canal, lamina, spinous process)
+SAGITTAL_HALF_HEIGHT_MM: float = 48.0
+SAGITTAL_FRONT_MM: float = 32.0
+SAGITTAL_BACK_MM: float = 78.0
+SCALE_BAR_MM: float = 10.0
+MIN_LOOP_AREA_MM2: float = 0.2  # slivers from a plane grazing a surface are dropped
+
+# T2-like greys and the app's colours, per role: (fill, outline, legend name).
+SOFT_TISSUE_GREY: str = "#2A2A2A"  # the background: muscle and fat around the spine
+ROLE_STYLE: dict[str, tuple[str, str, str]] = {
+    "bone": ("#8C8C8C", "#5E5E5E", "Bone"),
+    "moved": ("#8C8C8C", LESION_COLOR, "Slipped bone"),
+    "annulus": ("#454545", "#5A5A5A", "Disc: outer ring (annulus)"),
+    "nucleus": ("#D9D9D9", "#9A9A9A", "Disc: soft centre (nucleus)"),
+    "sac": ("#F4F4F4", "#BDBDBD", "Dural sac (spinal fluid)"),
+    "cauda": ("#505050", "#303030", "Nerve roots in the sac"),
+    "root": ("#5C5C5C", "#A8A8A8", "Nerve root"),
+    "muscle": ("#3C3C3C", "#555555", "Muscle"),
+    "lesion": (LESION_COLOR, "#4B3470", "Lesion"),
+    "squeezed": (settings.HIGHLIGHT_COLOR, "#FFFFFF", "Squeezed nerve"),
+}
+# Painter's order: later roles are drawn on top.
+ROLE_ORDER: tuple[str, ...] = ("muscle", "bone", "moved", "annulus", "nucleus", "sac", "cauda", "root", "lesion", "squeezed")
+KIND_ROLE: dict[str, str] = {
+    "vertebra": "bone", "sacrum": "bone", "hip-bone": "bone", "femur": "bone",
+    "disc": "annulus", "nucleus": "nucleus",
+    "thecal-sac": "sac", "cauda-equina": "cauda", "conus": "cauda",
+    "root": "root", "sciatic": "root", "piriformis": "muscle",
+}
+LESION_PREFIX: str = "lesion"
+SQUEEZE_MIN_DEGREE: float = 0.02  # as simulate.MIN_DEGREE: below this a touch is not a squeeze
+
+
+Loop = NDArray[np.float64]  # (N, 2) closed ring in plane millimetres
+
+
+@dataclass(frozen=True)
+class SectionPlane:
+    """A cutting plane and how its picture is oriented.
+
+    Attributes
+    ----------
+    kind : str
+        ``"axial"``, ``"sagittal"`` (midline) or ``"parasagittal"`` (through a foramen).
+    level : str
+        The level cut (``"L4-L5"`` or ``"L4"``).
+    side : str or None
+        For a parasagittal cut, the patient's side of the foramen cut.
+    origin : ndarray, shape (3,)
+        A point of the plane (mm, RAS).
+    normal : ndarray, shape (3,)
+        Unit normal of the plane.
+    u, v : ndarray, shape (3,)
+        Unit vectors of the picture's horizontal (to the viewer's right) and vertical (up) axes.
+    u_range, v_range : tuple of float
+        The part of the plane shown (mm along ``u`` and ``v`` from ``origin``).
+    """
+
+    kind: str
+    level: str
+    side: str | None
+    origin: NDArray[np.float64]
+    normal: NDArray[np.float64]
+    u: NDArray[np.float64]
+    v: NDArray[np.float64]
+    u_range: tuple[float, float]
+    v_range: tuple[float, float]
+
+    def to_plane(self, points: NDArray[np.floating]) -> NDArray[np.float64]:
+        """Points (mm, RAS, shape (N, 3)) as picture coordinates (mm, shape (N, 2))."""
+        rel = np.asarray(points, dtype=float) - self.origin
+        return np.column_stack([rel @ self.u, rel @ self.v])
+
+    def to_world(self, uv: NDArray[np.floating]) -> NDArray[np.float64]:
+        """Picture coordinates (mm, shape (N, 2)) back to RAS millimetres."""
+        uv = np.atleast_2d(np.asarray(uv, dtype=float))
+        return self.origin + uv[:, :1] * self.u + uv[:, 1:2] * self.v
+
+    @property
+    def edge_words(self) -> dict[str, str]:
+        """What lies at each edge of the picture: keys top, bottom, left, right."""
+        if self.kind == "axial":
+            return {"top": "Front", "bottom": "Back", "left": "Patient's right", "right": "Patient's left"}
+        return {"top": "Head end", "bottom": "Feet end", "left": "Front", "right": "Back"}
+
+    @property
+    def edge_letters(self) -> dict[str, str]:
+        """The scan letters at each edge (A anterior, P posterior, R, L, S superior, I inferior)."""
+        if self.kind == "axial":
+            return {"top": "A", "bottom": "P", "left": "R", "right": "L"}
+        return {"top": "S", "bottom": "I", "left": "A", "right": "P"}
+
+
+def _level_frame(level: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Origin and axes (columns: local x right, y front, z up) of a disc or a lumbar body."""
+    lay = spine_layout()
+    if level in lay.disc:
+        f = lay.disc[level]
+    elif level in lay.vertebra:
+        f = lay.vertebra[level]
+    else:
+        raise ValueError(f"unknown cut level {level!r}; use one of {', '.join(CUT_LEVELS)}")
+    return np.asarray(f.origin, dtype=float), np.asarray(f.axes, dtype=float)
+
+
+def foramen_offset_mm(level: str) -> float:
+    """How far from the midline (mm) a parasagittal cut through the level's foramen lies.
+
+    The foramen below a lumbar pedicle lies in line with that pedicle, so the cut passes through
+    the pedicle's middle (the vertebra above a disc level, or the body itself for a body level).
+    """
+    upper = level.split("-")[0]
+    return float(pedicle_box(VERTEBRAE[upper], "right").center[0])
+
+
+def section_plane(kind: str, level: str, side: str | None = None) -> SectionPlane:
+    """The plane of a section through ``level``.
+
+    Parameters
+    ----------
+    kind : str
+        ``"axial"`` (in the disc's or body's own mid-plane, so it follows the lordosis as a scan's
+        angled slices do), ``"sagittal"`` (the midline) or ``"parasagittal"`` (through the foramen
+        on ``side``).
+    level : str
+        A disc level (``"L4-L5"``) or a lumbar body (``"L4"``).
+    side : str, optional
+        ``"left"`` or ``"right"``; needed for ``"parasagittal"``.
+    """
+    origin, axes = _level_frame(level)
+    right, front, up = axes[:, 0], axes[:, 1], axes[:, 2]
+    if kind == "axial":
+        # Seen from the feet with the front at the top: the patient's right on the viewer's left.
+        return SectionPlane(kind, level, None, origin, up, -right, front,
+                            (-AXIAL_HALF_WIDTH_MM, AXIAL_HALF_WIDTH_MM), (-AXIAL_BACK_MM, AXIAL_FRONT_MM))
+    if kind in ("sagittal", "parasagittal"):
+        if kind == "parasagittal":
+            if side is None:
+                raise ValueError("a parasagittal cut needs a side")
+            origin = origin + side_sign(side) * foramen_offset_mm(level) * right
+        # Seen from the patient's left: the front on the viewer's left, the head at the top.
+        return SectionPlane(kind, level, side if kind == "parasagittal" else None, origin, right, -front, up,
+                            (-SAGITTAL_FRONT_MM, SAGITTAL_BACK_MM), (-SAGITTAL_HALF_HEIGHT_MM, SAGITTAL_HALF_HEIGHT_MM))
+    raise ValueError(f"unknown section kind {kind!r}; use axial, sagittal or parasagittal")
+
+
+@dataclass(frozen=True)
+class CutShape:
+    """One structure's cut: filled area(s), possibly with holes, in picture millimetres."""
+
+    id: str
+    name: str
+    role: str
+    shape: MultiPolygon
+
+    @property
+    def area_mm2(self) -> float:
+        return float(self.shape.area)
+
+
+@dataclass(frozen=True)
+class Section:
+    """Everything a cut shows: the plane and each structure's cut, in painter's order."""
+
+    plane: SectionPlane
+    shapes: tuple[CutShape, ...]
+    squeezed: Mapping[str, float] = field(default_factory=dict)
+
+    def by_role(self, role: str) -> list[CutShape]:
+        return [s for s in self.shapes if s.role == role]
+
+    def get(self, structure_id: str) -> CutShape | None:
+        return next((s for s in self.shapes if s.id == structure_id), None)
+
+    def union(self, role: str) -> MultiPolygon:
+        """All cut areas of one role as one shape (empty when the role is not cut)."""
+        return _as_multi(shapely.union_all([s.shape for s in self.by_role(role)]))
+
+
+def _as_multi(geom: object) -> MultiPolygon:
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon([geom]) if not geom.is_empty else MultiPolygon()
+    polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon) and not g.is_empty]
+    return MultiPolygon(polys)
+
+
+def slice_loops(mesh: pv.PolyData, plane: SectionPlane) -> list[Loop]:
+    """The closed loops where ``mesh`` meets the plane, in picture millimetres.
+
+    A closed surface cut by a plane gives closed curves; ``strip(join=True)`` joins the slice's
+    segments into polylines. An open polyline (a mesh with a hole at the plane) is closed by its
+    end points, which is what a filled drawing needs.
+    """
+    lo, hi = np.asarray(mesh.bounds).reshape(3, 2).T
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    d = (corners - plane.origin) @ plane.normal
+    if d.min() > 0 or d.max() < 0:  # the box does not reach the plane
+        return []
+    cut = mesh.slice(normal=plane.normal, origin=plane.origin)
+    if cut.n_points == 0:
+        return []
+    strips = cut.strip(join=True)
+    pts = plane.to_plane(np.asarray(strips.points))
+    loops: list[Loop] = []
+    cells = np.asarray(strips.lines)
+    i = 0
+    while i < len(cells):
+        n = int(cells[i])
+        ids = cells[i + 1:i + 1 + n]
+        i += n + 1
+        if n >= 3:
+            loops.append(pts[ids])
+    return loops
+
+
+def loops_to_shape(loops: Iterable[Loop]) -> MultiPolygon:
+    """Loops combined even-odd: a loop inside another one is a hole (the canal in a bony ring)."""
+    result: object = Polygon()
+    for ring in loops:
+        poly = Polygon(ring)
+        if not poly.is_valid:
+            poly = shapely.make_valid(poly)
+        if poly.area < MIN_LOOP_AREA_MM2:
+            continue
+        result = shapely.symmetric_difference(result, poly)
+    return _as_multi(result)
+
+
+def role_of(structure_id: str) -> str | None:
+    """The picture role of a structure id or a lesion id (None: not drawn in sections)."""
+    if structure_id.startswith(LESION_PREFIX):
+        return "lesion"
+    s = STRUCTURES.get(structure_id)
+    return KIND_ROLE.get(s.kind) if s is not None else None
+
+
+def cut_section(meshes: Mapping[str, pv.PolyData], plane: SectionPlane,
+                names: Mapping[str, str] | None = None, squeezed: Mapping[str, float] | None = None,
+                moved: Iterable[str] = ()) -> Section:
+    """Cut every mesh with ``plane``.
+
+    Parameters
+    ----------
+    meshes : mapping
+        Structure or lesion id -> closed mesh (mm, RAS). Ids starting with ``lesion`` are lesions.
+    plane : SectionPlane
+        Where to cut.
+    names : mapping, optional
+        Id -> hover name (lesion names); structures default to their registry name.
+    squeezed : mapping, optional
+        Nerve id -> degree 0..1 of compression; those nerves are drawn in magenta.
+    moved : iterable of str
+        Ids of bones the condition moved (a slipped vertebra): outlined in the lesion's violet.
+    """
+    names = names or {}
+    moved = frozenset(moved)
+    squeezed = {k: v for k, v in (squeezed or {}).items() if v >= SQUEEZE_MIN_DEGREE}
+    window = shapely.box(plane.u_range[0], plane.v_range[0], plane.u_range[1], plane.v_range[1])
+    shapes: list[CutShape] = []
+    for sid, mesh in meshes.items():
+        role = role_of(sid)
+        if role is None:
+            continue
+        if sid in squeezed and role in ("root", "cauda"):
+            role = "squeezed"
+        elif sid in moved and role == "bone":
+            role = "moved"
+        shape = _as_multi(loops_to_shape(slice_loops(mesh, plane)).intersection(window))
+        if shape.is_empty:
+            continue
+        name = names.get(sid) or (STRUCTURES[sid].name if sid in STRUCTURES else sid)
+        shapes.append(CutShape(sid, name, role, shape))
+    shapes.sort(key=lambda s: ROLE_ORDER.index(s.role))
+    return Section(plane, tuple(shapes), dict(squeezed))
+
+
+# --------------------------------------------------------------------------------------------
+# The figure
+# --------------------------------------------------------------------------------------------
+
+
+def _ring_xy(shape: MultiPolygon) -> tuple[list[float | None], list[float | None]]:
+    """Outline coordinates of every polygon and hole, separated by None (one Plotly trace).
+
+    Exteriors run counter-clockwise and holes clockwise, so the SVG's non-zero fill leaves the
+    holes open.
+    """
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for poly in shape.geoms:
+        poly = orient(poly, sign=1.0)
+        for ring in (poly.exterior, *poly.interiors):
+            c = np.asarray(ring.coords)
+            xs.extend(np.round(c[:, 0], 2).tolist() + [None])
+            ys.extend(np.round(c[:, 1], 2).tolist() + [None])
+    return xs, ys
+
+
+def squeeze_color(degree: float) -> str:
+    """The 3D view's magenta for a squeeze of ``degree`` (0..1), light for slight, deep for severe."""
+    t = float(np.clip(degree, settings.SQUEEZE_FLOOR, 1.0))
+    return str(sample_colorscale([list(p) for p in settings.SQUEEZE_COLORSCALE], [t])[0])
+
+
+def scale_bar(plane: SectionPlane, length_mm: float = SCALE_BAR_MM) -> tuple[float, float, float]:
+    """Where the scale bar goes: (x0, x1, y) in picture mm, bottom-left corner of the picture."""
+    x0 = plane.u_range[0] + 5.0
+    y = plane.v_range[0] + 5.0
+    return x0, x0 + length_mm, y
+
+
+def section_figure(section: Section, title: str, words: bool = False, height: int = 420,
+                   notes: Iterable[tuple[float, float, str]] = ()) -> go.Figure:
+    """A Plotly figure of a section: filled structures, orientation marks and a scale bar.
+
+    Parameters
+    ----------
+    section : Section
+        The cut to draw.
+    title : str
+        Shown above the picture ("Normal", "This condition").
+    words : bool
+        Edge marks in words ("Front", "Patient's left") instead of scan letters (A, L).
+    height : int
+        Figure height (px); the width follows the page column.
+    notes : iterable of (u, v, text)
+        Short labels placed at picture coordinates (mm), e.g. a measured slip.
+    """
+    plane = section.plane
+    fig = go.Figure()
+    shown_roles: set[str] = set()
+    for cut in section.shapes:
+        fill, line, legend = ROLE_STYLE[cut.role]
+        if cut.role == "squeezed":
+            fill = squeeze_color(section.squeezed.get(cut.id, 1.0))
+        xs, ys = _ring_xy(cut.shape)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines", fill="toself", fillcolor=fill,
+            line={"color": line, "width": 2.2 if cut.role in ("lesion", "squeezed", "moved") else 0.8},
+            name=legend, legendgroup=cut.role, showlegend=cut.role not in shown_roles,
+            hoveron="fills", hoverinfo="text", text=cut.name,
+            meta={"id": cut.id, "role": cut.role},
+        ))
+        shown_roles.add(cut.role)
+    (u0, u1), (v0, v1) = plane.u_range, plane.v_range
+    marks = plane.edge_words if words else plane.edge_letters
+    mark_style = {"showarrow": False, "font": {"color": "#FFFFFF", "size": 13 if words else 16},
+                  "bgcolor": "rgba(0,0,0,0.55)"}
+    # Sides at the top corners (soft tissue there, no bone to hide); front/back or head/feet mid-edge.
+    side_v = v1 if plane.kind == "axial" else (v0 + v1) / 2
+    side_anchor = "top" if plane.kind == "axial" else "middle"
+    fig.add_annotation(x=(u0 + u1) / 2, y=v1, yanchor="top", text=marks["top"], name="edge-top", **mark_style)
+    fig.add_annotation(x=(u0 + u1) / 2, y=v0, yanchor="bottom", text=marks["bottom"], name="edge-bottom", **mark_style)
+    fig.add_annotation(x=u0, y=side_v, xanchor="left", yanchor=side_anchor, text=marks["left"], name="edge-left",
+                       **mark_style)
+    fig.add_annotation(x=u1, y=side_v, xanchor="right", yanchor=side_anchor, text=marks["right"], name="edge-right",
+                       **mark_style)
+    x0, x1, y = scale_bar(plane)
+    fig.add_shape(type="line", x0=x0, x1=x1, y0=y, y1=y, line={"color": "#FFFFFF", "width": 3},
+                  name="scale-bar")
+    fig.add_annotation(x=(x0 + x1) / 2, y=y, yanchor="bottom", text=f"{SCALE_BAR_MM:g} mm", showarrow=False,
+                       font={"color": "#FFFFFF", "size": 12}, name="scale-bar-label")
+    for nu, nv, text in notes:
+        fig.add_annotation(x=nu, y=nv, text=text, showarrow=False, font={"color": "#FFFFFF", "size": 12},
+                           bgcolor="rgba(0,0,0,0.6)")
+    axis = {"visible": False, "showgrid": False, "zeroline": False, "fixedrange": True}
+    fig.update_layout(
+        title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 16}},
+        height=height, margin={"l": 4, "r": 4, "t": 36, "b": 4},
+        plot_bgcolor=SOFT_TISSUE_GREY, paper_bgcolor="#FFFFFF",
+        xaxis={**axis, "range": [u0, u1]},
+        yaxis={**axis, "range": [v0, v1], "scaleanchor": "x", "scaleratio": 1},
+        showlegend=False, hovermode="closest", dragmode=False,
+    )
+    return fig
+
+
+def section_key(section: Section) -> list[tuple[str, str]]:
+    """(colour, words) of each role shown, for a key under the pictures."""
+    out: list[tuple[str, str]] = []
+    for role in ROLE_ORDER:
+        if section.by_role(role):
+            fill, _, legend = ROLE_STYLE[role]
+            out.append((fill, legend))
+    return out
+
+
+def lesion_side_in_picture(section: Section) -> str | None:
+    """Which half of the picture (viewer's ``"left"``/``"right"``) holds most of the lesion."""
+    lesion = section.union("lesion")
+    if lesion.is_empty:
+        return None
+    return "right" if lesion.centroid.x > 0 else "left"
