@@ -413,7 +413,8 @@ def _references(value: object) -> tuple[Reference, ...]:
         url = str(item["url"]).strip() if item.get("url") else None
         if url is not None and not url.startswith("https://"):
             raise _Invalid(f"reference {i} url {_quoted(url)} must start with https://")
-        refs.append(Reference(*(str(item[k]).strip() for k in REFERENCE_FIELDS), url=url))
+        authors, title, source, year = (str(item[k]).strip() for k in REFERENCE_FIELDS)
+        refs.append(Reference(authors, title, source, year, url=url))
     return tuple(refs)
 
 
@@ -702,7 +703,7 @@ def load_content(root: Path = CONTENT_DIR) -> ContentLibrary:
         except _Invalid as exc:
             report(path, str(exc))
             continue
-        except Exception as exc:  # the loader never raises: a checker bug must not take the app down
+        except Exception as exc:  # noqa: BLE001 - the loader never raises: a checker bug must not take the app down
             report(path, f"could not be checked ({type(exc).__name__}: {_short(exc)}); please report this file")
             continue
         if text.id in texts:
