@@ -1,0 +1,528 @@
+"""Canal measurements taken on the model's geometry: the dural sac, the canal, the lateral recesses,
+the foramina and a slip, at one disc level, in a posture, with or without a lesion.
+
+Everything is measured on 2D sections cut from the meshes (PyVista slicing, then Shapely polygons):
+nothing is looked up from the lesion's parameters. The cuts are the ones a radiologist reads:
+
+- **Axial cut through the middle of the disc** (the disc's own plane, turned with the segment in
+  flexion or extension): the dural sac's cross-sectional area left after the lesion and any other
+  tissue in the canal (a bulging disc, a buckled ligamentum flavum, a slipped bone) have taken their
+  share, and the canal's mid-sagittal (antero-posterior) diameter, from the back of the disc (or
+  whatever lesion sits in front) to the ligamentum flavum (or whatever sits behind).
+- **Axial cut at the upper border of the lower vertebra's pedicles**: the lateral recess depth on
+  each side, from the back of the vertebral body to the front of the superior articular process
+  (Ciric I, Mikhael MA, Tarkington JA, Vick NA. The lateral recess syndrome. J Neurosurg.
+  1980;53(4):433-443: normal 5 mm or more, 3 mm or less suggests stenosis), minus lesion tissue.
+- **Parasagittal cut through each foramen** (through the upper pedicle's centre): the foraminal
+  height, the largest free height from the lower border of the upper pedicle to the upper border of
+  the lower one (Hasegawa T, An HS, Haughton VM, Nowicki BH. Lumbar foraminal stenosis: critical
+  heights of the intervertebral discs and foramina. J Bone Joint Surg Am. 1995;77(1):32-38: about
+  20-23 mm; 15 mm or less goes with root compression), and the Lee grade (Lee S, Lee JW, Yeom JS,
+  et al. A practical MRI grading system for lumbar foraminal stenosis. AJR Am J Roentgenol.
+  2010;194(4):1095-1098) approximated from the fat around the exiting root (see :func:`lee_grade`).
+- **Vertices near the mid-sagittal plane**: the Meyerding slip, the posterior edge of the upper body
+  against that of the lower endplate, in % of the lower endplate's depth (Meyerding HW.
+  Spondylolisthesis. Surg Gynecol Obstet. 1932;54:371-377: grade 1 up to 25 %, 2 to 50 %...).
+
+Grades from the sac area: Hamanishi C, Matukura N, Fujita M, et al. Cross-sectional area of the
+stenotic lumbar dural tube measured from the transverse views of magnetic resonance imaging.
+J Spinal Disord. 1994;7(5):388-393 (below 100 mm2 relative stenosis, below 75 mm2 absolute); and
+an approximation of the morphological grade of Schizas C, Theumann N, Burn A, et al. Qualitative
+grading of severity of lumbar spinal stenosis based on the morphology of the dural sac on magnetic
+resonance images. Spine. 2010;35(21):1919-1924 (see :func:`schizas_grade`).
+
+Published normal values the healthy model is checked against (tests/test_canal.py): dural sac area
+at the lumbar discs of healthy adults about 130-200 mm2 and never below Hamanishi's 100 mm2 (for
+example Nakashima H, et al. Lumbar thecal sac dimensions and axial spinal cord areas on MRI in 626
+healthy subjects. Spine. 2021;46(24):E1327-E1333: areas below 80 mm2 in under 2 % of healthy
+people); dural sac AP diameter about 12 mm upright (Lee 2017 kinematic MRI, see
+``explorer.anatomy.posture``); canal AP at least 13 mm (Verbiest's relative stenosis mark) and
+about 15-18 mm (Eisenstein 1977, ``explorer.anatomy.morphometry``); recess depth 5 mm or more
+(Ciric 1980); foraminal height about 19-23 mm (Hasegawa 1995).
+
+Posture moves the segment (``explorer.anatomy.posture``) for the measurements and the sections
+only; the 3D view stays neutral.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from explorer.anatomy.frames import Frame
+from explorer.anatomy.layout import pedicle_box, root_exit_local, side_sign, spine_layout
+from explorer.anatomy.model import SpineModel
+from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.anatomy.posture import (
+    SegmentMotion,
+    check_level,
+    check_posture,
+    level_structures,
+    posed_canal_frame,
+    posed_level,
+)
+
+SIDES: tuple[str, ...] = ("left", "right")
+# Hamanishi 1994: dural sac area thresholds (mm2).
+HAMANISHI_RELATIVE_MM2: float = 100.0
+HAMANISHI_ABSOLUTE_MM2: float = 75.0
+# Ciric 1980: lateral recess depth (mm).
+RECESS_NORMAL_MM: float = 5.0
+RECESS_STENOTIC_MM: float = 3.0
+# Hasegawa 1995: foraminal height (mm) at or below which root compression is common.
+FORAMEN_CRITICAL_MM: float = 15.0
+# Lee 2010, approximated: the perineural fat is a ring this wide around the root in the foramen.
+FAT_RING_MM: float = 1.0
+LEE_FAT_TAKEN: float = 0.25  # fat gone on at least one side of four: grade 1
+LEE_ROOT_INDENTED: float = 0.05  # the root itself reached (no fat left where it is pressed): grade 2
+LEE_ROOT_COLLAPSED: float = 0.30  # a large share of the root's cross-section taken: grade 3
+# Schizas 2010, approximated from the share of the remaining sac the roots need.
+SCHIZAS_B: float = 0.4
+SCHIZAS_C: float = 0.7
+POSTERIOR_FAT_MIN_MM: float = 0.5  # less than this between the sac and the back wall: no epidural fat
+SECTION_HALF_SIZE_MM: float = 60.0  # sections are kept within this of the level's canal centre
+
+
+@dataclass(frozen=True)
+class CanalMeasurements:
+    """Canal measurements at one disc level in one posture (mm, mm2, %), measured on the meshes.
+
+    Attributes
+    ----------
+    level, posture : str
+    sac_area_mm2 : float
+        Dural sac cross-sectional area at the middle of the disc after the lesion (mm2).
+    canal_ap_mm : float
+        Mid-sagittal canal diameter at the disc (mm).
+    recess_depth_mm : dict
+        ``"left"``/``"right"`` -> lateral recess depth (mm), Ciric 1980.
+    foraminal_height_mm : dict
+        ``"left"``/``"right"`` -> foraminal height (mm), Hasegawa 1995.
+    slip_percent : float or None
+        Meyerding slip of the upper body on the lower (%; forward slip positive).
+    hamanishi : str
+        ``"normal"``, ``"relative"`` (below 100 mm2) or ``"absolute"`` (below 75 mm2).
+    schizas_grade : str
+        ``"A"`` .. ``"D"`` (approximation, see :func:`schizas_grade`).
+    lee_grade : dict
+        ``"left"``/``"right"`` -> foraminal grade 0-3 (approximation, see :func:`lee_grade`).
+    """
+
+    level: str
+    posture: str
+    sac_area_mm2: float
+    canal_ap_mm: float
+    recess_depth_mm: dict[str, float]
+    foraminal_height_mm: dict[str, float]
+    slip_percent: float | None
+    hamanishi: str
+    schizas_grade: str
+    lee_grade: dict[str, int]
+
+    @property
+    def meyerding_grade(self) -> int | None:
+        """Meyerding grade 0-5 of the slip (0: less than 1 %, a normal alignment)."""
+        if self.slip_percent is None:
+            return None
+        return meyerding_grade(self.slip_percent)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON: every number with its unit (``{"value": 152.3, "unit": "mm2"}``)."""
+
+        def num(value: float, unit: str, digits: int = 1) -> dict[str, Any]:
+            return {"value": round(float(value), digits), "unit": unit}
+
+        return {
+            "level": self.level,
+            "posture": self.posture,
+            "sac_area": num(self.sac_area_mm2, "mm2"),
+            "canal_ap": num(self.canal_ap_mm, "mm"),
+            "recess_depth": {s: num(v, "mm") for s, v in self.recess_depth_mm.items()},
+            "foraminal_height": {s: num(v, "mm") for s, v in self.foraminal_height_mm.items()},
+            "slip": None if self.slip_percent is None else num(self.slip_percent, "%"),
+            "meyerding_grade": None if self.meyerding_grade is None else {"value": self.meyerding_grade,
+                                                                          "unit": "grade 0-5"},
+            "hamanishi": {"value": self.hamanishi, "unit": "category",
+                          "thresholds": {"relative": num(HAMANISHI_RELATIVE_MM2, "mm2"),
+                                         "absolute": num(HAMANISHI_ABSOLUTE_MM2, "mm2")}},
+            "schizas_grade": {"value": self.schizas_grade, "unit": "grade A-D"},
+            "lee_grade": {s: {"value": v, "unit": "grade 0-3"} for s, v in self.lee_grade.items()},
+        }
+
+
+def meyerding_grade(slip_percent: float) -> int:
+    """Meyerding grade: 0 below 1 % (normal), 1 up to 25 %, 2 to 50 %, 3 to 75 %, 4 to 100 %, 5 beyond."""
+    s = float(slip_percent)
+    if s < 1.0:
+        return 0
+    for grade, top in ((1, 25.0), (2, 50.0), (3, 75.0), (4, 100.0)):
+        if s <= top:
+            return grade
+    return 5
+
+
+def hamanishi(area_mm2: float) -> str:
+    """Hamanishi 1994 category of a dural sac area (mm2)."""
+    if area_mm2 < HAMANISHI_ABSOLUTE_MM2:
+        return "absolute"
+    if area_mm2 < HAMANISHI_RELATIVE_MM2:
+        return "relative"
+    return "normal"
+
+
+def schizas_grade(roots_mm2: float, residual_mm2: float, posterior_fat: bool) -> str:
+    """Schizas 2010 morphological grade, approximated from measured areas.
+
+    Schizas grades what an axial MRI shows: A, fluid clearly visible between the rootlets; B, the
+    rootlets fill the sac but can still be told apart; C, no rootlets can be told apart, with
+    epidural fat still behind the sac; D, as C and no epidural fat behind the sac either. The
+    model has no MRI signal, so the grade is derived from the share of the remaining sac that the
+    roots need (their measured cross-section at this level over the sac area left): below
+    ``SCHIZAS_B`` (0.4) there is plenty of fluid around them (A), up to ``SCHIZAS_C`` (0.7) they
+    fill it (B), beyond it they are packed (C, or D when the lesion has also taken the fat behind
+    the sac). The thresholds are this model's reading of the grade descriptions, not Schizas's.
+    """
+    if residual_mm2 <= 0.0:
+        return "D"
+    ratio = roots_mm2 / residual_mm2
+    if ratio < SCHIZAS_B:
+        return "A"
+    if ratio < SCHIZAS_C:
+        return "B"
+    return "C" if posterior_fat else "D"
+
+
+def lee_grade(fat_taken: float, root_taken: float) -> int:
+    """Lee 2010 foraminal grade, approximated from measured shares.
+
+    Lee grades the perineural fat on sagittal MRI: 0 normal; 1 fat obliterated on two opposite
+    sides of the root; 2 on all four sides, the root not deformed; 3 the root collapsed or
+    deformed. The model has no fat signal: the fat is a ring ``FAT_RING_MM`` wide around the
+    exiting root in the foramen's parasagittal cut, and a lesion or bone in that ring is fat lost.
+    Grade 1 when at least ``LEE_FAT_TAKEN`` of the ring is taken; grade 2 when the tissue reaches
+    the root itself (in the model a lesion presses from one side, so "all four sides" is read as
+    "no fat left where it presses, the root touched"); grade 3 when ``LEE_ROOT_COLLAPSED`` of the
+    root's cross-section is taken (the root deformed).
+    """
+    if root_taken >= LEE_ROOT_COLLAPSED:
+        return 3
+    if root_taken >= LEE_ROOT_INDENTED:
+        return 2
+    if fat_taken >= LEE_FAT_TAKEN:
+        return 1
+    return 0
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def section(mesh: pv.PolyData, frame: Frame, normal_axis: int = 2, offset: float = 0.0,
+            half_size: float = SECTION_HALF_SIZE_MM) -> BaseGeometry:
+    """The cross-section of a closed mesh as Shapely polygons, in the frame's 2D coordinates (mm).
+
+    Parameters
+    ----------
+    mesh : pyvista.PolyData
+        A closed triangle mesh (global mm).
+    frame : Frame
+        The cut's frame.
+    normal_axis : int
+        2 for an axial cut (the frame's xy plane; returned coordinates are local x, y: patient's
+        right and anterior), 0 for a sagittal cut (the yz plane; coordinates are local y, z:
+        anterior and cranial).
+    offset : float
+        Where along the normal the plane lies (mm from the frame's origin).
+    half_size : float
+        Only what lies within this distance of the frame's origin in the plane is kept.
+
+    Returns
+    -------
+    shapely geometry
+        The area inside the mesh on the plane (even-odd rule, so a ring stays a ring); empty if the
+        plane misses it.
+    """
+    normal = frame.axes[:, normal_axis]
+    origin = frame.origin + normal * offset
+    lo, hi = np.reshape(mesh.bounds, (3, 2)).T
+    corners = np.array(np.meshgrid(*zip(lo, hi, strict=True))).reshape(3, -1).T
+    signs = (corners - origin) @ normal
+    if mesh.n_points == 0 or signs.min() > 0 or signs.max() < 0:
+        return Polygon()
+    cut = mesh.slice(normal=normal, origin=origin)
+    if cut.n_cells == 0:
+        return Polygon()
+    local = frame.to_local(np.asarray(cut.points))
+    coords = local[:, [0, 1]] if normal_axis == 2 else local[:, [1, 2]]
+    segments = _segments(np.asarray(cut.lines), coords)
+    if not segments:
+        return Polygon()
+    merged = shapely.line_merge(MultiLineString(segments))
+    lines = list(getattr(merged, "geoms", [merged]))
+    area: BaseGeometry = Polygon()
+    for line in lines:
+        pts = np.asarray(line.coords)
+        if len(pts) < 3:
+            continue
+        if not line.is_ring and np.linalg.norm(pts[0] - pts[-1]) > 1.0:
+            continue  # an open piece (a mesh hole): not an area
+        poly = shapely.make_valid(Polygon(pts))
+        area = area.symmetric_difference(poly)
+    box = shapely.box(-half_size, -half_size, half_size, half_size)
+    return area.intersection(box)
+
+
+def _segments(lines: np.ndarray, coords: np.ndarray) -> list[np.ndarray]:
+    """Line cells of a VTK cell array as coordinate arrays."""
+    out: list[np.ndarray] = []
+    i = 0
+    n = len(lines)
+    while i < n:
+        k = int(lines[i])
+        ids = lines[i + 1:i + 1 + k]
+        if k >= 2:
+            out.append(coords[ids])
+        i += k + 1
+    return out
+
+
+def _union(geoms: list[BaseGeometry]) -> BaseGeometry:
+    parts = [g for g in geoms if not g.is_empty]
+    return shapely.union_all(parts) if parts else Polygon()
+
+
+def free_run(start: tuple[float, float], end: tuple[float, float], walls: BaseGeometry,
+             anchor: tuple[float, float]) -> float:
+    """Length (mm) of the free stretch of the segment ``start``-``end`` around ``anchor``.
+
+    The segment minus ``walls``; the piece that contains ``anchor`` (or lies nearest to it).
+    """
+    line = LineString([start, end])
+    free = line.difference(walls) if not walls.is_empty else line
+    pieces = [g for g in getattr(free, "geoms", [free]) if not g.is_empty and g.length > 0]
+    if not pieces:
+        return 0.0
+    p = Point(anchor)
+    best = min(pieces, key=lambda g: g.distance(p))
+    return float(best.length)
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+def _recess_frame(level: str) -> Frame:
+    """Axial frame at the upper border of the lower vertebra's pedicles (origin at the body's centre)."""
+    lower = level.split("-")[1]
+    layout = spine_layout()
+    if lower == "S1":
+        # The sacrum's "pedicles" join the top of the S1 body: a cut just below its endplate.
+        return layout.upper_endplate["S1"].moved((0.0, 0.0, -2.0))
+    dims = VERTEBRAE[lower]
+    return layout.vertebra[lower].moved((0.0, 0.0, pedicle_box(dims, "left").top_z))
+
+
+def _lower_depth(level: str) -> float:
+    lower = level.split("-")[1]
+    return S1_ENDPLATE_DEPTH if lower == "S1" else VERTEBRAE[lower].body_depth
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+_CACHE: dict[tuple[Any, ...], tuple[Any, CanalMeasurements]] = {}
+_CACHE_SIZE = 256
+
+
+def _lesion_key(lesion: Any) -> tuple[int, ...]:
+    if lesion is None:
+        return ()
+    if isinstance(lesion, pv.PolyData):
+        return (id(lesion),)
+    return tuple(id(m) for m in lesion.compressors.values()) + tuple(id(m) for m in lesion.replaced.values())
+
+
+def _lesion_refs(lesion: Any) -> tuple[Any, ...]:
+    """What a cache entry must keep alive so the ids in its key are not reused."""
+    if lesion is None or isinstance(lesion, pv.PolyData):
+        return (lesion,)
+    return tuple(lesion.compressors.values()) + tuple(lesion.replaced.values())
+
+
+def measure_canal(model: SpineModel, level: str, lesion: Any = None, posture: str = "neutral") -> CanalMeasurements:
+    """Measure the canal, sac, recesses, foramina and slip at one disc level, on the geometry.
+
+    Parameters
+    ----------
+    model : SpineModel
+        The model (neutral; never modified).
+    level : str
+        A disc level, ``"L1-L2"`` .. ``"L5-S1"``.
+    lesion : pyvista.PolyData or Lesion, optional
+        A lesion mesh, or a condition's ``Lesion`` (``Impact.lesion``): its compressors take room,
+        its replaced meshes (a slipped vertebra) stand in for the model's.
+    posture : str
+        ``"flexion"``, ``"neutral"`` or ``"extension"``: the segment is moved into it for the
+        measurement only (the 3D view stays neutral).
+
+    Returns
+    -------
+    CanalMeasurements
+        Results are cached per (model, level, lesion meshes, posture).
+
+    Raises
+    ------
+    ValueError
+        For a level or posture that is not allowed (the message names the value).
+    """
+    check_level(level)
+    check_posture(posture)
+    key = (id(model), level, posture, _lesion_key(lesion))
+    hit = _CACHE.get(key)
+    if hit is not None:
+        return hit[1]
+    result = _measure(model, level, lesion, posture)
+    if len(_CACHE) >= _CACHE_SIZE:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[key] = ((model, _lesion_refs(lesion)), result)
+    return result
+
+
+def _measure(model: SpineModel, level: str, lesion: Any, posture: str) -> CanalMeasurements:
+    meshes = posed_level(model, level, posture, lesion)
+    ids = level_structures(level)
+    upper_id, lower_id, disc_id, nucleus_id = ids[:4]
+    bones = [meshes[upper_id], meshes[lower_id]]
+    lesion_mesh = meshes.get("lesion")
+    # --- the axial cut through the middle of the disc
+    frame = posed_canal_frame(level, posture)
+    cut = {sid: section(meshes[sid], frame) for sid in (upper_id, lower_id, disc_id, "ligamentum-flavum",
+                                                        "thecal-sac")}
+    lesion_cut = section(lesion_mesh, frame) if lesion_mesh is not None else Polygon()
+    walls = _union([cut[upper_id], cut[lower_id], cut[disc_id], cut["ligamentum-flavum"], lesion_cut])
+    sac = _sac_piece(cut["thecal-sac"])
+    residual = sac.difference(walls) if not walls.is_empty else sac
+    sac_area = float(residual.area)
+    # Canal AP: the free midline between the front and back walls, around the sac.
+    sac_y = _sac_midline(sac)
+    canal_ap = free_run((0.0, -30.0), (0.0, 30.0), walls, (0.0, sac_y))
+    # Roots and fluid (Schizas): the roots' cross-section inside the healthy sac outline.
+    roots = _union([section(meshes[sid], frame) for sid in ids[4:] if sid != "thecal-sac"])
+    roots_area = float(roots.intersection(sac).area) if not roots.is_empty else 0.0
+    sac_back = sac.bounds[1] if not sac.is_empty else 0.0
+    behind = free_run((0.0, sac_back + 0.01), (0.0, sac_back - 15.0), _union([cut["ligamentum-flavum"],
+                                                                                lesion_cut]),
+                      (0.0, sac_back + 0.01))
+    schizas = schizas_grade(roots_area, sac_area, posterior_fat=behind >= POSTERIOR_FAT_MIN_MM)
+    # --- lateral recesses (Ciric): bone and lesion only, as on the CT Ciric measured
+    recess = _recess_depths(level, meshes[lower_id], meshes.get(disc_id), lesion_mesh)
+    # --- foramina
+    heights, lee = _foramina(level, posture, bones, meshes[disc_id], meshes[nucleus_id], lesion_mesh)
+    slip = _slip_percent(level, meshes[upper_id], meshes[lower_id], posture)
+    return CanalMeasurements(level, posture, sac_area, canal_ap, recess, heights, slip, hamanishi(sac_area),
+                             schizas, lee)
+
+
+def _sac_piece(cut: BaseGeometry) -> BaseGeometry:
+    """The sac's outline at the level: the piece nearest the canal's centre."""
+    pieces = [g for g in getattr(cut, "geoms", [cut]) if not g.is_empty and g.area > 0]
+    if not pieces:
+        return Polygon()
+    centre = Point(0.0, 0.0)
+    return min(pieces, key=lambda g: g.distance(centre))
+
+
+def _sac_midline(sac: BaseGeometry) -> float:
+    if sac.is_empty:
+        return 0.0
+    c = sac.centroid
+    return float(c.y)
+
+
+def _recess_depths(level: str, lower_bone: pv.PolyData, disc: pv.PolyData | None,
+                   lesion: pv.PolyData | None) -> dict[str, float]:
+    """Ciric's recess depth per side: back of the body to the superior articular process (mm).
+
+    Measured in the axial cut at the upper border of the lower vertebra's pedicles, on lines
+    parallel to the midline just inside the pedicle's medial wall (the recess's narrowest part); a
+    lesion in the recess shortens the free stretch.
+    """
+    frame = _recess_frame(level)
+    lower = level.split("-")[1]
+    half_width = (VERTEBRAE[lower].canal_width if lower != "S1" else VERTEBRAE["L5"].canal_width) / 2
+    depth = _lower_depth(level)
+    walls = _union([section(lower_bone, frame)] + ([section(lesion, frame)] if lesion is not None else []))
+    back = -depth / 2
+    out: dict[str, float] = {}
+    for side in SIDES:
+        runs = []
+        for inset in (1.0, 2.0, 3.0):
+            x = side_sign(side) * (half_width - inset)
+            runs.append(free_run((x, back + 3.0), (x, back - 25.0), walls, (x, back - 0.5)))
+        out[side] = float(min(runs))
+    return out
+
+
+def _foramina(level: str, posture: str, bones: list[pv.PolyData], disc: pv.PolyData, nucleus: pv.PolyData,
+              lesion: pv.PolyData | None) -> tuple[dict[str, float], dict[str, int]]:
+    """Foraminal height and Lee grade per side, in the parasagittal cut through the upper pedicle."""
+    upper = level.split("-")[0]
+    dims = VERTEBRAE[upper]
+    motion = SegmentMotion(level, posture)
+    frame = motion.frame
+    layout = spine_layout()
+    root_r = ROOT_DIAMETER[upper] / 2
+    heights: dict[str, float] = {}
+    grades: dict[str, int] = {}
+    for side in SIDES:
+        x = side_sign(side) * (dims.canal_width / 2 + dims.pedicle_width / 2)
+        pieces = [section(b, frame, 0, x) for b in bones] + [section(disc, frame, 0, x)]
+        lesion_cut = section(lesion, frame, 0, x) if lesion is not None else Polygon()
+        walls = _union(pieces + [lesion_cut])
+        # The exiting root in its foramen (neutral model), moved with the segment's soft tissue.
+        exit_global = layout.vertebra[upper].to_global(root_exit_local(dims, side, 2 * root_r))
+        posed = motion.soft(exit_global[None, :])[0] if posture != "neutral" else exit_global
+        c = frame.to_local(posed)
+        yc, zc = float(c[1]), float(c[2])
+        heights[side] = max(free_run((yc + dy, zc - 30.0), (yc + dy, zc + 30.0), walls, (yc + dy, zc))
+                            for dy in np.linspace(-4.0, 4.0, 9))
+        root = Point(yc, zc).buffer(root_r, quad_segs=16)
+        ring = Point(yc, zc).buffer(root_r + FAT_RING_MM, quad_segs=16).difference(root)
+        fat_taken = float(ring.intersection(walls).area / ring.area) if not walls.is_empty else 0.0
+        root_taken = float(root.intersection(lesion_cut).area / root.area) if not lesion_cut.is_empty else 0.0
+        grades[side] = lee_grade(fat_taken, root_taken)
+    return heights, grades
+
+
+def _slip_percent(level: str, upper_bone: pv.PolyData, lower_bone: pv.PolyData, posture: str) -> float:
+    """Meyerding slip (%): the upper body's posterior-inferior edge ahead of the lower endplate's
+    posterior edge, over that endplate's depth, measured in the lower endplate's frame on the
+    vertices within 4 mm of the midline."""
+    lower = level.split("-")[1]
+    frame = spine_layout().upper_endplate[lower]
+    depth = _lower_depth(level)
+    h = DISCS[level].height
+
+    def body_points(mesh: pv.PolyData, z_lo: float, z_hi: float) -> np.ndarray:
+        local = frame.to_local(np.asarray(mesh.points))
+        keep = (np.abs(local[:, 0]) < 4.0) & (local[:, 2] > z_lo) & (local[:, 2] < z_hi) & (local[:, 1] > -depth / 2 - 6.0)
+        return local[keep]
+
+    low = body_points(lower_bone, -5.0, 1.0)
+    up = body_points(upper_bone, h - 2.0, h + 6.0)
+    if len(low) == 0 or len(up) == 0:
+        return 0.0
+    low_back, low_front = float(low[:, 1].min()), float(low[:, 1].max())
+    return float((up[:, 1].min() - low_back) / max(low_front - low_back, 1.0) * 100.0)
+
+
+def healthy_measurements(model: SpineModel, posture: str = "neutral") -> Mapping[str, CanalMeasurements]:
+    """Measurements of the healthy model at every disc level (cached)."""
+    from explorer.anatomy.morphometry import DISC_LEVELS
+
+    return {lv: measure_canal(model, lv, None, posture) for lv in DISC_LEVELS}
