@@ -35,7 +35,10 @@ def test_disc_size_and_wedge_match_the_table(discs, disc_id):
     front = local[local[:, 1] > 0.3 * depth]
     back = local[local[:, 1] < -0.3 * depth]
     dims = DISCS[disc_id]
-    near_mid = lambda pts: pts[np.abs(pts[:, 0]) < 5]
+
+    def near_mid(pts: np.ndarray) -> np.ndarray:
+        return pts[np.abs(pts[:, 0]) < 5]
+
     assert np.ptp(near_mid(front)[:, 2]) > np.ptp(near_mid(back)[:, 2])
     assert np.ptp(local[:, 2]) == pytest.approx(dims.height_anterior, abs=2.0)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -63,7 +65,7 @@ def test_disc_heights_within_range_and_grow_to_l4_l5():
     assert all(DISCS[d].height_anterior > DISCS[d].height_posterior for d in DISC_LEVELS)
 
 
-@pytest.mark.parametrize("upper,lower", list(zip(LUMBAR_LEVELS[:-1], LUMBAR_LEVELS[1:])))
+@pytest.mark.parametrize("upper,lower", list(itertools.pairwise(LUMBAR_LEVELS)))
 def test_foramen_height_between_adjacent_pedicles(upper, lower):
     layout = spine_layout()
     top = layout.vertebra[upper].to_global(pedicle_box(VERTEBRAE[upper], "left").center

@@ -16,7 +16,7 @@ import pytest
 
 from explorer.anatomy.layout import spine_layout
 from explorer.anatomy.measure import signed_distance
-from explorer.anatomy.model import build_structure
+from explorer.anatomy.model import SpineModel, build_structure, load_model
 from explorer.anatomy.morphometry import DISC_LEVELS, ROOT_DIAMETER
 from explorer.anatomy.nerves import root_course
 from explorer.anatomy.structures import STRUCTURES
@@ -58,13 +58,19 @@ def degree(les, structure_id: str) -> float:
 
 
 @cache
+def default_model() -> SpineModel:
+    """The model the app simulates on (loaded as simulate loads its default model), once per session."""
+    return load_model(save_rebuilt=False)
+
+
+@cache
 def degrees(level: str, kind: str, grade: str) -> dict[str, float]:
     """Degree of every candidate nerve, measured exactly as the app measures it (simulate.measure:
     centre lines, local thickness, roots in the sac of a slow narrowing squeezed only by crowding)."""
-    from explorer.conditions.simulate import _default_model, measure
+    from explorer.conditions.simulate import measure
 
     les = lesion(level, kind, grade)
-    found = {c.id: c.degree for c in measure(les, _default_model().polydata)}
+    found = {c.id: c.degree for c in measure(les, default_model().polydata)}
     return {sid: found.get(sid, 0.0) for sid in les.candidates if sid != "thecal-sac"}
 
 

@@ -6,6 +6,8 @@ meshes in the vertebra's local frame (origin at the body centre, +y anterior, +z
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import pyvista as pv
@@ -176,7 +178,7 @@ def test_root_exit_and_lateral_recess_are_free(local_meshes: dict[str, pv.PolyDa
     assert distance(mesh, recess)[0] >= 1.5
 
 
-@pytest.mark.parametrize("upper, lower", list(zip(LUMBAR_LEVELS[:-1], LUMBAR_LEVELS[1:])))
+@pytest.mark.parametrize("upper, lower", list(itertools.pairwise(LUMBAR_LEVELS)))
 def test_foramen_is_free_of_the_vertebra_below(meshes: dict[str, pv.PolyData], upper: str, lower: str) -> None:
     frame = spine_layout().vertebra[upper]
     for side in SIDES:
@@ -231,7 +233,7 @@ def test_superior_facet_faces_back_and_medially(local_meshes: dict[str, pv.PolyD
     assert inside(local_meshes[level], probes).tolist() == [False, True]
 
 
-@pytest.mark.parametrize("upper, lower", list(zip(LUMBAR_LEVELS[:-1], LUMBAR_LEVELS[1:])))
+@pytest.mark.parametrize("upper, lower", list(itertools.pairwise(LUMBAR_LEVELS)))
 def test_adjacent_vertebrae_form_facet_joints(meshes: dict[str, pv.PolyData], upper: str, lower: str) -> None:
     """The inferior process above meets the superior facet below across a thin joint space."""
     frame = spine_layout().vertebra[lower]

@@ -136,6 +136,15 @@ def smooth_intersect(a: Array, b: Array, k: float) -> Array:
     return -smooth_union(-a, -b, k)
 
 
+def smoothstep(edge0: float, edge1: float, x: Array) -> Array:
+    """Cubic Hermite ramp from 0 (``x <= edge0``) to 1 (``x >= edge1``), as GLSL's ``smoothstep``.
+
+    Used to blend a shape parameter (a thickness in mm, a weight) smoothly between two positions.
+    """
+    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def union_all(fields: Sequence[Array], k: float) -> Array:
     """Smooth union of several fields, blended pairwise in order."""
     out = fields[0]

@@ -158,7 +158,7 @@ def spine_layout() -> SpineLayout:
     disc: dict[str, Frame] = {}
     wedges: dict[str, float] = {}
     total = 0.0
-    for disc_id, level in zip(reversed(DISC_LEVELS), reversed(LUMBAR_LEVELS)):
+    for disc_id, level in zip(reversed(DISC_LEVELS), reversed(LUMBAR_LEVELS), strict=True):
         d = DISCS[disc_id]
         v = VERTEBRAE[level]
         alpha = _wedge_deg(d.height_anterior, d.height_posterior, v.body_depth)

@@ -501,7 +501,7 @@ class _Found:
 def _read_folder(models_dir: Path, fingerprint: str) -> _Found:
     found = _Found()
     manifest, problem = read_manifest(models_dir)
-    if problem:
+    if manifest is None:  # read_manifest gives a manifest or the reason there is none
         found.problem = problem
         return found
     if manifest.get("fingerprint") != fingerprint:

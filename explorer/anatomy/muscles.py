@@ -78,7 +78,7 @@ def piriformis_samples(side: str) -> tuple[Array, Array]:
     tangent = np.gradient(curve, axis=0)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
     centers, rs = [], []
-    for c, tan, r, e in zip(curve, tangent, radii, half_width):
+    for c, tan, r, e in zip(curve, tangent, radii, half_width, strict=True):
         width_dir = up - np.dot(up, tan) * tan
         width_dir /= np.linalg.norm(width_dir)
         n = max(1, int(np.ceil(2 * e / 1.0)) + 1)

@@ -103,7 +103,7 @@ def canal_stations() -> tuple[CanalStation, ...]:
     top = layout.upper_endplate["L1"]
     l1 = VERTEBRAE["L1"]
     stations.append(CanalStation("top", Frame(top.to_global(canal_center_local(l1) + (0, 0, 12.0)), top.axes), hw, hd))
-    for level, disc_id in zip(LUMBAR_LEVELS, DISC_LEVELS):
+    for level, disc_id in zip(LUMBAR_LEVELS, DISC_LEVELS, strict=True):
         dims = VERTEBRAE[level]
         f = layout.vertebra[level]
         stations.append(CanalStation(level, Frame(f.to_global(canal_center_local(dims)), f.axes), hw, hd))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 import pyvista as pv
@@ -34,6 +34,7 @@ from explorer.anatomy.implicit import (
     smooth_intersect,
     smooth_subtract,
     smooth_union,
+    smoothstep,
     surface_from_field,
     tube,
 )
@@ -85,12 +86,8 @@ def _sided(side: str, x: float, y: float, z: float) -> Array:
     return np.array([side_sign(side) * x, y, z])
 
 
-def _smoothstep(x: Array, lo: float, hi: float) -> Array:
-    t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
-
-
-def _trapezoid_2d(px: Array, py: Array, r_back: Array, r_front: Array, half_depth: Array) -> Array:
+def _trapezoid_2d(px: Array, py: Array, r_back: Array | float, r_front: Array | float,
+                  half_depth: Array | float) -> Array:
     """Exact signed distance to an isosceles trapezoid, symmetric about x = 0 (mm).
 
     Half-width ``r_back`` at ``py = -half_depth`` and ``r_front`` at ``py = +half_depth``
@@ -202,7 +199,7 @@ def sheet_field(points: Array, chunks: Sequence[_SweepChunk], margin: float = 8.
     """Distance to a swept sheet given as tiles; exact near it, a lower bound far away (mm)."""
     d = np.full(len(points), np.inf)
     for ch in chunks:
-        d = np.minimum(d, _culled(points, ch.lo, ch.hi, lambda p, ch=ch: sphere_sweep(p, ch.centers, ch.radii), margin))
+        d = np.minimum(d, _culled(points, ch.lo, ch.hi, partial(sphere_sweep, centers=ch.centers, radii=ch.radii), margin))
     return d
 
 
@@ -315,10 +312,11 @@ def _segment_lateral_mass(local: Array, seg: str, grow: float = 0.0, raise_top: 
     x, y, z = local[:, 0], local[:, 1], local[:, 2]
     _, _, wing_f, wing_b, front, back = _lerp_section(seg, z)
     ax = np.abs(x)
-    z_bottom, z_top = _segment_z(seg, overlap=5.0)
+    z_bottom, z_plane = _segment_z(seg, overlap=5.0)
+    z_top: Array | float = z_plane  # at S1 a height per point (the alae curve down laterally)
     rounding = 7.0 if seg in ("S1", "S2") else (5.0 if seg == "S3" else 3.5)
     if seg == "S1":
-        z_top = z_top - _ALA_TOP_BELOW_ENDPLATE_MM - 12.0 * (np.minimum(ax, wing_f) / wing_f) ** 2 + raise_top
+        z_top = z_plane - _ALA_TOP_BELOW_ENDPLATE_MM - 12.0 * (np.minimum(ax, wing_f) / wing_f) ** 2 + raise_top
     wing_f, wing_b = wing_f + grow, wing_b + grow
     # The pelvic surface recedes beyond the foramina (transversely concave, alae swept back).
     recede = (0.28 if seg == "S1" else 0.12) * np.maximum(ax - 22.0, 0.0)
@@ -601,11 +599,11 @@ def _iliac_wing_samples(side: str) -> tuple[Array, Array]:
     ww = np.clip((vv - vm) / (1 - vm), 0.0, 1.0)
     half_thickness = (
         2.2
-        + 4.0 * _smoothstep(ww, 0.80, 1.0)  # iliac crest lips
-        + 2.0 * _smoothstep(ww, 0.80, 1.0) * np.exp(-(((uu - 0.72) / 0.08) ** 2))  # tubercle
-        + 8.0 * (1.0 - _smoothstep(uu, 0.0, 0.35)) * (1.0 - 0.6 * _smoothstep(ww, 0.5, 0.9))  # tuberosity
-        + 6.0 * (1.0 - _smoothstep(ww, 0.0, 0.35))  # body of the ilium, thick above the acetabulum
-        + 2.5 * _smoothstep(uu, 0.9, 1.0)  # anterior border and spines
+        + 4.0 * smoothstep(0.80, 1.0, ww)  # iliac crest lips
+        + 2.0 * smoothstep(0.80, 1.0, ww) * np.exp(-(((uu - 0.72) / 0.08) ** 2))  # tubercle
+        + 8.0 * (1.0 - smoothstep(0.0, 0.35, uu)) * (1.0 - 0.6 * smoothstep(0.5, 0.9, ww))  # tuberosity
+        + 6.0 * (1.0 - smoothstep(0.0, 0.35, ww))  # body of the ilium, thick above the acetabulum
+        + 2.5 * smoothstep(0.9, 1.0, uu)  # anterior border and spines
     )
     return sheet.reshape(-1, 3), half_thickness.reshape(-1)
 
@@ -719,7 +717,7 @@ def _ribbon_samples(
     tangent = np.gradient(curve, axis=0)
     tangent /= np.linalg.norm(tangent, axis=1, keepdims=True)
     centers, out_r = [], []
-    for c, tan, e, r in zip(curve, tangent, hw, rr):
+    for c, tan, e, r in zip(curve, tangent, hw, rr, strict=True):
         w = toward - c
         w = w - np.dot(w, tan) * tan
         w /= np.linalg.norm(w)

@@ -34,8 +34,8 @@ def smooth_path(control_points: ArrayLike, spacing_mm: float = 4.0, samples: int
     dense = spline(dense_t)
     arc = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(dense, axis=0), axis=1))]
     n = samples if samples else max(2, int(np.ceil(arc[-1] / spacing_mm)) + 1)
-    samples = np.linspace(0.0, arc[-1], n)
-    return np.column_stack([np.interp(samples, arc, dense[:, i]) for i in range(3)])
+    at = np.linspace(0.0, arc[-1], n)
+    return np.column_stack([np.interp(at, arc, dense[:, i]) for i in range(3)])
 
 
 def _tangents(path: Points) -> Points:

@@ -33,7 +33,7 @@ vertebrae meet at a thin, even joint gap and never interpenetrate there.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 import pyvista as pv
@@ -51,6 +51,7 @@ from explorer.anatomy.implicit import (
     smooth_intersect,
     smooth_subtract,
     smooth_union,
+    smoothstep,
     surface_from_field,
     transformed,
 )
@@ -142,11 +143,6 @@ def _body_bottom_z(d: VertebraDimensions, y: float | Array) -> float | Array:
 
 
 # ---------------------------------------------------------------------------- 2-D helpers
-
-
-def _smoothstep(edge0: float, edge1: float, x: Array) -> Array:
-    t = np.clip((x - edge0) / (edge1 - edge0), 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
 
 
 def _polygon_sdf(p2: Array, verts: Array) -> Array:
@@ -405,7 +401,7 @@ def _body_profile(level: str) -> _RasterProfile:
     return _RasterProfile(verts)
 
 
-def _body_field(points: Array, level: str) -> Array:
+def body_field(points: Array, level: str) -> Array:
     """Vertebral body: kidney-shaped, waisted, wedged, with dished endplates inside a raised rim.
 
     Parameters
@@ -424,11 +420,11 @@ def _body_field(points: Array, level: str) -> Array:
     x, y, z = points[:, 0], points[:, 1], points[:, 2]
     d2 = _body_profile(level)(x, y)
     top, bottom = _body_top_z(d, y), _body_bottom_z(d, y)
-    dish = ENDPLATE_DISH_MM * _smoothstep(1.0, RING_APOPHYSIS_MM + 3.0, -d2)
+    dish = ENDPLATE_DISH_MM * smoothstep(1.0, RING_APOPHYSIS_MM + 3.0, -d2)
     half = 0.5 * (top - bottom)
     zn = np.clip((z - 0.5 * (top + bottom)) / half, -1.0, 1.0)
     # Waist mostly on the front and sides; the back wall is nearly straight.
-    wall_weight = 0.3 + 0.7 * _smoothstep(-d.body_depth / 2 + 2.0, -d.body_depth / 2 + 12.0, y)
+    wall_weight = 0.3 + 0.7 * smoothstep(-d.body_depth / 2 + 2.0, -d.body_depth / 2 + 12.0, y)
     d2 = d2 + BODY_WAIST_MM * (1.0 - zn * zn) * wall_weight
     dz = np.maximum(z - (top - dish), (bottom + dish) - z)
     r = BODY_EDGE_ROUNDING_MM
@@ -436,7 +432,7 @@ def _body_field(points: Array, level: str) -> Array:
     return np.hypot(np.maximum(q0, 0.0), np.maximum(q1, 0.0)) + np.minimum(np.maximum(q0, q1), 0.0) - r
 
 
-def _pedicle_field(points: Array, d: VertebraDimensions, side: str) -> Array:
+def pedicle_field(points: Array, d: VertebraDimensions, side: str) -> Array:
     """Pedicle: an oval bar (pedicle_width x pedicle_height) filling :func:`pedicle_box` (mm)."""
     ped = pedicle_box(d, side)
     along_y = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
@@ -486,7 +482,7 @@ def _plate_from_corners(points: Array, corners: Array, half_thickness: float, co
     return _plate(points, o, u, v, uv, half_thickness, corner_radius)
 
 
-def _lamina_field(points: Array, d: VertebraDimensions, side: str) -> Array:
+def lamina_field(points: Array, d: VertebraDimensions, side: str) -> Array:
     """Lamina: a 6 mm plate roofing the canal, sloping down and back to the midline (mm)."""
     corners, _ = _lamina_corners(d, side)
     return _plate_from_corners(points, corners, LAMINA_THICKNESS_MM / 2, 2.5)
@@ -558,7 +554,7 @@ def _spinous_outline(level: str) -> tuple[Array, float]:
 SPINOUS_BORDER_MM: float = 3.4  # radius of the thickened posterior border
 
 
-def _spinous_field(points: Array, level: str) -> Array:
+def spinous_field(points: Array, level: str) -> Array:
     """Spinous process: a horizontal hatchet in the midline with a thickened posterior border (mm).
 
     The plate thins from 6.4 mm at the laminae to 4.4 mm behind; the free border is a rounded
@@ -579,7 +575,7 @@ def _spinous_field(points: Array, level: str) -> Array:
     return smooth_union(plate, border, 2.0)
 
 
-def _transverse_field(points: Array, level: str, side: str) -> Array:
+def transverse_field(points: Array, level: str, side: str) -> Array:
     """Transverse process from the pedicle-lamina junction, tips ``transverse_span`` apart (mm).
 
     L1-L4: long, thin and flattened front-to-back, pointing laterally and a little backwards
@@ -619,7 +615,7 @@ def _transverse_field(points: Array, level: str, side: str) -> Array:
     return _plate(points, root, u, v, outline, TP_THICKNESS_MM / 2, 2.5)
 
 
-def _superior_articular_field(points: Array, level: str, side: str) -> Array:
+def superior_articular_field(points: Array, level: str, side: str) -> Array:
     """Superior articular process: rises ~9 mm above the body, concave facet facing back-medially.
 
     A rounded (ellipsoidal) block behind the pedicle, cut by the facet cylinder so the joint surface is the
@@ -655,7 +651,7 @@ def _inferior_facet(level: str, side: str) -> Facet:
     return superior_facet(below, side).mapped(rot, off)
 
 
-def _inferior_articular_field(points: Array, level: str, side: str) -> Array:
+def inferior_articular_field(points: Array, level: str, side: str) -> Array:
     """Inferior articular process: hangs below the lamina, convex facet facing forward-laterally.
 
     Built around the facet of the vertebra below (mapped into this frame through the layout),
@@ -678,7 +674,7 @@ def _inferior_articular_field(points: Array, level: str, side: str) -> Array:
 
 
 @cache
-def _canal_profile(level: str) -> _RasterProfile:
+def canal_profile(level: str) -> _RasterProfile:
     """Canal cross-section (mm, local xy): oval at L1, triangular (trefoil) at L4-L5 [BOGDUK2012].
 
     ``canal_width`` between the pedicles, ``canal_depth`` from the body's back to the laminae.
@@ -702,7 +698,7 @@ def _canal_profile(level: str) -> _RasterProfile:
 
 def _canal_field(points: Array, level: str) -> Array:
     """Vertebral canal as a vertical prism (mm); carved from the union with a rounded rim."""
-    d2 = _canal_profile(level)(points[:, 0], points[:, 1])
+    d2 = canal_profile(level)(points[:, 0], points[:, 1])
     # The canal's front is the body's (concave) back wall: never cut into the body outline.
     outside_body = 0.3 - _body_profile(level)(points[:, 0], points[:, 1])
     return np.maximum(d2, outside_body)
@@ -741,40 +737,40 @@ def vertebra_field(level: str) -> DistanceField:
         for side in sides:
             ped = pedicle_box(d, side)
             lo, hi = ped.center - ped.half_size - 2.0, ped.center + ped.half_size + 2.0
-            posterior.append(_culled(points, lo, hi, margin, lambda p, s=side: _pedicle_field(p, d, s)))
-        body = _culled(points, *body_box, margin, lambda p: _body_field(p, level))
+            posterior.append(_culled(points, lo, hi, margin, partial(pedicle_field, d=d, side=side)))
+        body = _culled(points, *body_box, margin, lambda p: body_field(p, level))
         bone = smooth_union(body, np.minimum(posterior[0], posterior[1]), BLEND_BODY_MM)
 
         parts = []
         for side in sides:
             corners, _ = _lamina_corners(d, side)
             lo, hi = corners.min(axis=0) - 4.0, corners.max(axis=0) + 4.0
-            parts.append(_culled(points, lo, hi, margin, lambda p, s=side: _lamina_field(p, d, s)))
+            parts.append(_culled(points, lo, hi, margin, partial(lamina_field, d=d, side=side)))
         y_tip = _spinous_tip_y(d)
         outline, _ = _spinous_outline(level)
         sp_lo = (-6.0, y_tip - 1.0, outline[:, 1].min() - 5.0)
         sp_hi = (6.0, outline[:, 0].max() + 1.0, outline[:, 1].max() + 5.0)
-        parts.append(_culled(points, sp_lo, sp_hi, margin, lambda p: _spinous_field(p, level)))
+        parts.append(_culled(points, sp_lo, sp_hi, margin, lambda p: spinous_field(p, level)))
         for side in sides:
             s = side_sign(side)
             ped = pedicle_box(d, side)
             xs = sorted([ped.center[0] - s * ped.half_size[0] - s * 6.0, s * (d.transverse_span / 2 + 1.0)])
-            lo = (xs[0], ped.center[1] - ped.half_size[1] - 12.0, ped.center[2] - 11.0)
-            hi = (xs[1], ped.center[1] + ped.half_size[1] + (8.0 if level == "L5" else 0.0), ped.center[2] + 15.0)
+            tp_lo = (xs[0], ped.center[1] - ped.half_size[1] - 12.0, ped.center[2] - 11.0)
+            tp_hi = (xs[1], ped.center[1] + ped.half_size[1] + (8.0 if level == "L5" else 0.0), ped.center[2] + 15.0)
             if level == "L5":
-                lo = (min(lo[0], s * (d.body_width / 2 - 12.0)), lo[1], lo[2])
-                hi = (max(hi[0], s * (d.body_width / 2 - 12.0)), d.body_depth / 2 * 0.2, hi[2])
-            parts.append(_culled(points, lo, hi, margin, lambda p, s=side: _transverse_field(p, level, s)))
-            f = superior_facet(level, side)
-            c = f.center
-            lo = (c[0] - 14.0, c[1] - 14.0, ped.center[2] - 6.0)
-            hi = (c[0] + 14.0, c[1] + 14.0, c[2] + SAP_RISE_MM + 2.0)
-            parts.append(_culled(points, lo, hi, margin, lambda p, s=side: _superior_articular_field(p, level, s)))
+                tp_lo = (min(tp_lo[0], s * (d.body_width / 2 - 12.0)), tp_lo[1], tp_lo[2])
+                tp_hi = (max(tp_hi[0], s * (d.body_width / 2 - 12.0)), d.body_depth / 2 * 0.2, tp_hi[2])
+            parts.append(_culled(points, tp_lo, tp_hi, margin, partial(transverse_field, level=level, side=side)))
+            c = superior_facet(level, side).center
+            sap_lo = (c[0] - 14.0, c[1] - 14.0, ped.center[2] - 6.0)
+            sap_hi = (c[0] + 14.0, c[1] + 14.0, c[2] + SAP_RISE_MM + 2.0)
+            parts.append(_culled(points, sap_lo, sap_hi, margin,
+                                 partial(superior_articular_field, level=level, side=side)))
             fi = _inferior_facet(level, side)
             corners, _ = _lamina_corners(d, side)
             lo = np.minimum(fi.center - 16.0, corners.min(axis=0))
             hi = np.maximum(fi.center + 16.0, corners.min(axis=0) + 4.0)
-            parts.append(_culled(points, lo, hi, margin, lambda p, s=side: _inferior_articular_field(p, level, s)))
+            parts.append(_culled(points, lo, hi, margin, partial(inferior_articular_field, level=level, side=side)))
         post = parts[0]
         for p in parts[1:]:
             post = smooth_union(post, p, BLEND_POSTERIOR_MM)
@@ -789,7 +785,7 @@ def vertebra_field(level: str) -> DistanceField:
 
 POST_DECIMATION_SMOOTHING: int = 10
 @cache
-def _build_local(level: str) -> pv.PolyData:
+def build_local(level: str) -> pv.PolyData:
     """The meshed vertebra in its local frame (cached; callers get transformed copies)."""
     exact = vertebra_field(level)
     mesh = surface_from_field(
@@ -819,4 +815,4 @@ def build_vertebra(level: str) -> pv.PolyData:
     """
     if level not in VERTEBRAE:
         raise ValueError(f"level must be one of {LUMBAR_LEVELS}, got {level!r}")
-    return transformed(_build_local(level), spine_layout().vertebra[level])
+    return transformed(build_local(level), spine_layout().vertebra[level])

@@ -557,7 +557,7 @@ def evaluate_vignette(expect: Mapping[str, Any], data: Mapping[str, Any], pain: 
     if "most_affected" in expect:
         best = expect["most_affected"]
         if not any(deg(i) > 0 and deg(i) >= worst - TIE_TOLERANCE for i in best):
-            top = max(degrees, key=degrees.get) if degrees else "nothing"
+            top = max(degrees, key=deg) if degrees else "nothing"
             fails.append(f"the most squeezed should be {' or '.join(best)} but it is {top} ({worst:.2f}; "
                          + ", ".join(f"{i} {deg(i):.2f}" for i in best) + ")")
     for i in expect.get("spared", ()):
@@ -593,10 +593,10 @@ def evaluate_vignette(expect: Mapping[str, Any], data: Mapping[str, Any], pain: 
             fails.append(f"the {i} reflex should be normal but is {reflexes[i]}")
     if "tempo" in expect and data.get("tempo") != expect["tempo"]:
         fails.append(f"tempo should be {expect['tempo']}, got {data.get('tempo')!r}")
-    top = sorted(degrees.items(), key=lambda kv: -kv[1])
-    got = ", ".join(f"{k} {d:.2f}" for k, d in top[:5] if d > 0) or "nothing squeezed"
-    if len(top) > 5:
-        got += f" (+{len(top) - 5})"
+    ranked = sorted(degrees.items(), key=lambda kv: -kv[1])
+    got = ", ".join(f"{k} {d:.2f}" for k, d in ranked[:5] if d > 0) or "nothing squeezed"
+    if len(ranked) > 5:
+        got += f" (+{len(ranked) - 5})"
     got += "; flags " + (",".join(flags) if flags else ("none" if flags is not None else "n/a"))
     if saddle:
         got += "; saddle"

@@ -259,7 +259,7 @@ def clinical_picture(
     weakness: list[WeaknessFinding] = []
     for (name, side), d in sources:
         levels = zip((PAIN_THRESHOLD, TINGLING_THRESHOLD, NUMBNESS_THRESHOLD), ("pain", "tingling", "numbness"),
-                     symptom_regions(name))
+                     symptom_regions(name), strict=True)
         sensory += [SensoryFinding(name, side, kind, _plain(regions)) for at, kind, regions in levels if d >= at]
         if d >= (WEAKNESS_THRESHOLD if name in ROOTS else NERVE_WEAKNESS_THRESHOLD):
             weakness += [_weak(name, side, m) for m in movements_of(name)]

@@ -75,7 +75,7 @@ import pyvista as pv
 
 from explorer.anatomy import vertebra as vb
 from explorer.anatomy.frames import Frame
-from explorer.anatomy.implicit import Array, grid_points, narrow_band, surface_from_field, transformed
+from explorer.anatomy.implicit import Array, grid_points, narrow_band, smoothstep, surface_from_field, transformed
 from explorer.anatomy.layout import pedicle_box, spine_layout
 from explorer.anatomy.morphometry import (
     DISC_LEVELS,
@@ -256,18 +256,18 @@ def _part_fields(level: str) -> tuple[Callable[[Array], Array], Callable[[Array]
     sides = ("left", "right")
 
     def front(p: Array) -> Array:
-        out = vb._body_field(p, level)
+        out = vb.body_field(p, level)
         for s in sides:
-            out = np.minimum(out, vb._pedicle_field(p, d, s))
-            out = np.minimum(out, vb._transverse_field(p, level, s))
-            out = np.minimum(out, vb._superior_articular_field(p, level, s))
+            out = np.minimum(out, vb.pedicle_field(p, d, s))
+            out = np.minimum(out, vb.transverse_field(p, level, s))
+            out = np.minimum(out, vb.superior_articular_field(p, level, s))
         return out
 
     def back(p: Array) -> Array:
-        out = vb._spinous_field(p, level)
+        out = vb.spinous_field(p, level)
         for s in sides:
-            out = np.minimum(out, vb._lamina_field(p, d, s))
-            out = np.minimum(out, vb._inferior_articular_field(p, level, s))
+            out = np.minimum(out, vb.lamina_field(p, d, s))
+            out = np.minimum(out, vb.inferior_articular_field(p, level, s))
         return out
 
     return front, back
@@ -307,7 +307,7 @@ def isthmic_pieces(level: str) -> tuple[pv.PolyData, pv.PolyData]:
 def slipped_vertebra(geom: SlipGeometry) -> tuple[pv.PolyData, pv.PolyData | None]:
     """The slipped vertebra (global mm) and, for an isthmic slip, the moved front piece alone."""
     if geom.kind == "degenerative":
-        return transformed(vb._build_local(geom.upper), geom.moved_frame), None
+        return transformed(vb.build_local(geom.upper), geom.moved_frame), None
     front, back = isthmic_pieces(geom.upper)
     moved = transformed(front, geom.moved_frame)
     stays = transformed(back, geom.upper_frame)
@@ -363,7 +363,7 @@ def _arch_reach(level: str) -> tuple[float, float]:
     below: from the tips of its lower facets up to its lower endplate at the back."""
     geom = slip_geometry(level, "degenerative", "1")
     dims = VERTEBRAE[geom.upper]
-    pts = geom.upper_frame.to_global(np.asarray(vb._build_local(geom.upper).points))
+    pts = geom.upper_frame.to_global(np.asarray(vb.build_local(geom.upper).points))
     behind = geom.upper_frame.to_local(pts)[:, 1] < -dims.body_depth / 2 - 3.0
     bottom = float(geom.lower_frame.to_local(pts[behind])[:, 2].min())
     return bottom, DISCS[level].height_posterior
@@ -379,7 +379,7 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
     (the lower facet meets the facet below); inside the dural sac the slip counts
     :data:`CSF_CUSHION_MM` less (the roots there first drift aside in the fluid).
     """
-    profile = vb._canal_profile(geom.upper)
+    profile = vb.canal_profile(geom.upper)
     sac = canal_station(geom.level)
     z_low, z_high = _arch_reach(geom.level)
     y_front = -endplate_depth(geom.lower) / 2
@@ -393,7 +393,7 @@ def canal_narrowing_field(geom: SlipGeometry, side: str | None = None) -> Callab
         k = np.hypot(s[:, 0] / sac.sac_half_width, s[:, 1] / sac.sac_half_depth)
         in_sac = np.clip((1.0 - k) / 0.15, 0.0, 1.0)
         here = fu.to_local(p)
-        recess = vb._smoothstep(recess_lo, recess_hi, np.abs(here[:, 0]))
+        recess = smoothstep(recess_lo, recess_hi, np.abs(here[:, 0]))
         advance = geom.slip_mm * (1.0 - recess) + min(geom.slip_mm, RECESS_MAX_ADVANCE_MM) * recess
         slip = np.maximum(advance - RECESS_FAT_MM * recess - CSF_CUSHION_MM * in_sac, 0.0)
         moved = fu.to_local(p - slip[:, None] * geom.forward)
@@ -427,7 +427,7 @@ def foraminal_stenosis_field(geom: SlipGeometry, side: str) -> Callable[[Array],
     sgn = 1.0 if side == "right" else -1.0
 
     def piece(q: Array) -> Array:
-        bone = np.minimum(vb._body_field(q, geom.upper), vb._pedicle_field(q, dims, side))
+        bone = np.minimum(vb.body_field(q, geom.upper), vb.pedicle_field(q, dims, side))
         return np.maximum.reduce([bone, q[:, 2] - ped.center[2], (dims.canal_width / 2 - 2.0) - sgn * q[:, 0]])
 
     def field(local: Array) -> Array:
@@ -603,7 +603,7 @@ def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tu
         out.append(f"At {level} the root at risk is {level.split('-')[0]}, the exiting root.")
     elif level and kind == "degenerative":
         out.append(f"At {level} the root at risk is {level.split('-')[1]}, the traversing root.")
-    if grade in MEYERDING_GRADES:
+    if grade is not None and grade in MEYERDING_GRADES:
         out.append(MEYERDING_GRADES[grade])
     return tuple(out)
 
