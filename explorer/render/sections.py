@@ -34,7 +34,9 @@ from shapely.geometry.polygon import orient
 
 from explorer import settings
 from explorer.anatomy.layout import pedicle_box, side_sign, spine_layout
+from explorer.anatomy.model import SpineModel
 from explorer.anatomy.morphometry import VERTEBRAE
+from explorer.anatomy.posture import posed_level, segment_motion
 from explorer.anatomy.structures import STRUCTURES
 from explorer.render.model_scene import LESION_COLOR
 from explorer.state import CUT_LEVELS
@@ -59,6 +61,7 @@ ROLE_STYLE: dict[str, tuple[str, str, str]] = {
     "bone": ("#8C8C8C", "#5E5E5E", "Bone"),
     "moved": ("#8C8C8C", LESION_COLOR, "Slipped bone"),
     "annulus": ("#454545", "#5A5A5A", "Disc: outer ring (annulus)"),
+    "ligament": ("#1C1C1C", "#4A4A4A", "Ligamentum flavum"),
     "nucleus": ("#D9D9D9", "#9A9A9A", "Disc: soft centre (nucleus)"),
     "sac": ("#F4F4F4", "#BDBDBD", "Dural sac (spinal fluid)"),
     "cauda": ("#505050", "#303030", "Nerve roots in the sac"),
@@ -68,7 +71,7 @@ ROLE_STYLE: dict[str, tuple[str, str, str]] = {
     "squeezed": (settings.HIGHLIGHT_COLOR, "#FFFFFF", "Squeezed nerve"),
 }
 # Painter's order: later roles are drawn on top.
-ROLE_ORDER: tuple[str, ...] = ("muscle", "bone", "moved", "annulus", "nucleus", "sac", "cauda", "root", "lesion", "squeezed")
+ROLE_ORDER: tuple[str, ...] = ("muscle", "bone", "moved", "annulus", "ligament", "nucleus", "sac", "cauda", "root", "lesion", "squeezed")
 KIND_ROLE: dict[str, str] = {
     "vertebra": "bone", "sacrum": "bone", "hip-bone": "bone", "femur": "bone",
     "disc": "annulus", "nucleus": "nucleus",
@@ -76,6 +79,8 @@ KIND_ROLE: dict[str, str] = {
     "root": "root", "sciatic": "root", "piriformis": "muscle",
 }
 LESION_PREFIX: str = "lesion"
+# Meshes that are not in the structure registry (built for the sections by explorer.anatomy.posture).
+EXTRA_ROLES: dict[str, tuple[str, str]] = {"ligamentum-flavum": ("ligament", "Ligamentum flavum")}
 SQUEEZE_MIN_DEGREE: float = 0.02  # as simulate.MIN_DEGREE: below this a touch is not a squeeze
 
 
@@ -89,11 +94,12 @@ class SectionPlane:
     Attributes
     ----------
     kind : str
-        ``"axial"``, ``"sagittal"`` (midline) or ``"parasagittal"`` (through a foramen).
+        ``"axial"``, ``"sagittal"`` (midline), ``"parasagittal"`` (through a foramen) or
+        ``"recess"`` (through a lateral recess).
     level : str
         The level cut (``"L4-L5"`` or ``"L4"``).
     side : str or None
-        For a parasagittal cut, the patient's side of the foramen cut.
+        For a parasagittal or recess cut, the patient's side cut.
     origin : ndarray, shape (3,)
         A point of the plane (mm, RAS).
     normal : ndarray, shape (3,)
@@ -161,6 +167,13 @@ def foramen_offset_mm(level: str) -> float:
     return float(pedicle_box(VERTEBRAE[upper], "right").center[0])
 
 
+def recess_offset_mm(level: str) -> float:
+    """How far from the midline (mm) a parasagittal cut through the lateral recess lies: 3.5 mm
+    inside the canal's side wall, where the traversing root runs (``layout.lateral_recess_local``)."""
+    upper = level.split("-")[0]
+    return float(VERTEBRAE[upper].canal_width / 2 - 3.5)
+
+
 def section_plane(kind: str, level: str, side: str | None = None) -> SectionPlane:
     """The plane of a section through ``level``.
 
@@ -168,8 +181,8 @@ def section_plane(kind: str, level: str, side: str | None = None) -> SectionPlan
     ----------
     kind : str
         ``"axial"`` (in the disc's or body's own mid-plane, so it follows the lordosis as a scan's
-        angled slices do), ``"sagittal"`` (the midline) or ``"parasagittal"`` (through the foramen
-        on ``side``).
+        angled slices do), ``"sagittal"`` (the midline), ``"parasagittal"`` (through the foramen
+        on ``side``) or ``"recess"`` (through the lateral recess on ``side``).
     level : str
         A disc level (``"L4-L5"``) or a lumbar body (``"L4"``).
     side : str, optional
@@ -181,15 +194,16 @@ def section_plane(kind: str, level: str, side: str | None = None) -> SectionPlan
         # Seen from the feet with the front at the top: the patient's right on the viewer's left.
         return SectionPlane(kind, level, None, origin, up, -right, front,
                             (-AXIAL_HALF_WIDTH_MM, AXIAL_HALF_WIDTH_MM), (-AXIAL_BACK_MM, AXIAL_FRONT_MM))
-    if kind in ("sagittal", "parasagittal"):
-        if kind == "parasagittal":
-            if side is None:
-                raise ValueError("a parasagittal cut needs a side")
-            origin = origin + side_sign(side) * foramen_offset_mm(level) * right
+    if kind in ("sagittal", "parasagittal", "recess"):
+        if kind != "sagittal":
+            if side not in ("left", "right"):
+                raise ValueError(f"a {kind} cut needs a side (left or right), got {side!r}")
+            offset = foramen_offset_mm(level) if kind == "parasagittal" else recess_offset_mm(level)
+            origin = origin + side_sign(side) * offset * right
         # Seen from the patient's left: the front on the viewer's left, the head at the top.
-        return SectionPlane(kind, level, side if kind == "parasagittal" else None, origin, right, -front, up,
+        return SectionPlane(kind, level, side if kind != "sagittal" else None, origin, right, -front, up,
                             (-SAGITTAL_FRONT_MM, SAGITTAL_BACK_MM), (-SAGITTAL_HALF_HEIGHT_MM, SAGITTAL_HALF_HEIGHT_MM))
-    raise ValueError(f"unknown section kind {kind!r}; use axial, sagittal or parasagittal")
+    raise ValueError(f"unknown section kind {kind!r}; use axial, sagittal, parasagittal or recess")
 
 
 @dataclass(frozen=True)
@@ -280,6 +294,8 @@ def role_of(structure_id: str) -> str | None:
     """The picture role of a structure id or a lesion id (None: not drawn in sections)."""
     if structure_id.startswith(LESION_PREFIX):
         return "lesion"
+    if structure_id in EXTRA_ROLES:
+        return EXTRA_ROLES[structure_id][0]
     s = STRUCTURES.get(structure_id)
     return KIND_ROLE.get(s.kind) if s is not None else None
 
@@ -318,7 +334,7 @@ def cut_section(meshes: Mapping[str, pv.PolyData], plane: SectionPlane,
         shape = _as_multi(loops_to_shape(slice_loops(mesh, plane)).intersection(window))
         if shape.is_empty:
             continue
-        name = names.get(sid) or (STRUCTURES[sid].name if sid in STRUCTURES else sid)
+        name = names.get(sid) or (STRUCTURES[sid].name if sid in STRUCTURES else EXTRA_ROLES.get(sid, ("", sid))[1])
         shapes.append(CutShape(sid, name, role, shape))
     shapes.sort(key=lambda s: ROLE_ORDER.index(s.role))
     return Section(plane, tuple(shapes), dict(squeezed))
@@ -441,3 +457,108 @@ def lesion_side_in_picture(section: Section) -> str | None:
     if lesion.is_empty:
         return None
     return "right" if lesion.centroid.x > 0 else "left"
+
+
+# --------------------------------------------------------------------------------------------
+# Which cut, and the meshes it cuts
+# --------------------------------------------------------------------------------------------
+
+FORAMINAL_ZONES: frozenset[str] = frozenset({"foraminal", "extraforaminal"})
+
+
+def lesion_level(params: Mapping[str, str]) -> str | None:
+    """The disc level a condition's lesion sits at (None when it has none, e.g. piriformis)."""
+    level = params.get("level")
+    return level if level in CUT_LEVELS else None
+
+
+def cut_level(section_level: str | None, params: Mapping[str, str]) -> str:
+    """Where to cut: the level asked for, else the lesion's level, else L4-L5."""
+    return section_level or lesion_level(params) or DEFAULT_CUT_LEVEL
+
+
+def disc_level_of(level: str) -> str:
+    """The disc level a cut belongs to: itself, or for a body the disc below it (L4 -> L4-L5)."""
+    if "-" in level:
+        return level
+    nxt = {"L1": "L2", "L2": "L3", "L3": "L4", "L4": "L5", "L5": "S1"}[level]
+    return f"{level}-{nxt}"
+
+
+def plane_for(section: str, level: str, params: Mapping[str, str]) -> SectionPlane:
+    """The plane of ``section`` (``axial`` or ``sagittal``) for a condition's parameters.
+
+    A sagittal cut is the midline one (central lesions, slips), the parasagittal one through the
+    foramen on the lesion's side for a foraminal or extraforaminal lesion (the foraminal height and
+    the root in it show there, not in the midline), or one through the lateral recess for a
+    lateral recess stenosis.
+    """
+    if section == "axial":
+        return section_plane("axial", level)
+    side = params.get("side")
+    if side in ("left", "right"):
+        if params.get("zone") in FORAMINAL_ZONES:
+            return section_plane("parasagittal", level, side)
+        if params.get("zone") == "lateral_recess":
+            return section_plane("recess", level, side)
+    return section_plane("sagittal", level)
+
+
+def plane_words(plane: SectionPlane) -> str:
+    """The cut in words, with how it is seen ("Axial cut through L4-L5, seen from below as on a scan")."""
+    if plane.kind == "axial":
+        return f"Axial cut through {plane.level}, seen from below as on a scan"
+    if plane.kind == "parasagittal":
+        return (f"Sagittal cut through the {plane.side} {plane.level} foramen, seen from the patient's left "
+                "as on a scan")
+    if plane.kind == "recess":
+        return (f"Sagittal cut through the {plane.side} lateral recess at {plane.level}, seen from the patient's "
+                "left as on a scan")
+    return f"Midline sagittal cut through {plane.level}, seen from the patient's left as on a scan"
+
+
+NERVE_ROLES: frozenset[str] = frozenset({"root", "cauda"})
+
+
+def section_meshes(model: SpineModel, level: str, posture: str, lesion: object = None) -> dict[str, pv.PolyData]:
+    """Every mesh a section may cut, with the segment at disc ``level`` in ``posture``.
+
+    The segment's own meshes (its two bones, disc, sac, roots, ligamentum flavum and the lesion)
+    come from :func:`explorer.anatomy.posture.posed_level`. The rest of the model follows the same
+    movement, so a sagittal cut stays whole: bones and discs above the disc turn with the vertebra
+    above, nerves that pass through the level (the sacral roots in the sac) bend as soft tissue,
+    and everything below stays put.
+
+    Parameters
+    ----------
+    model : SpineModel
+        The neutral model (never modified).
+    level : str
+        A disc level (``"L4-L5"``).
+    posture : str
+        ``"flexion"``, ``"neutral"`` or ``"extension"``.
+    lesion : pyvista.PolyData or Lesion, optional
+        As for ``posed_level``: a condition's lesion (its compressors become ``"lesion"``, its
+        replaced meshes such as a slipped vertebra stand in for the model's).
+    """
+    posed = posed_level(model, level, posture, lesion)
+    replaced: Mapping[str, pv.PolyData] = getattr(lesion, "replaced", {}) or {}
+    out: dict[str, pv.PolyData] = {}
+    motion = segment_motion(level, posture) if posture != "neutral" else None
+    centre = spine_layout().disc[level]
+    for sid, mesh in model.polydata.items():
+        if sid in posed:
+            continue
+        mesh = replaced.get(sid, mesh)
+        role = role_of(sid)
+        if role is None:
+            continue
+        if motion is not None:
+            pts = np.asarray(mesh.points, dtype=float)
+            if role in NERVE_ROLES:
+                mesh = pv.PolyData(motion.soft(pts), mesh.faces)
+            elif float(centre.to_local(pts.mean(axis=0, keepdims=True))[0, 2]) > 0:
+                mesh = pv.PolyData(motion.rigid(pts), mesh.faces)
+        out[sid] = mesh
+    out.update(posed)
+    return out

@@ -1,0 +1,330 @@
+"""The MRI-like sections panel: "Normal" and "This condition" side by side, the canal measured on
+each, and a posture control.
+
+The page calls :func:`with_sections` right after the sidebar (so the section fields are in the
+state and in the URL), :func:`sections_toggle` in its controls, and :func:`sections_panel` below
+the 3D view when ``state.section != "off"``. Cutting, posing and measuring are cached per
+(condition, parameters, section, level, posture), so a rerun that changes something else costs
+only the drawing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from explorer.anatomy.canal import (
+    FORAMEN_CRITICAL_MM,
+    HAMANISHI_ABSOLUTE_MM2,
+    HAMANISHI_RELATIVE_MM2,
+    RECESS_STENOTIC_MM,
+    CanalMeasurements,
+    measure_canal,
+)
+from explorer.anatomy.model import SpineModel
+from explorer.anatomy.posture import POSTURE_LABELS, POSTURE_PLAIN_LABELS
+from explorer.conditions.base import Lesion
+from explorer.conditions.simulate import Impact
+from explorer.render.sections import (
+    ROLE_STYLE,
+    Section,
+    SectionPlane,
+    cut_level,
+    cut_section,
+    disc_level_of,
+    lesion_level,
+    plane_for,
+    plane_words,
+    section_figure,
+    section_key,
+    section_meshes,
+)
+from explorer.state import CUT_LEVELS, DEFAULT_POSTURE, POSTURES, SECTIONS, ExplorerState, parse_query_params
+
+SECTION_KEY = "section"
+CUT_KEY = "section_cut"
+POSTURE_KEY = "posture"
+AUTO_CUT = "auto"
+FIGURE_HEIGHT_PX = 430
+SECTION_LABELS: dict[str, str] = {"off": "Off", "axial": "Axial (across)", "sagittal": "Sagittal (side view)"}
+PLAIN_SECTION_LABELS: dict[str, str] = {"off": "Off", "axial": "Cut across", "sagittal": "Cut from the side"}
+
+# Thresholds named beside the numbers (the grading itself is done in explorer.anatomy.canal).
+HAMANISHI_TEXT = (f"relative stenosis below {HAMANISHI_RELATIVE_MM2:g} mm², absolute below "
+                  f"{HAMANISHI_ABSOLUTE_MM2:g} mm² (Hamanishi 1994)")
+SCHIZAS_TEXT: dict[str, str] = {
+    "A": "A: fluid around the roots, no narrowing",
+    "B": "B: roots fill the sac but still show separately",
+    "C": "C: no separate roots seen, some fluid behind them",
+    "D": "D: no fluid left around the roots",
+}
+RECESS_TEXT = f"below {RECESS_STENOTIC_MM:g} mm suggests lateral recess stenosis (Ciric 1980)"
+FORAMEN_TEXT = f"below {FORAMEN_CRITICAL_MM:g} mm the root is often pressed (Hasegawa 1995)"
+LEE_TEXT: dict[int, str] = {0: "0: normal", 1: "1: mild", 2: "2: moderate", 3: "3: severe (root squashed)"}
+LEE_SOURCE = "Lee 2010"
+# How each part looks, for the key under the pictures (T2-like greys; the app's colours).
+ROLE_WORDS: dict[str, str] = {
+    "bone": "mid grey", "moved": "grey, violet edge", "annulus": "dark grey", "nucleus": "light grey",
+    "sac": "white", "cauda": "dark dots in the white", "root": "dark grey", "muscle": "dark grey",
+    "lesion": "violet", "squeezed": "magenta",
+}
+ROMAN: dict[int, str] = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
+MEYERDING_TEXT = "Meyerding: I up to 25%, II to 50%, III to 75%, IV to 100%"
+
+CONVENTION_TEXT = (
+    "As on a scan: a cut across is seen from the feet, front at the top, so the patient's left is on "
+    "your right. A side cut is seen from the patient's left, front on your left. The white bar is 10 mm."
+)
+TROLLEY_TEXT = (
+    "Why posture matters. Bending forward opens the back of the canal a little: the thick ligament "
+    "at the back is pulled flat, and the disc bulges less. The nerves get more room. Leaning back "
+    "does the opposite and makes the canal smaller. This is why many people with a narrow canal can "
+    "walk further when they lean on a shopping trolley, and feel better when they sit down."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# State: seeded once from the link, then from the widgets
+# --------------------------------------------------------------------------------------------
+
+
+def _init_from_url() -> None:
+    """On a session's first run, set the section widgets from the link (bad values were reported
+    with the other link problems by the sidebar's parse of the same link)."""
+    if st.session_state.get("_sections_initialised"):
+        return
+    parsed = parse_query_params(st.query_params.to_dict()).state
+    st.session_state[SECTION_KEY] = parsed.section
+    st.session_state[CUT_KEY] = parsed.section_level or AUTO_CUT
+    st.session_state[POSTURE_KEY] = parsed.posture
+    st.session_state["_sections_initialised"] = True
+
+
+def with_sections(state: ExplorerState) -> ExplorerState:
+    """``state`` with the section, cut level and posture the person chose (or the link gave)."""
+    _init_from_url()
+    section = st.session_state.get(SECTION_KEY, "off")
+    cut = st.session_state.get(CUT_KEY, AUTO_CUT)
+    posture = st.session_state.get(POSTURE_KEY, DEFAULT_POSTURE)
+    return state.with_(section=section if section in SECTIONS else "off",
+                       section_level=cut if cut in CUT_LEVELS else None,
+                       posture=posture if posture in POSTURES else DEFAULT_POSTURE)
+
+
+def sections_toggle(state: ExplorerState) -> None:
+    """The control that turns the sections on (axial or sagittal) or off."""
+    _init_from_url()
+    labels = PLAIN_SECTION_LABELS if state.audience == "patient" else SECTION_LABELS
+    st.radio("Scan-like pictures" if state.audience == "patient" else "MRI-like sections",
+             options=list(SECTIONS), key=SECTION_KEY, format_func=labels.get, horizontal=True,
+             help="Cut the model like an MRI scan, beside a normal spine, and measure the canal.")
+
+
+# --------------------------------------------------------------------------------------------
+# Cutting and measuring (cached)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionPair:
+    """The normal and the condition's cut of one plane, with the canal measured on each."""
+
+    plane: SectionPlane
+    normal: Section
+    condition: Section | None
+    normal_measures: CanalMeasurements | None
+    condition_measures: CanalMeasurements | None
+    neutral_normal: CanalMeasurements | None
+    neutral_condition: CanalMeasurements | None
+
+
+def _measure(model: SpineModel, level: str, lesion: Lesion | None, posture: str) -> CanalMeasurements | None:
+    try:
+        return measure_canal(model, level, lesion, posture)
+    except (ValueError, KeyError):  # a level the measurements do not cover: show the picture alone
+        return None
+
+
+def build_pair(model: SpineModel, impact: Impact | None, section: str, level: str, posture: str) -> SectionPair:
+    """Cut and measure the normal model and the condition (pure; cached by :func:`section_pair`)."""
+    params = impact.parameters if impact is not None else {}
+    plane = plane_for(section, level, params)
+    disc = disc_level_of(level)
+    normal = cut_section(section_meshes(model, disc, posture), plane)
+    normal_m = _measure(model, disc, None, posture)
+    neutral_n = normal_m if posture == DEFAULT_POSTURE else _measure(model, disc, None, DEFAULT_POSTURE)
+    if impact is None:
+        return SectionPair(plane, normal, None, normal_m, None, neutral_n, None)
+    lesion = impact.lesion
+    names = {**lesion.names, "lesion": "; ".join(v for k, v in lesion.names.items() if k in lesion.compressors)}
+    squeezed = {c.id: c.degree for c in impact.compressed}
+    cond = cut_section(section_meshes(model, disc, posture, lesion), plane, names, squeezed, moved=lesion.replaced)
+    if lesion_level(params) is None:  # nothing in the canal (piriformis): the canal is the normal one
+        return SectionPair(plane, normal, cond, normal_m, normal_m, neutral_n, neutral_n)
+    cond_m = _measure(model, disc, lesion, posture)
+    neutral_c = cond_m if posture == DEFAULT_POSTURE else _measure(model, disc, lesion, DEFAULT_POSTURE)
+    return SectionPair(plane, normal, cond, normal_m, cond_m, neutral_n, neutral_c)
+
+
+@st.cache_resource(max_entries=64, show_spinner="Cutting the sections...")
+def section_pair(_model: SpineModel, _impact: Impact | None, condition: str, params: tuple[tuple[str, str], ...],
+                 section: str, level: str, posture: str) -> SectionPair:
+    """:func:`build_pair`, shared by every session (keyed on the hashable state, never mutated)."""
+    return build_pair(_model, _impact, section, level, posture)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def section_figure_dict(_section: Section, key: tuple[Any, ...], title: str, words: bool) -> dict[str, Any]:
+    """The figure of one cut as a plain dict (cached: building the traces costs more than drawing)."""
+    return section_figure(_section, title, words=words, height=FIGURE_HEIGHT_PX).to_dict()
+
+
+# --------------------------------------------------------------------------------------------
+# Words
+# --------------------------------------------------------------------------------------------
+
+
+def _mm(value: float) -> str:
+    return f"{value:.1f} mm"
+
+
+def _change(value: float, neutral: float | None, unit: str, posture: str, plain: bool) -> str:
+    if neutral is None or posture == DEFAULT_POSTURE or abs(value - neutral) < 0.05:
+        return ""
+    standing = "standing" if plain else "neutral"
+    return f" ({standing}: {neutral:.0f} {unit})" if unit == "mm²" else f" ({standing}: {neutral:.1f} {unit})"
+
+
+def measurement_lines(m: CanalMeasurements | None, plane: SectionPlane, plain: bool = False,
+                      neutral: CanalMeasurements | None = None) -> list[str]:
+    """The measures that this cut shows, each with the thresholds in use (plain text).
+
+    An axial cut shows the sac area (Hamanishi), the Schizas grade, the canal's depth and the
+    lateral recesses; a midline sagittal cut the canal's depth and the slip; a cut through a
+    foramen that foramen's height and Lee grade.
+    """
+    if m is None:
+        return ["No measurements at this level (the canal is measured at the lumbar discs)."]
+    lines: list[str] = []
+    if plane.kind == "axial":
+        change = _change(m.sac_area_mm2, neutral.sac_area_mm2 if neutral else None, "mm²", m.posture, plain)
+        label = "Room for the nerves (sac area)" if plain else "Dural sac area"
+        lines.append(f"{label}: {m.sac_area_mm2:.0f} mm²{change}; {m.hamanishi}. "
+                     f"Thresholds: {HAMANISHI_TEXT}.")
+        lines.append(f"Schizas grade {SCHIZAS_TEXT.get(m.schizas_grade, m.schizas_grade)}.")
+        lines.append(f"Canal front to back: {_mm(m.canal_ap_mm)}.")
+        recess = ", ".join(f"{side} {_mm(m.recess_depth_mm[side])}" for side in ("left", "right")
+                           if side in m.recess_depth_mm)
+        lines.append(f"Lateral recess depth: {recess}; {RECESS_TEXT}.")
+    elif plane.kind == "sagittal":
+        lines.append(f"Canal front to back: {_mm(m.canal_ap_mm)}.")
+        grade = m.meyerding_grade
+        if m.slip_percent is None or not grade:
+            lines.append("Slip: none (the bodies line up).")
+        else:
+            lines.append(f"Slip: {m.slip_percent:.0f}% of the body below, Meyerding grade "
+                         f"{ROMAN.get(grade, str(grade))} ({MEYERDING_TEXT}).")
+    elif plane.kind == "recess":
+        side = plane.side or "left"
+        if side in m.recess_depth_mm:
+            change = _change(m.recess_depth_mm[side], (neutral.recess_depth_mm.get(side) if neutral else None), "mm",
+                             m.posture, plain)
+            lines.append(f"Lateral recess depth ({side}): {_mm(m.recess_depth_mm[side])}{change}; {RECESS_TEXT}.")
+        lines.append(f"Canal front to back (midline): {_mm(m.canal_ap_mm)}.")
+    else:
+        side = plane.side or "left"
+        height = m.foraminal_height_mm.get(side)
+        lee = m.lee_grade.get(side)
+        if height is not None:
+            change = _change(height, (neutral.foraminal_height_mm.get(side) if neutral else None), "mm",
+                             m.posture, plain)
+            lines.append(f"Foramen height ({side}): {_mm(height)}{change}; {FORAMEN_TEXT}.")
+        if lee is not None:
+            lines.append(f"Lee grade {LEE_TEXT.get(lee, str(lee))} ({LEE_SOURCE}).")
+    return lines
+
+
+def describe(pair: SectionPair, posture_words: str, plain: bool = False) -> str:
+    """The panel told in plain sentences (for screen readers and tests)."""
+    parts = [f"{plane_words(pair.plane)}, {posture_words.lower()}."]
+    for title, cut, measures, neutral in (("Normal spine", pair.normal, pair.normal_measures, pair.neutral_normal),
+                                          ("This condition", pair.condition, pair.condition_measures,
+                                           pair.neutral_condition)):
+        if cut is None:
+            continue
+        shown = [legend for _, legend in section_key(cut)]
+        parts.append(f"{title}: shows {', '.join(s.lower() for s in shown)}.")
+        parts.extend(measurement_lines(measures, pair.plane, plain, neutral))
+    if pair.condition is not None and pair.plane.kind == "axial" and pair.condition.by_role("lesion"):
+        side = "right" if pair.condition.union("lesion").centroid.x > 0 else "left"
+        patient = "left" if side == "right" else "right"
+        parts.append(f"The lesion lies mostly on the viewer's {side}, the patient's {patient}.")
+    return " ".join(parts)
+
+
+def _key_words(cut: Section) -> str:
+    return "; ".join(f"{legend} ({ROLE_WORDS.get(role, '')})".replace(" ()", "") for role, legend in _roles(cut))
+
+
+def _roles(cut: Section) -> list[tuple[str, str]]:
+    return [(role, ROLE_STYLE[role][2]) for role in dict.fromkeys(s.role for s in cut.shapes)]
+
+
+# --------------------------------------------------------------------------------------------
+# The panel
+# --------------------------------------------------------------------------------------------
+
+
+def _level_label(level: str, auto_level: str) -> str:
+    return f"At the problem ({auto_level})" if level == AUTO_CUT else level
+
+
+def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | None) -> str:
+    """Draw the sections panel and return its text description.
+
+    Parameters
+    ----------
+    model : SpineModel
+        The shared (never mutated) model.
+    state : ExplorerState
+        With ``section`` not ``"off"`` (see :func:`with_sections`).
+    impact : Impact or None
+        The condition's impact, or None for the healthy spine.
+    """
+    plain = state.audience == "patient"
+    params = dict(state.params)
+    auto_level = cut_level(None, params)
+    st.subheader("A look inside, like a scan" if plain else "Inside the canal: MRI-like sections")
+    level_col, posture_col = st.columns([1, 2], gap="medium")
+    with level_col:
+        st.selectbox("Where to cut", options=[AUTO_CUT, *CUT_LEVELS], key=CUT_KEY,
+                     format_func=lambda v: _level_label(v, auto_level),
+                     help="A disc level (L4-L5) cuts through the disc; a single bone (L4) through its middle.")
+    with posture_col:
+        labels = POSTURE_PLAIN_LABELS if plain else POSTURE_LABELS
+        st.radio("Posture", options=list(POSTURES), key=POSTURE_KEY, format_func=labels.get, horizontal=True,
+                 help="Moves this level into the posture and measures it again.")
+    level = cut_level(state.section_level, params)
+    section = state.section if state.section in SECTIONS and state.section != "off" else "axial"
+    pair = section_pair(model, impact, state.condition, state.params, section, level, state.posture)
+    key = (state.condition, state.params, section, level, state.posture)
+    columns = st.columns(2, gap="medium") if pair.condition is not None else [st.container()]
+    shown = [("Normal", pair.normal, pair.normal_measures, pair.neutral_normal)]
+    if pair.condition is not None:
+        shown.append(("This condition", pair.condition, pair.condition_measures, pair.neutral_condition))
+    for col, (title, cut, measures, neutral) in zip(columns, shown, strict=True):
+        with col:
+            fig = section_figure_dict(cut, (*key, title), title, plain)
+            st.plotly_chart(fig, config={"displayModeBar": False, "scrollZoom": False}, theme=None,
+                            key=f"section_{title}", use_container_width=True)
+            st.markdown("\n".join(f"- {line}" for line in measurement_lines(measures, pair.plane, plain, neutral)))
+    last = pair.condition or pair.normal
+    st.caption(f"{CONVENTION_TEXT} Shades: {_key_words(last)}.")
+    if impact is not None and lesion_level(params) is None:
+        st.info("This problem is outside the spine, so the canal looks the same as a normal one.")
+    with st.expander("Why sitting and leaning forward help" if plain else "Why posture changes the canal"):
+        st.write(TROLLEY_TEXT)
+    return describe(pair, labels[state.posture], plain)
+
