@@ -117,7 +117,7 @@ def test_dermatome_content_in_plain_and_anatomical_words():
     assert anatomical_term("top of the foot") == "dorsum of the foot"
     assert anatomical_term("back of the knee") == "popliteal fossa"
     assert "lateral" in anatomical_term("outer side of the lower leg")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'elbow'"):
         anatomical_term("elbow")
 
 

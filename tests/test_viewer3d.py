@@ -446,5 +446,5 @@ def test_not_installed_project_shows_a_message_not_a_traceback(monkeypatch) -> N
     assert component(key="viewer", data=[{}]) == {}
     assert shown == [frontend.NOT_INSTALLED_TEXT]
     assert "pip install -r requirements.txt" in shown[0]
-    with pytest.raises(FileNotFoundError, match="no-such.js"):
+    with pytest.raises(FileNotFoundError, match=r"no-such\.js"):
         frontend.AssetComponent("viewer3d", js="no-such.js", css="viewer3d.css")
