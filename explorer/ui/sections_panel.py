@@ -318,7 +318,7 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
         with col:
             fig = section_figure_dict(cut, (*key, title), title, plain)
             st.plotly_chart(fig, config={"displayModeBar": False, "scrollZoom": False}, theme=None,
-                            key=f"section_{title}", use_container_width=True)
+                            key=f"section_{title}", width="stretch")
             st.markdown("\n".join(f"- {line}" for line in measurement_lines(measures, pair.plane, plain, neutral)))
     last = pair.condition or pair.normal
     st.caption(f"{CONVENTION_TEXT} Shades: {_key_words(last)}.")
