@@ -282,7 +282,11 @@ def flip_bytes(r: random.Random, data: bytes, count: int | None = None) -> bytes
 
 
 def deep_yaml(depth: int, flow: bool) -> str:
-    return "[" * depth + "]" * depth if flow else "".join(f"{'  ' * i}- \n" for i in range(depth))
+    """``depth`` nested lists: ``[[[...]]]``, or block style (``- `` indented one step more per level;
+    its size grows with the square of the depth, so block style stops at 300 levels)."""
+    if flow:
+        return "[" * depth + "]" * depth
+    return "".join(f"{'  ' * i}- \n" for i in range(min(depth, 300)))
 
 
 def alias_bomb(levels: int = 9) -> str:
