@@ -53,21 +53,23 @@ from typing import Any
 import numpy as np
 import pyvista as pv
 import shapely
-from shapely.geometry import LineString, MultiLineString, Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from explorer.anatomy.frames import Frame
-from explorer.anatomy.layout import pedicle_box, root_exit_local, side_sign, spine_layout
+from explorer.anatomy.layout import root_exit_local, side_sign, spine_layout
 from explorer.anatomy.model import SpineModel
-from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.anatomy.morphometry import ROOT_DIAMETER, S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.anatomy.nerves import intrathecal_roots
 from explorer.anatomy.posture import (
-    SegmentMotion,
     check_level,
     check_posture,
     level_structures,
     posed_canal_frame,
     posed_level,
+    segment_motion,
 )
+from explorer.anatomy.structures import ROOTS
 
 SIDES: tuple[str, ...] = ("left", "right")
 # Hamanishi 1994: dural sac area thresholds (mm2).
@@ -80,13 +82,17 @@ RECESS_STENOTIC_MM: float = 3.0
 FORAMEN_CRITICAL_MM: float = 15.0
 # Lee 2010, approximated: the perineural fat is a ring this wide around the root in the foramen.
 FAT_RING_MM: float = 1.0
-LEE_FAT_TAKEN: float = 0.25  # fat gone on at least one side of four: grade 1
-LEE_ROOT_INDENTED: float = 0.05  # the root itself reached (no fat left where it is pressed): grade 2
-LEE_ROOT_COLLAPSED: float = 0.30  # a large share of the root's cross-section taken: grade 3
+LEE_FAT_TAKEN: float = 0.25  # fat gone on about two of the root's four sides: grade 1
+LEE_ROOT_TOUCHED: float = 0.02  # tissue reaching the root itself: at least grade 1
+LEE_ROOT_PRESSED: float = 0.35  # a third of the root's cross-section taken: no fat left anywhere, grade 2
+LEE_ROOT_COLLAPSED: float = 0.75  # three quarters taken: the root collapsed, grade 3
 # Schizas 2010, approximated from the share of the remaining sac the roots need.
 SCHIZAS_B: float = 0.4
 SCHIZAS_C: float = 0.7
 POSTERIOR_FAT_MIN_MM: float = 0.5  # less than this between the sac and the back wall: no epidural fat
+# Vertical lines for the foraminal height: from just behind the exiting root forwards (mm along the
+# disc's y axis from the root), far enough to follow a pedicle that has slipped forward.
+FORAMEN_LINES_MM: tuple[float, ...] = tuple(float(v) for v in np.arange(-4.0, 30.0, 1.0))
 SECTION_HALF_SIZE_MM: float = 60.0  # sections are kept within this of the level's canal centre
 
 
@@ -205,17 +211,19 @@ def lee_grade(fat_taken: float, root_taken: float) -> int:
     Lee grades the perineural fat on sagittal MRI: 0 normal; 1 fat obliterated on two opposite
     sides of the root; 2 on all four sides, the root not deformed; 3 the root collapsed or
     deformed. The model has no fat signal: the fat is a ring ``FAT_RING_MM`` wide around the
-    exiting root in the foramen's parasagittal cut, and a lesion or bone in that ring is fat lost.
-    Grade 1 when at least ``LEE_FAT_TAKEN`` of the ring is taken; grade 2 when the tissue reaches
-    the root itself (in the model a lesion presses from one side, so "all four sides" is read as
-    "no fat left where it presses, the root touched"); grade 3 when ``LEE_ROOT_COLLAPSED`` of the
-    root's cross-section is taken (the root deformed).
+    exiting root in the foramen's parasagittal cut, and bone, disc or lesion in that ring is fat
+    lost. A root is pressed from one side in the model (it does not move against the opposite
+    wall), so the grade is read from how far the tissue reaches: grade 1 when about two sides'
+    worth of the fat ring is taken (``LEE_FAT_TAKEN``) or the tissue touches the root; grade 2 when
+    it takes a third of the root's cross-section (``LEE_ROOT_PRESSED``: a root pushed that far has
+    no fat left around it); grade 3 when it takes three quarters (``LEE_ROOT_COLLAPSED``: the root
+    collapsed). These cut-offs are this model's reading of Lee's descriptions, not Lee's.
     """
     if root_taken >= LEE_ROOT_COLLAPSED:
         return 3
-    if root_taken >= LEE_ROOT_INDENTED:
+    if root_taken >= LEE_ROOT_PRESSED:
         return 2
-    if fat_taken >= LEE_FAT_TAKEN:
+    if fat_taken >= LEE_FAT_TAKEN or root_taken >= LEE_ROOT_TOUCHED:
         return 1
     return 0
 
@@ -250,20 +258,14 @@ def section(mesh: pv.PolyData, frame: Frame, normal_axis: int = 2, offset: float
     """
     normal = frame.axes[:, normal_axis]
     origin = frame.origin + normal * offset
-    lo, hi = np.reshape(mesh.bounds, (3, 2)).T
-    corners = np.array(np.meshgrid(*zip(lo, hi, strict=True))).reshape(3, -1).T
-    signs = (corners - origin) @ normal
-    if mesh.n_points == 0 or signs.min() > 0 or signs.max() < 0:
+    if mesh.n_points == 0:
         return Polygon()
-    cut = mesh.slice(normal=normal, origin=origin)
-    if cut.n_cells == 0:
+    segments = _plane_segments(mesh, origin, normal)
+    if len(segments) == 0:
         return Polygon()
-    local = frame.to_local(np.asarray(cut.points))
-    coords = local[:, [0, 1]] if normal_axis == 2 else local[:, [1, 2]]
-    segments = _segments(np.asarray(cut.lines), coords)
-    if not segments:
-        return Polygon()
-    merged = shapely.line_merge(MultiLineString(segments))
+    local = frame.to_local(segments.reshape(-1, 3))
+    coords = (local[:, [0, 1]] if normal_axis == 2 else local[:, [1, 2]]).reshape(-1, 2, 2)
+    merged = shapely.line_merge(shapely.multilinestrings(list(coords)))
     lines = list(getattr(merged, "geoms", [merged]))
     area: BaseGeometry = Polygon()
     for line in lines:
@@ -271,25 +273,60 @@ def section(mesh: pv.PolyData, frame: Frame, normal_axis: int = 2, offset: float
         if len(pts) < 3:
             continue
         if not line.is_ring and np.linalg.norm(pts[0] - pts[-1]) > 1.0:
-            continue  # an open piece (a mesh hole): not an area
-        poly = shapely.make_valid(Polygon(pts))
-        area = area.symmetric_difference(poly)
+            continue  # an open piece (a hole in the mesh): not an area
+        area = area.symmetric_difference(shapely.make_valid(Polygon(pts)))
     box = shapely.box(-half_size, -half_size, half_size, half_size)
     return area.intersection(box)
 
 
-def _segments(lines: np.ndarray, coords: np.ndarray) -> list[np.ndarray]:
-    """Line cells of a VTK cell array as coordinate arrays."""
-    out: list[np.ndarray] = []
-    i = 0
-    n = len(lines)
-    while i < n:
-        k = int(lines[i])
-        ids = lines[i + 1:i + 1 + k]
-        if k >= 2:
-            out.append(coords[ids])
-        i += k + 1
-    return out
+def _triangles(mesh: pv.PolyData) -> np.ndarray:
+    """The mesh's triangles as an (M, 3) index array (cached per mesh object)."""
+    hit = _TRIANGLES.get(id(mesh))
+    if hit is not None and hit[0] is mesh:
+        return hit[1]
+    faces = np.asarray(mesh.faces)
+    if len(faces) and len(faces) % 4 == 0 and np.all(faces[::4] == 3):
+        tri = faces.reshape(-1, 4)[:, 1:]
+    else:
+        tri = np.asarray(mesh.triangulate().faces).reshape(-1, 4)[:, 1:]
+    if len(_TRIANGLES) > 512:
+        _TRIANGLES.pop(next(iter(_TRIANGLES)))
+    _TRIANGLES[id(mesh)] = (mesh, tri)
+    return tri
+
+
+_TRIANGLES: dict[int, tuple[pv.PolyData, np.ndarray]] = {}
+
+
+def _plane_segments(mesh: pv.PolyData, origin: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Where a plane cuts a triangle mesh: (K, 2, 3) segments, global mm.
+
+    Vectorised with numpy (a VTK cutter per cut costs more than the cutting). Each crossing point
+    is computed from its edge's lower-numbered vertex, so neighbouring triangles give bit-identical
+    points and the segments join into closed loops.
+    """
+    points = np.asarray(mesh.points, dtype=float)
+    d = (points - origin) @ normal
+    d[d == 0.0] = 1e-9  # a vertex on the plane counts as just above it
+    tri = _triangles(mesh)
+    above = d[tri] > 0.0
+    crossing = above.any(axis=1) & ~above.all(axis=1)
+    if not crossing.any():
+        return np.empty((0, 2, 3))
+    tri = tri[crossing]
+    ends: list[np.ndarray] = []
+    masks: list[np.ndarray] = []
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        i = np.minimum(tri[:, a], tri[:, b])
+        j = np.maximum(tri[:, a], tri[:, b])
+        cross = (d[i] > 0.0) != (d[j] > 0.0)
+        masks.append(cross)
+        denom = np.where(cross, d[i] - d[j], 1.0)
+        t = np.where(cross, d[i] / denom, 0.0)
+        ends.append(points[i] + t[:, None] * (points[j] - points[i]))
+    mask = np.column_stack(masks)
+    pts = np.stack(ends, axis=1)
+    return pts[mask].reshape(-1, 2, 3)
 
 
 def _union(geoms: list[BaseGeometry]) -> BaseGeometry:
@@ -314,17 +351,6 @@ def free_run(start: tuple[float, float], end: tuple[float, float], walls: BaseGe
 
 
 # ----------------------------------------------------------------------------- frames
-
-
-def _recess_frame(level: str) -> Frame:
-    """Axial frame at the upper border of the lower vertebra's pedicles (origin at the body's centre)."""
-    lower = level.split("-")[1]
-    layout = spine_layout()
-    if lower == "S1":
-        # The sacrum's "pedicles" join the top of the S1 body: a cut just below its endplate.
-        return layout.upper_endplate["S1"].moved((0.0, 0.0, -2.0))
-    dims = VERTEBRAE[lower]
-    return layout.vertebra[lower].moved((0.0, 0.0, pedicle_box(dims, "left").top_z))
 
 
 def _lower_depth(level: str) -> float:
@@ -393,39 +419,77 @@ def measure_canal(model: SpineModel, level: str, lesion: Any = None, posture: st
     return result
 
 
+_SECTIONS: dict[tuple[Any, ...], tuple[pv.PolyData, BaseGeometry]] = {}
+
+
+def _cut(mesh: pv.PolyData | None, frame: Frame, tag: tuple[Any, ...], normal_axis: int = 2,
+         offset: float = 0.0) -> BaseGeometry:
+    """:func:`section`, cached per mesh object and cut (``tag`` names the cut's frame)."""
+    if mesh is None:
+        return Polygon()
+    key = (id(mesh), normal_axis, round(offset, 3)) + tag
+    hit = _SECTIONS.get(key)
+    if hit is not None and hit[0] is mesh:
+        return hit[1]
+    geom = section(mesh, frame, normal_axis, offset)
+    if len(_SECTIONS) > 4096:
+        _SECTIONS.pop(next(iter(_SECTIONS)))
+    _SECTIONS[key] = (mesh, geom)
+    return geom
+
+
 def _measure(model: SpineModel, level: str, lesion: Any, posture: str) -> CanalMeasurements:
     meshes = posed_level(model, level, posture, lesion)
     ids = level_structures(level)
-    upper_id, lower_id, disc_id, nucleus_id = ids[:4]
-    bones = [meshes[upper_id], meshes[lower_id]]
+    upper_id, lower_id, disc_id = ids[:3]
     lesion_mesh = meshes.get("lesion")
+    tag = (level, posture, "disc")
     # --- the axial cut through the middle of the disc
     frame = posed_canal_frame(level, posture)
-    cut = {sid: section(meshes[sid], frame) for sid in (upper_id, lower_id, disc_id, "ligamentum-flavum",
-                                                        "thecal-sac")}
-    lesion_cut = section(lesion_mesh, frame) if lesion_mesh is not None else Polygon()
+    cut = {sid: _cut(meshes[sid], frame, tag) for sid in (upper_id, lower_id, disc_id, "ligamentum-flavum",
+                                                         "thecal-sac")}
+    lesion_cut = _cut(lesion_mesh, frame, tag)
     walls = _union([cut[upper_id], cut[lower_id], cut[disc_id], cut["ligamentum-flavum"], lesion_cut])
     sac = _sac_piece(cut["thecal-sac"])
     residual = sac.difference(walls) if not walls.is_empty else sac
     sac_area = float(residual.area)
     # Canal AP: the free midline between the front and back walls, around the sac.
-    sac_y = _sac_midline(sac)
-    canal_ap = free_run((0.0, -30.0), (0.0, 30.0), walls, (0.0, sac_y))
-    # Roots and fluid (Schizas): the roots' cross-section inside the healthy sac outline.
-    roots = _union([section(meshes[sid], frame) for sid in ids[4:] if sid != "thecal-sac"])
-    roots_area = float(roots.intersection(sac).area) if not roots.is_empty else 0.0
+    canal_ap = free_run((0.0, -30.0), (0.0, 30.0), walls, (0.0, _sac_midline(sac)))
+    # Roots and fluid (Schizas): the roots' cross-section inside the sac's outline; in a slowly
+    # narrowed canal the roots move into the room left, so their area is compared with it.
+    roots_area = intrathecal_roots_area(model, level)
     sac_back = sac.bounds[1] if not sac.is_empty else 0.0
-    behind = free_run((0.0, sac_back + 0.01), (0.0, sac_back - 15.0), _union([cut["ligamentum-flavum"],
-                                                                                lesion_cut]),
-                      (0.0, sac_back + 0.01))
+    behind_walls = _union([cut["ligamentum-flavum"], lesion_cut, cut[upper_id], cut[lower_id]])
+    behind = free_run((0.0, sac_back - 0.01), (0.0, sac_back - 15.0), behind_walls, (0.0, sac_back - 0.01))
     schizas = schizas_grade(roots_area, sac_area, posterior_fat=behind >= POSTERIOR_FAT_MIN_MM)
-    # --- lateral recesses (Ciric): bone and lesion only, as on the CT Ciric measured
-    recess = _recess_depths(level, meshes[lower_id], meshes.get(disc_id), lesion_mesh)
-    # --- foramina
-    heights, lee = _foramina(level, posture, bones, meshes[disc_id], meshes[nucleus_id], lesion_mesh)
-    slip = _slip_percent(level, meshes[upper_id], meshes[lower_id], posture)
+    recess = _recess_depths(level, posture, meshes[lower_id], meshes[disc_id], lesion_mesh)
+    heights, lee = _foramina(level, posture, [meshes[upper_id], meshes[lower_id]], meshes[disc_id], lesion_mesh)
+    slip = _slip_percent(level, posture, model, lesion)
     return CanalMeasurements(level, posture, sac_area, canal_ap, recess, heights, slip, hamanishi(sac_area),
                              schizas, lee)
+
+
+def intrathecal_roots_area(model: SpineModel, level: str) -> float:
+    """Cross-section (mm2) of the roots inside the dural sac at the middle of a disc (neutral model).
+
+    Every root still inside the sac there (``explorer.anatomy.nerves.intrathecal_roots``) and the
+    lowest roots of the cauda equina, cut by the disc's axial plane, inside the sac's outline.
+    """
+    key = (id(model), level)
+    hit = _ROOTS_AREA.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    meshes = model.polydata
+    frame = posed_canal_frame(level, "neutral")
+    tag = (level, "neutral", "disc")
+    sac = _sac_piece(_cut(meshes["thecal-sac"], frame, tag))
+    ids = [f"root-{r}-{s}" for r in intrathecal_roots(level) if r in ROOTS for s in SIDES] + ["cauda-equina"]
+    area = float(_union([_cut(meshes[sid], frame, tag) for sid in ids]).intersection(sac).area)
+    _ROOTS_AREA[key] = (model, area)
+    return area
+
+
+_ROOTS_AREA: dict[tuple[int, str], tuple[SpineModel, float]] = {}
 
 
 def _sac_piece(cut: BaseGeometry) -> BaseGeometry:
@@ -438,59 +502,80 @@ def _sac_piece(cut: BaseGeometry) -> BaseGeometry:
 
 
 def _sac_midline(sac: BaseGeometry) -> float:
-    if sac.is_empty:
-        return 0.0
-    c = sac.centroid
-    return float(c.y)
+    return 0.0 if sac.is_empty else float(sac.centroid.y)
 
 
-def _recess_depths(level: str, lower_bone: pv.PolyData, disc: pv.PolyData | None,
+# Where the recess is read: just above the lower endplate at the back of the disc (mm above it),
+# and how far from the pedicle's medial wall (mm, + outward).
+RECESS_HEIGHTS_MM: tuple[float, ...] = (1.0, 2.0)
+RECESS_INSETS_MM: tuple[float, ...] = (-4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)
+RECESS_OPEN_MM: float = 15.0  # a line with nothing this far behind the body is not in the recess
+
+
+def _recess_depths(level: str, posture: str, lower_bone: pv.PolyData, disc: pv.PolyData,
                    lesion: pv.PolyData | None) -> dict[str, float]:
-    """Ciric's recess depth per side: back of the body to the superior articular process (mm).
+    """Ciric's recess depth per side: the back of the body (or disc) to the superior articular
+    process in front of the traversing root, or to lesion tissue in between (mm).
 
-    Measured in the axial cut at the upper border of the lower vertebra's pedicles, on lines
-    parallel to the midline just inside the pedicle's medial wall (the recess's narrowest part); a
-    lesion in the recess shortens the free stretch.
+    Read in axial cuts 1-2 mm above the lower vertebra's upper endplate at its back (in this model
+    the pedicle's upper border, where Ciric measured on CT, is within a millimetre of the endplate,
+    and the superior articular processes face the back of the disc just above it), on lines parallel
+    to the midline from 4 mm inside to 4 mm outside the pedicle's medial wall; the narrowest line
+    that has a wall behind it within ``RECESS_OPEN_MM`` (lines medial to the process, open to the
+    canal behind, are not in the recess unless lesion tissue closes them).
     """
-    frame = _recess_frame(level)
-    lower = level.split("-")[1]
-    half_width = (VERTEBRAE[lower].canal_width if lower != "S1" else VERTEBRAE["L5"].canal_width) / 2
-    depth = _lower_depth(level)
-    walls = _union([section(lower_bone, frame)] + ([section(lesion, frame)] if lesion is not None else []))
-    back = -depth / 2
+    motion = segment_motion(level, posture)
+    frame = posed_canal_frame(level, posture)
     out: dict[str, float] = {}
+    front = motion.canal_depth / 2  # the back of the body, from the canal's centre
     for side in SIDES:
-        runs = []
-        for inset in (1.0, 2.0, 3.0):
-            x = side_sign(side) * (half_width - inset)
-            runs.append(free_run((x, back + 3.0), (x, back - 25.0), walls, (x, back - 0.5)))
-        out[side] = float(min(runs))
+        runs: list[float] = []
+        for above in RECESS_HEIGHTS_MM:
+            dz = -motion.disc_height_back / 2 + above
+            tag = (level, posture, "recess")
+            walls = _union([_cut(lower_bone, frame, tag, 2, dz), _cut(disc, frame, tag, 2, dz),
+                            _cut(lesion, frame, tag, 2, dz)])
+            for inset in RECESS_INSETS_MM:
+                x = side_sign(side) * (motion.canal_width / 2 + inset)
+                run = free_run((x, front + 6.0), (x, front - RECESS_OPEN_MM - 6.0), walls, (x, front - 1.0))
+                if run < RECESS_OPEN_MM:
+                    runs.append(run)
+        out[side] = float(min(runs)) if runs else RECESS_OPEN_MM
     return out
 
 
-def _foramina(level: str, posture: str, bones: list[pv.PolyData], disc: pv.PolyData, nucleus: pv.PolyData,
+def _foramina(level: str, posture: str, bones: list[pv.PolyData], disc: pv.PolyData,
               lesion: pv.PolyData | None) -> tuple[dict[str, float], dict[str, int]]:
     """Foraminal height and Lee grade per side, in the parasagittal cut through the upper pedicle."""
     upper = level.split("-")[0]
     dims = VERTEBRAE[upper]
-    motion = SegmentMotion(level, posture)
+    motion = segment_motion(level, posture)
     frame = motion.frame
-    layout = spine_layout()
     root_r = ROOT_DIAMETER[upper] / 2
+    exit_frame = spine_layout().vertebra[upper]
+    tag = (level, posture, "foramen")
     heights: dict[str, float] = {}
     grades: dict[str, int] = {}
     for side in SIDES:
         x = side_sign(side) * (dims.canal_width / 2 + dims.pedicle_width / 2)
-        pieces = [section(b, frame, 0, x) for b in bones] + [section(disc, frame, 0, x)]
-        lesion_cut = section(lesion, frame, 0, x) if lesion is not None else Polygon()
-        walls = _union(pieces + [lesion_cut])
-        # The exiting root in its foramen (neutral model), moved with the segment's soft tissue.
-        exit_global = layout.vertebra[upper].to_global(root_exit_local(dims, side, 2 * root_r))
-        posed = motion.soft(exit_global[None, :])[0] if posture != "neutral" else exit_global
+        lesion_cut = _cut(lesion, frame, tag, 0, x)
+        walls = _union([_cut(b, frame, tag, 0, x) for b in bones] + [_cut(disc, frame, tag, 0, x), lesion_cut])
+        # The exiting root in its foramen, under its pedicle, moved with the segment's soft tissue.
+        exit_global = exit_frame.to_global(root_exit_local(dims, side, 2 * root_r))
+        posed = motion.soft(exit_global[None, :])[0]
         c = frame.to_local(posed)
         yc, zc = float(c[1]), float(c[2])
-        heights[side] = max(free_run((yc + dy, zc - 30.0), (yc + dy, zc + 30.0), walls, (yc + dy, zc))
-                            for dy in np.linspace(-4.0, 4.0, 9))
+        upper_cut = _cut(bones[0], frame, tag, 0, x)
+        runs = [0.0]
+        for dy in FORAMEN_LINES_MM:
+            y = yc + dy
+            # From the lower border of the upper pedicle (the bone just above the root) downwards.
+            above = upper_cut.intersection(LineString([(y, zc - 2.0), (y, zc + 30.0)]))
+            if above.is_empty:
+                continue
+            top = above.bounds[1]
+            runs.append(free_run((y, top - 0.05), (y, top - 40.0), walls, (y, top - 0.1)))
+        heights[side] = float(max(runs))
         root = Point(yc, zc).buffer(root_r, quad_segs=16)
         ring = Point(yc, zc).buffer(root_r + FAT_RING_MM, quad_segs=16).difference(root)
         fat_taken = float(ring.intersection(walls).area / ring.area) if not walls.is_empty else 0.0
@@ -499,26 +584,45 @@ def _foramina(level: str, posture: str, bones: list[pv.PolyData], disc: pv.PolyD
     return heights, grades
 
 
-def _slip_percent(level: str, upper_bone: pv.PolyData, lower_bone: pv.PolyData, posture: str) -> float:
-    """Meyerding slip (%): the upper body's posterior-inferior edge ahead of the lower endplate's
-    posterior edge, over that endplate's depth, measured in the lower endplate's frame on the
-    vertices within 4 mm of the midline."""
-    lower = level.split("-")[1]
-    frame = spine_layout().upper_endplate[lower]
-    depth = _lower_depth(level)
-    h = DISCS[level].height
+def _corner(mesh: pv.PolyData, frame: Frame, depth: float, bottom: bool) -> tuple[np.ndarray, float]:
+    """The posterior edge of a vertebral body's endplate near the midline (global mm), and the
+    endplate's depth there (mm).
 
-    def body_points(mesh: pv.PolyData, z_lo: float, z_hi: float) -> np.ndarray:
-        local = frame.to_local(np.asarray(mesh.points))
-        keep = (np.abs(local[:, 0]) < 4.0) & (local[:, 2] > z_lo) & (local[:, 2] < z_hi) & (local[:, 1] > -depth / 2 - 6.0)
-        return local[keep]
+    Vertices within 4 mm of the midline in the frame (the body's centre for the upper one, the
+    upper endplate for the lower one): the lower half of the upper body, or the top 10 mm of the
+    lower one; of those, within the body's depth of its front (the arch, even a slipped one, lies
+    behind), the 3 mm band at the endplate, and its most posterior vertex.
+    """
+    local = frame.to_local(np.asarray(mesh.points))
+    keep = np.abs(local[:, 0]) < 4.0
+    keep &= (local[:, 2] < 0.0) if bottom else (local[:, 2] > -10.0)
+    near = local[keep]
+    if len(near) == 0:
+        return frame.origin, depth
+    body = near[near[:, 1] > near[:, 1].max() - depth - 2.0]
+    z = body[:, 2]
+    band = body[z < z.min() + 3.0] if bottom else body[z > z.max() - 3.0]
+    back = band[np.argmin(band[:, 1])]
+    return frame.to_global(back), float(band[:, 1].max() - band[:, 1].min())
 
-    low = body_points(lower_bone, -5.0, 1.0)
-    up = body_points(upper_bone, h - 2.0, h + 6.0)
-    if len(low) == 0 or len(up) == 0:
-        return 0.0
-    low_back, low_front = float(low[:, 1].min()), float(low[:, 1].max())
-    return float((up[:, 1].min() - low_back) / max(low_front - low_back, 1.0) * 100.0)
+
+def _slip_percent(level: str, posture: str, model: SpineModel, lesion: Any) -> float:
+    """Meyerding slip (%): how far the upper body's posterior-inferior edge lies ahead of the lower
+    endplate's posterior edge, along that endplate, over the endplate's depth (forward positive)."""
+    upper, lower = level.split("-")
+    ids = level_structures(level)
+    replaced = {} if lesion is None or isinstance(lesion, pv.PolyData) else dict(lesion.replaced)
+    meshes = model.polydata
+    layout = spine_layout()
+    up_mesh = replaced.get(ids[0], meshes[ids[0]])
+    low_mesh = replaced.get(ids[1], meshes[ids[1]])
+    low_frame = layout.upper_endplate[lower]
+    up_corner, _ = _corner(up_mesh, layout.vertebra[upper], VERTEBRAE[upper].body_depth, bottom=True)
+    low_corner, low_depth = _corner(low_mesh, low_frame, _lower_depth(level), bottom=False)
+    if posture != "neutral":
+        up_corner = segment_motion(level, posture).rigid(up_corner[None, :])[0]
+    shift = float((low_frame.to_local(up_corner) - low_frame.to_local(low_corner))[1])
+    return shift / max(low_depth, 1.0) * 100.0
 
 
 def healthy_measurements(model: SpineModel, posture: str = "neutral") -> Mapping[str, CanalMeasurements]:

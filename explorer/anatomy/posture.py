@@ -89,6 +89,7 @@ LF_SECTOR_DEG: tuple[float, float] = (200.0, 340.0)  # posterolateral walls (0 =
 BULGE_PER_HEIGHT: float = 0.5
 MAX_FLATTENING_MM: float = 1.0
 BULGE_SPAN_MM: float = 6.0  # how far into the disc from its back the bulge reaches
+NOTCH_MM: float = 4.0  # the disc's back is concave (kidney-shaped): its midline lies this far in front
 # Soft tissue in the canal follows the walls within the disc's height plus this margin, fading out
 # over SOFT_FADE_MM above and below.
 SOFT_MARGIN_MM: float = 2.0
@@ -208,35 +209,51 @@ class SegmentMotion:
             out[pick] = self.axis + rel[pick] @ rotation_about_x(-self.angle_deg * float(value)).T
         return out
 
-    def soft(self, points: Points, disc: bool = False) -> Points:
+    def soft(self, points: Points, disc: bool = False, tissue: bool = False) -> Points:
         """Points (global mm) of soft tissue: bent with the segment, and pushed by the canal's walls.
 
         In the canal (between the back of the disc and the ligamentum flavum) a point moves
         backwards with the disc's bulge and forwards with the ligament's buckling, in proportion to
-        how near it is to each wall; ``disc=True`` bulges the back of the disc itself instead.
+        how near it is to each wall. ``disc=True`` bulges the back of the disc itself instead.
+        ``tissue=True`` (lesion tissue: a thick ligament, facet overgrowth) thickens or thins like
+        the ligament it grows from: the part behind the canal's centre is scaled about the
+        ligament's back by the ligament's thickness ratio (volume kept as it shortens), so a thick
+        ligament buckles further than a normal one.
         """
         local = self.frame.to_local(points)
+        if self.angle_deg == 0.0:
+            return np.array(points, dtype=float, copy=True)
         h = DISCS[self.level].height
         share = np.clip((local[:, 2] + h / 2) / h, 0.0, 1.0)
         share = share * share * (3 - 2 * share)  # smooth: no kink at the endplates
         out = self._turn(local, np.round(share, 2))
-        if self.angle_deg == 0.0:
-            return points.copy()
         z = local[:, 2]
         reach = h / 2 + SOFT_MARGIN_MM
         weight = np.clip(1.0 - (np.abs(z) - reach) / SOFT_FADE_MM, 0.0, 1.0)
         if disc:
-            back = -_lower_depth(self.level) / 2
+            # The full bulge within the kidney notch of the disc's back, fading further in.
+            back = -_lower_depth(self.level) / 2 + NOTCH_MM
             near_back = np.clip(1.0 - (local[:, 1] - back) / BULGE_SPAN_MM, 0.0, 1.0)
             mid = np.clip(1.0 - (2 * z / h) ** 2, 0.0, 1.0)
             out[:, 1] -= self.bulge_mm * near_back * mid
-        else:
-            y = local[:, 1] - self.canal_offset_y  # from the canal's centre, + toward the disc
-            front, behind = self.canal_depth / 2, -self.canal_depth / 2
-            f = np.clip((y - behind) / (front - behind), 0.0, 1.0)
-            inside = (np.abs(local[:, 0]) < self.canal_width / 2 + 3.0) & (y > behind - 3.0) & (y < front + 3.0)
-            out[:, 1] += np.where(inside, weight * (-self.bulge_mm * f + self.lf_advance_mm * (1.0 - f)), 0.0)
+            return self.frame.to_global(out)
+        y = local[:, 1] - self.canal_offset_y  # from the canal's centre, + toward the disc
+        front, behind = self.canal_depth / 2, -self.canal_depth / 2
+        f = np.clip((y - behind) / (front - behind), 0.0, 1.0)
+        inside = (np.abs(local[:, 0]) < self.canal_width / 2 + 3.0) & (y > behind - 3.0) & (y < front + 3.0)
+        back_push = np.full(len(y), self.lf_advance_mm)
+        if tissue:
+            lf_back = behind + LF_INSET_MM - LF_THICKNESS_MM
+            ratio = self.lf_thickness_mm / LF_THICKNESS_MM
+            back_push = np.where(y < 0.0, (ratio - 1.0) * np.maximum(y - lf_back, 0.0), back_push)
+        out[:, 1] += np.where(inside, weight * (-self.bulge_mm * f + back_push * (1.0 - f)), 0.0)
         return self.frame.to_global(out)
+
+
+@lru_cache(maxsize=32)
+def segment_motion(level: str, posture: str) -> SegmentMotion:
+    """The (cached) movement of a segment in a posture."""
+    return SegmentMotion(level, posture)
 
 
 def ligamentum_flavum(level: str, posture: str = "neutral") -> pv.PolyData:
@@ -251,7 +268,7 @@ def ligamentum_flavum(level: str, posture: str = "neutral") -> pv.PolyData:
 
 @lru_cache(maxsize=32)
 def _ligamentum_flavum(level: str, posture: str) -> pv.PolyData:
-    motion = SegmentMotion(level, posture)
+    motion = segment_motion(level, posture)
     a_in, b_in = motion.canal_width / 2, motion.canal_depth / 2 - LF_INSET_MM
     inner_a = a_in - 0.5 * motion.lf_advance_mm  # the sides buckle less than the back
     inner_b = b_in - motion.lf_advance_mm
@@ -285,7 +302,7 @@ def posed_canal_frame(level: str, posture: str = "neutral") -> Frame:
     Origin at the canal's centre in the disc's mid-plane, +z along the segment's axis: the frame of
     the axial cut through the disc in this posture (mm).
     """
-    motion = SegmentMotion(level, posture)
+    motion = segment_motion(level, posture)
     turn = rotation_about_x(-motion.angle_deg / 2)
     origin_local = motion.axis + (np.array([0.0, motion.canal_offset_y, 0.0]) - motion.axis) @ turn.T
     return Frame(motion.frame.to_global(origin_local), motion.frame.axes @ turn)
@@ -344,23 +361,44 @@ def posed_level(model: SpineModel, level: str, posture: str, lesion: Any = None)
     check_level(level)
     check_posture(posture)
     lesion_mesh, replaced = _lesion_parts(lesion)
-    meshes = model.polydata
-    out: dict[str, pv.PolyData] = {}
+    out = dict(_posed_healthy(model, level, posture))
+    extra = dict(replaced.items()) | ({"lesion": lesion_mesh} if lesion_mesh is not None else {})
     ids = level_structures(level)
-    for sid in ids:
-        out[sid] = replaced.get(sid, meshes[sid])
-    out["ligamentum-flavum"] = _ligamentum_flavum(level, posture)
-    if lesion_mesh is not None:
-        out["lesion"] = lesion_mesh
-    if posture == "neutral":
-        return out
-    motion = SegmentMotion(level, posture)
-    upper_id = ids[0]
-    for sid, mesh in list(out.items()):
-        if sid == "ligamentum-flavum" or sid == ids[1]:
-            continue
-        pts = np.asarray(mesh.points, dtype=float)
-        is_disc = sid.startswith(("disc-", "nucleus-"))
-        moved = motion.rigid(pts) if sid == upper_id else motion.soft(pts, disc=is_disc)
-        out[sid] = pv.PolyData(moved, mesh.faces)  # a new mesh: the model's are shared, never modified
+    for sid, mesh in extra.items():
+        if sid != "lesion" and sid not in ids:
+            continue  # a replaced mesh elsewhere in the model (the disc below a slip)
+        out[sid] = _pose_mesh(mesh, sid, level, posture)
     return out
+
+
+_POSED: dict[tuple[int, str, str], tuple[SpineModel, dict[str, pv.PolyData]]] = {}
+
+
+def _posed_healthy(model: SpineModel, level: str, posture: str) -> dict[str, pv.PolyData]:
+    """The model's meshes around a level in a posture (cached per model; never modify them)."""
+    key = (id(model), level, posture)
+    hit = _POSED.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    meshes = model.polydata
+    out = {sid: _pose_mesh(meshes[sid], sid, level, posture) for sid in level_structures(level)}
+    out["ligamentum-flavum"] = _ligamentum_flavum(level, posture)
+    if len(_POSED) > 64:
+        _POSED.pop(next(iter(_POSED)))
+    _POSED[key] = (model, out)
+    return out
+
+
+def _pose_mesh(mesh: pv.PolyData, sid: str, level: str, posture: str) -> pv.PolyData:
+    """One mesh moved into the posture: the vertebra above rigidly, the one below not at all, soft
+    tissue bent (a new mesh; the given one is never modified)."""
+    if posture == "neutral":
+        return mesh
+    upper_id, lower_id = level_structures(level)[:2]
+    if sid == lower_id:
+        return mesh
+    motion = segment_motion(level, posture)
+    pts = np.asarray(mesh.points, dtype=float)
+    is_disc = sid.startswith(("disc-", "nucleus-"))
+    moved = motion.rigid(pts) if sid == upper_id else motion.soft(pts, disc=is_disc, tissue=sid == "lesion")
+    return pv.PolyData(moved, mesh.faces)
