@@ -306,8 +306,8 @@ def outcomes(tmp_path_factory) -> dict[str, list[dict]]:
                           timeout=CHILD_TIMEOUT_S, check=False)
     records = [json.loads(line) for line in out_path.read_text().splitlines()] if out_path.exists() else []
     last = records[-1] if records else {}
-    assert proc.returncode == 0, (f"the loader took the process down (exit {proc.returncode}) at "
-                                  f"{last.get('kind')} case {last.get('case')}", proc.stderr[-2000:])
+    assert proc.returncode == 0, ((f"the loader took the process down (exit {proc.returncode}) at "
+                                  f"{last.get('kind')} case {last.get('case')}"), proc.stderr[-2000:])
     done: dict[str, list[dict]] = {"mesh": [], "manifest": [], "load": []}
     for record in records:
         if not record.get("started"):
