@@ -134,8 +134,8 @@ def _mutate_mesh(r: random.Random, data: bytes) -> tuple[bytes, str]:
         bad_points[r.randrange(4), r.randrange(3)] = r.choice([np.nan, np.inf, -np.inf])
         return craft_vtp(bad_points, conn, offsets), "non-finite point"
     if kind == 7:  # a zlib bomb: a block that inflates far past its declared size
-        bomb = zlib.compress(b"\0" * 50_000_000, 9)
-        body = encode_array(points.astype("<f4"), header=[1, 48, 48], sizes=[len(bomb)], data=bomb)
+        zbomb = zlib.compress(b"\0" * 50_000_000, 9)
+        body = encode_array(points.astype("<f4"), header=[1, 48, 48], sizes=[len(zbomb)], data=zbomb)
         return craft_vtp(points, conn, offsets, points_body=body), "zlib bomb"
     if kind == 8:  # a block table that does not add up
         header = r.choice([[1, 48, 48], [2**31, 2**24, 1], [0, 0, 0], [1, 2**32 - 1, 48], [3, 16, 16]])
@@ -214,7 +214,7 @@ def child(folder: Path, out_path: Path, counts: dict[str, int]) -> None:
     from explorer.anatomy.structures import STRUCTURES
 
     model.builder_fingerprint = lambda: FINGERPRINT  # the copy's own fingerprint (the code may be mid-edit)
-    model.build_structure = lambda sid: pv.Sphere(theta_resolution=6, phi_resolution=6)
+    model.build_structure = lambda structure_id: pv.Sphere(theta_resolution=6, phi_resolution=6)
     files = _prepare(folder)
     sids = list(STRUCTURES)
     work = folder / "work"
