@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from explorer import settings
 
@@ -46,12 +47,18 @@ def _cmd_structures(args: argparse.Namespace) -> int:
 
 def _cmd_conditions(args: argparse.Namespace) -> int:
     from explorer.conditions.registry import CONDITIONS
+    from explorer.conditions.stenosis import DependentParamSpec
 
-    rows = [{"id": c.id, "name": c.name, "summary": c.summary,
-             "parameters": [{"name": p.name, "label": p.label, "values": list(p.values), "default": p.default,
-                             "value_labels": dict(p.value_labels),
-                             "applies_when": {k: list(v) for k, v in p.applies_when.items()}} for p in c.params]}
-            for c in CONDITIONS.values()]
+    rows: list[dict[str, Any]] = [
+        {"id": c.id, "name": c.name, "summary": c.summary,
+         "parameters": [{"name": p.name, "label": p.label, "values": list(p.values), "default": p.default,
+                         "value_labels": dict(p.value_labels),
+                         # Labels that depend on another parameter (stenosis severity names the measure
+                         # of the zone chosen): other parameter -> its value -> value labels.
+                         **({"value_labels_by": {p.depends_on: {k: dict(v) for k, v in p.value_labels_by.items()}}}
+                            if isinstance(p, DependentParamSpec) else {}),
+                         "applies_when": {k: list(v) for k, v in p.applies_when.items()}} for p in c.params]}
+        for c in CONDITIONS.values()]
     if args.json:
         print(json.dumps(rows, indent=1))
     else:
@@ -71,12 +78,23 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         return 2
     given = {k: v for k, v in vars(args).items() if k in SIMULATE_PARAMS and v is not None}
     params, errors = spec.validate(given)
+    from explorer.anatomy.posture import POSTURES
+
+    if args.posture not in POSTURES:
+        errors += ((f"posture {_shortened(args.posture)} is not allowed; use one of {', '.join(POSTURES)} "
+                    "(default 'neutral')."),)
     if errors:
         for e in errors:
             print(f"error: {e}", file=sys.stderr)
         return 2
     impact = simulate(spec.id, params)
     data = impact.to_json()
+    if args.posture != "neutral" and impact.measurements is not None and impact.model is not None:
+        from explorer.anatomy.canal import measure_canal
+
+        # Posture moves the segment for the measurements only (the lesion and compression are upright).
+        posed = measure_canal(impact.model, impact.measurements.level, impact.lesion, args.posture)
+        data["measurements"] = posed.to_json()
     if args.json:
         print(json.dumps(data, indent=1))
     else:
@@ -84,6 +102,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
               + ", ".join(f"{k}={v}" for k, v in impact.parameters.items()))
         for c in data["compressed"]:
             print(f"  squeezed: {c['name']:<40} degree {c['degree']:.2f}")
+        m = data.get("measurements")
+        if m:
+            print(f"  canal at {m['level']} ({m['posture']}): dural sac {m['sac_area']['value']} mm2 "
+                  f"({m['hamanishi']['value']}), canal AP {m['canal_ap']['value']} mm, Schizas "
+                  f"{m['schizas_grade']['value']}")
         for f in data["red_flags"]:
             print(f"  RED FLAG: {f}")
         for w in data["watch_for"]:
@@ -92,6 +115,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 SIMULATE_PARAMS: tuple[str, ...] = ("level", "zone", "side", "severity", "type", "grade")
+
+
+def _shortened(value: str, limit: int = 80) -> str:
+    """A command-line value quoted and cut to about ``limit`` characters (it may be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _cmd_match(args: argparse.Namespace) -> int:
@@ -157,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--condition", required=True, help="condition id (see `conditions`)")
     for name in SIMULATE_PARAMS:
         p.add_argument(f"--{name}", help=f"{name} (parameters that do not apply to the condition are ignored)")
-    p.add_argument("--json", action="store_true", help="print the impact as JSON")
+    p.add_argument("--posture", default="neutral",
+                   help="flexion, neutral or extension: the posture the canal is measured in (default neutral)")
+    p.add_argument("--json", action="store_true", help="print the impact as JSON (with the canal measurements)")
     p.set_defaults(func=_cmd_simulate)
     p = sub.add_parser("structures", help="list every structure id in the model")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -30,6 +30,7 @@ weakness: GIRFT national suspected cauda equina syndrome pathway, NHS England 20
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -72,6 +73,39 @@ NORMAL_RECESS_DEPTH_MM: float = 5.0
 # Foraminal (Lee grade 1-3): how far the tissue reaches into the exiting root.
 FORAMINAL_INDENT: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
 STENOSIS_REACH_Z_MM: float = 3.0  # tissue extends this far above and below the disc's mid-plane
+
+
+@dataclass(frozen=True)
+class DependentParamSpec(ParamSpec):
+    """A parameter whose value labels depend on another parameter's value.
+
+    Stenosis severity is graded by a different measure in each zone (Verbiest's canal diameter,
+    Ciric's recess depth, Lee's foraminal grade), so an option names only the measure of the zone
+    chosen. ``label_for(value)`` (no context) gives the plain grade; ``label_in(value, params)``
+    gives the zone's wording.
+
+    Attributes
+    ----------
+    depends_on : str
+        The other parameter (``"zone"``).
+    value_labels_by : dict
+        Its value -> this parameter's value -> label.
+    """
+
+    depends_on: str = ""
+    value_labels_by: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def label_in(self, value: str, params: Mapping[str, str]) -> str:
+        """The label of ``value`` given the other parameters (falls back to :meth:`label_for`)."""
+        labels = self.value_labels_by.get(params.get(self.depends_on, ""), {})
+        return labels.get(value) or self.label_for(value)
+
+
+SEVERITY_LABELS_BY_ZONE: Mapping[str, Mapping[str, str]] = {
+    "central": {s: f"{s.capitalize()} (canal AP {CENTRAL_RESIDUAL_MM[s][0]:g} mm)" for s in SEVERITY_VALUES},
+    "lateral_recess": {s: f"{s.capitalize()} (recess {RECESS_DEPTH_MM[s]:g} mm deep)" for s in SEVERITY_VALUES},
+    "foraminal": {s: f"{s.capitalize()} (Lee grade {g})" for s, g in zip(SEVERITY_VALUES, (1, 2, 3), strict=True)},
+}
 
 
 def residual_area_mm2(severity: str) -> float:
@@ -212,7 +246,7 @@ WATCH_FOR: tuple[str, ...] = (
 
 def features(params: Mapping[str, str], degrees: Mapping[RootSide, float]) -> tuple[str, ...]:
     """Typical features by zone; without a zone, roots hit on both sides (or none) read as central."""
-    zone = params.get("zone")
+    zone = params.get("zone", "")
     if zone not in ZONE_FEATURES:
         sides = {side for (_, side), d in degrees.items() if d > 0}
         zone = "central" if len(sides) != 1 else "lateral_recess"
@@ -235,13 +269,12 @@ SPEC = ConditionSpec(
                                       "lateral_recess": "The side channel where a nerve runs down",
                                       "foraminal": "The hole where the nerve leaves"}),
         side_param({"zone": ("lateral_recess", "foraminal")}),
-        ParamSpec("severity", "Severity", SEVERITY_VALUES, "moderate",
-                  value_labels={"mild": "Mild (canal AP 12 mm / recess 4 mm / Lee grade 1)",
-                                "moderate": "Moderate (canal AP 9.5 mm / recess 3 mm / Lee grade 2)",
-                                "severe": "Severe (canal AP 7 mm / recess 2 mm / Lee grade 3)"},
-                  plain_label="How narrow",
-                  plain_value_labels={"mild": "A little narrow", "moderate": "Quite narrow",
-                                      "severe": "Very narrow"}),
+        DependentParamSpec("severity", "Severity", SEVERITY_VALUES, "moderate",
+                           value_labels={"mild": "Mild", "moderate": "Moderate", "severe": "Severe"},
+                           plain_label="How narrow",
+                           plain_value_labels={"mild": "A little narrow", "moderate": "Quite narrow",
+                                               "severe": "Very narrow"},
+                           depends_on="zone", value_labels_by=SEVERITY_LABELS_BY_ZONE),
     ),
     build_lesion=build_lesion,
     expected=expected,
