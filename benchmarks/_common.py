@@ -217,3 +217,48 @@ def percentile(values: list[float], q: float) -> float:
 def write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=1, default=str))
+
+
+# Counts the bytes the page hands to WebGL (buffer and texture uploads), in every WebGL context,
+# so a benchmark or a test can read how much one change uploads: window.__glUpload = {bytes,
+# calls, byCall: {bufferData: bytes, ...}}. Installed as an init script (before any page script),
+# never by the app. A size-only bufferData (allocation without data) and a texImage2D without
+# pixels count 0 bytes: nothing is copied to the GPU.
+WEBGL_UPLOAD_COUNTER_JS = """
+(() => {
+  const U = (window.__glUpload = {bytes: 0, calls: 0, byCall: {}});
+  const size = (name, args) => {
+    if (name === 'bufferData') {
+      const d = args[1];
+      return (d && typeof d === 'object' && 'byteLength' in d) ? d.byteLength : 0;
+    }
+    if (name === 'bufferSubData') {
+      const d = args[2];
+      const len = args.length > 4 ? args[4] * (d.BYTES_PER_ELEMENT || 1) : null;
+      return len || (d && d.byteLength) || 0;
+    }
+    // texImage2D/texSubImage2D: the last argument is the pixels (a typed array, or an image,
+    // canvas or ImageData, counted as 4 bytes a pixel).
+    const src = args[args.length - 1];
+    if (src == null || typeof src === 'number') return 0;
+    if ('byteLength' in src) return src.byteLength;
+    const w = src.width || src.videoWidth || 0, h = src.height || src.videoHeight || 0;
+    return 4 * w * h;
+  };
+  for (const Ctx of [window.WebGLRenderingContext, window.WebGL2RenderingContext]) {
+    if (!Ctx) continue;
+    for (const name of ['bufferData', 'bufferSubData', 'texImage2D', 'texSubImage2D']) {
+      const original = Ctx.prototype[name];
+      if (typeof original !== 'function') continue;
+      Ctx.prototype[name] = function (...args) {
+        let n = 0;
+        try { n = size(name, args); } catch (e) { n = 0; }
+        U.bytes += n;
+        U.calls += 1;
+        U.byCall[name] = (U.byCall[name] || 0) + n;
+        return original.apply(this, args);
+      };
+    }
+  }
+})();
+"""

@@ -2,7 +2,10 @@
 // Python as the area's id (the trace's `meta`). Python side: explorer/ui/chart2d.py.
 // Uses the plotly.min.js the 3D viewer serves, loaded once per page (plotly_loader.js).
 
+import { applyDelta } from "./delta.js";
 import { loadPlotly } from "./plotly_loader.js";
+
+const RESEND_RETRY_MS = 4000;
 
 // The id of the clicked area, or "" (a click on no area, or on a trace without meta).
 export function clickedAreaId(ev) {
@@ -15,24 +18,49 @@ async function draw(st) {
     st.dirty = false;
     const d = st.latest;
     const Plotly = await loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.workaroundsOff);
-    if (d.figure !== st.figureText) {
-      const fig = JSON.parse(d.figure);
-      fig.layout.autosize = true;
-      delete fig.layout.width;
+    const fig = st.scene;
+    if (!fig || st.sceneWanted) {  // a change built on a figure this page does not have
+      askForFigure(st);
+      continue;
+    }
+    if (fig.hash !== st.drawnHash) {
+      // Unchanged traces are the objects drawn last time: Plotly.react restyles only the others.
+      const layout = Object.assign({}, fig.layout, { autosize: true });
+      delete layout.width;
       if (!st.plotted) {
-        await Plotly.newPlot(st.gd, fig.data, fig.layout, d.config);
+        await Plotly.newPlot(st.gd, fig.data, layout, d.config);
         st.plotted = true;
         st.gd.on("plotly_click", (ev) => {
           const id = clickedAreaId(ev);
           if (id) st.api.setTriggerValue("clicked", { id, n: (st.clicks = (st.clicks || 0) + 1) });
         });
       } else {
-        await Plotly.react(st.gd, fig.data, fig.layout, d.config);
+        await Plotly.react(st.gd, fig.data, layout, d.config);
       }
-      st.figureText = d.figure;
+      st.drawnHash = fig.hash;
     }
     // Tests and benchmarks wait for this to change: the figure of the last rerun is drawn.
     st.gd.dataset.renderSeq = String(Number(st.gd.dataset.renderSeq || 0) + 1);
+  }
+}
+
+// Ask Python (a rerun) for the whole figure; at most once per RESEND_RETRY_MS.
+function askForFigure(st) {
+  const now = performance.now();
+  if (st.askedAt && now - st.askedAt < RESEND_RETRY_MS) return;
+  st.askedAt = now;
+  st.api.setStateValue("missing", { scene: true, n: (st.asks = (st.asks || 0) + 1) + "-" + Date.now() });
+}
+
+// Apply every payload's changes as it arrives, in order (each builds on the one before).
+function takeFigure(st, msg) {
+  if (!msg || (st.scene && st.scene.hash === msg.hash)) return;
+  const next = applyDelta(st.scene ?? null, msg);
+  if (next) {
+    st.scene = next;
+    st.sceneWanted = false;
+  } else {
+    st.sceneWanted = true;
   }
 }
 
@@ -52,7 +80,7 @@ async function pump(st) {
 }
 
 export default function (component) {
-  const { setTriggerValue, parentElement } = component;
+  const { setStateValue, setTriggerValue, parentElement } = component;
   // Sent as a one-element list (see body_chart): a top-level dict would make Streamlit import pandas.
   const data = Array.isArray(component.data) ? component.data[0] : component.data;
   if (!data) return;
@@ -74,8 +102,9 @@ export default function (component) {
     wrap.__chart = { gd, msg, plotted: false, busy: false, dirty: false };
   }
   const st = wrap.__chart;
-  st.api = { setTriggerValue };
+  st.api = { setStateValue, setTriggerValue };
   st.latest = data;
+  takeFigure(st, data.figure);
   st.dirty = true;
   st.gd.style.height = data.height + "px";
   st.gd.setAttribute("aria-label", data.ariaLabel);

@@ -36,6 +36,12 @@ export const WORKAROUNDS = Object.freeze({
   // its array as `lo` and sets no limit in 4.1.1.) Without this the viewer corrects the camera
   // after a zoom instead (a visible jump back, one extra redraw).
   zoomLimits: "clamp wheel zoom inside Plotly's camera view (setDistanceLimits)",
+  // Plotly.react hands every mesh3d trace to its WebGL mesh's update(), which rebuilds and
+  // re-uploads all of the mesh's buffers (about 156 bytes a triangle: 10-12 MB for this scene)
+  // even when nothing about that trace changed. The mesh trace's update is wrapped: an unchanged
+  // trace is skipped, a trace whose highlight values or opacity alone changed gets only those
+  // buffers rewritten (triangle UVs, triangle colours), anything else takes Plotly's own path.
+  meshUpdateMemo: "update only the WebGL buffers of mesh traces whose highlight or opacity changed",
 });
 
 function parseList(text) {
@@ -149,5 +155,138 @@ export function setZoomLimits(gd, [lo, hi]) {
   const view = gd?._fullLayout?.scene?._scene?.camera?.view;
   if (typeof view?.setDistanceLimits !== "function") return false;
   view.setDistanceLimits(lo, hi);
+  return true;
+}
+
+// ---- meshUpdateMemo
+// Trace properties that shape a mesh's look in WebGL beside its geometry, highlight values and
+// opacity: a change in any of them takes Plotly's full update.
+export const MESH_LOOK_KEYS = Object.freeze([
+  "color", "colorscale", "cmin", "cmax", "cauto", "cmid", "reversescale", "autocolorscale", "coloraxis",
+  "intensitymode", "lighting", "lightposition", "flatshading", "contour", "alphahull", "delaunayaxis",
+  "vertexcolor", "facecolor", "opacityscale", "visible",
+]);
+const GEOMETRY_KEYS = ["x", "y", "z", "i", "j", "k"];
+
+function sameValues(a, b) {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  for (let t = 0; t < a.length; t++) if (a[t] !== b[t]) return false;
+  return true;
+}
+
+function lookKey(trace) {
+  const look = {};
+  for (const k of MESH_LOOK_KEYS) if (trace[k] !== undefined) look[k] = trace[k];
+  return JSON.stringify(look);
+}
+
+// What a mesh trace's update must redo, from the trace drawn before (`prev`) to `next` (Plotly's
+// full traces). `sameScale`: the scene's data scale is the one `prev` was drawn with.
+// Returns {full: true} when geometry or look changed (Plotly's own update), else which of
+// {intensity, opacity} changed (both false: nothing to upload).
+export function meshUpdatePlan(prev, next, sameScale = true) {
+  if (!prev || !next || !sameScale) return { full: true };
+  // The geometry arrays come from the viewer's cache: the same typed arrays while unchanged.
+  if (GEOMETRY_KEYS.some((k) => prev[k] !== next[k])) return { full: true };
+  if (lookKey(prev) !== lookKey(next)) return { full: true };
+  return { full: false, intensity: !sameValues(prev.intensity, next.intensity), opacity: prev.opacity !== next.opacity };
+}
+
+// The triangle UVs gl-mesh3d builds from per-vertex intensity: for each triangle, its corners in
+// the order k, j, i, each (value - lo) / (hi - lo), 0.
+export function triangleUVs(i, j, k, intensity, lo, hi) {
+  const m = i.length;
+  const out = new Float32Array(6 * m);
+  const span = hi - lo;
+  for (let t = 0, o = 0; t < m; t++) {
+    out[o] = (intensity[k[t]] - lo) / span; out[o + 2] = (intensity[j[t]] - lo) / span;
+    out[o + 4] = (intensity[i[t]] - lo) / span;
+    o += 6;
+  }
+  return out;
+}
+
+// The triangle colours gl-mesh3d builds for one mesh colour: every corner [r, g, b, a * opacity].
+export function triangleColors(m, rgba, opacity) {
+  const out = new Float32Array(12 * m);
+  const a = rgba[3] * opacity;
+  for (let o = 0; o < out.length; o += 4) {
+    out[o] = rgba[0]; out[o + 1] = rgba[1]; out[o + 2] = rgba[2]; out[o + 3] = a;
+  }
+  return out;
+}
+
+// "#RRGGBB" -> [r, g, b, 1] in 0..1 (what Plotly passes as meshColor); null for anything else.
+export function hexRgba(color) {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(String(color ?? ""));
+  return m ? [parseInt(m[1], 16) / 255, parseInt(m[2], 16) / 255, parseInt(m[3], 16) / 255, 1] : null;
+}
+
+// Rewrite only the buffers `plan` names on a Plotly mesh3d trace object; false (nothing touched)
+// when this trace is not one the partial path can reproduce exactly.
+export function applyPartialUpdate(trace, next, plan) {
+  const mesh = trace?.mesh;
+  const m = next?.i?.length;
+  if (!mesh || !m || mesh.triangleCount !== m) return false;  // gl-mesh3d dropped non-finite triangles
+  let uvs = null, colors = null;
+  if (plan.intensity) {
+    const lo = Number(next.cmin), hi = Number(next.cmax);
+    if (!next.intensity || next.intensitymode !== "vertex" || !(hi > lo) || next.intensity.length !== next.x.length
+        || typeof mesh.triangleUVs?.update !== "function") return false;
+    uvs = triangleUVs(next.i, next.j, next.k, next.intensity, lo, hi);
+  }
+  if (plan.opacity) {
+    const rgba = next.intensity ? [1, 1, 1, 1] : hexRgba(next.color);
+    if (!rgba || !(next.opacity >= 0) || typeof mesh.triangleColors?.update !== "function") return false;
+    colors = { data: triangleColors(m, rgba, next.opacity), alpha: next.opacity < 1 || rgba[3] < 1 };
+  }
+  if (uvs) {
+    mesh.triangleUVs.update(uvs);
+    mesh.intensity = next.intensity;  // what gl-mesh3d picks with
+  }
+  if (colors) {
+    mesh.triangleColors.update(colors.data);
+    mesh.opacity = next.opacity;
+    mesh.hasAlpha = colors.alpha;
+  }
+  mesh.dirty = true;
+  trace.data = next;
+  if (!next.intensity) trace.color = next.color;
+  return true;
+}
+
+// Wrap the update() of the scene's mesh3d trace objects (their shared prototype, once per page).
+// `stats` counts what each update did: {full, partial, skipped}. Returns false when the scene or
+// a mesh trace is not where this version of Plotly keeps them (nothing changed then).
+export function installMeshUpdateMemo(gd, stats = {}) {
+  const traces = gd?._fullLayout?.scene?._scene?.traces;
+  const sample = traces && Object.values(traces).find((t) => t?.mesh && t?.data?.type === "mesh3d");
+  const proto = sample && Object.getPrototypeOf(sample);
+  if (!proto || typeof proto.update !== "function") return false;
+  const scale = JSON.stringify(gd._fullLayout.scene._scene.dataScale ?? null);
+  for (const t of Object.values(traces)) if (t && t.__lumbarScale === undefined) t.__lumbarScale = scale;
+  if (proto.__lumbarMemo) { proto.__lumbarMemo.stats = stats; return true; }
+  const original = proto.update;
+  const memo = { stats };
+  proto.update = function (data) {
+    const scale = JSON.stringify(this.scene?.dataScale ?? null);
+    const plan = meshUpdatePlan(this.data, data, this.__lumbarScale === scale);
+    const s = memo.stats;
+    if (!plan.full && !plan.intensity && !plan.opacity) {
+      this.data = data;
+      s.skipped = (s.skipped || 0) + 1;
+      return undefined;
+    }
+    if (!plan.full && applyPartialUpdate(this, data, plan)) {
+      s.partial = (s.partial || 0) + 1;
+      return undefined;
+    }
+    s.full = (s.full || 0) + 1;
+    const out = original.call(this, data);
+    this.__lumbarScale = scale;
+    return out;
+  };
+  proto.__lumbarMemo = memo;
   return true;
 }

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -209,3 +209,77 @@ def split_figure(figure: Figure) -> ScenePayload:
     scene = json_ready({"data": traces, "layout": figure.layout.to_plotly_json()})
     text = json.dumps(scene, sort_keys=True, separators=(",", ":"))
     return ScenePayload(scene=scene, scene_hash=_digest(text.encode()), geometry=geometry)
+
+
+# --------------------------------------------------------------------------- per-trace deltas
+def trace_key(trace: Mapping[str, Any], index: int) -> str:
+    """A trace's identity across reruns: its ``uid``, else its ``meta``, else its position."""
+    for name in ("uid", "meta"):
+        value = trace.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return f"{name}:{value}"
+    return f"index:{index}"
+
+
+def _text_digest(value: Any) -> str:
+    return _digest(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
+
+
+@dataclass
+class DeltaLedger:
+    """What one browser was last sent for one component: the scene's hash and each part's digest.
+
+    Attributes
+    ----------
+    base : str or None
+        Hash of the last scene sent (``None``: nothing sent yet, or the browser asked again).
+    traces : dict of str to str
+        Trace key (:func:`trace_key`) -> digest of the trace as sent.
+    layout : str or None
+        Digest of the layout as sent.
+    """
+
+    base: str | None = None
+    traces: dict[str, str] = field(default_factory=dict)
+    layout: str | None = None
+
+    def forget(self) -> None:
+        """The browser lost its copy: the next message is complete."""
+        self.base, self.traces, self.layout = None, {}, None
+
+
+def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger) -> dict[str, Any]:
+    """Only what changed in ``scene`` since the scene ``ledger`` says this browser has.
+
+    Parameters
+    ----------
+    scene : mapping
+        ``{"data": [trace, ...], "layout": {...}}`` of plain JSON values.
+    ledger : DeltaLedger
+        Updated to ``scene`` (the caller sends the returned message).
+
+    Returns
+    -------
+    dict
+        ``{"hash", "base", "keys", "traces", "layout"?}``: ``keys`` names every trace in order,
+        ``traces`` holds the new or changed ones by key, ``layout`` is there when it changed.
+        ``base`` is the hash of the scene this message builds on (``None``: complete). The
+        browser (``explorer/frontend/delta.js``, ``applyDelta``) keeps the others from the scene
+        it has, and asks for a complete one when its scene is not ``base``.
+    """
+    data = list(scene.get("data") or [])
+    keys: list[str] = []
+    for n, t in enumerate(data):
+        k = trace_key(t, n)
+        keys.append(k if k not in keys else f"{k}#{n}")  # two traces sharing a uid stay apart
+    digests = {k: _text_digest(t) for k, t in zip(keys, data, strict=True)}
+    layout = scene.get("layout") or {}
+    layout_digest = _text_digest(layout)
+    scene_hash = _digest("|".join([layout_digest, *(f"{k}={d}" for k, d in digests.items())]).encode())
+    message: dict[str, Any] = {"hash": scene_hash, "base": ledger.base, "keys": keys,
+                               "traces": {k: t for k, t in zip(keys, data, strict=True)
+                                          if ledger.base is None or ledger.traces.get(k) != digests[k]}}
+    if ledger.base is None or layout_digest != ledger.layout:
+        message["layout"] = layout
+    ledger.base, ledger.traces, ledger.layout = scene_hash, digests, layout_digest
+    return message

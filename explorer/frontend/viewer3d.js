@@ -10,9 +10,10 @@
 import {
   bandFit, cameraDistance, chooseCamera, clampCamera, clone, scaledLabels, zoomedOut, zoomLimits,
 } from "./camera.js";
+import { applyDelta } from "./delta.js";
 import { assemble, GeometryCache } from "./geometry.js";
 import {
-  liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
+  installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
 } from "./gl_workarounds.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
 import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
@@ -75,16 +76,17 @@ function viewerHeight(d) {
   return h;
 }
 
-// A cache miss: ask Python (a rerun) to send these blobs again; retry a few times.
-function requestMissing(st, missing) {
-  const key = [...missing].sort().join(",");
+// A cache miss: ask Python (a rerun) to send these blobs again (and, with `scene`, the whole
+// scene rather than its changes); retry a few times.
+function requestMissing(st, missing, scene = false) {
+  const key = [...missing].sort().join(",") + (scene ? "+scene" : "");
   const now = performance.now();
   const req = st.missingReq;
   if (req && req.key === key && now - req.t < RESEND_RETRY_MS) return;
   const tries = req && req.key === key ? req.tries + 1 : 1;
   if (tries > RESEND_MAX_TRIES) throw new Error("the 3D model's geometry did not arrive");
   st.missingReq = { key, t: now, tries };
-  st.api.setStateValue("missing", { hashes: missing, n: ++G.requests + "-" + Date.now() });
+  st.api.setStateValue("missing", { hashes: missing, scene, n: ++G.requests + "-" + Date.now() });
   clearTimeout(st.retryTimer);
   st.retryTimer = setTimeout(() => { st.dirty = true; pump(st); }, RESEND_RETRY_MS + 50);
 }
@@ -279,16 +281,21 @@ async function render(st, d) {
   });
   st.limits = zoomLimits(d.settings.zoomLimits, request);
 
-  if (!st.plotted || d.sceneHash !== st.sceneHash || fit.scale !== st.labelScale) {
+  const scene = mem.scene;
+  if (!scene || mem.sceneWanted) {  // a change built on a scene this page does not have
+    requestMissing(st, [], true);
+    return false;
+  }
+  if (!st.plotted || scene.hash !== st.sceneHash || fit.scale !== st.labelScale) {
     const cache = geometryCache(d.settings);
-    const { data, missing, used } = assemble(d.scene, cache, d.settings.geometryRef);
+    const { data, missing, used } = assemble(scene, cache, d.settings.geometryRef);
     if (missing.length) {
       requestMissing(st, missing);
       return false;
     }
     st.missingReq = null;
     clearTimeout(st.retryTimer);
-    const layout = clone(d.scene.layout) || {};
+    const layout = clone(scene.layout) || {};
     layout.scene ??= {};
     if (camera) layout.scene.camera = camera;
     layout.autosize = true;
@@ -308,7 +315,9 @@ async function render(st, d) {
     } else {
       await Plotly.react(gd, data, layout, config);
     }
-    st.sceneHash = d.sceneHash;
+    // Later reacts rewrite only the WebGL buffers of traces that changed (G.meshUpdates counts them).
+    if (uses(st, "meshUpdateMemo")) installMeshUpdateMemo(gd, (G.meshUpdates ??= {}));
+    st.sceneHash = scene.hash;
     st.labelScale = fit.scale;
     cache.trim(used);
   }
@@ -376,6 +385,19 @@ function teardownIfRemoved(wrap) {
   }, 0);
 }
 
+// Every payload's scene changes are applied as they arrive, in order (each builds on the one
+// before; the drawing loop may skip a payload superseded before it was drawn).
+function takeScene(mem, msg) {
+  if (!msg || (mem.scene && mem.scene.hash === msg.hash)) return;  // the same payload again (remount)
+  const next = applyDelta(mem.scene ?? null, msg);
+  if (next) {
+    mem.scene = next;
+    mem.sceneWanted = false;
+  } else {
+    mem.sceneWanted = true;
+  }
+}
+
 function mount(parentElement, d) {
   const wrap = document.createElement("div");
   wrap.className = "lumbar-3d-wrap";
@@ -407,6 +429,7 @@ export default function (component) {
   const d = Array.isArray(data) ? data[0] : data;
   if (!d) return;
   geometryCache(d.settings).store(d.geometry);  // every payload's blobs, even one superseded before drawn
+  takeScene((G.memory[d.key] ??= {}), d.scene);
   let wrap = parentElement.querySelector(":scope > .lumbar-3d-wrap");
   if (!wrap || !wrap.__lumbar3d) {
     wrap?.remove();

@@ -29,6 +29,9 @@ SCENE_MARGIN_MM: float = 10.0
 # says so (the colour scale is the same).
 FIT_LEGEND_TITLE: str = "fits the symptoms"
 FIT_LEGEND_ENDS: tuple[str, str] = ("less", "best")
+# Kinds a condition can light or press (squeezed_highlight, Impact.compressed): their traces always
+# carry a highlight (zeros when healthy), so a condition change only updates the values.
+HIGHLIGHTABLE_KINDS: frozenset[str] = frozenset({"root", "sciatic", "thecal-sac", "cauda-equina", "conus"})
 
 
 def _palette_key(s: Structure) -> str:
@@ -183,7 +186,8 @@ def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None =
             opacity *= DIMMED_OPACITY_FACTOR
         items.append(SceneItem(id=sid, name=s.name, vertices=mesh.vertices, faces=mesh.faces, color=color,
                                opacity=opacity, visible=s.layer in state.layers, hover=hover, intensity=intensity,
-                               colorscale=colorscale, colorbar=colorbar))
+                               colorscale=colorscale, colorbar=colorbar,
+                               highlightable=s.kind in HIGHLIGHTABLE_KINDS))
     if impact is not None:
         shown = {id(m) for m in impact.lesion.replaced.values()}
         for lid, mesh in impact.lesion.compressors.items():

@@ -86,6 +86,11 @@ class SceneItem:
         Colour scale for ``intensity`` (``None``: from ``color`` to :data:`HIGHLIGHT_COLOR`).
     colorbar : mapping or None
         Plotly ``colorbar`` to show as the legend of this item's colour scale (one item is enough).
+    highlightable : bool
+        The structure may be lit in another state (a nerve, the dural sac). Its trace then always
+        carries a per-vertex ``intensity`` (zeros while ``intensity`` is ``None``, drawn in
+        ``color``), so its ``uid`` and its WebGL mesh stay the same whether it is lit or not and
+        a change of state updates only its highlight values (see :func:`trace_uid`).
     """
 
     id: str
@@ -99,6 +104,7 @@ class SceneItem:
     intensity: NDArray[np.floating[Any]] | None = None
     colorscale: tuple[tuple[float, str], ...] | None = None
     colorbar: Mapping[str, Any] | None = None
+    highlightable: bool = False
 
 
 def compact_vertices(vertices: NDArray[Any]) -> NDArray[np.float32]:
@@ -165,8 +171,10 @@ def trace_uid(item: SceneItem) -> str:
 
     plotly.js 4.1 does not reset a WebGL mesh's colormap when ``Plotly.react`` switches a trace
     from ``intensity`` to a flat ``color`` (the mesh is drawn in a wrong colour). A different
-    ``uid`` makes Plotly drop the old WebGL mesh and build a new one. Read the structure id
-    from ``meta``, which is always the plain id.
+    ``uid`` makes Plotly drop the old WebGL mesh and build a new one. A ``highlightable`` item is
+    always intensity-coloured (zeros when not lit), so its uid never changes: the browser keeps
+    its WebGL buffers and only the highlight values change. Read the structure id from ``meta``,
+    which is always the plain id.
 
     Parameters
     ----------
@@ -178,7 +186,7 @@ def trace_uid(item: SceneItem) -> str:
     str
         ``item.id``, or ``item.id + INTENSITY_UID_SUFFIX`` when ``item.intensity`` is given.
     """
-    return item.id if item.intensity is None else item.id + INTENSITY_UID_SUFFIX
+    return item.id if item.intensity is None and not item.highlightable else item.id + INTENSITY_UID_SUFFIX
 
 
 def mesh_trace(item: SceneItem) -> go.Mesh3d:
@@ -208,10 +216,12 @@ def _mesh_spec(item: SceneItem) -> dict[str, Any]:
     i, j, k = (np.ascontiguousarray(faces[:, c]) for c in range(3))
     hover = item.hover or item.name
     colour: dict[str, Any]
-    if item.intensity is None:
+    if item.intensity is None and not item.highlightable:
         colour = {"color": item.color}
     else:
-        intensity = np.clip(np.ascontiguousarray(item.intensity, dtype=np.float32), 0.0, 1.0)
+        # Not lit but highlightable: zeros, the colour scale's first stop (the item's own colour).
+        values = item.intensity if item.intensity is not None else np.zeros(len(verts), dtype=np.float32)
+        intensity = np.clip(np.ascontiguousarray(values, dtype=np.float32), 0.0, 1.0)
         if intensity.shape != (len(verts),):
             raise ValueError(f"intensity must have shape ({len(verts)},), got {intensity.shape}")
         scale = [list(stop) for stop in item.colorscale] if item.colorscale else highlight_colorscale(item.color)

@@ -11,11 +11,15 @@ so the click is a shortcut, not the only way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+import streamlit as st
 
 from explorer.frontend import AssetComponent
 from explorer.frontend.plotly_assets import ensure_plotly_static_once, plotly_js_version, plotly_url, workarounds_off
+from explorer.frontend.transport import DeltaLedger, scene_delta
 from explorer.render.scene3d import figure_to_json
 
 if TYPE_CHECKING:
@@ -40,6 +44,29 @@ ERROR_TEXT = "The body chart could not be drawn. The same information is listed 
 
 def _noop() -> None:
     """CCv2 only surfaces a trigger value that has an ``on_<key>_change`` callback."""
+
+
+_LEDGER_STATE_KEY: str = "_lumbar_chart_sent"
+
+
+def _ledger(key: str) -> DeltaLedger:
+    """What this browser session was last sent for the chart with ``key``; forgotten when the
+    browser asks for the whole figure (its ``missing`` state, a new request id)."""
+    ledgers = st.session_state.setdefault(_LEDGER_STATE_KEY, {})
+    entry = ledgers.get(key)
+    if not isinstance(entry, dict) or not isinstance(entry.get("ledger"), DeltaLedger):
+        entry = ledgers[key] = {"ledger": DeltaLedger(), "handled": None}
+    try:
+        state = st.session_state.get(key)
+    except Exception:  # noqa: BLE001 - no component state yet
+        state = None
+    request = state.get("missing") if isinstance(state, Mapping) else None
+    if isinstance(request, Mapping) and request.get("n") != entry["handled"]:
+        entry["handled"] = request.get("n")
+        if request.get("scene") is True:
+            entry["ledger"].forget()
+    ledger: DeltaLedger = entry["ledger"]
+    return ledger
 
 
 def body_chart(
@@ -72,7 +99,8 @@ def body_chart(
     """
     ensure_plotly_static_once()
     data = {
-        "figure": figure_to_json(figure),
+        # Only the areas (traces) and layout that changed since the figure this browser has.
+        "figure": scene_delta(json.loads(figure_to_json(figure)), _ledger(key)),
         "height": int(height_px),
         "ariaLabel": description,
         "plotlyUrl": plotly_url(),
@@ -84,4 +112,5 @@ def body_chart(
     }
     # A one-element list, not a dict: CCv2 scans a top-level dict for dataframes, which imports
     # pandas (about a second of cold start).
-    _chart_component(key=key, data=[data], width="stretch", height="content", on_clicked_change=on_click or _noop)
+    _chart_component(key=key, data=[data], width="stretch", height="content", on_clicked_change=on_click or _noop,
+                     on_missing_change=_noop)

@@ -57,7 +57,14 @@ import streamlit as st
 
 from explorer.frontend import AssetComponent
 from explorer.frontend.plotly_assets import ensure_plotly_static_once, plotly_js_version, plotly_url, workarounds_off
-from explorer.frontend.transport import GEOMETRY_REF_KEY, ScenePayload, json_ready, split_figure
+from explorer.frontend.transport import (
+    GEOMETRY_REF_KEY,
+    DeltaLedger,
+    ScenePayload,
+    json_ready,
+    scene_delta,
+    split_figure,
+)
 from explorer.settings import SCENE_BACKGROUND
 
 if TYPE_CHECKING:
@@ -107,11 +114,13 @@ _LEDGER_STATE_KEY: str = "_lumbar3d_geometry_sent"
 
 
 def _ledger(key: str) -> dict[str, Any]:
-    """``{"sent": set of blob keys, "handled": last resend request handled}`` for this viewer."""
+    """``{"sent": set of blob keys, "handled": last resend request handled, "scene": DeltaLedger}``
+    for this viewer."""
     ledgers = st.session_state.setdefault(_LEDGER_STATE_KEY, {})
     ledger = ledgers.get(key)
-    if not isinstance(ledger, dict) or not isinstance(ledger.get("sent"), set):
-        ledger = ledgers[key] = {"sent": set(), "handled": None}
+    if not isinstance(ledger, dict) or not isinstance(ledger.get("sent"), set) \
+            or not isinstance(ledger.get("scene"), DeltaLedger):
+        ledger = ledgers[key] = {"sent": set(), "handled": None, "scene": DeltaLedger()}
     return ledger
 
 
@@ -126,7 +135,8 @@ def _component_state(key: str) -> Mapping[str, Any]:
 def blobs_to_send(key: str, payload: ScenePayload) -> list[str]:
     """Blob keys this browser session still needs for ``payload``; records them as sent.
 
-    Handles the browser's ``missing`` request (a cache miss): those blobs are sent again.
+    Handles the browser's ``missing`` request (a cache miss): those blobs are sent again, and
+    with ``scene: true`` the next scene message is complete rather than a change.
     """
     ledger = _ledger(key)
     request = _component_state(key).get("missing")
@@ -135,6 +145,8 @@ def blobs_to_send(key: str, payload: ScenePayload) -> list[str]:
         hashes = request.get("hashes")
         if isinstance(hashes, list):
             ledger["sent"].difference_update(str(h) for h in hashes)
+        if request.get("scene") is True:
+            ledger["scene"].forget()
     sent: set[str] = ledger["sent"]
     if len(sent) > MAX_TRACKED_BLOBS:
         sent.clear()
@@ -271,11 +283,13 @@ def spine_viewer(
     """
     ensure_plotly_static_once()
     payload = split_figure(figure)
+    new_blobs = blobs_to_send(key, payload)  # first: it handles the browser's resend request
     data: dict[str, Any] = {
-        "scene": payload.scene,
-        "sceneHash": payload.scene_hash,
+        # Only the traces and layout that changed since the scene this browser has.
+        "scene": (scene := scene_delta(payload.scene, _ledger(key)["scene"])),
+        "sceneHash": scene["hash"],  # of the whole scene: equal hash, nothing to redraw
         # Only blobs this browser session has not been sent yet (see the module docstring).
-        "geometry": payload.geometry_payload(blobs_to_send(key, payload)),
+        "geometry": payload.geometry_payload(new_blobs),
         "cameraRequest": json_ready(dict(camera_request)) if camera_request is not None else None,
         "cameraRequestId": int(camera_request_id),
         "key": key,

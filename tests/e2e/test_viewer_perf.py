@@ -1,12 +1,17 @@
-"""The 3D viewer's transport in a real Chromium: geometry is sent once, later reruns send styling.
+"""The 3D viewer's transport in a real Chromium: geometry is sent once, later reruns send styling,
+and a change uploads to WebGL only the buffers of what changed.
 
 Bytes are the websocket frames the server sends to the browser for one interaction (from the
-click until the script run finished and the 3D view was redrawn).
+click until the script run finished and the 3D view was redrawn), and the bytes the page hands
+to WebGL (bufferData, bufferSubData, texImage2D, texSubImage2D, counted by an init script:
+benchmarks/_common.py's WEBGL_UPLOAD_COUNTER_JS, added to the page by the test, not by the app).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from app_page import GRAPH, camera_distance, settled_camera, wait_for_rerun
@@ -21,9 +26,24 @@ LOAD_TIMEOUT_MS = 120_000  # longer than the other e2e tests: these also wait fo
 # Issue 6: one interaction must cost less than this over the websocket (it was ~1.2 MB).
 MAX_BYTES_PER_INTERACTION = 600_000
 
+# Issue 12: a condition change uploads to WebGL less than this fraction of the first paint's bytes
+# (before: every Plotly.react re-uploaded the whole model, about 110 % of the first paint).
+MAX_CHANGE_UPLOAD_FRACTION = 0.25
+
 SEQ_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0)"
+# "hot": lit somewhere (nerves always carry a highlight array, zeros while not lit).
 TRACES_JS = f"""() => (document.querySelector('{GRAPH}')?.data || []).map(t => ({{
-    id: t.meta, n: t.x ? t.x.length : 0, hot: !!t.intensity }}))"""
+    id: t.meta, n: t.x ? t.x.length : 0, hot: !!t.intensity && Array.from(t.intensity).some(v => v > 0) }}))"""
+GL_BYTES_JS = "() => window.__glUpload.bytes"
+
+
+def _webgl_counter_js() -> str:
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "_common.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_common", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return str(module.WEBGL_UPLOAD_COUNTER_JS)
 
 
 class _Frames:
@@ -120,6 +140,30 @@ def test_condition_change_sends_styling_not_the_model(page, app_url, artifacts_d
         assert size < MAX_BYTES_PER_INTERACTION, f"{name} change sent {size} bytes"
     viewer_errors = [e for e in page.console_errors if "lumbar 3D viewer" in e]  # type: ignore[attr-defined]
     assert viewer_errors == []
+
+
+def test_condition_change_uploads_little_to_webgl(page, app_url, artifacts_dir):
+    """Upload once, change little: a condition change rewrites only the changed traces' buffers."""
+    page.add_init_script(_webgl_counter_js())
+    frames = _Frames(page)
+    _open(page, app_url)
+    page.wait_for_timeout(1500)
+    first_paint = page.evaluate(GL_BYTES_JS)
+    assert first_paint > 3_000_000, f"the first paint uploads the model ({first_paint} bytes counted)"
+    changes = {}
+    for label in ("Disc herniation", "Spinal stenosis", "Healthy spine (no condition)"):
+        before = page.evaluate(GL_BYTES_JS)
+        changes[label] = (_act(page, frames, lambda label=label: _pick_condition(page, label)),
+                          page.evaluate(GL_BYTES_JS) - before)
+    stats = page.evaluate("() => window.__lumbar3d.meshUpdates || {}")
+    print(f"WebGL bytes: first paint {first_paint}; per change (websocket, WebGL) {changes}; mesh updates {stats}")
+    for label, (_ws, uploaded) in changes.items():
+        assert uploaded < MAX_CHANGE_UPLOAD_FRACTION * first_paint, (
+            f"{label}: {uploaded} bytes uploaded to WebGL, first paint {first_paint}")
+    assert stats.get("skipped", 0) > stats.get("full", 0), "most traces are left as they are"
+    # back to the healthy spine: no nerve is lit any more
+    assert not [t["id"] for t in page.evaluate(TRACES_JS) if t["hot"]]
+    page.screenshot(path=str(artifacts_dir / "e2e-viewer-upload.png"))
 
 
 def test_lost_geometry_is_sent_again(page, app_url):
