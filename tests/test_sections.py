@@ -246,3 +246,11 @@ def test_panel_for_patients_uses_everyday_posture_words():
     # AppTest lists a radio's options as shown (formatted).
     assert list(at.radio(key="posture").options) == ["Sitting bent forward", "Standing", "Leaning back"]
     assert "foramen" in at.session_state["description"]
+
+
+def test_patient_words_in_the_panel_read_at_grade_8_or_below():
+    from explorer.content import reading_grade
+    from explorer.ui.sections_panel import CONVENTION_TEXT, TROLLEY_TEXT
+
+    for text in (TROLLEY_TEXT, CONVENTION_TEXT):
+        assert reading_grade(text) <= 8.0, text

@@ -328,3 +328,12 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
         st.write(TROLLEY_TEXT)
     return describe(pair, labels[state.posture], plain)
 
+
+
+def sections_block(model: SpineModel, state: ExplorerState, impact: Impact | None) -> str:
+    """The sections toggle and, when on, the panel; returns the panel's description (with a leading
+    space, to append to the page's text description) or ``""`` when the sections are off."""
+    sections_toggle(state)
+    if state.section == "off":
+        return ""
+    return " " + sections_panel(model, state, impact)
