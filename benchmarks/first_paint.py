@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +38,19 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 GRAPH = '[data-testid="lumbar-3d"]'
-VIEWER_FILES = ("explorer/ui/viewer3d.py", "explorer/render/scene3d.py", "explorer/render/model_scene.py")
+# Files (and folders: every file git has under them at REF) taken from REF for the baseline.
+VIEWER_FILES = ("explorer/ui/viewer3d.py", "explorer/render/scene3d.py", "explorer/render/model_scene.py",
+                "explorer/frontend/")
 TIMEOUT_MS = 180_000
 
 # Marks in epoch milliseconds (same clock as time.time() in this process).
@@ -85,14 +91,8 @@ MARKS_JS = r"""
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def one_run(browser, root: Path) -> dict[str, float]:
-    port = _free_port()
+    port = free_port()
     t0 = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=root,
@@ -135,13 +135,27 @@ def one_run(browser, root: Path) -> dict[str, float]:
     }
 
 
+def _files_at(ref: str, paths: tuple[str, ...]) -> list[str]:
+    """``paths`` as files at git ``ref``: a folder (ending in "/") stands for every file under it."""
+    out: list[str] = []
+    for rel in paths:
+        if rel.endswith("/"):
+            listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", ref, rel], cwd=ROOT, check=True,
+                                    capture_output=True, text=True).stdout.split()
+            out += listed
+        else:
+            out.append(rel)
+    return out
+
+
 def baseline_tree(ref: str) -> Path:
     """A temporary copy of the working tree with the viewer's files from git ``ref``."""
     tmp = Path(tempfile.mkdtemp(prefix="first-paint-baseline-"))
     ignore = shutil.ignore_patterns(".git", "node_modules", "test-artifacts", "__pycache__", ".pytest_cache", "results")
     shutil.copytree(ROOT, tmp / "app", ignore=ignore)
-    for rel in VIEWER_FILES:
+    for rel in _files_at(ref, VIEWER_FILES):
         text = subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=ROOT, check=True, capture_output=True).stdout
+        (tmp / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp / "app" / rel).write_bytes(text)
     return tmp / "app"
 
@@ -181,7 +195,7 @@ def main() -> int:
                     print(f"run {i + 1} {name:<18} " + "  ".join(f"{k} {v:.2f}" for k, v in r.items()), flush=True)
             browser.close()
     finally:
-        for name, root in roots.items():
+        for root in roots.values():
             if root != ROOT:
                 shutil.rmtree(root.parent, ignore_errors=True)
     summary = {name: summarise(runs) for name, runs in results.items()}

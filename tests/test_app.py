@@ -43,27 +43,58 @@ def test_app_starts_with_every_layer_on():
     assert "For education only" in _text(at)
 
 
+def _only_the_3d_view_reran(at: AppTest) -> bool:
+    """After a change that reruns only the 3D view's fragment, AppTest holds only what that run sent:
+    the view's text description, not the title, the sidebar or the texts."""
+    return not at.title and not at.sidebar.children and any("text description" in e.label for e in at.expander)
+
+
 def test_layer_checkbox_hides_a_layer_and_updates_url_and_text():
     at = _run()
     at.checkbox(key="layer_bones").uncheck().run()
     assert not at.exception
+    assert _only_the_3d_view_reran(at)
     assert at.query_params["layers"] == "pelvis,discs,nerves,muscles"
     assert "Vertebrae L1 to L5" not in _text(at)
     assert "hip bones" in _text(at)
+    at.run()  # the whole page again (AppTest keeps no elements from earlier runs)
     at.checkbox(key="layer_pelvis").uncheck().run()
     assert "hip bones" not in _text(at)
+    at.run()
     at.checkbox(key="layer_nerves").uncheck().run()
     assert "Nerve roots" not in _text(at)
+    at.run()
+    assert at.checkbox(key="layer_nerves").value is False and "Nerve roots" not in _text(at)
 
 
 def test_view_and_opacity_widgets_update_url():
     at = _run()
     at.radio(key="view").set_value("posterior").run()
+    assert _only_the_3d_view_reran(at)
+    at.run()
     at.select_slider(key="bone_opacity").set_value(0.3).run()
     assert not at.exception
+    assert _only_the_3d_view_reran(at)
     assert at.query_params["view"] == "posterior"
     assert at.query_params["bone_opacity"] == "0.3"
     assert "from behind" in _text(at)
+
+
+def test_a_condition_change_reruns_the_whole_page():
+    at = _run()
+    at.selectbox(key="condition").set_value("stenosis").run()
+    assert at.title and at.sidebar.children, "the title and the sidebar are drawn again"
+    assert "What is squeezed" in " ".join(s.value for s in at.subheader)
+
+
+def test_a_root_picked_beside_the_chart_reruns_the_view_chart_and_selection_only():
+    at = _run({"condition": "herniation"})
+    at.selectbox(key="root_choice").set_value("L5 left").run()
+    assert not at.exception
+    assert not at.title, "the texts were not sent again"
+    assert "Selected structure" in " ".join(s.value for s in at.subheader)
+    assert at.selectbox(key="root_choice").value == "L5 left"
+    assert at.query_params["selected"] == "root-L5-left"
 
 
 def test_shared_link_opens_in_that_state():
@@ -156,6 +187,7 @@ def test_labels_toggle_writes_the_url_and_a_link_turns_them_off():
     assert at.toggle(key="labels").value is True
     at.toggle(key="labels").set_value(False).run()
     assert not at.exception
+    assert _only_the_3d_view_reran(at)
     assert at.query_params["labels"] == "0"
     at2 = _run({"labels": "0"})
     assert at2.toggle(key="labels").value is False

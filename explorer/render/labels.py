@@ -213,6 +213,8 @@ def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
     """Every label for this picture (Plotly ``scene.annotations``).
 
     The lesion and the squeezed roots are placed first; the levels fill in where there is room.
+    Remembered per model, impact and story view (the layout cost tens of milliseconds on every
+    rerun, and all three are shared objects that do not change); each call returns fresh dicts.
 
     Parameters
     ----------
@@ -223,6 +225,21 @@ def scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | No
     story : StoryView, optional
         The view the labels are laid out for (kept inside it, apart from each other and the legend).
     """
+    key = (id(model), id(impact), id(story))
+    hit = _LABEL_CACHE.get(key)
+    # The objects are kept in the entry, so their ids cannot be reused while it lives.
+    if hit is None or hit[0] is not model or hit[1] is not impact or hit[2] is not story:
+        if len(_LABEL_CACHE) >= _LABEL_CACHE_LIMIT:
+            _LABEL_CACHE.pop(next(iter(_LABEL_CACHE)))
+        hit = _LABEL_CACHE[key] = (model, impact, story, _scene_labels(model, impact, story))
+    return [dict(a) for a in hit[3]]
+
+
+_LABEL_CACHE: dict[tuple[int, int, int], tuple[SpineModel, Impact | None, StoryView | None, list[dict[str, Any]]]] = {}
+_LABEL_CACHE_LIMIT = 512
+
+
+def _scene_labels(model: SpineModel, impact: Impact | None, story: StoryView | None) -> list[dict[str, Any]]:
     layout = _Layout(story)
     if impact is None:
         return level_labels(model, impact, story, layout)

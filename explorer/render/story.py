@@ -103,7 +103,27 @@ class StoryView:
 
 def lesion_meshes(impact: Impact) -> dict[str, MeshData]:
     """The lesion as drawn: named replaced structures (a slipped vertebra, a swollen muscle) and
-    compressors that are not one of them, keyed by the trace id they are drawn with."""
+    compressors that are not one of them, keyed by the trace id they are drawn with.
+
+    Remembered per impact (triangulating the meshes cost about 30 ms on every rerun); the
+    meshes are shared, never mutate them.
+    """
+    key = id(impact)
+    hit = _LESION_CACHE.get(key)
+    if hit is not None and hit[0] is impact:
+        return dict(hit[1])
+    out = _lesion_meshes(impact)
+    if len(_LESION_CACHE) >= _CACHE_LIMIT:
+        _LESION_CACHE.pop(next(iter(_LESION_CACHE)))
+    # The impact is kept with its meshes, so its id cannot be reused while the entry lives.
+    _LESION_CACHE[key] = (impact, out)
+    return dict(out)
+
+
+_LESION_CACHE: dict[int, tuple[Impact, dict[str, MeshData]]] = {}
+
+
+def _lesion_meshes(impact: Impact) -> dict[str, MeshData]:
     out: dict[str, MeshData] = {}
     replaced_ids = {id(m) for m in impact.lesion.replaced.values()}
     for sid, mesh in impact.lesion.replaced.items():
@@ -315,7 +335,7 @@ def choose_story_view(model: SpineModel, impact: Impact, aspect: float = 1.0) ->
         n_l = len(lesion_samples)
         # The highlighted nerves cannot be cut away: a lesion behind them counts as hidden.
         over = nerve_cover.blockers(eye, lesion_samples) if nerve_ids else [set() for _ in lesion_samples]
-        vis_l = float(np.mean([not h and not o for h, o in zip(opaque[:n_l], over)])) if n_l else 1.0
+        vis_l = float(np.mean([not h and not o for h, o in zip(opaque[:n_l], over, strict=False)])) if n_l else 1.0
         vis_n = float(np.mean([not h for h in opaque[n_l:]])) if len(opaque) > n_l else 1.0
         # The lesion may hide the nerve it squeezes (a swollen muscle over the sciatic nerve).
         under = lesion_cover.blockers(eye, nerve_samples, stop_mm=2.5) if len(nerve_samples) else []
@@ -411,5 +431,5 @@ def story_view(model: SpineModel, impact: Impact, aspect: float = 1.0) -> StoryV
 
 def plotly_camera(view: StoryView, box: Sequence[float]) -> dict[str, dict[str, float]]:
     """The story view as a Plotly scene camera for a scene with the fixed extent ``box`` (mm)."""
-    return {"eye": scene_point(view.eye_mm, box), "center": scene_point(view.center_mm, box),
+    return {"eye": scene_point(view.eye_mm.tolist(), box), "center": scene_point(view.center_mm.tolist(), box),
             "up": {"x": 0.0, "y": 0.0, "z": 1.0}}

@@ -41,6 +41,37 @@ PLAIN_LAYER_LABELS: dict[str, str] = {"pelvis": "Hip and thigh bones", "nerves":
 PLAIN_CAMERA_LABELS: dict[str, str] = {"oblique": "From behind, a little to the left"}
 
 
+# Parts of the page that rerun on their own (st.fragment keys, see explorer.ui.page). A control
+# that changes only what one of them shows reruns only that part (``st.rerun(key)`` from its
+# callback), instead of the whole page with its texts.
+VIEWER_FRAGMENT = "lx_viewer"
+CHART_FRAGMENT = "lx_chart"
+SELECTION_FRAGMENT = "lx_selection"
+SECTIONS_FRAGMENT = "lx_sections"
+DESCRIPTION_FRAGMENT = "lx_description"  # the page's text description of the pictures
+FRAGMENTS_DRAWN_KEY = "_lx_fragments_drawn"  # the fragment keys the last full run drew
+# The selection the chart and the selection panel were last drawn with: a click in 3D (which
+# reruns only the 3D view's fragment) that changes it reruns the whole page.
+DRAWN_SELECTION_KEY = "_lx_drawn_selected"
+
+
+def rerun_only(*keys: str) -> None:
+    """From a widget callback: rerun only the fragments ``keys`` that the last full run drew
+    (when it drew the first of them), else let the interaction rerun as it would (the whole page,
+    or the fragment the widget is in)."""
+    drawn = st.session_state.get(FRAGMENTS_DRAWN_KEY) or ()
+    if keys and keys[0] in drawn:
+        if SELECTION_FRAGMENT in keys:  # the selection panel is redrawn with the new selection
+            st.session_state[DRAWN_SELECTION_KEY] = st.session_state.get("selected")
+        st.rerun([k for k in keys if k in drawn])  # the others are not on this page
+
+
+def _viewer_changed() -> None:
+    """Callback of the 3D view's own controls (layers, labels, opacity, fading): only the 3D
+    view and its text description change."""
+    rerun_only(VIEWER_FRAGMENT, DESCRIPTION_FRAGMENT)
+
+
 def condition_label(condition: str, audience: str) -> str:
     """The condition's name as this audience reads it (everyday words for patients)."""
     if audience == "patient":
@@ -114,6 +145,12 @@ def _request_camera(focus: bool) -> None:
     st.session_state["camera_focus"] = focus
 
 
+def _camera_button(focus: bool) -> None:
+    """Callback of the camera buttons and presets: move the camera, rerun only the 3D view."""
+    _request_camera(focus)
+    rerun_only(VIEWER_FRAGMENT, DESCRIPTION_FRAGMENT)
+
+
 def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ...]:
     """One widget per applicable parameter; values outside a parameter's choices reset to its default.
 
@@ -162,6 +199,30 @@ def show_condition(condition: str, params: tuple[tuple[str, str], ...]) -> None:
     _request_camera(True)
 
 
+def current_state(params: tuple[tuple[str, str], ...] | None = None) -> ExplorerState:
+    """The state as the widgets hold it now (in session state), without drawing anything.
+
+    Parameters
+    ----------
+    params : tuple of (name, value), optional
+        The condition's validated parameters when the caller already has them (the sidebar
+        drew their widgets); else read and validated from session state.
+    """
+    condition = st.session_state["condition"]
+    return ExplorerState(
+        audience=st.session_state["audience"],
+        condition=condition,
+        params=_current_params() if params is None else params,
+        view=st.session_state["view"],
+        layers=tuple(layer for layer in settings.LAYERS if st.session_state[f"layer_{layer}"]),
+        bone_opacity=float(st.session_state["bone_opacity"]),
+        dim_others=bool(st.session_state.get("dim_others", False)) and condition != NO_CONDITION,
+        selected=st.session_state.get("selected"),
+        mode=st.session_state["mode"],
+        labels=bool(st.session_state.get("labels", True)),
+    )
+
+
 def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
     """Draw the sidebar and return the current state plus any problems with the opening link."""
     _init_from_url()
@@ -179,37 +240,27 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
         params = _condition_widgets(st.session_state["condition"], plain) if not symptoms_mode else _current_params()
         if st.session_state["condition"] != NO_CONDITION and not symptoms_mode:
-            st.checkbox("Fade everything that is not squeezed", key="dim_others")
-            st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_request_camera,
+            st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed)
+            st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_camera_button,
                       args=(True,), key="focus_lesion",
                       type="primary")
         st.header("Show")
         for layer in settings.LAYERS:
-            st.checkbox((plain and PLAIN_LAYER_LABELS.get(layer)) or settings.LAYER_LABELS[layer], key=f"layer_{layer}")
-        st.toggle("Labels in 3D", key="labels",
+            st.checkbox((plain and PLAIN_LAYER_LABELS.get(layer)) or settings.LAYER_LABELS[layer], key=f"layer_{layer}",
+                        on_change=_viewer_changed)
+        st.toggle("Labels in 3D", key="labels", on_change=_viewer_changed,
                   help="Names of the levels, the squeezed nerve and the lesion, drawn in the 3D view.")
         st.select_slider("Bone opacity", options=list(settings.BONE_OPACITY_CHOICES), key="bone_opacity",
+                         on_change=_viewer_changed,
                          format_func=lambda v: OPACITY_LABELS.get(v, f"{v:g}"),
                          help="Make the bones see-through so the nerves inside show.")
         st.header("View")
         st.radio("Camera", options=list(settings.CAMERA_PRESETS), key="view",
                  format_func=lambda v: (plain and PLAIN_CAMERA_LABELS.get(v)) or settings.CAMERA_LABELS[v],
-                 on_change=_request_camera, args=(False,),
+                 on_change=_camera_button, args=(False,),
                  label_visibility="collapsed")
-        st.button("Reset camera to this view", on_click=_request_camera, args=(False,), key="reset_camera")
-    state = ExplorerState(
-        audience=st.session_state["audience"],
-        condition=st.session_state["condition"],
-        params=params,
-        view=st.session_state["view"],
-        layers=tuple(layer for layer in settings.LAYERS if st.session_state[f"layer_{layer}"]),
-        bone_opacity=float(st.session_state["bone_opacity"]),
-        dim_others=bool(st.session_state.get("dim_others", False)) and st.session_state["condition"] != NO_CONDITION,
-        selected=st.session_state.get("selected"),
-        mode=st.session_state["mode"],
-        labels=bool(st.session_state.get("labels", True)),
-    )
-    return state, tuple(st.session_state.get("url_errors", ()))
+        st.button("Reset camera to this view", on_click=_camera_button, args=(False,), key="reset_camera")
+    return current_state(params), tuple(st.session_state.get("url_errors", ()))
 
 
 def sync_url(state: ExplorerState) -> None:

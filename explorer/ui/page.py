@@ -7,16 +7,27 @@ and the clinician detail waits behind a "For clinicians" expander.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import settings
+from explorer.anatomy.model import SpineModel
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.explain import degree_word, findings_lines, headline, squeezed_lines, why_line
 from explorer.conditions.simulate import Impact
 from explorer.state import NO_CONDITION, ExplorerState
-from explorer.ui.controls import sidebar_controls, sync_url
+from explorer.ui.controls import (
+    CHART_FRAGMENT,
+    DESCRIPTION_FRAGMENT,
+    DRAWN_SELECTION_KEY,
+    FRAGMENTS_DRAWN_KEY,
+    SECTIONS_FRAGMENT,
+    SELECTION_FRAGMENT,
+    VIEWER_FRAGMENT,
+    current_state,
+    sidebar_controls,
+    sync_url,
+)
 from explorer.ui.reading import (
     MAX_MESSAGE_CHARS,
     emergency_notice,
@@ -27,9 +38,17 @@ from explorer.ui.reading import (
     reading_panel,
     structure_explanation,
 )
-from explorer.ui.resources import get_impact, get_model
+from explorer.ui.resources import get_impact, get_model, settle_heap
+from explorer.ui.sections_panel import sections_panel, sections_toggle, with_sections
 from explorer.ui.viewer_panel import viewer_panel
-from explorer.ui.where_felt import condition_chart, symptoms_chart, symptoms_inputs, symptoms_lit, symptoms_results
+from explorer.ui.where_felt import (
+    condition_chart,
+    current_report,
+    symptoms_chart,
+    symptoms_inputs,
+    symptoms_lit,
+    symptoms_results,
+)
 
 DISCLAIMER = (
     "For education only. This model is a simplified, average adult spine; it is not medical advice "
@@ -39,6 +58,9 @@ DISCLAIMER = (
 # screen (768 px minus the browser's own bars is about 650-700 px of page). The viewer shortens
 # itself on phones.
 VIEWER_HEIGHT_PX = 560
+# Where the fragments leave the words for the page's text description (see _description).
+VIEW_DESCRIPTION_KEY = "_lx_view_description"
+SECTIONS_DESCRIPTION_KEY = "_lx_sections_description"
 VIEW_HELP = "Drag to turn. Click in, then scroll or pinch to zoom. Click a part to see what it is."
 
 # Our own constant CSS (never content): a compact top so the 3D view and the body chart fit the
@@ -98,8 +120,8 @@ def keep_streamlit_offline() -> None:
     """
     from streamlit import net_util
 
-    net_util.get_external_ip = lambda: None  # type: ignore[assignment]
-    net_util.get_internal_ip = lambda: None  # type: ignore[assignment]
+    net_util.get_external_ip = lambda: None
+    net_util.get_internal_ip = lambda: None
 
 
 keep_streamlit_offline()
@@ -195,11 +217,83 @@ def picture_line(impact: Impact) -> str:
             f"({degree_word(worst.degree)}).") + sacral
 
 
-def _viewer(model, state: ExplorerState, impact: Impact | None, lit: Mapping[str, float] | None = None) -> str:
-    """The 3D view and its help line; returns the view's text description (the screen reader's)."""
-    description = viewer_panel(model, state, impact, height_px=VIEWER_HEIGHT_PX, lit=lit)
+def _page_state() -> tuple[ExplorerState, Impact | None]:
+    """The state and impact as session state holds them now (for a part of the page rerunning
+    on its own; a full run computes them once in :func:`main`)."""
+    state = with_sections(current_state())
+    impact = None
+    if state.condition != NO_CONDITION and state.mode != "symptoms":
+        try:
+            impact = get_impact(state.condition, state.params)
+        except (ValueError, KeyError, RuntimeError):  # the full run already said what failed
+            impact = None
+    return state, impact
+
+
+def _in_fragment_rerun() -> bool:
+    """True while a fragment reruns on its own (not as part of a full page run)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.fragment_ids_this_run)
+
+
+@st.fragment(key=VIEWER_FRAGMENT)
+def _viewer(model: SpineModel) -> None:
+    """The 3D view and its help line; its text description goes to session state for
+    :func:`_description` (the screen reader's words, shown as text at the bottom of the page).
+
+    A fragment: the view's own controls (layers, labels, opacity, camera) rerun only this part and
+    the description (:func:`explorer.ui.controls.rerun_only`). A click on a structure changes the
+    selection shown elsewhere on the page too, so it reruns the whole page.
+    """
+    state, impact = _page_state()
+    if _in_fragment_rerun():
+        if state.selected != st.session_state.get(DRAWN_SELECTION_KEY):
+            st.rerun()  # a click in 3D: the chart's outline and the selection panel change too
+        sync_url(state)
+    lit = symptoms_lit(current_report()) if state.mode == "symptoms" else None
+    st.session_state[VIEW_DESCRIPTION_KEY] = viewer_panel(model, state, impact, height_px=VIEWER_HEIGHT_PX, lit=lit)
     st.caption(VIEW_HELP)
-    return description
+
+
+@st.fragment(key=DESCRIPTION_FRAGMENT)
+def _description(expanded: bool) -> None:
+    """What the 3D view (and the sections, when shown) show, in words (run after both)."""
+    with st.expander("What you are looking at in 3D (text description)", expanded=expanded):
+        st.write(str(st.session_state.get(VIEW_DESCRIPTION_KEY, "")))
+        sections = str(st.session_state.get(SECTIONS_DESCRIPTION_KEY, "") or "")
+        if sections:
+            st.write(sections)
+
+
+@st.fragment(key=SECTIONS_FRAGMENT)
+def _sections(model: SpineModel) -> None:
+    """The MRI-like sections below the 3D view and the chart (explorer.ui.sections_panel)."""
+    state, impact = _page_state()
+    if state.section == "off":
+        st.session_state[SECTIONS_DESCRIPTION_KEY] = ""
+        return
+    before = st.session_state.get(SECTIONS_DESCRIPTION_KEY)
+    described = sections_panel(model, state, impact)
+    st.session_state[SECTIONS_DESCRIPTION_KEY] = described
+    if _in_fragment_rerun():
+        sync_url(state)
+        if described != before:
+            st.rerun()  # a new cut or posture: the page's text description says so too
+
+
+@st.fragment(key=CHART_FRAGMENT)
+def _chart() -> None:
+    """The body chart beside the view; a root picked on it reruns it, the view and the selection."""
+    state, impact = _page_state()
+    if _in_fragment_rerun():
+        sync_url(state)
+    condition_chart(state, impact)
+
+
+@st.fragment(key=SELECTION_FRAGMENT)
+def _selection(quiet: bool) -> None:
+    state, _ = _page_state()
+    _selection_panel(state, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- page parts
@@ -230,46 +324,46 @@ def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[s
             _findings_panel(findings)
 
 
-def _condition_mode(model, state: ExplorerState, impact: Impact | None) -> None:
+def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | None) -> None:
     findings = findings_lines(impact) if impact is not None else None
     if state.audience == "patient":
         view_col, words_col, chart_col = st.columns([6, 4, 3], gap="small")
         with view_col:
-            description = _viewer(model, state, impact)
-            _selection_panel(state, quiet=True)  # a clicked part, in plain words, under the picture
+            _viewer(model)
+            _selection(quiet=True)  # a clicked part, in plain words, under the picture
         with words_col:
             _patient_words(state, impact)
         with chart_col:
-            condition_chart(state, impact)
+            _chart()
+        _sections(model)
         _patient_below(state, impact, findings)
-        with st.expander("What you are looking at in 3D (text description)"):
-            st.write(description)
+        _description(expanded=False)
         return
     view_col, chart_col = st.columns([3, 2], gap="medium")
     with view_col:
-        description = _viewer(model, state, impact)
+        _viewer(model)
         # Under the view (the chart column is taller): the one-line story of the picture, in the
         # first screen on a projector.
-        if impact is not None:
+        if impact is not None and findings is not None:
             _impact_panel(impact, findings)
         else:
             st.subheader("Healthy spine")
             st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
     with chart_col:
-        condition_chart(state, impact)
+        _chart()
+    _sections(model)
     if findings is not None:
         _findings_panel(findings)
-    _selection_panel(state, quiet=True)
-    with st.expander("What you are looking at in 3D (text description)", expanded=impact is None):
-        st.write(description)
+    _selection(quiet=True)
+    _description(expanded=impact is None)
 
 
-def _symptoms_mode(model, state: ExplorerState) -> None:
+def _symptoms_mode(model: SpineModel, state: ExplorerState) -> None:
     view_col, chart_col = st.columns([3, 2], gap="medium")
     with chart_col:  # drawn first: the marks decide which roots light up in 3D
         report = symptoms_chart(state)
     with view_col:
-        _viewer(model, state, None, lit=symptoms_lit(report))
+        _viewer(model)
     st.header("From symptoms to cause")
     inputs_col, results_col = st.columns([2, 3], gap="large")
     with inputs_col:
@@ -286,6 +380,10 @@ def main() -> None:
     st.html(PAGE_CSS)
     model = get_model()
     state, url_errors = sidebar_controls()
+    state = with_sections(state)
+    if state.mode != "symptoms":
+        with st.sidebar:
+            sections_toggle(state)
     sync_url(state)
     symptoms_mode = state.mode == "symptoms"
     impact, impact_error = None, None
@@ -302,6 +400,11 @@ def main() -> None:
     if impact_error:
         _show_messages([impact_error], kind="error")
 
+    # What the chart and the selection panel are drawn with (a click in 3D is compared with it).
+    st.session_state[DRAWN_SELECTION_KEY] = state.selected
+    st.session_state[FRAGMENTS_DRAWN_KEY] = (
+        (VIEWER_FRAGMENT,) if symptoms_mode
+        else (VIEWER_FRAGMENT, CHART_FRAGMENT, SELECTION_FRAGMENT, SECTIONS_FRAGMENT, DESCRIPTION_FRAGMENT))
     if symptoms_mode:
         _symptoms_mode(model, state)
     else:
@@ -317,3 +420,4 @@ def main() -> None:
     # runs the app, so they sit at the bottom instead of pushing the 3D view off the first screen.
     for message in model.messages:
         st.caption(literal(message, limit=MAX_MESSAGE_CHARS))
+    settle_heap()  # once per process: what is alive now lives as long as the server

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 import streamlit as st
 
 from explorer import settings
@@ -22,11 +24,21 @@ from explorer.clinical.roots import REFLEXES
 from explorer.clinical.symptom_map import chart_lines, pain_paths, paint_areas
 from explorer.clinical.types import ROOT_ORDER
 from explorer.conditions.simulate import Impact
-from explorer.render.bodychart import ChartInput, build_body_chart
+from explorer.render.bodychart import ChartInput, body_chart_figure
 from explorer.state import ExplorerState
 from explorer.ui.chart2d import body_chart
-from explorer.ui.controls import show_condition
+from explorer.ui.controls import (
+    CHART_FRAGMENT,
+    DESCRIPTION_FRAGMENT,
+    SELECTION_FRAGMENT,
+    VIEWER_FRAGMENT,
+    rerun_only,
+    show_condition,
+)
 from explorer.ui.events import clicked_id
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure
 
 SIDES = ("left", "right")
 NO_ROOT = "(none)"
@@ -45,6 +57,13 @@ EXAMPLES: dict[str, tuple[str, str, bool]] = {
 }
 
 
+def _plain(figure: dict[str, Any]) -> Figure:
+    """A plain figure dict for :func:`explorer.ui.chart2d.body_chart`, which serialises it with
+    ``plotly.io.to_json`` (a dict is taken as it is; a ``go.Figure`` would cost about 80 ms of
+    plotly validation per rerun). Its annotation names only ``Figure``."""
+    return cast("Figure", figure)
+
+
 def root_structure(root: str, side: str) -> str:
     """The 3D structure to select for a root: its own root, or the cauda equina for S4-S5
     (the model draws roots down to S3; S4 and S5 run inside the cauda equina)."""
@@ -60,7 +79,7 @@ def chart_root(state: ExplorerState) -> tuple[str, str] | None:
         return parts[1], parts[2]
     picked = st.session_state.get("chart_root")
     if sel == "cauda-equina" and picked:
-        return tuple(picked)  # type: ignore[return-value]
+        return str(picked[0]), str(picked[1])
     return None
 
 
@@ -105,6 +124,7 @@ def _on_root_choice() -> None:
     else:
         root, side = choice.split()
         _pick_root(root, side)
+    _selection_changed()
 
 
 def _marks_key(side: str) -> str:
@@ -125,6 +145,13 @@ def _on_chart_click() -> None:
     if area.root:
         _pick_root(area.root, area.side)
         st.session_state["root_choice"] = f"{area.root} {area.side}"
+        _selection_changed()
+
+
+def _selection_changed() -> None:
+    """A root picked on the chart or in its list changes the 3D view, the chart's outline and
+    the selected-structure panel: only those parts rerun (the texts stay)."""
+    rerun_only(VIEWER_FRAGMENT, CHART_FRAGMENT, SELECTION_FRAGMENT, DESCRIPTION_FRAGMENT)
 
 
 def _sync_root_choice(selected_root: tuple[str, str] | None) -> None:
@@ -147,7 +174,7 @@ def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
         chart = ChartInput(paint_areas(sensory, degrees), pain_paths(sensory, degrees), selected, show_dermatomes=False)
         lines = chart_lines(sensory) or ["No leg symptoms at this severity: the squeeze is too slight."]
     st.header("Where it is felt")
-    body_chart(build_body_chart(chart), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
+    body_chart(_plain(body_chart_figure(chart)), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
                description="Body chart. " + " ".join(lines), on_click=_on_chart_click)
     st.caption("Front and back of the lower body. Hover an area for its name and root; click it to show that "
                "root in 3D. Dermatome maps differ between sources (Keegan 1948, Lee 2008); this one follows Lee "
@@ -183,6 +210,11 @@ def _pairs(key: str) -> frozenset[tuple[str, str]]:
     return frozenset((v.split(": ", 1)[1], v.split(": ", 1)[0]) for v in st.session_state.get(key, []) if ": " in v)
 
 
+def current_report() -> SymptomReport:
+    """The symptoms marked so far (areas, weak movements, reflexes, normal findings)."""
+    return _report()
+
+
 def _report() -> SymptomReport:
     areas_marked = frozenset((n, s) for s in SIDES for n in st.session_state.get(_marks_key(s), []))
     return SymptomReport(areas_marked, _pairs("weak_moves"), _pairs("weak_reflexes"), _pairs("normal_findings"))
@@ -195,7 +227,7 @@ def symptoms_chart(state: ExplorerState) -> SymptomReport:
     chart = ChartInput(selected_root=chart_root(state), marked=marked_ids, show_dermatomes=False)
     st.header("Where do you feel it?")
     marked_text = ", ".join(f"{n} ({s})" for n, s in sorted(report.areas)) or "nothing marked yet"
-    body_chart(build_body_chart(chart), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
+    body_chart(_plain(body_chart_figure(chart)), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
                description=f"Body chart for marking symptoms. Marked: {marked_text}.", on_click=_on_chart_click)
     st.caption("Click the areas where you feel pain, tingling or numbness (click again to unmark), "
                "or choose them in the lists below.")
@@ -224,7 +256,7 @@ def symptoms_inputs() -> None:
     st.caption("Try a textbook pattern (fills the lists above):")
     # Two buttons a row: four in a row get cut to "L5,..." in this narrow column.
     cols = st.columns(2) + st.columns(2)
-    for col, (label, args) in zip(cols, EXAMPLES.items()):
+    for col, (label, args) in zip(cols, EXAMPLES.items(), strict=False):  # 4 places, 3 examples
         col.button(label, on_click=_load_example, args=args, key=f"example_{args[0]}_{args[1]}", width="stretch",
                    help=f"The skin area{' and exam findings' if args[2] else ''} of the {args[0]} root, "
                         f"{args[1]} side.")

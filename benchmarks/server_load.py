@@ -1,0 +1,444 @@
+"""Many sessions on one server, without a browser: latency and server CPU per condition change.
+
+Starts ``streamlit run <app>`` (the README's command, :class:`benchmarks._common.Server`) on a free
+loopback port and opens N websocket sessions to it, speaking Streamlit's own protocol
+(``BackMsg``/``ForwardMsg`` from ``streamlit.proto``): each session loads the page (a
+``rerun_script`` with the link's query string, as the browser does on connect), finds the
+condition picker among the elements it was sent, then every ``--interval`` seconds picks the
+next condition (a ``rerun_script`` carrying that widget's new value, as the browser sends when a
+person picks it) and waits for the server's ``script_finished``. No page is drawn, so the client
+costs little and the numbers are the server's.
+
+Measured:
+
+* **latency** per change: sending the ``BackMsg`` -> the ``script_finished`` of that run
+  (p50/p95/max over all sessions), with the bytes the server sent for it;
+* **server CPU per rerun**: ``utime + stime`` of the server process (all its threads, from
+  ``/proc/<pid>/stat``) over the driven phase, divided by the script runs the sessions saw
+  finish (loads and changes);
+* **file descriptors** of the server: before the sessions connect, at the peak, and
+  ``--linger`` seconds after they all closed (``/proc/<pid>/fd``);
+* errors: exception elements, ``script_finished`` statuses other than success, runs that never
+  finished, websockets that closed early.
+
+``--app benchmarks/minimal_app.py`` drives the bare one-selectbox app the same way (its picker
+has the key ``choice``): the baseline for CPU per rerun and for file descriptors.
+
+    python benchmarks/server_load.py [--sessions 60] [--seconds 60] [--interval 5] [--baseline]
+
+Writes ``benchmarks/results/server_load.json`` (``--out`` to change). Timings are noisy on a
+shared machine: compare the app with the bare app measured in the same run (``--baseline``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import ROOT, Server, machine_info, percentile, write_json
+
+RESULTS = ROOT / "benchmarks" / "results" / "server_load.json"
+APP = "explorer/app.py"
+MINIMAL_APP = "benchmarks/minimal_app.py"
+# The condition picker's widget key in each app (explorer.ui.controls; benchmarks/minimal_app.py).
+PICKER_KEYS = {APP: "condition", MINIMAL_APP: "choice"}
+# A change that has not finished by then is counted as lost (and the session moves on).
+CHANGE_TIMEOUT_S = 120.0
+# The warm-up's first page load may rebuild stale model assets (30-50 s, more on a busy machine).
+FIRST_LOAD_TIMEOUT_S = 600.0
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Seconds of quiet before the crowd arrives, to measure the server's background CPU.
+IDLE_SAMPLE_S = 5.0
+
+
+# --------------------------------------------------------------------------- /proc readers
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` (all its threads), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the ")" of the command name: field 3 (state) is fields[0]; utime and stime are
+    # fields 14 and 15 of proc(5), i.e. fields[11] and fields[12] here.
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def fd_count(pid: int) -> int:
+    """Open file descriptors of ``pid``."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def fd_kinds(pid: int) -> dict[str, int]:
+    """Open file descriptors of ``pid`` by kind (socket, pipe, anon_inode:[eventpoll], file...)."""
+    kinds: dict[str, int] = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        kind = target.split(":", 1)[0] if ":" in target and not target.startswith("/") else "file"
+        if target.startswith("anon_inode:"):
+            kind = target
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return dict(sorted(kinds.items()))
+
+
+# --------------------------------------------------------------------------- protocol
+def _proto() -> Any:
+    """Streamlit's protobuf classes (imported late: importing streamlit takes a second)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    return BackMsg, ForwardMsg
+
+
+def find_widgets(element: Any, found: dict[str, tuple[str, Any]]) -> None:
+    """Record ``id -> (element type, element proto)`` of every widget in a delta's element."""
+    kind = element.WhichOneof("type")
+    if kind is None:
+        return
+    inner = getattr(element, kind)
+    wid = getattr(inner, "id", "")
+    if isinstance(wid, str) and wid:
+        found[wid] = (kind, inner)
+
+
+@dataclass
+class Change:
+    """One condition change as a session saw it."""
+
+    sent: float
+    finished: float | None = None
+    status: str = ""
+    bytes_in: int = 0
+    messages: int = 0
+    exceptions: int = 0
+
+
+@dataclass
+class Session:
+    """One websocket session and what it saw."""
+
+    index: int
+    changes: list[Change] = field(default_factory=list)
+    loads: list[Change] = field(default_factory=list)
+    runs_finished: int = 0
+    errors: list[str] = field(default_factory=list)
+    exceptions: int = 0
+    picker_id: str = ""
+    options: list[str] = field(default_factory=list)
+    query_string: str = ""
+    page_hash: str = ""
+
+
+class Client:
+    """Speaks Streamlit's websocket protocol for one session (no browser)."""
+
+    def __init__(self, url: str, picker_key: str, session: Session) -> None:
+        self.url = url
+        self.picker_key = picker_key
+        self.s = session
+        self.ws: Any = None
+        self.BackMsg, self.ForwardMsg = _proto()
+        self._current: Change | None = None
+        self._finished = asyncio.Event()
+
+    async def connect(self) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.typing import Origin, Subprotocol
+
+        host = self.url.split("//", 1)[1]
+        # Same origin as the page would be; "streamlit" is the subprotocol the browser asks for.
+        self.ws = await connect(f"ws://{host}/_stcore/stream", subprotocols=[Subprotocol("streamlit")],
+                                origin=Origin(self.url), max_size=None, compression=None, open_timeout=60,
+                                ping_interval=None)
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.ws:
+                self._on_message(raw)
+        except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
+            if not getattr(self, "_closing", False):
+                self.s.errors.append(f"websocket: {type(exc).__name__}: {str(exc)[:80]}")
+        if not getattr(self, "_closing", False):
+            self.s.errors.append("websocket closed by the server")
+        self._finished.set()
+
+    def _on_message(self, raw: bytes | str) -> None:
+        msg = self.ForwardMsg()
+        msg.ParseFromString(raw if isinstance(raw, bytes) else raw.encode())
+        change = self._current
+        if change is not None:
+            change.bytes_in += len(raw)
+            change.messages += 1
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.s.page_hash = msg.new_session.main_script_hash
+        elif kind == "page_info_changed":
+            self.s.query_string = msg.page_info_changed.query_string
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            if element.WhichOneof("type") == "exception":
+                self.s.exceptions += 1
+                if change is not None:
+                    change.exceptions += 1
+                self.s.errors.append(f"exception element: {element.exception.type}: "
+                                     f"{element.exception.message[:80]}")
+            found: dict[str, tuple[str, Any]] = {}
+            find_widgets(element, found)
+            for wid, (wkind, proto) in found.items():
+                if wkind == "selectbox" and wid.endswith(f"-{self.picker_key}"):
+                    self.s.picker_id = wid
+                    self.s.options = list(proto.options)
+        elif kind == "script_finished":
+            status = self.ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+            self.s.runs_finished += 1
+            if change is not None and change.finished is None:
+                change.finished = time.perf_counter()
+                change.status = status
+                self._current = None
+                self._finished.set()
+
+    async def _run(self, change: Change, widget: tuple[str, str] | None, timeout_s: float = CHANGE_TIMEOUT_S) -> None:
+        back = self.BackMsg()
+        state = back.rerun_script
+        state.query_string = self.s.query_string
+        state.page_script_hash = self.s.page_hash
+        if widget is not None:
+            ws = state.widget_states.widgets.add()
+            ws.id, ws.string_value = widget
+        self._finished.clear()
+        self._current = change
+        change.sent = time.perf_counter()
+        await self.ws.send(back.SerializeToString())
+        try:
+            await asyncio.wait_for(self._finished.wait(), timeout_s)
+        except TimeoutError:
+            self.s.errors.append(f"no script_finished within {timeout_s:.0f} s")
+            self._current = None
+
+    async def load(self, query_string: str = "", timeout_s: float = CHANGE_TIMEOUT_S) -> None:
+        """The first run of the page, as a browser opening ``?query_string`` does."""
+        self.s.query_string = query_string
+        change = Change(sent=0.0)
+        self.s.loads.append(change)
+        await self._run(change, None, timeout_s)
+        if not self.s.picker_id:
+            self.s.errors.append(f"no selectbox with key {self.picker_key!r} in the page")
+
+    async def change(self, option: str) -> None:
+        """Pick ``option`` in the condition picker and wait for the run it causes."""
+        change = Change(sent=0.0)
+        self.s.changes.append(change)
+        await self._run(change, (self.s.picker_id, option))
+
+    async def close(self) -> None:
+        self._closing = True
+        if self.ws is not None:
+            await self.ws.close()
+        if getattr(self, "_reader", None) is not None:
+            await self._reader
+
+
+async def drive(url: str, picker_key: str, sessions: int, seconds: float, interval: float,
+                pid: int, seed: int = 0) -> dict[str, Any]:
+    """Run ``sessions`` clients for ``seconds``; each changes the condition every ``interval`` s."""
+    rng = random.Random(seed)
+    states = [Session(i) for i in range(sessions)]
+    clients = [Client(url, picker_key, s) for s in states]
+    fds: dict[str, Any] = {"before": fd_count(pid), "before_kinds": fd_kinds(pid)}
+    peak = {"fds": fds["before"]}
+    stop = asyncio.Event()
+
+    async def watch_fds() -> None:
+        while not stop.is_set():
+            peak["fds"] = max(peak["fds"], fd_count(pid))
+            await asyncio.sleep(0.25)
+
+    watcher = asyncio.create_task(watch_fds())
+    cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    t_end = t0 + seconds
+
+    async def one(client: Client) -> None:
+        # Sessions arrive spread over the first interval, as a class does, not all in one tick.
+        await asyncio.sleep(rng.uniform(0, interval))
+        try:
+            await client.connect()
+            await client.load()
+            if not client.s.picker_id:
+                return
+            options = client.s.options
+            pick = rng.randrange(len(options))
+            next_at = time.perf_counter() + rng.uniform(0, interval)
+            while True:
+                await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                if time.perf_counter() >= t_end:
+                    break
+                pick = (pick + 1) % len(options)
+                await client.change(options[pick])
+                next_at += interval
+        except Exception as exc:  # noqa: BLE001 - one session failing must not stop the others
+            client.s.errors.append(f"{type(exc).__name__}: {str(exc)[:80]}")
+
+    await asyncio.gather(*(one(c) for c in clients))
+    cpu1, t1 = cpu_seconds(pid), time.perf_counter()
+    peak["fds"] = max(peak["fds"], fd_count(pid))
+    fds["peak"] = peak["fds"]
+    fds["peak_kinds"] = fd_kinds(pid)
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    stop.set()
+    await watcher
+    return {"sessions": states, "cpu_s": cpu1 - cpu0, "wall_s": t1 - t0, "fds": fds}
+
+
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
+    states: list[Session] = result["sessions"]
+    changes = [c for s in states for c in s.changes]
+    done = [c for c in changes if c.finished is not None]
+    lat = [(c.finished - c.sent) * 1000 for c in done if c.finished is not None]
+    load_lat = [(c.finished - c.sent) * 1000 for s in states for c in s.loads if c.finished is not None]
+    runs = sum(s.runs_finished for s in states)
+    statuses: dict[str, int] = {}
+    for c in done:
+        statuses[c.status] = statuses.get(c.status, 0) + 1
+    errors = [f"session {s.index}: {e}" for s in states for e in s.errors]
+    return {
+        "sessions": len(states),
+        "changes_sent": len(changes),
+        "changes_finished": len(done),
+        "change_statuses": statuses,
+        "script_runs_finished": runs,
+        "exceptions": sum(s.exceptions for s in states),
+        "errors": errors[:50],
+        "error_count": len(errors),
+        "change_latency_ms": {"p50": percentile(lat, 50), "p95": percentile(lat, 95),
+                              "max": max(lat) if lat else float("nan")},
+        "load_latency_ms": {"p50": percentile(load_lat, 50), "p95": percentile(load_lat, 95)},
+        "bytes_per_change": {"p50": percentile([float(c.bytes_in) for c in done], 50),
+                             "max": max((c.bytes_in for c in done), default=0)},
+        "server_cpu_s": result["cpu_s"],
+        "wall_s": result["wall_s"],
+        "server_cpu_ms_per_run": result["cpu_s"] * 1000 / runs if runs else float("nan"),
+        "reruns_per_s": runs / result["wall_s"] if result["wall_s"] else float("nan"),
+        "fds": result["fds"],
+    }
+
+
+def warm_up(server: Server, picker_key: str) -> None:
+    """One session that visits every option once, so caches filled on first use (model load,
+    impacts) are not counted against the crowd."""
+    async def go() -> None:
+        s = Session(-1)
+        client = Client(server.url, picker_key, s)
+        await client.connect()
+        await client.load(timeout_s=FIRST_LOAD_TIMEOUT_S)
+        for option in s.options:
+            await client.change(option)
+        await client.close()
+        if s.errors:
+            raise RuntimeError(f"warm-up failed: {s.errors[:3]}")
+    asyncio.run(go())
+
+
+def measure(app: str, sessions: int, seconds: float, interval: float, linger: float,
+            log_path: Path | None = None, warm: bool = True) -> dict[str, Any]:
+    """Start ``app``, drive it and return the summary (fds included)."""
+    picker_key = PICKER_KEYS.get(app, "condition")
+    with Server(app, log_path=log_path) as server:
+        ready_s = server.wait_ready(600.0)  # a busy machine (shared CI) can take minutes
+        # The page itself (HTTP), once, as a browser's first request would.
+        with urllib.request.urlopen(server.url, timeout=30) as r:
+            r.read()
+        pid = server.proc.pid
+        if warm:
+            warm_up(server, picker_key)
+        # The server's own background CPU with no session doing anything (subtracted below).
+        idle0, t_idle = cpu_seconds(pid), time.perf_counter()
+        time.sleep(IDLE_SAMPLE_S)
+        idle_rate = (cpu_seconds(pid) - idle0) / (time.perf_counter() - t_idle)
+        result = asyncio.run(drive(server.url, picker_key, sessions, seconds, interval, pid))
+        summary = summarise(result)
+        summary["server_ready_s"] = ready_s
+        summary["idle_cpu_s_per_s"] = idle_rate
+        runs = summary["script_runs_finished"]
+        busy = summary["server_cpu_s"] - idle_rate * summary["wall_s"]
+        summary["server_cpu_ms_per_run_minus_idle"] = busy * 1000 / runs if runs else float("nan")
+        time.sleep(linger)
+        summary["fds"]["after_close"] = fd_count(pid)
+        summary["fds"]["after_close_kinds"] = fd_kinds(pid)
+        summary["fds"]["linger_s"] = linger
+    summary["app"] = app
+    return summary
+
+
+def _print(summary: dict[str, Any]) -> None:
+    lat, fds = summary["change_latency_ms"], summary["fds"]
+    print(f"{summary['app']}: {summary['sessions']} sessions, {summary['changes_finished']}/"
+          f"{summary['changes_sent']} changes finished, {summary['script_runs_finished']} runs, "
+          f"{summary['error_count']} errors, {summary['exceptions']} exceptions")
+    print(f"  change latency p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  max {lat['max']:.0f} ms; "
+          f"bytes per change p50 {summary['bytes_per_change']['p50'] / 1e3:.1f} kB")
+    print(f"  server CPU {summary['server_cpu_s']:.2f} s over {summary['wall_s']:.0f} s: "
+          f"{summary['server_cpu_ms_per_run']:.1f} ms per run ({summary['reruns_per_s']:.1f} runs/s); "
+          f"{summary['server_cpu_ms_per_run_minus_idle']:.1f} ms without the idle "
+          f"{summary['idle_cpu_s_per_s'] * 1000:.0f} ms/s")
+    print(f"  fds before {fds['before']}  peak {fds['peak']}  {fds['linger_s']:.0f} s after close "
+          f"{fds['after_close']}")
+    for e in summary["errors"][:5]:
+        print(f"  error: {e}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--app", default=APP, help=f"app to drive (default {APP})")
+    parser.add_argument("--sessions", type=int, default=60)
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long the sessions keep changing")
+    parser.add_argument("--interval", type=float, default=5.0, help="seconds between one session's changes")
+    parser.add_argument("--linger", type=float, default=30.0, help="seconds after close before counting fds")
+    parser.add_argument("--baseline", action="store_true", help=f"also drive {MINIMAL_APP} in the same run")
+    parser.add_argument("--no-warm-up", action="store_true", help="count first-use caching in the figures")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--log", type=Path, help="write the server's output to this file")
+    args = parser.parse_args(argv)
+    for name in ("sessions", "seconds", "interval"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.linger < 0:
+        parser.error(f"--linger must be 0 or more, got {args.linger}")
+    apps = [args.app] + ([MINIMAL_APP] if args.baseline and args.app != MINIMAL_APP else [])
+    machine = machine_info() if args.out else {}
+    runs = {}
+    for app in apps:
+        log = args.log.with_suffix(f".{Path(app).stem}.log") if args.log else None
+        runs[app] = measure(app, args.sessions, args.seconds, args.interval, args.linger,
+                            log_path=log, warm=not args.no_warm_up)
+        _print(runs[app])
+    payload: dict[str, Any] = {"machine": machine, "settings": {k: v for k, v in vars(args).items() if k != "out"},
+                               "runs": runs}
+    if MINIMAL_APP in runs and args.app in runs and args.app != MINIMAL_APP:
+        a, b = runs[args.app], runs[MINIMAL_APP]
+        payload["ratios"] = {
+            "cpu_per_run": a["server_cpu_ms_per_run"] / b["server_cpu_ms_per_run"],
+            "cpu_per_run_minus_idle": (a["server_cpu_ms_per_run_minus_idle"]
+                                       / b["server_cpu_ms_per_run_minus_idle"]),
+            "latency_p50": a["change_latency_ms"]["p50"] / b["change_latency_ms"]["p50"],
+            "latency_p95": a["change_latency_ms"]["p95"] / b["change_latency_ms"]["p95"],
+        }
+        print(f"ratios app / bare app: {payload['ratios']}")
+    write_json(args.out, payload)
+    print(f"wrote {args.out}")
+    bad = sum(r["error_count"] + r["exceptions"] for r in runs.values())
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""A few sessions driven over the websocket without a browser (benchmarks/server_load.py, bounded).
+
+Only facts that do not depend on timing: every condition change a session sent got its
+``script_finished`` (a complete run, not an early stop), no exception reached a page, no session's
+websocket was dropped, and the server served several sessions at once. Latency and CPU figures
+belong to the benchmark (``python benchmarks/server_load.py``), not here.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.server_load import APP, MINIMAL_APP, measure  # noqa: E402 - after the path set-up
+
+SESSIONS = 5
+SECONDS = 15.0
+INTERVAL_S = 3.0
+
+
+@pytest.fixture(scope="module")
+def summary() -> dict:
+    return measure(APP, SESSIONS, SECONDS, INTERVAL_S, linger=1.0)
+
+
+def test_every_change_finished_its_run(summary: dict) -> None:
+    assert summary["sessions"] == SESSIONS
+    # Each session changes the condition at least once in 15 s at one change per 3 s.
+    assert summary["changes_sent"] >= SESSIONS
+    assert summary["changes_finished"] == summary["changes_sent"], summary["errors"]
+    assert summary["change_statuses"] == {"FINISHED_SUCCESSFULLY": summary["changes_sent"]}
+    # The page loads plus the changes: every run the sessions asked for was seen to finish.
+    assert summary["script_runs_finished"] >= summary["changes_sent"] + SESSIONS
+
+
+def test_no_errors_and_no_exceptions(summary: dict) -> None:
+    assert summary["exceptions"] == 0, summary["errors"]
+    assert summary["error_count"] == 0, summary["errors"]
+
+
+def test_each_change_sent_the_page_again(summary: dict) -> None:
+    # A change is answered with the new page (the 3D styling, the chart, the texts), not nothing.
+    assert summary["bytes_per_change"]["p50"] > 1000
+
+
+def test_the_server_held_the_sessions_open_at_once(summary: dict) -> None:
+    fds = summary["fds"]
+    # One socket per open session at least (the sessions overlap in time).
+    assert fds["peak"] >= fds["before"] + SESSIONS
+    assert fds["after_close"] <= fds["peak"]
+
+
+def test_the_bare_app_is_driven_the_same_way() -> None:
+    """The baseline the benchmark compares with answers the same client (its picker key is known)."""
+    bare = measure(MINIMAL_APP, 2, 12.0, 2.0, linger=0.0, warm=False)
+    assert bare["changes_finished"] == bare["changes_sent"] >= 2
+    assert bare["error_count"] == 0 and bare["exceptions"] == 0, bare["errors"]
