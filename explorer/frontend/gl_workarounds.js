@@ -186,10 +186,11 @@ function lookKey(trace) {
 // Returns {full: true} when geometry or look changed (Plotly's own update), else which of
 // {intensity, opacity} changed (both false: nothing to upload).
 export function meshUpdatePlan(prev, next, sameScale = true) {
-  if (!prev || !next || !sameScale) return { full: true };
+  if (!prev || !next) return { full: true, why: "new" };
+  if (!sameScale) return { full: true, why: "scale" };
   // The geometry arrays come from the viewer's cache: the same typed arrays while unchanged.
-  if (GEOMETRY_KEYS.some((k) => prev[k] !== next[k])) return { full: true };
-  if (lookKey(prev) !== lookKey(next)) return { full: true };
+  if (GEOMETRY_KEYS.some((k) => prev[k] !== next[k])) return { full: true, why: "geometry" };
+  if (lookKey(prev) !== lookKey(next)) return { full: true, why: "look" };
   return { full: false, intensity: !sameValues(prev.intensity, next.intensity), opacity: prev.opacity !== next.opacity };
 }
 
@@ -283,6 +284,10 @@ export function installMeshUpdateMemo(gd, stats = {}) {
       return undefined;
     }
     s.full = (s.full || 0) + 1;
+    // The last full updates and why (diagnostics for tests and benchmarks).
+    (s.log ??= []).push({ uid: String(data?.uid ?? ""), why: plan.why ?? "partial path refused",
+                          triangles: data?.i?.length ?? 0 });
+    if (s.log.length > 200) s.log.splice(0, s.log.length - 200);
     const out = original.call(this, data);
     this.__lumbarScale = scale;
     return out;
