@@ -9,6 +9,7 @@ or ``None`` (ignore the click); they never index, hash or compare raw event valu
 from __future__ import annotations
 
 import logging
+import reprlib
 from collections.abc import Collection, Mapping
 
 from explorer.state import shown
@@ -18,6 +19,29 @@ from explorer.state import shown
 MAX_ID_CHARS: int = 200
 
 _LOG = logging.getLogger(__name__)
+
+# repr() of a browser value can be unbounded (a list nested thousands deep raises RecursionError,
+# a long list builds megabytes before it is cut) and, for an object, can itself raise: the log
+# gets a bounded description instead (a few items, a few levels, strings cut).
+def _bounded_repr() -> reprlib.Repr:
+    bounded = reprlib.Repr()  # Python 3.11 takes no keyword arguments here
+    bounded.maxlevel = 3
+    bounded.maxlist = bounded.maxtuple = bounded.maxdict = bounded.maxset = bounded.maxfrozenset = 6
+    bounded.maxdeque = bounded.maxarray = 6
+    bounded.maxstring = MAX_ID_CHARS
+    bounded.maxlong = bounded.maxother = 40
+    return bounded
+
+
+_BOUNDED = _bounded_repr()
+
+
+def described(value: object) -> str:
+    """``value`` quoted for a log line: bounded in size and depth, shortened, never raising."""
+    try:
+        return shown(_BOUNDED.repr(value))
+    except Exception:  # noqa: BLE001 - a value that cannot even be described is still only logged
+        return f"<a {type(value).__name__}>"
 
 
 def _field(container: object, key: str) -> object:
@@ -58,13 +82,13 @@ def clicked_id(event: object, allowed: Collection[str], key: str = "clicked", fi
     if clicked is None:
         return None
     if not isinstance(clicked, Mapping):
-        _LOG.info("Ignored a %s event that is not an object: %s", key, shown(repr(clicked)))
+        _LOG.info("Ignored a %s event that is not an object: %s", key, described(clicked))
         return None
     value = _field(clicked, field)
     # Only a plain, short string can be an id: lists and dicts are unhashable, numbers and bools
     # are never ids, and a huge string is refused before it is hashed.
     if type(value) is not str or len(value) > MAX_ID_CHARS:
-        _LOG.info("Ignored a %s event with a malformed id: %s", key, shown(repr(value)))
+        _LOG.info("Ignored a %s event with a malformed id: %s", key, described(value))
         return None
     if value not in allowed:
         _LOG.info("Ignored a %s event with an unknown id: %s", key, shown(value))
