@@ -66,7 +66,8 @@ LEE_TEXT: dict[int, str] = {0: "0: normal", 1: "1: mild", 2: "2: moderate", 3: "
 LEE_SOURCE = "Lee 2010"
 # How each part looks, for the key under the pictures (T2-like greys; the app's colours).
 ROLE_WORDS: dict[str, str] = {
-    "bone": "mid grey", "moved": "grey, violet edge", "annulus": "dark grey", "nucleus": "light grey",
+    "bone": "mid grey", "moved": "grey, violet edge", "annulus": "dark grey", "ligament": "near black",
+    "nucleus": "light grey",
     "sac": "white", "cauda": "dark dots in the white", "root": "dark grey", "muscle": "dark grey",
     "lesion": "violet", "squeezed": "magenta",
 }
