@@ -55,11 +55,20 @@ FRAGMENTS_DRAWN_KEY = "_lx_fragments_drawn"  # the fragment keys the last full r
 DRAWN_SELECTION_KEY = "_lx_drawn_selected"
 
 
+# Keyed fragment reruns (only the parts a control changes) are off: with Streamlit 1.67 the
+# browser's address bar lags one interaction behind when the query parameters are written during
+# a fragment-only run (seen in Chromium: after "Labels in 3D" the link still had the labels on,
+# and got labels=0 only with the next change), so every shareable-link change reruns the page.
+KEYED_RERUNS: bool = False
+
+
 def rerun_only(*keys: str) -> None:
     """From a widget callback: rerun only the fragments ``keys`` that the last full run drew
-    (when it drew the first of them), else let the interaction rerun as it would (the whole page,
-    or the fragment the widget is in)."""
+    (when it drew the first of them and :data:`KEYED_RERUNS` is on), else the whole page (a
+    widget inside a fragment would otherwise rerun only its own fragment)."""
     drawn = st.session_state.get(FRAGMENTS_DRAWN_KEY) or ()
+    if not KEYED_RERUNS:
+        st.rerun()
     if keys and keys[0] in drawn:
         if SELECTION_FRAGMENT in keys:  # the selection panel is redrawn with the new selection
             st.session_state[DRAWN_SELECTION_KEY] = st.session_state.get("selected")
