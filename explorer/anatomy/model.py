@@ -49,9 +49,14 @@ from explorer.anatomy.structures import STRUCTURES, Structure
 FORMAT_VERSION: int = 1
 _ANATOMY_DIR = Path(__file__).resolve().parent
 # Everything the meshes depend on: the builders' source and parameter tables, and the mesh
-# resolution settings. Change any of these and the baked assets are stale.
+# resolution settings. Change any of these and the baked assets are stale. Modules that only
+# measure or pose the finished meshes (canal, posture, measure) build nothing that is baked, so
+# editing them must not force a minutes-long rebuild.
+_NOT_BUILDERS: frozenset[str] = frozenset(
+    {"__init__.py", "model.py", "structures.py", "canal.py", "posture.py", "measure.py"}
+)
 FINGERPRINT_SOURCES: tuple[Path, ...] = tuple(
-    sorted(p for p in _ANATOMY_DIR.glob("*.py") if p.name not in ("__init__.py", "model.py", "structures.py"))
+    sorted(p for p in _ANATOMY_DIR.glob("*.py") if p.name not in _NOT_BUILDERS)
 )
 FINGERPRINT_SETTINGS: tuple[str, ...] = ("SDF_SPACING_MM", "SMOOTHING_ITERATIONS", "TARGET_FACES")
 
