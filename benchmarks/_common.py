@@ -7,6 +7,7 @@ Memory is read from /proc (no extra dependency).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -102,7 +103,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-        if self._log is not subprocess.DEVNULL:
+        if not isinstance(self._log, int):  # an open log file, not subprocess.DEVNULL
             self._log.close()
 
     def __enter__(self) -> Server:
@@ -112,14 +113,12 @@ class Server:
         self.stop()
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     kids: list[int] = []
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
-            try:
+            with contextlib.suppress(OSError):
                 kids += [int(x) for x in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-            except OSError:
-                pass
     except OSError:
         pass
     return kids
@@ -140,7 +139,7 @@ def tree_rss_bytes(pid: int) -> int:
                     break
         except OSError:
             continue
-        todo += _children(p)
+        todo += children(p)
     return total
 
 

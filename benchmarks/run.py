@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -62,13 +63,13 @@ from urllib.parse import parse_qs, urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import (  # noqa: PLC2701 - the benchmarks' own helper module
+from benchmarks._common import (
     BODY_CHART,
     CHROMIUM_ARGS,
     GRAPH,
     NO_WEBGL_ARGS,
-    WEBGL_UPLOAD_COUNTER_JS,
     ROOT,
+    WEBGL_UPLOAD_COUNTER_JS,
     Server,
     chromium_path,
     machine_info,
@@ -311,7 +312,7 @@ async def _select(page, key: str, label: str) -> None:
             try:
                 await page.get_by_role("option").first.wait_for(timeout=5_000)
                 break
-            except Exception:  # noqa: BLE001 - playwright's TimeoutError; try again
+            except Exception:  # playwright's TimeoutError; try again
                 await page.keyboard.press("Escape")
                 if attempt == 2:
                     raise
@@ -362,7 +363,7 @@ def _react_split(r: dict[str, Any], t0: float) -> dict[str, float | None]:
     return out
 
 
-async def _measure_step(page, frames: Frames, action, mode: str, text: str | None = None,
+async def _measure_step(page, frames: Frames | None, action, mode: str, text: str | None = None,
                         body_grace_ms: int = 1500) -> dict[str, Any]:
     """Arm the page, run `action`, wait until done; returns timings (ms) and websocket bytes."""
     mark = frames.mark() if frames else 0
@@ -555,7 +556,7 @@ async def interaction(args, browser) -> dict[str, Any]:
         fctx, fpage, fframes = await _new_page(browser)
         errors: list[str] = []
         for p in (apage, mpage, fpage):
-            p.on("console", lambda m, p=p: m.type == "error" and errors.append(f"console: {m.text}"))
+            p.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
             p.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
         await apage.goto(app.url)
         await apage.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS)
@@ -568,7 +569,9 @@ async def interaction(args, browser) -> dict[str, Any]:
         await fpage.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS)
         await _wait_idle(fpage)
         seen = {_state_key(_query(apage.url))}
-        app_steps, min_steps, floor_steps = [], [], []
+        app_steps: list[dict[str, Any]] = []
+        min_steps: list[dict[str, Any]] = []
+        floor_steps: list[dict[str, Any]] = []
         plan_i, choice_i = 0, 0
         # Rounds of one step each (minimal, floor, app) until --steps, or until the time allowed
         # for this section is up (at least 4 rounds).
@@ -587,6 +590,8 @@ async def interaction(args, browser) -> dict[str, Any]:
                 plan_i += 1
                 if step:
                     break
+            if step is None:  # every step of the plan leads back to the current state
+                break
             key, label, target = step
             r = await _measure_step(apage, aframes, lambda k=key, lab=label: _select(apage, k, lab), "app",
                                     body_grace_ms=args.body_grace_ms)
@@ -636,7 +641,7 @@ async def interaction(args, browser) -> dict[str, Any]:
 
 def _cpu_seconds(pid: int) -> float:
     """utime+stime of a process tree (seconds), from /proc."""
-    from _common import _children
+    from benchmarks._common import children
 
     tick = os.sysconf("SC_CLK_TCK")
     total, todo = 0.0, [pid]
@@ -647,7 +652,7 @@ def _cpu_seconds(pid: int) -> float:
             total += (int(fields[11]) + int(fields[12])) / tick
         except (OSError, IndexError):
             continue
-        todo += _children(p)
+        todo += children(p)
     return total
 
 
@@ -739,10 +744,8 @@ async def classroom(args, pw) -> dict[str, Any]:
                     states.add(_state_key(_query(page.url)))
                 except Exception as exc:  # noqa: BLE001
                     s["errors"].append(f"step {step}: {type(exc).__name__}: {' '.join(str(exc).split())[:900]}")
-                    try:
+                    with contextlib.suppress(Exception):
                         await page.screenshot(path=str(LOGS / f"classroom-session-{s['i']}-error.png"))
-                    except Exception:  # noqa: BLE001
-                        pass
                     break
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think_s)
 

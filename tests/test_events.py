@@ -92,8 +92,8 @@ def test_structure_click_handler_ignores_crafted_events(fake_state):
     for event in HOSTILE_EVENTS:
         fake_state.clear()
         fake_state.update({"viewer": event, "selected": "disc-L4-L5"})
-        viewer_panel._on_structure_clicked()
+        viewer_panel.on_structure_clicked()
         assert fake_state["selected"] == "disc-L4-L5"
     fake_state["viewer"] = AttrDict(clicked={"id": "vertebra-L4"})
-    viewer_panel._on_structure_clicked()
+    viewer_panel.on_structure_clicked()
     assert fake_state["selected"] == "vertebra-L4"

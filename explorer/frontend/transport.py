@@ -170,7 +170,7 @@ def _is_numeric_array(value: Any) -> bool:
 def json_ready(obj: Any) -> Any:
     """Plain JSON values only (numpy scalars and leftover arrays become what plotly.js reads)."""
     try:  # plotly's own converter: numpy arrays -> {"dtype", "bdata"} typed-array specs
-        from _plotly_utils.utils import convert_to_base64
+        from _plotly_utils.utils import convert_to_base64  # noqa: PLC2701 - plotly has no public converter
     except ImportError:  # pragma: no cover - older plotly: arrays become lists below
         pass
     else:

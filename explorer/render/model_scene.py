@@ -210,8 +210,8 @@ def describe_scene(model: SpineModel, state: ExplorerState, impact: Impact | Non
     """
     shown = [settings.LAYER_LABELS[layer].lower() for layer in settings.LAYERS if layer in state.layers]
     visible = [s for s in STRUCTURES.values() if s.layer in state.layers and s.id in model.meshes]
-    levels = sorted({s.level for s in visible if s.kind == "vertebra"})
-    roots = sorted({s.level for s in visible if s.kind == "root"}, key=lambda r: (r[0] != "L", r))
+    levels = sorted({s.level for s in visible if s.kind == "vertebra" and s.level})
+    roots = sorted({s.level for s in visible if s.kind == "root" and s.level}, key=lambda r: (r[0] != "L", r))
     if impact is not None and story is None:
         story = story_view(model, impact, settings.STORY_VIEW_ASPECT)
     if story is not None and camera_on_story:

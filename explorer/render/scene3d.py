@@ -322,7 +322,7 @@ def build_scene_figure(
     if box is not None:
         lo, hi = np.asarray(box[0::2], dtype=float), np.asarray(box[1::2], dtype=float)
         ratio = _aspect_ratio(lo, hi)
-        figure.update_scenes(aspectmode="manual", aspectratio=dict(zip("xyz", ratio.tolist())),
+        figure.update_scenes(aspectmode="manual", aspectratio=dict(zip("xyz", ratio.tolist(), strict=True)),
                              xaxis_range=[lo[0], hi[0]], yaxis_range=[lo[1], hi[1]], zaxis_range=[lo[2], hi[2]])
     return figure
 
@@ -332,7 +332,7 @@ def scene_point(point: Sequence[float], box: Sequence[float]) -> dict[str, float
     lo, hi = np.asarray(box[0::2], dtype=float), np.asarray(box[1::2], dtype=float)
     # Plotly's scene cube spans [-ratio/2, +ratio/2] on each axis around the box's middle.
     p = (np.asarray(point, dtype=float) - (lo + hi) / 2) / (hi - lo) * _aspect_ratio(lo, hi)
-    return dict(zip("xyz", p.tolist()))
+    return dict(zip("xyz", p.tolist(), strict=True))
 
 
 def scene_to_mm(point: Mapping[str, float], box: Sequence[float]) -> np.ndarray:

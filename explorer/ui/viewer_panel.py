@@ -30,7 +30,7 @@ VIEWER_HEIGHT_PX = 640
 STORY_KEY = "viewer_story_for"  # the (condition, params) the camera was last sent to
 
 
-def _on_structure_clicked() -> None:
+def on_structure_clicked() -> None:
     # The event comes from the browser: clicked_id validates it (a known structure id or None).
     sid = clicked_id(st.session_state.get("viewer"), STRUCTURES)
     if sid is not None:
@@ -72,8 +72,8 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
     _story_requested(state, impact)
     story = story_view(model, impact, settings.STORY_VIEW_ASPECT) if impact is not None else None
     on_story = story is not None and bool(st.session_state.get("camera_focus"))
-    camera = plotly_camera(story, box) if on_story else settings.CAMERA_PRESETS[state.view]
-    if story is not None and not on_story:  # a preset view: see through what hides the lesion from there
+    camera = plotly_camera(story, box) if story is not None and on_story else settings.CAMERA_PRESETS[state.view]
+    if story is not None and impact is not None and not on_story:  # a preset view: see through what hides the lesion from there
         story = view_from(model, impact, camera, box, settings.CAMERA_PHRASES[state.view])
     labels = scene_labels(model, impact, story) if getattr(state, "labels", True) else []
     figure = build_scene_figure(scene_items(model, state, impact, lit=lit, story=story), camera,
@@ -81,7 +81,7 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
     description = describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story)
     spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
                  key="viewer", height_px=height_px, description=description,
-                 on_click=_on_structure_clicked,
+                 on_click=on_structure_clicked,
                  # "Show ... in 3D" buttons and same-tab links bump this to bring the view into sight.
                  scroll_request_id=int(st.session_state.get("viewer_scroll_request", 0) or 0),
                  # The band the story framing and the labels were laid out for: the browser fits it
