@@ -43,18 +43,17 @@ def test_app_starts_with_every_layer_on():
     assert "For education only" in _text(at)
 
 
-def _whole_page(at: AppTest) -> bool:
-    """The whole page was drawn again (AppTest holds only what the last run sent): controls that
-    change the shareable link rerun the page, not only the 3D view's fragment (see
-    explorer.ui.controls.KEYED_RERUNS: the address bar lags behind fragment-only runs)."""
-    return bool(at.title) and bool(at.sidebar.children) and any("text description" in e.label for e in at.expander)
+def _only_the_3d_view_reran(at: AppTest) -> bool:
+    """After a change that reruns only the 3D view's fragment, AppTest holds only what that run sent:
+    the view's text description, not the title, the sidebar or the texts."""
+    return not at.title and not at.sidebar.children and any("text description" in e.label for e in at.expander)
 
 
 def test_layer_checkbox_hides_a_layer_and_updates_url_and_text():
     at = _run()
     at.checkbox(key="layer_bones").uncheck().run()
     assert not at.exception
-    assert _whole_page(at)
+    assert _only_the_3d_view_reran(at)
     assert at.query_params["layers"] == "pelvis,discs,nerves,muscles"
     assert "Vertebrae L1 to L5" not in _text(at)
     assert "hip bones" in _text(at)
@@ -71,11 +70,11 @@ def test_layer_checkbox_hides_a_layer_and_updates_url_and_text():
 def test_view_and_opacity_widgets_update_url():
     at = _run()
     at.radio(key="view").set_value("posterior").run()
-    assert _whole_page(at)
+    assert _only_the_3d_view_reran(at)
     at.run()
     at.select_slider(key="bone_opacity").set_value(0.3).run()
     assert not at.exception
-    assert _whole_page(at)
+    assert _only_the_3d_view_reran(at)
     assert at.query_params["view"] == "posterior"
     assert at.query_params["bone_opacity"] == "0.3"
     assert "from behind" in _text(at)
@@ -88,13 +87,11 @@ def test_a_condition_change_reruns_the_whole_page():
     assert "What is squeezed" in " ".join(s.value for s in at.subheader)
 
 
-def test_a_root_picked_beside_the_chart_reruns_the_page():
-    """The list sits in the chart's fragment; picking a root there changes the link, the 3D view and
-    the selection panel, so it reruns the whole page (not only the chart)."""
+def test_a_root_picked_beside_the_chart_reruns_the_view_chart_and_selection_only():
     at = _run({"condition": "herniation"})
     at.selectbox(key="root_choice").set_value("L5 left").run()
     assert not at.exception
-    assert _whole_page(at)
+    assert not at.title, "the texts were not sent again"
     assert "Selected structure" in " ".join(s.value for s in at.subheader)
     assert at.selectbox(key="root_choice").value == "L5 left"
     assert at.query_params["selected"] == "root-L5-left"
@@ -190,7 +187,7 @@ def test_labels_toggle_writes_the_url_and_a_link_turns_them_off():
     assert at.toggle(key="labels").value is True
     at.toggle(key="labels").set_value(False).run()
     assert not at.exception
-    assert _whole_page(at)
+    assert _only_the_3d_view_reran(at)
     assert at.query_params["labels"] == "0"
     at2 = _run({"labels": "0"})
     assert at2.toggle(key="labels").value is False

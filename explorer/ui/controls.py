@@ -55,11 +55,11 @@ FRAGMENTS_DRAWN_KEY = "_lx_fragments_drawn"  # the fragment keys the last full r
 DRAWN_SELECTION_KEY = "_lx_drawn_selected"
 
 
-# Keyed fragment reruns (only the parts a control changes) are off: with Streamlit 1.67 the
-# browser's address bar lags one interaction behind when the query parameters are written during
-# a fragment-only run (seen in Chromium: after "Labels in 3D" the link still had the labels on,
-# and got labels=0 only with the next change), so every shareable-link change reruns the page.
-KEYED_RERUNS: bool = False
+# Keyed fragment reruns: a control reruns only the parts of the page it changes. The query
+# parameters written in those runs reach the address bar (checked in Chromium with
+# location.href; Playwright's page.url is not refreshed by history.replaceState). Off: every
+# control reruns the whole page, as before fragments.
+KEYED_RERUNS: bool = True
 
 
 def rerun_only(*keys: str) -> None:
