@@ -103,8 +103,10 @@ def test_phone_starts_with_the_sidebar_collapsed_and_the_view_on_screen(browser,
 
 ROOT_STYLE_JS = f"""(id) => JSON.stringify((document.querySelector('{GRAPH}')?.data || [])
     .filter(t => t.meta === id)
-    .map(t => [t.color, t.opacity, t.intensity && t.intensity.length, t.vertexcolor && t.vertexcolor.length,
-               t.facecolor && t.facecolor.length]))"""
+    .map(t => [t.color, t.opacity, t.intensity && t.intensity.length,
+               // nerves always carry a highlight array now (zeros when not lit): compare its values too
+               t.intensity && t.intensity.length ? Array.from(t.intensity).reduce((a, b) => a + Number(b), 0).toFixed(3) : null,
+               t.vertexcolor && t.vertexcolor.length, t.facecolor && t.facecolor.length]))"""
 
 
 def _open(page, url: str) -> None:
