@@ -5,7 +5,7 @@ file lives beside the other browser tests to share their one ``streamlit run`` s
 Chromium (a second Playwright in the same test session fails). For each link: no exception box, no
 request leaving the machine (every request is watched), and no ``<img>``, ``<a>``, ``<iframe>``,
 ``srcset`` or CSS ``url()`` whose target came from the link. ``FUZZ_SCALE`` multiplies the count
-(``python -m tests.fuzz --long`` documents the long run).
+(``python tests/fuzz --long`` documents the long run).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The long fuzzing run for the benchmark: ``python -m tests.fuzz --long`` (from the repository root).
+"""The long fuzzing run for the benchmark: ``python tests/fuzz --long`` (from the repository root).
 
 The normal test run (``python -m pytest tests/fuzz``, and CI) uses each fuzzer's base count, a few
 hundred cases per kind. This runs the same fuzzers with ``--scale`` times as many cases (``--long``
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python tests/fuzz", description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="20 times the CI case counts")
     parser.add_argument("--scale", type=float, default=None, help="multiply the CI case counts by this")
     parser.add_argument("--seed", type=int, default=None, help="seed (default: a new one, printed)")

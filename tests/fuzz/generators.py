@@ -5,7 +5,7 @@ can be replayed exactly (``FUZZ_SEED=<seed> python -m pytest tests/fuzz -k <name
 of cases is a base count per kind times :data:`SCALE`:
 
 - the normal test run (CI) uses the base counts: a few hundred cases per kind, bounded;
-- the long run for the benchmark multiplies them: ``python -m tests.fuzz --long`` (see
+- the long run for the benchmark multiplies them: ``python tests/fuzz --long`` (see
   ``tests/fuzz/__main__.py``), or set ``FUZZ_SCALE`` and ``FUZZ_SEED`` yourself.
 """
 

@@ -163,7 +163,7 @@ def test_fuzz_click_events(fake_state, caplog, case_no):
 
     # The 3D view's click handler: the selection changes only for a valid, known id.
     fake_state.update({"viewer": event, "selected": "disc-L4-L5"})
-    viewer_panel._on_structure_clicked()  # noqa: SLF001 - the callback Streamlit runs on a click
+    viewer_panel.on_structure_clicked()
     assert fake_state["selected"] == (named or "disc-L4-L5")
 
     # The body chart's click handler, in both modes: a malformed or unknown area changes nothing.
