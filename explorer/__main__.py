@@ -6,6 +6,7 @@ Bad arguments get argparse's usage message and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -169,8 +170,32 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if results and all(r.passed for r in results) and not problems else 1
 
 
+@functools.cache
+def _shortening(base: type[argparse.ArgumentParser]) -> type[argparse.ArgumentParser]:
+    """``base`` made to cut every long argument it quotes in an error to about 80 characters
+    (argparse quotes unrecognised arguments and a bad command in full; a pasted value can be
+    megabytes). Built from the ``argparse`` in use when the parser is built, so tools that swap
+    ``ArgumentParser`` (the CLI fuzzer's recorder) still see every sub-command."""
+
+    class ShorteningParser(base):  # type: ignore[valid-type,misc]  # a class chosen at run time
+        _quoted: tuple[str, ...] = ()
+
+        def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+            self._quoted = tuple(sys.argv[1:] if args is None else args)
+            return super().parse_known_args(args, namespace)
+
+        def error(self, message: str) -> Any:
+            from explorer.state import shorten
+
+            for arg in sorted({a for a in self._quoted if isinstance(a, str) and len(a) > 80}, key=len, reverse=True):
+                message = message.replace(repr(arg), repr(shorten(arg))).replace(arg, shorten(arg))
+            super().error(message)
+
+    return ShorteningParser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m explorer", description="Lumbar Explorer command line.")
+    parser = _shortening(argparse.ArgumentParser)(prog="python -m explorer", description="Lumbar Explorer command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("build-models", help="build every mesh and write assets/models/ (baked assets)")
     p.add_argument("--models-dir", default=str(settings.MODELS_DIR), help="where to write (default: %(default)s)")

@@ -237,8 +237,6 @@ def test_fuzz_cli(contained, argparse_shortens, case_no):
             assert quotes_too_much(err, argv) is None, (argv[:3], err[:300])
 
 
-@pytest.mark.xfail(strict=True, reason="explorer/__main__.py (H1): argparse quotes unrecognized arguments and an "
-                   "invalid command in full; the fix is a parser subclass that shortens them (see the H6 report)")
 @pytest.mark.parametrize("argv", [["structures", "[" * 300], ["A" * 5000], ["match", "--json", "<b>" * 100]],
                          ids=["unrecognized", "invalid-command", "unrecognized-html"])
 def test_argparse_messages_are_shortened(argv):
