@@ -13,6 +13,6 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
-from explorer.ui.page import main
+from explorer.ui.page import main  # noqa: E402 - needs the sys.path entry above
 
 main()

@@ -72,17 +72,17 @@ def fake_state(monkeypatch):
 def test_chart_click_handler_ignores_crafted_events(fake_state, event, mode):
     fake_state.update({"body_chart": event, "mode": mode, "selected": None})
     before = dict(fake_state)
-    where_felt._on_chart_click()
+    where_felt.on_chart_click()
     assert fake_state == before
 
 
 def test_chart_click_handler_still_acts_on_a_real_click(fake_state):
     area_id, area = next((i, a) for i, a in where_felt.AREAS_BY_ID.items() if a.root)
     fake_state.update({"body_chart": AttrDict(clicked={"id": area_id}), "mode": "symptoms"})
-    where_felt._on_chart_click()
+    where_felt.on_chart_click()
     assert fake_state[f"marked_{area.side}"] == [area.name]
     fake_state.update({"mode": "condition"})
-    where_felt._on_chart_click()
+    where_felt.on_chart_click()
     assert fake_state["root_choice"] == f"{area.root} {area.side}"
 
 

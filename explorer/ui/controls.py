@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qs
 
 import streamlit as st
@@ -181,6 +182,8 @@ def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ..
         key = f"param_{p.name}"
         label = (getattr(p, "plain_name", "") or p.label) if plain else p.label
         words = getattr(p, "plain_label_for", p.label_for) if plain else p.label_for
+        if not plain and hasattr(p, "label_in"):  # options that name only the chosen zone's measure
+            words = functools.partial(p.label_in, params=dict(current))
         if len(p.values) <= 4:
             st.radio(label, options=list(p.values), key=key, format_func=words, horizontal=p.name == "side")
         else:

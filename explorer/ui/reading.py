@@ -228,7 +228,7 @@ def _educator_layout(text: Text, key: str) -> None:
     if not named:
         return
     labels = [h if [x for x, _ in named].count(h) == 1 else f"{h} ({i})" for i, (h, _) in enumerate(named, 1)]
-    for i, (tab, (_, body)) in enumerate(zip(st.tabs(labels), named)):
+    for i, (tab, (_, body)) in enumerate(zip(st.tabs(labels), named, strict=True)):
         with tab:
             show_markdown(demote_headings(body), f"{key}_{i}")
 

@@ -131,7 +131,7 @@ def _marks_key(side: str) -> str:
     return f"marked_{side}"
 
 
-def _on_chart_click() -> None:
+def on_chart_click() -> None:
     # The event comes from the browser: only a known area id gets through (see explorer.ui.events).
     area_id = clicked_id(st.session_state.get("body_chart"), allowed=AREAS_BY_ID)
     if area_id is None:
@@ -175,7 +175,7 @@ def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
         lines = chart_lines(sensory) or ["No leg symptoms at this severity: the squeeze is too slight."]
     st.header("Where it is felt")
     body_chart(_plain(body_chart_figure(chart)), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
-               description="Body chart. " + " ".join(lines), on_click=_on_chart_click)
+               description="Body chart. " + " ".join(lines), on_click=on_chart_click)
     st.caption("Front and back of the lower body. Hover an area for its name and root; click it to show that "
                "root in 3D. Dermatome maps differ between sources (Keegan 1948, Lee 2008); this one follows Lee "
                "2008 with Keegan's layout.")
@@ -228,7 +228,7 @@ def symptoms_chart(state: ExplorerState) -> SymptomReport:
     st.header("Where do you feel it?")
     marked_text = ", ".join(f"{n} ({s})" for n, s in sorted(report.areas)) or "nothing marked yet"
     body_chart(_plain(body_chart_figure(chart)), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
-               description=f"Body chart for marking symptoms. Marked: {marked_text}.", on_click=_on_chart_click)
+               description=f"Body chart for marking symptoms. Marked: {marked_text}.", on_click=on_chart_click)
     st.caption("Click the areas where you feel pain, tingling or numbness (click again to unmark), "
                "or choose them in the lists below.")
     return report

@@ -172,7 +172,7 @@ def test_fuzz_click_events(fake_state, caplog, case_no):
     fake_state.clear()
     fake_state.update({"body_chart": chart_event, "mode": mode, "selected": None})
     before = dict(fake_state)
-    where_felt._on_chart_click()  # noqa: SLF001 - the callback Streamlit runs on a click
+    where_felt.on_chart_click()
     if area is None:  # (a real area may change nothing: in condition mode, one with no root)
         assert fake_state == before
     _check_logs(caplog, event)
