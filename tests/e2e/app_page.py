@@ -5,6 +5,24 @@ from __future__ import annotations
 import math
 
 GRAPH = '[data-testid="lumbar-3d"]'
+# Ids of the 3D traces lit now. Nerves always carry a highlight array (zeros when not lit, so
+# their trace ids stay stable), as a plain array, a typed array or a {dtype, bdata} spec.
+LIT_IDS_JS = """() => {
+  const values = (a) => {
+    if (!a) return [];
+    if (Array.isArray(a) || ArrayBuffer.isView(a)) return Array.from(a);
+    if (typeof a.bdata === 'string') {
+      const bytes = Uint8Array.from(atob(a.bdata), (c) => c.charCodeAt(0));
+      const kinds = {f4: Float32Array, f8: Float64Array, u1: Uint8Array, i1: Int8Array, u2: Uint16Array,
+                     i2: Int16Array, u4: Uint32Array, i4: Int32Array};
+      const Kind = kinds[a.dtype] || Float64Array;
+      return Array.from(new Kind(bytes.buffer));
+    }
+    return [];
+  };
+  return (document.querySelector('[data-testid="lumbar-3d"]')?.data || [])
+    .filter((t) => values(t.intensity).some((v) => Number(v) > 0)).map((t) => t.meta);
+}"""
 CHART = '[data-testid="body-chart"]'
 LOAD_TIMEOUT_MS = 90_000
 

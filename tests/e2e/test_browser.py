@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from app_page import CAMERA_JS, GRAPH, LOAD_TIMEOUT_MS, camera_distance, settled_camera, wait_for_rerun
+from app_page import CAMERA_JS, GRAPH, LIT_IDS_JS, LOAD_TIMEOUT_MS, camera_distance, settled_camera, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
 
@@ -106,8 +106,7 @@ def test_condition_highlights_the_squeezed_root_and_moves_the_camera_to_its_stor
     _open(page, f"{app_url}/?{query}")
     page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'lesion-disc')",
                            timeout=LOAD_TIMEOUT_MS)
-    highlighted = page.evaluate(f"""() => (document.querySelector('{GRAPH}').data || [])
-        .filter(t => t.intensity !== undefined && t.intensity !== null).map(t => t.meta)""")
+    highlighted = page.evaluate(LIT_IDS_JS)
     assert "root-L5-left" in highlighted and "root-L4-left" not in highlighted
     assert page.get_by_text("What is squeezed").count() >= 1  # the summary, and the texts' section
     assert page.get_by_text("traversing L5 root", exact=False).count() >= 1
@@ -128,8 +127,7 @@ def test_condition_highlights_the_squeezed_root_and_moves_the_camera_to_its_stor
     # A parameter change: the camera comes to the new state's story view, the one its link opens at.
     page.get_by_text("Foraminal", exact=True).click()
     wait_for_rerun(page)
-    page.wait_for_function(f"""() => (document.querySelector('{GRAPH}').data || [])
-        .some(t => t.meta === 'root-L4-left' && t.intensity)""", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(f"() => ({LIT_IDS_JS})().includes('root-L4-left')", timeout=LOAD_TIMEOUT_MS)
     assert "zone=foraminal" in page.url
     moved = settled_camera(page)
     assert camera_distance(moved, rotated) > 0.05, "a parameter change must bring the camera to its story view"

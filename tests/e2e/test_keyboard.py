@@ -9,7 +9,7 @@ using a keyboard or a switch device gets there.
 from __future__ import annotations
 
 import pytest
-from app_page import CAMERA_JS, GRAPH, LOAD_TIMEOUT_MS
+from app_page import CAMERA_JS, GRAPH, LIT_IDS_JS, LOAD_TIMEOUT_MS
 
 from explorer import settings
 
@@ -81,13 +81,11 @@ def _choose_option(page, label: str) -> None:
 
 
 def _highlighted(page, structure_id: str) -> None:
-    page.wait_for_function(f"""(sid) => (document.querySelector('{GRAPH}')?.data || [])
-        .some(t => t.meta === sid && t.intensity)""", arg=structure_id, timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(f"(sid) => ({LIT_IDS_JS})().includes(sid)", arg=structure_id, timeout=LOAD_TIMEOUT_MS)
 
 
 def _highlighted_now(page) -> list[str]:
-    return page.evaluate(f"""() => (document.querySelector('{GRAPH}')?.data || [])
-        .filter(t => t.intensity).map(t => t.meta)""")
+    return page.evaluate(LIT_IDS_JS)
 
 
 def test_condition_and_its_parameters_with_the_keyboard(page, app_url, artifacts_dir):
