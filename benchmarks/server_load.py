@@ -34,19 +34,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import random
 import sys
 import time
 import urllib.request
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import ROOT, Server, machine_info, percentile, write_json
+
+T = TypeVar("T")
 
 RESULTS = ROOT / "benchmarks" / "results" / "server_load.json"
 APP = "explorer/app.py"
@@ -346,7 +350,18 @@ def warm_up(server: Server, picker_key: str) -> None:
         await client.close()
         if s.errors:
             raise RuntimeError(f"warm-up failed: {s.errors[:3]}")
-    asyncio.run(go())
+    run_coroutine(go())
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coro)``, in a thread of its own when this thread already runs an event loop
+    (pytest after Playwright's sync API, which keeps a loop running in the main thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def measure(app: str, sessions: int, seconds: float, interval: float, linger: float,
@@ -365,7 +380,7 @@ def measure(app: str, sessions: int, seconds: float, interval: float, linger: fl
         idle0, t_idle = cpu_seconds(pid), time.perf_counter()
         time.sleep(IDLE_SAMPLE_S)
         idle_rate = (cpu_seconds(pid) - idle0) / (time.perf_counter() - t_idle)
-        result = asyncio.run(drive(server.url, picker_key, sessions, seconds, interval, pid))
+        result = run_coroutine(drive(server.url, picker_key, sessions, seconds, interval, pid))
         summary = summarise(result)
         summary["server_ready_s"] = ready_s
         summary["idle_cpu_s_per_s"] = idle_rate

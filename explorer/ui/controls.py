@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import parse_qs
 
 import streamlit as st
@@ -193,12 +195,45 @@ def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ..
     return params
 
 
+def widget_value(key: str, options: Sequence[str], labelers: Sequence[Callable[[str], Any]], default: str) -> str:
+    """The option a widget holds now, as an option id.
+
+    Labels of several widgets change with the audience (everyday words for patients), and
+    Streamlit maps the text the browser shows back to an option through the labels of the current
+    run; after an audience change the browser may still send an old label, which then comes back
+    raw (a run of one fragment showed ``KeyError: 'Disc herniation'`` and ``'Oblique (back-left)'``).
+    A label from any of ``labelers`` is mapped back to its option; anything else gives ``default``.
+    """
+    value = st.session_state.get(key, default)
+    if value in options:
+        return str(value)
+    for labeler in labelers:
+        for option in options:
+            if labeler(option) == value:
+                return option
+    return default
+
+
+def session_condition() -> str:
+    """The condition id the condition selectbox holds now (see :func:`widget_value`)."""
+    labelers = [functools.partial(condition_label, audience=audience) for audience in AUDIENCES]
+    return widget_value("condition", list(CONDITION_LABELS), labelers, NO_CONDITION)
+
+
+def session_view() -> str:
+    """The camera preset id the view radio holds now (see :func:`widget_value`)."""
+    return widget_value("view", list(settings.CAMERA_PRESETS), [settings.CAMERA_LABELS.get, PLAIN_CAMERA_LABELS.get],
+                        settings.DEFAULT_VIEW)
+
+
 def _current_params() -> tuple[tuple[str, str], ...]:
     """The condition's parameters as they are, without drawing widgets (symptoms mode)."""
-    condition = st.session_state["condition"]
+    condition = session_condition()
     if condition == NO_CONDITION:
         return ()
-    raw = {p.name: st.session_state.get(f"param_{p.name}", p.default) for p in CONDITIONS[condition].params}
+    raw = {p.name: widget_value(f"param_{p.name}", list(p.values),
+                                [p.label_for, getattr(p, "plain_label_for", p.label_for)], p.default)
+           for p in CONDITIONS[condition].params}
     return condition_params(condition, raw)[0]
 
 
@@ -220,12 +255,12 @@ def current_state(params: tuple[tuple[str, str], ...] | None = None) -> Explorer
         The condition's validated parameters when the caller already has them (the sidebar
         drew their widgets); else read and validated from session state.
     """
-    condition = st.session_state["condition"]
+    condition = session_condition()
     return ExplorerState(
         audience=st.session_state["audience"],
         condition=condition,
         params=_current_params() if params is None else params,
-        view=st.session_state["view"],
+        view=session_view(),
         layers=tuple(layer for layer in settings.LAYERS if st.session_state[f"layer_{layer}"]),
         bone_opacity=float(st.session_state["bone_opacity"]),
         dim_others=bool(st.session_state.get("dim_others", False)) and condition != NO_CONDITION,
@@ -250,8 +285,8 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                      format_func=lambda c: condition_label(c, audience),
                      label_visibility="collapsed", disabled=symptoms_mode,
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
-        params = _condition_widgets(st.session_state["condition"], plain) if not symptoms_mode else _current_params()
-        if st.session_state["condition"] != NO_CONDITION and not symptoms_mode:
+        params = _condition_widgets(session_condition(), plain) if not symptoms_mode else _current_params()
+        if session_condition() != NO_CONDITION and not symptoms_mode:
             st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed)
             st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_camera_button,
                       args=(True,), key="focus_lesion",
