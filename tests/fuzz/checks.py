@@ -9,7 +9,9 @@ links, e-mail addresses, ``:icon:`` shortcodes), which a backslash does not stop
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
 from collections.abc import Iterator
 
 from markdown_it import MarkdownIt
@@ -60,3 +62,22 @@ def rewritten(markdown_source: str) -> list[str]:
 def reader_text(markdown_source: str) -> str:
     """What a reader sees of escaped Markdown: backslash escapes and word joiners removed."""
     return re.sub(r"\\(.)", r"\1", markdown_source, flags=re.DOTALL).replace(WORD_JOINER, "")
+
+
+class Hang(Exception):
+    """A fuzz case still running after its time (a hang is a finding, not a slow test)."""
+
+
+@contextlib.contextmanager
+def bounded(seconds: int, what: str = "") -> Iterator[None]:
+    """Raise :class:`Hang` in this (main) thread if the block runs longer than ``seconds``."""
+    def fire(signum: int, frame: object) -> None:
+        raise Hang(f"{what + ' ' if what else ''}still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, fire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -21,17 +21,16 @@ import functools
 import io
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import pytest
 
+from .checks import bounded
 from .generators import HANG_S, SHOWN_LIMIT, case_ids, cli_value, hostile_text, mutate_text, quotes_too_much, rng
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,24 +127,6 @@ def argv_case(case_no: int, tmp: Path) -> list[str]:
     return [a.replace("\x00", "") for a in argv]  # a real argv cannot hold NUL
 
 
-class _Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _bounded(seconds: int) -> Iterator[None]:
-    def fire(signum: int, frame: object) -> None:
-        raise _Hang(f"still running after {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory) -> Path:
     """A temporary folder with a copy of the baked assets, and a file where a folder might be named."""
@@ -182,7 +163,7 @@ def run_in_process(argv: list[str]) -> tuple[int, str, str, BaseException | None
     code = 0
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            with _bounded(HANG_S):
+            with bounded(HANG_S):
                 code = int(main(argv))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

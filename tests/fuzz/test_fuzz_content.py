@@ -9,18 +9,17 @@ the file; no problem quotes more than 80 characters of what was injected.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import re
-import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from explorer.content import CONTENT_DIR, MAX_FILE_BYTES, NOT_TEXT_DIRS, load_content
 
+from .checks import bounded
 from .generators import (
     HANG_S,
     PAYLOADS,
@@ -168,24 +167,6 @@ MUTATIONS: tuple[Mutation, ...] = (m_bytes, m_field, m_field, m_nested, m_nested
                                    m_encoding, m_body, m_body, m_frame)
 
 
-class _Hang(Exception):
-    pass
-
-
-@contextlib.contextmanager
-def _bounded(seconds: int) -> Iterator[None]:
-    def fire(signum: int, frame: object) -> None:
-        raise _Hang(f"load_content still running after {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, fire)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 @pytest.mark.parametrize("case_no", case_ids("content", CONTENT_CASES))
 def test_fuzz_content_file(tmp_path, case_no):
     r = rng("content", case_no)
@@ -197,7 +178,7 @@ def test_fuzz_content_file(tmp_path, case_no):
     target.parent.mkdir(parents=True)
     target.write_bytes(data)
 
-    with _bounded(HANG_S):
+    with bounded(HANG_S, "load_content"):
         library = load_content(root)
     mine = [p for p in library.problems if p.path == target]
     kept = any(t.path == target for t in library.texts)
@@ -226,7 +207,7 @@ def test_odd_content_files_are_skipped_or_reported(tmp_path, kind):
     else:
         path.write_text("---\nid: x\n---\n")
         path.chmod(0)
-    with _bounded(HANG_S):
+    with bounded(HANG_S, "load_content"):
         library = load_content(root)
     assert library.texts == ()
     for problem in library.problems:
