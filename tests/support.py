@@ -23,3 +23,23 @@ def require(ok: bool, reason: str, what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} prerequisite missing in CI: {reason}")
     pytest.skip(reason)
+
+
+class AttrDict(dict):
+    """Like a component result: keys readable as attributes (a fake browser event)."""
+
+    def __getattr__(self, name: str) -> object:
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+class Exploding:
+    """The worst an event could be: attribute access and even repr raise."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("boom")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr either")

@@ -8,28 +8,11 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
+from support import AttrDict, Exploding
 
 from explorer.anatomy.structures import STRUCTURES
 from explorer.ui import where_felt
 from explorer.ui.events import MAX_ID_CHARS, clicked_id
-
-
-class AttrDict(dict):
-    """Like a component result: keys readable as attributes."""
-
-    def __getattr__(self, name: str) -> object:
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
-
-
-class Exploding:
-    """An object whose attribute access raises (the worst an event could be)."""
-
-    def __getattr__(self, name: str) -> object:
-        raise RuntimeError("boom")
-
 
 HOSTILE_IDS: list[object] = [
     ["vertebra-L4"], {"id": "vertebra-L4"}, 4, 4.5, True, None, b"vertebra-L4", "x" * 300_000,

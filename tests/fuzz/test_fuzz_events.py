@@ -18,6 +18,7 @@ import types
 
 import pytest
 import streamlit as st
+from support import AttrDict, Exploding
 
 from explorer.anatomy.structures import STRUCTURES
 from explorer.ui import events, viewer3d, viewer_panel, where_felt
@@ -25,24 +26,6 @@ from explorer.ui import events, viewer3d, viewer_panel, where_felt
 from .generators import case_ids, events_json, hostile_text, quotes_too_much, rng
 
 EVENT_CASES = 200
-
-
-class AttrDict(dict):
-    """Like a component result: keys readable as attributes."""
-
-    def __getattr__(self, name: str) -> object:
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
-
-
-class Exploding:
-    def __getattr__(self, name: str) -> object:
-        raise RuntimeError("boom")
-
-    def __repr__(self) -> str:
-        raise RuntimeError("no repr either")
 
 
 class RaisingMapping(dict):
