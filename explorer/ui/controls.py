@@ -285,8 +285,9 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                      format_func=lambda c: condition_label(c, audience),
                      label_visibility="collapsed", disabled=symptoms_mode,
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
-        params = _condition_widgets(session_condition(), plain) if not symptoms_mode else _current_params()
-        if session_condition() != NO_CONDITION and not symptoms_mode:
+        condition = session_condition()
+        params = _condition_widgets(condition, plain) if not symptoms_mode else _current_params()
+        if condition != NO_CONDITION and not symptoms_mode:
             st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed)
             st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_camera_button,
                       args=(True,), key="focus_lesion",
