@@ -323,6 +323,33 @@ async def _select(page, key: str, label: str) -> None:
         await option.first.click(timeout=STEP_TIMEOUT_MS)
 
 
+class StageError(RuntimeError):
+    """A benchmark stage could not go on; the message names what failed and where to look."""
+
+
+async def _open(page, url: str, ready_js: str, what: str, log_path: Path | None, errors: list[str] | None = None,
+                timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
+    """Open `url` and wait for `ready_js`; on a timeout raise StageError naming `what`, the page's
+    console errors and the server log (a 404 for the Plotly bundle once looked like a slow paint)."""
+    seen: list[str] = errors if errors is not None else []
+    if errors is None:
+        page.on("console", lambda m: seen.append(f"console: {m.text[:300]}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: seen.append(f"pageerror: {str(e)[:300]}"))
+    try:
+        await page.goto(url, timeout=timeout_ms)
+        await page.wait_for_function(ready_js, timeout=timeout_ms, polling=50)
+    except Exception as exc:  # Playwright's TimeoutError or a navigation error
+        tail = "; ".join(seen[-3:]) or "no console errors"
+        raise StageError(f"{what} did not paint within {timeout_ms / 1e3:.0f} s ({type(exc).__name__}); "
+                         f"page said: {tail}" + (f"; server log {_rel(log_path)}" if log_path else "")) from exc
+
+
+def _rel(path: Path | None) -> str:
+    if path is None:
+        return ""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 async def _wait_idle(page) -> None:
     await page.wait_for_function(
         "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'",
@@ -469,7 +496,7 @@ def build_models(args) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lumbar-build-") as tmp:
         t = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "explorer", "build-models", "--models-dir", str(Path(tmp) / "models")],
-                              check=False, cwd=ROOT, capture_output=True, text=True)
+                              check=False, cwd=ROOT, capture_output=True, text=True, timeout=args.build_timeout_s)
         elapsed = time.perf_counter() - t
     last = (proc.stdout.strip().splitlines() or [""])[-1]
     if proc.returncode != 0:
@@ -494,9 +521,11 @@ async def _load_bytes(page, requests: list) -> dict[str, int]:
     return {"http_requests": n, "http_transferred_bytes": transferred, "http_decoded_bytes": decoded}
 
 
-async def cold_start(args, browser) -> dict[str, Any]:
-    """`streamlit run` -> first painted 3D model, and the size of the first load."""
-    runs = []
+async def cold_start(args, browser, progress: dict[str, Any]) -> dict[str, Any]:
+    """`streamlit run` -> first painted 3D model, and the size of the first load.
+
+    Runs are appended to ``progress["runs"]`` as they finish (kept if the stage is cut short)."""
+    runs: list[dict[str, Any]] = progress.setdefault("runs", [])
     for i in range(args.cold_runs):
         ctx, page, frames = await _new_page(browser)
         requests: list = []
@@ -505,8 +534,7 @@ async def cold_start(args, browser) -> dict[str, Any]:
         try:
             ready = server.wait_ready()
             t_nav = time.perf_counter()
-            await page.goto(server.url)
-            await page.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS, polling=20)
+            await _open(page, server.url, PAINTED_JS, f"the app (cold start {i + 1})", server.log_path)
             painted = time.perf_counter()
             ws_bytes, ws_frames = frames.since(0)
             loaded = list(requests)  # what had arrived by the paint
@@ -529,61 +557,64 @@ async def cold_start(args, browser) -> dict[str, Any]:
             # The same page, already served and warm: open a second tab to separate server start-up.
             ctx2, page2, _ = await _new_page(browser, frames=False)
             t = time.perf_counter()
-            await page2.goto(server.url)
-            await page2.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS, polling=20)
+            await _open(page2, server.url, PAINTED_JS, f"the app (warm tab, cold start {i + 1})", server.log_path)
             run["warm_open_to_paint_s"] = time.perf_counter() - t
             await ctx2.close()
         finally:
             await ctx.close()
             server.stop()
+    return cold_summary(progress)
+
+
+def cold_summary(progress: dict[str, Any]) -> dict[str, Any]:
+    """Medians of the cold-start runs collected so far."""
+    runs = progress.get("runs", [])
     keys = ["server_ready_s", "first_paint_s", "open_to_paint_s", "warm_open_to_paint_s", "page_first_ws_message_s",
             "page_first_run_done_s", "page_painted_s"]
-    return {"runs": runs, "summary": {k: _stats([r[k] for r in runs]) for k in keys}}
+    return {"runs": runs, "summary": {k: _stats([r[k] for r in runs if k in r]) for k in keys}}
 
 
-async def interaction(args, browser) -> dict[str, Any]:
-    """App vs minimal app vs floor app, interleaved step by step, same browser, same run."""
+async def interaction(args, browser, progress: dict[str, Any]) -> dict[str, Any]:
+    """App vs minimal app vs floor app, interleaved step by step, same browser, same run.
+
+    Steps are appended to ``progress`` as they are measured (kept if the stage is cut short); a
+    step that fails is logged with its target and the rounds go on (up to 3 failures in a row)."""
     app = Server(log_path=LOGS / "interaction-app.log")
     minimal = Server("benchmarks/minimal_app.py", log_path=LOGS / "interaction-minimal.log")
     floor = Server("benchmarks/floor_app.py", log_path=LOGS / "interaction-floor.log")
     deadline = time.perf_counter() + args.interaction_s
+    app_steps: list[dict[str, Any]] = progress.setdefault("app_steps", [])
+    min_steps: list[dict[str, Any]] = progress.setdefault("minimal_steps", [])
+    floor_steps: list[dict[str, Any]] = progress.setdefault("floor_steps", [])
+    errors: list[str] = progress.setdefault("errors", [])
+    step_failures: list[str] = progress.setdefault("step_failures", [])
     try:
-        app.wait_ready()
-        minimal.wait_ready()
-        floor.wait_ready()
+        for name, server in (("the app", app), ("the minimal app", minimal), ("the floor app", floor)):
+            try:
+                server.wait_ready()
+            except RuntimeError as exc:
+                raise StageError(f"{name}: {exc}") from exc
         actx, apage, aframes = await _new_page(browser)
         mctx, mpage, mframes = await _new_page(browser)
         fctx, fpage, fframes = await _new_page(browser)
-        errors: list[str] = []
         for p in (apage, mpage, fpage):
             p.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
             p.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-        await apage.goto(app.url)
-        await apage.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS)
+        await _open(apage, app.url, PAINTED_JS, "the app (explorer/app.py)", app.log_path, errors)
         await _wait_idle(apage)
-        await mpage.goto(minimal.url)
-        await mpage.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]')?.textContent.includes('Selected:')",
-                                      timeout=LOAD_TIMEOUT_MS)
+        await _open(mpage, minimal.url,
+                    "() => document.querySelector('[data-testid=\"stMain\"]')?.textContent.includes('Selected:')",
+                    "the minimal app (benchmarks/minimal_app.py)", minimal.log_path, errors)
         await _wait_idle(mpage)
-        await fpage.goto(floor.url)
-        await fpage.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS)
+        await _open(fpage, floor.url, PAINTED_JS, "the floor app (benchmarks/floor_app.py)", floor.log_path, errors)
         await _wait_idle(fpage)
         seen = {_state_key(_query(apage.url))}
-        app_steps: list[dict[str, Any]] = []
-        min_steps: list[dict[str, Any]] = []
-        floor_steps: list[dict[str, Any]] = []
-        plan_i, choice_i = 0, 0
+        plan_i, choice_i, failed_in_a_row = 0, 0, 0
         # Rounds of one step each (minimal, floor, app) until --steps, or until the time allowed
         # for this section is up (at least 4 rounds).
         while len(app_steps) < args.steps and (len(app_steps) < 4 or time.perf_counter() < deadline):
             choice_i += 1
             label = MINIMAL_CHOICES[choice_i % len(MINIMAL_CHOICES)]
-            r = await _measure_step(mpage, mframes, lambda label=label: _select(mpage, "choice", label), "text",
-                                    text=f"Selected: {label}")
-            min_steps.append({"target": label, **r})
-            r = await _measure_step(fpage, fframes, lambda label=label: _select(fpage, "choice", label), "app",
-                                    body_grace_ms=args.body_grace_ms)
-            floor_steps.append({"target": label, **r})
             step = None
             for _ in range(len(PLAN)):
                 step = _next_step(apage.url, plan_i)
@@ -592,18 +623,38 @@ async def interaction(args, browser) -> dict[str, Any]:
                     break
             if step is None:  # every step of the plan leads back to the current state
                 break
-            key, label, target = step
-            r = await _measure_step(apage, aframes, lambda k=key, lab=label: _select(apage, k, lab), "app",
-                                    body_grace_ms=args.body_grace_ms)
+            key, app_label, target = step
+            where = "minimal app"
+            try:
+                r = await _measure_step(mpage, mframes, lambda label=label: _select(mpage, "choice", label), "text",
+                                        text=f"Selected: {label}")
+                where = "floor app"
+                rf = await _measure_step(fpage, fframes, lambda label=label: _select(fpage, "choice", label), "app",
+                                         body_grace_ms=args.body_grace_ms)
+                where = "app"
+                ra = await _measure_step(apage, aframes, lambda k=key, lab=app_label: _select(apage, k, lab), "app",
+                                         body_grace_ms=args.body_grace_ms)
+            except Exception as exc:  # one bad step must not lose the run
+                failed_in_a_row += 1
+                msg = (f"round {choice_i}, {where} (app target {target}): {type(exc).__name__}: "
+                       f"{' '.join(str(exc).split())[:300]}")
+                step_failures.append(msg)
+                _log(f"  step FAILED: {msg}")
+                if failed_in_a_row >= 3:
+                    raise StageError(f"3 steps in a row failed, last: {msg}") from exc
+                continue
+            failed_in_a_row = 0
+            min_steps.append({"target": label, **r})
+            floor_steps.append({"target": label, **rf})
             state = _state_key(_query(apage.url))
-            r.update(target=target, state=list(state), cold=state not in seen and state[0] != "none")
+            ra.update(target=target, state=list(state), cold=state not in seen and state[0] != "none")
             seen.add(state)
-            app_steps.append(r)
-            _log(f"  step {len(app_steps):2d} {target:<28} app {r['latency_ms']:7.0f} ms "
-                 f"({'cold' if r['cold'] else 'warm'}; script {r['script_done_ms'] or 0:5.0f} ms, "
-                 f"{r['ws_bytes'] / 1e3:6.1f} kB, WebGL {(r['gl_bytes'] or 0) / 1e6:5.2f} MB)   "
-                 f"floor {floor_steps[-1]['latency_ms']:5.0f} ms   minimal {min_steps[-1]['latency_ms']:5.0f} ms")
-        exceptions = await apage.locator('[data-testid="stException"]').count()
+            app_steps.append(ra)
+            _log(f"  step {len(app_steps):2d} {target:<28} app {ra['latency_ms']:7.0f} ms "
+                 f"({'cold' if ra['cold'] else 'warm'}; script {ra['script_done_ms'] or 0:5.0f} ms, "
+                 f"{ra['ws_bytes'] / 1e3:6.1f} kB, WebGL {(ra['gl_bytes'] or 0) / 1e6:5.2f} MB)   "
+                 f"floor {rf['latency_ms']:5.0f} ms   minimal {r['latency_ms']:5.0f} ms")
+        progress["exceptions_shown"] = await apage.locator('[data-testid="stException"]').count()
         await actx.close()
         await mctx.close()
         await fctx.close()
@@ -611,15 +662,28 @@ async def interaction(args, browser) -> dict[str, Any]:
         app.stop()
         minimal.stop()
         floor.stop()
-    lat = [s["latency_ms"] for s in app_steps]
-    mlat = [s["latency_ms"] for s in min_steps]
-    flat = [s["latency_ms"] for s in floor_steps]
-    a, m, f = _stats(lat), _stats(mlat), _stats(flat)
+    return interaction_summary(progress)
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if a == a and b == b and b else float("nan")  # nan-safe (a stage cut short)
+
+
+def interaction_summary(progress: dict[str, Any]) -> dict[str, Any]:
+    """Statistics of the interaction steps collected so far (all of them, or a partial run's)."""
+    app_steps = progress.get("app_steps", [])
+    min_steps = progress.get("minimal_steps", [])
+    floor_steps = progress.get("floor_steps", [])
+    a = _stats([s["latency_ms"] for s in app_steps])
+    m = _stats([s["latency_ms"] for s in min_steps])
+    f = _stats([s["latency_ms"] for s in floor_steps])
+    nan = float("nan")
     return {
         "app_steps": app_steps, "minimal_steps": min_steps, "floor_steps": floor_steps,
         "app": a, "minimal": m, "floor": f,
-        "ratio_floor_p50": a["p50"] / f["p50"], "ratio_floor_p95": a["p95"] / f["p95"],
-        "floor_vs_minimal_p50": f["p50"] / m["p50"],
+        "ratio_floor_p50": _ratio(a.get("p50", nan), f.get("p50", nan)),
+        "ratio_floor_p95": _ratio(a.get("p95", nan), f.get("p95", nan)),
+        "floor_vs_minimal_p50": _ratio(f.get("p50", nan), m.get("p50", nan)),
         "gl_bytes": _stats([s["gl_bytes"] for s in app_steps if s["gl_bytes"] is not None]),
         "floor_gl_bytes": _stats([s["gl_bytes"] for s in floor_steps if s["gl_bytes"] is not None]),
         "floor_ws_bytes": _stats([s["ws_bytes"] for s in floor_steps]),
@@ -630,12 +694,14 @@ async def interaction(args, browser) -> dict[str, Any]:
         "app_script_done": _stats([s["script_done_ms"] for s in app_steps if s["script_done_ms"] is not None]),
         **{k: _stats([s[k] for s in app_steps if s.get(k) is not None])
            for k in ("react_3d_start_ms", "react_3d_ms", "react_3d_to_paint_ms", "react_body_ms", "graph_ms", "body_ms")},
-        "ratio_p50": a["p50"] / m["p50"], "ratio_p95": a["p95"] / m["p95"],
+        "ratio_p50": _ratio(a.get("p50", nan), m.get("p50", nan)),
+        "ratio_p95": _ratio(a.get("p95", nan), m.get("p95", nan)),
         "ws_bytes": _stats([s["ws_bytes"] for s in app_steps]),
         "minimal_ws_bytes": _stats([s["ws_bytes"] for s in min_steps]),
         "body_chart_present": any(s["body_present"] for s in app_steps),
         "body_chart_changed_steps": sum(s["body_changed"] for s in app_steps),
-        "errors": errors, "exceptions_shown": exceptions,
+        "errors": progress.get("errors", []), "step_failures": progress.get("step_failures", []),
+        "exceptions_shown": progress.get("exceptions_shown", 0),
     }
 
 
@@ -679,8 +745,7 @@ async def classroom(args, pw) -> dict[str, Any]:
         # Warm-up: one session visits every state of the plan once, so the shared caches (model,
         # simulate results) are filled before "before" is taken; it stays open (idle) throughout.
         wctx, wpage, wframes = await _new_page(gl_browser)
-        await wpage.goto(server.url)
-        await wpage.wait_for_function(PAINTED_JS, timeout=LOAD_TIMEOUT_MS)
+        await _open(wpage, server.url, PAINTED_JS, "the app (classroom warm-up session)", server.log_path)
         await _wait_idle(wpage)
         for i in range(len(PLAN) if not args.quick else 4):
             step = _next_step(wpage.url, i)
@@ -839,8 +904,12 @@ def report(res: dict[str, Any]) -> None:
     b = res.get("build_models")
     if b:
         row("rebuild assets (build-models)", f"{b['seconds']:.1f} s" + (f"  ERROR {b['error']}" if "error" in b else ""))
+    for msg in res.get("failed_stages", {}).values():
+        print(f"  FAILED {msg}")
     c = res.get("cold_start")
-    if c:
+    if c and c.get("incomplete"):
+        print(f"  cold start incomplete: {c['incomplete']}")
+    if c and c["runs"] and c["summary"]["first_paint_s"].get("n"):
         print("Cold start")
         s = c["summary"]
         fp = s["first_paint_s"]
@@ -850,7 +919,7 @@ def report(res: dict[str, Any]) -> None:
         row("  page open -> painted (fresh server)", f"median {s['open_to_paint_s']['p50']:.2f} s: websocket open "
             f"{s['page_first_ws_message_s']['p50']:.2f} s, first script run done {s['page_first_run_done_s']['p50']:.2f} s, "
             f"painted {s['page_painted_s']['p50']:.2f} s (page clock)")
-        row("  page open -> painted (warm server)", f"median {s['warm_open_to_paint_s']['p50']:.2f} s")
+        row("  page open -> painted (warm server)", f"median {s['warm_open_to_paint_s'].get('p50', float('nan')):.2f} s")
         r0 = c["runs"][0]
         row("first load size", f"{r0['first_load_bytes'] / 1e6:.2f} MB transferred = HTTP {r0['http_transferred_bytes'] / 1e6:.2f} MB "
             f"({r0['http_decoded_bytes'] / 1e6:.2f} MB decoded, {r0['http_requests']} requests) + "
@@ -858,7 +927,9 @@ def report(res: dict[str, Any]) -> None:
         row("scene drawn on first load", f"{r0['triangles']:,} triangles in {r0['traces']} traces, "
             f"{(r0.get('gl_bytes_first_paint') or 0) / 1e6:.1f} MB uploaded to WebGL")
     it = res.get("interaction")
-    if it:
+    if it and it.get("incomplete"):
+        print(f"  interaction incomplete ({len(it['app_steps'])} app steps kept): {it['incomplete']}")
+    if it and it["app"].get("n") and it["minimal"].get("n"):
         print("Interaction (select a condition or parameter -> painted)")
         row("app", _fmt_ms(it["app"]))
         row("  first visit of a state (simulate runs)", _fmt_ms(it["app_cold"]))
@@ -873,18 +944,18 @@ def report(res: dict[str, Any]) -> None:
         if it["body_after_graph_ms"].get("n"):
             row("  body chart painted after the 3D by", _fmt_ms(it["body_after_graph_ms"]))
         row("minimal app (selectbox -> text)", _fmt_ms(it["minimal"]))
-        if "floor" in it:
+        if it.get("floor", {}).get("n"):
             row("floor app (selectbox -> 3D repainted)", _fmt_ms(it["floor"]))
         row("ratio app / minimal", f"p50 {it['ratio_p50']:.2f}x  p95 {it['ratio_p95']:.2f}x",
             f"target p50 <= {TARGETS['latency_ratio']:g}x: {ok(it['ratio_p50'] <= TARGETS['latency_ratio'])}")
-        if "floor" in it:
+        if it.get("floor", {}).get("n"):
             row("ratio app / floor", f"p50 {it['ratio_floor_p50']:.2f}x  p95 {it['ratio_floor_p95']:.2f}x",
                 f"target p50 <= {TARGETS['floor_ratio']:g}x: {ok(it['ratio_floor_p50'] <= TARGETS['floor_ratio'])}")
             row("ratio floor / minimal", f"p50 {it['floor_vs_minimal_p50']:.2f}x")
         wb = it["ws_bytes"]
         row("websocket bytes per interaction", f"p50 {wb['p50'] / 1e3:.1f} kB  max {wb['max'] / 1e3:.1f} kB "
             f"(minimal app {it['minimal_ws_bytes']['p50'] / 1e3:.1f} kB"
-            + (f", floor app {it['floor_ws_bytes']['p50'] / 1e3:.1f} kB)" if "floor" in it else ")"),
+            + (f", floor app {it['floor_ws_bytes']['p50'] / 1e3:.1f} kB)" if it.get("floor", {}).get("n") else ")"),
             f"target p50 <= {TARGETS['bytes_per_interaction'] / 1e3:g} kB: "
             f"{ok(wb['p50'] <= TARGETS['bytes_per_interaction'])}")
         gb = it.get("gl_bytes", {})
@@ -896,7 +967,7 @@ def report(res: dict[str, Any]) -> None:
             f"{it['body_chart_changed_steps']}/{len(it['app_steps'])} steps" if it["body_chart_present"] else
             "not present (not waited for)")
         row("errors during the interaction run", f"{len(it['errors'])} console/page errors, "
-            f"{it['exceptions_shown']} exceptions shown")
+            f"{it['exceptions_shown']} exceptions shown, {len(it.get('step_failures', []))} steps failed")
     cl = res.get("classroom")
     if cl:
         print(f"Classroom ({cl['sessions']} sessions at once, {cl['webgl_sessions']} drawing WebGL, "
@@ -919,32 +990,69 @@ def report(res: dict[str, Any]) -> None:
             print(f"    ! {e}")
 
 
+async def _stage(res: dict[str, Any], name: str, label: str, timeout_s: float, run, summarize=None,
+                 out: Path | None = None) -> None:
+    """Run one section with a time limit. A failure or a timeout is recorded in
+    ``res["failed_stages"][name]`` with a message naming the stage (and what in it failed), the
+    results collected so far are kept (``summarize(progress)``, marked ``"incomplete"``), and
+    everything is written to `out` after every stage, so a later crash loses nothing."""
+    _log(f"{label} (at most {timeout_s:.0f} s) ...")
+    progress: dict[str, Any] = {}
+    t = time.perf_counter()
+    try:
+        res[name] = await asyncio.wait_for(run(progress), timeout_s)
+    except Exception as exc:  # noqa: BLE001 - includes TimeoutError: say which stage, keep going
+        if isinstance(exc, TimeoutError):
+            why = f"did not finish within {timeout_s:.0f} s"
+        else:
+            why = f"failed: {type(exc).__name__}: {' '.join(str(exc).split())[:600]}"
+        msg = f"stage '{name}' {why}"
+        res.setdefault("failed_stages", {})[name] = msg
+        _log(f"  FAILED: {msg}")
+        if summarize is not None and any(progress.values()):
+            with contextlib.suppress(Exception):
+                res[name] = {**summarize(progress), "incomplete": msg}
+    finally:
+        res.setdefault("stage_seconds", {})[name] = round(time.perf_counter() - t, 1)
+        if out is not None:
+            write_json(out, res)
+
+
+def _sync(fn, args):
+    """A synchronous section as a stage: runs in a thread so the stage's time limit holds."""
+    async def run(_progress: dict[str, Any]) -> dict[str, Any]:
+        return await asyncio.to_thread(fn, args)
+    return run
+
+
 async def amain(args) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     res: dict[str, Any] = {"machine": machine_info(), "args": dict(vars(args)), "targets": TARGETS}
     LOGS.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    out = args.out
     if "python" in args.sections:
-        _log("Python: model, simulate(), figure ...")
-        res["python"] = python_costs(args)
+        await _stage(res, "python", "Python: model, simulate(), figure", args.python_timeout_s,
+                     _sync(python_costs, args), out=out)
     if "build" in args.sections:
-        _log("Rebuilding the assets into a temporary directory ...")
-        res["build_models"] = build_models(args)
+        await _stage(res, "build_models", "Rebuilding the assets into a temporary directory", args.build_timeout_s,
+                     _sync(build_models, args), out=out)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
             if "cold" in args.sections:
-                _log("Cold start ...")
-                res["cold_start"] = await cold_start(args, browser)
+                await _stage(res, "cold_start", "Cold start", args.cold_timeout_s,
+                             lambda pr: cold_start(args, browser, pr), cold_summary, out)
             if "interaction" in args.sections:
-                _log("Interaction latency (app vs minimal app, interleaved) ...")
-                res["interaction"] = await interaction(args, browser)
+                await _stage(res, "interaction", "Interaction latency (app vs floor app vs minimal app, interleaved)",
+                             args.interaction_s + args.setup_timeout_s,
+                             lambda pr: interaction(args, browser, pr), interaction_summary, out)
         finally:
             await browser.close()
         if "classroom" in args.sections:
-            _log("Classroom ...")
-            res["classroom"] = await classroom(args, pw)
+            await _stage(res, "classroom", "Classroom", args.seconds + args.setup_timeout_s + args.sessions * 20,
+                         lambda _pr: classroom(args, pw), out=out)
     res["total_s"] = time.perf_counter() - started
     res["machine"]["load_average_at_end"] = list(os.getloadavg())  # the machine may be shared
     return res
@@ -975,6 +1083,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--open-concurrency", type=int, default=6, help="classroom: pages loading at the same time")
     parser.add_argument("--body-grace-ms", type=int, default=1500,
                         help="a body chart that has not re-rendered this long after the 3D view counts as unchanged")
+    # Time limits per stage: a stage that runs past its limit is stopped, named in the output and
+    # in the JSON ("failed_stages"), its results so far are kept, and the next stage runs.
+    parser.add_argument("--python-timeout-s", type=float, default=300, help="time limit of the Python section")
+    parser.add_argument("--build-timeout-s", type=float, default=900, help="time limit of the asset rebuild")
+    parser.add_argument("--cold-timeout-s", type=float, default=360, help="time limit of the cold starts (all runs)")
+    parser.add_argument("--setup-timeout-s", type=float, default=300,
+                        help="interaction and classroom: time allowed on top of their own duration (servers, "
+                             "first paints, the last step)")
     parser.add_argument("--out", type=Path, default=RESULTS / "benchmark.json")
     args = parser.parse_args(argv)
     if args.quick:
@@ -993,13 +1109,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.webgl_sessions < 0 or args.seconds <= 0:
         parser.error("--webgl-sessions must be >= 0 and --seconds > 0")
     chromium_path()
+    args.out = args.out.resolve()
     res = asyncio.run(amain(args))
     res["args"]["out"] = str(args.out)
     write_json(args.out, res)
     report(res)
-    print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
-          f"(total {res['total_s'] / 60:.1f} min)")
-    return 0
+    print(f"\nwrote {_rel(args.out)} (total {res['total_s'] / 60:.1f} min)")
+    failed = res.get("failed_stages", {})
+    for msg in failed.values():
+        print(f"FAILED {msg}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
