@@ -124,6 +124,24 @@ def test_central_stenosis_sac_and_canal_shrink_with_severity(model, level):
         assert m.canal_ap_mm == pytest.approx(CENTRAL_RESIDUAL_MM[severity][0], abs=1.0) or severity == "mild"
 
 
+@pytest.mark.parametrize("level", DISC_LEVELS)
+def test_central_stenosis_sac_area_grades_by_hamanishi(model, level):
+    """Hamanishi 1994: a dural sac below 100 mm2 is relative stenosis, below 75 mm2 absolute. A mild
+    central stenosis lies near the relative mark (at most about a tenth above it, never absolute); a
+    moderate one is relative (75-100 mm2); a severe one absolute. Schizas 2010's grade never falls as
+    the stenosis tightens, and a severe stenosis is past grade A (the rootlets fill the sac)."""
+    ms = {s: measure_canal(model, level, lesion("stenosis", level=level, zone="central", severity=s))
+          for s in SEVERITIES}
+    assert HAMANISHI_ABSOLUTE_MM2 <= ms["mild"].sac_area_mm2 <= 1.1 * HAMANISHI_RELATIVE_MM2
+    assert HAMANISHI_ABSOLUTE_MM2 <= ms["moderate"].sac_area_mm2 < HAMANISHI_RELATIVE_MM2
+    assert ms["moderate"].hamanishi == "relative"
+    assert ms["severe"].sac_area_mm2 < HAMANISHI_ABSOLUTE_MM2 and ms["severe"].hamanishi == "absolute"
+    grades = [ms[s].schizas_grade for s in SEVERITIES]
+    assert grades == sorted(grades)
+    if level != "L5-S1":  # fewer roots are left in the sac below L5 (Wall 1990): more fluid around them
+        assert grades[-1] > "A"
+
+
 @pytest.mark.parametrize("level", ["L4-L5"])
 def test_central_herniation_sac_shrinks_with_severity_to_absolute_stenosis(model, level):
     ms = [measure_canal(model, level, lesion("herniation", level=level, zone="central", severity=s))

@@ -111,7 +111,9 @@ def test_stenosis_sac_at_l3_l4_is_larger_in_flexion_than_extension_as_kanbara_fo
     neutral = measure_canal(model, "L3-L4", lesion, "neutral").sac_area_mm2
     extension = measure_canal(model, "L3-L4", lesion, "extension").sac_area_mm2
     assert flexion > neutral > extension
-    assert 1.0 < flexion / extension < 1.6  # Kanbara: 96.3 / 73.6 = 1.31
+    # Kanbara: 96.3 / 73.6 = 1.31; within about an eighth of it, and the upright sac relative stenosis.
+    assert 1.15 < flexion / extension < 1.5
+    assert 75.0 <= neutral < 100.0
 
 
 def test_cli_posture_changes_the_measurements(capsys):

@@ -37,7 +37,7 @@ import numpy as np
 import pyvista as pv
 
 from explorer.anatomy.discs import disc_footprint
-from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract
+from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract, smoothstep
 from explorer.anatomy.layout import side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, VERTEBRAE
 from explorer.anatomy.nerves import canal_station, sleeve_point
@@ -67,6 +67,18 @@ ZONES: tuple[str, ...] = ("central", "lateral_recess", "foraminal")
 # often silent) and the traversing roots, at the front corners, are reached from moderate.
 CENTRAL_RESIDUAL_MM: dict[str, tuple[float, float]] = {"mild": (12.0, 22.0), "moderate": (9.5, 20.0),
                                                        "severe": (7.0, 17.0)}
+# The narrowing is tightest at the disc's own level: the bulging disc in front and the buckled
+# ligamentum flavum and facet joints behind all sit there, so myelography shows an hourglass
+# waist at the disc with wider canal above and below (Verbiest 1975; Genevay and Atlas 2010).
+# Within the disc's back height (less CORE_INSET_MM) the channel is only this wide (mm), which sets
+# the dural sac area the axial cut through the disc measures, graded by Hamanishi's thresholds
+# (Hamanishi 1994: below 100 mm2 relative, below 75 mm2 absolute stenosis): mild about 100 mm2
+# (borderline), moderate 75-100 mm2 (relative), severe below 75 mm2 (absolute). Above and below the
+# waist (where each traversing root leaves the sac in its sleeve, just below the disc) the channel
+# widens back to the width above, so the sleeves meet the same tissue as before.
+CENTRAL_WAIST_WIDTH_MM: dict[str, float] = {"mild": 11.3, "moderate": 11.5, "severe": 10.5}
+CORE_INSET_MM: float = 1.0  # the waist ends this far inside the disc's back height (each side)
+CORE_BLEND_MM: float = 1.0  # and opens to the full width over this distance
 # Lateral recess: residual recess depth (mm) between the facet overgrowth and the back of the disc.
 RECESS_DEPTH_MM: dict[str, float] = {"mild": 4.0, "moderate": 3.0, "severe": 2.0}
 NORMAL_RECESS_DEPTH_MM: float = 5.0
@@ -114,6 +126,21 @@ def residual_area_mm2(severity: str) -> float:
     return float(np.pi * ap * width / 4)
 
 
+def _waisted_channel(points: Array, shift: float, ap: float, width: float, waist: float, core_half: float,
+                     half_h: float) -> Array:
+    """Signed distance (approximate, mm) to the channel left for the sac: an elliptic cylinder ``ap``
+    deep, ``waist`` wide within ``core_half`` of the disc's mid-plane and ``width`` wide beyond it."""
+    z = np.abs(points[:, 2])
+    rx = waist / 2 + (width - waist) / 2 * smoothstep(core_half, core_half + CORE_BLEND_MM, z)
+    ry = ap / 2
+    x, y = points[:, 0], points[:, 1] - shift
+    k0 = np.hypot(x / rx, y / ry)
+    k1 = np.hypot(x / (rx * rx), y / (ry * ry))
+    d2 = np.where(k1 > 1e-9, k0 * (k0 - 1.0) / np.maximum(k1, 1e-9), -np.minimum(rx, ry))
+    dz = z - half_h
+    return np.hypot(np.maximum(d2, 0.0), np.maximum(dz, 0.0)) + np.minimum(np.maximum(d2, dz), 0.0)
+
+
 @lru_cache(maxsize=32)
 def _central(level: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
     """A collar of tissue around the canal at the disc, leaving an elliptic channel."""
@@ -124,10 +151,13 @@ def _central(level: str, severity: str) -> tuple[pv.PolyData, np.ndarray]:
     # The channel sits slightly forward: the ligamentum flavum and facets bulge in from behind.
     shift = 0.15 * (dims.canal_depth - ap)
 
+    waist = CENTRAL_WAIST_WIDTH_MM[severity]
+    core_half = max(DISCS[level].height_posterior / 2 - CORE_INSET_MM, 0.5)
+
     def field(points: Array) -> Array:
         canal = elliptic_cylinder(points, (0.0, 0.0, 0.0), dims.canal_width / 2, dims.canal_depth / 2 + 1.0,
                                   half_h, rounding=2.0)
-        channel = elliptic_cylinder(points, (0.0, shift, 0.0), width / 2, ap / 2, half_h + 5.0)
+        channel = _waisted_channel(points, shift, ap, width, waist, core_half, half_h + 5.0)
         return smooth_subtract(canal, channel, 1.5)
 
     box = (-dims.canal_width / 2 - 3, dims.canal_width / 2 + 3, -dims.canal_depth / 2 - 4,
