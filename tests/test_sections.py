@@ -9,7 +9,14 @@ What is checked, and against what:
 * the picture is in millimetres: the cutting plane keeps distances, the scale bar is 10 picture
   units long with equal x and y scales, and the disc's cut is as wide as the published L4-L5 body
   width the model is built from (morphometry);
-* the section, cut level and posture round-trip through the URL, and bad values are named.
+* the section, cut level and posture round-trip through the URL, and bad values are named;
+* the measurements are drawn on the pictures: a slip of each Meyerding grade is marked with a slip
+  segment whose share of the marked endplate falls in the range Meyerding defined for that grade
+  (Meyerding 1932: I up to 25 %, II 25-50, III 50-75, IV 75-100, V beyond), with the grade named on
+  the picture, and the marks sit on the drawn bones; the foraminal height and the canal's diameter
+  and sac outline agree with the walls drawn;
+* the orientation letters lie outside the picture, so they never cover anatomy;
+* the panel maps a posture or section label from the other audience's words back to its id.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import pytest
 import shapely
 from streamlit.testing.v1 import AppTest
 
+from explorer.anatomy.canal import meyerding_grade
 from explorer.anatomy.model import load_model
 from explorer.anatomy.morphometry import VERTEBRAE
 from explorer.anatomy.posture import POSTURES as ANATOMY_POSTURES
@@ -26,13 +34,17 @@ from explorer.conditions.registry import CONDITIONS
 from explorer.conditions.simulate import simulate
 from explorer.render.sections import (
     SCALE_BAR_MM,
+    Measured,
     cut_level,
     cut_section,
     lesion_level,
+    measured_marks,
+    meyerding_words,
     plane_for,
     section_figure,
     section_meshes,
     section_plane,
+    upper_back_corner,
 )
 from explorer.state import CUT_LEVELS, POSTURES, SECTIONS, ExplorerState, parse_query_params, to_query_params
 
@@ -49,7 +61,7 @@ def model():
 def _cuts(model, condition: str, params: dict[str, str], section: str, posture: str = "neutral"):
     impact = simulate(condition, params, model)
     level = cut_level(None, params)
-    plane = plane_for(section, level, params)
+    plane = plane_for(section, level, params, posture)
     normal = cut_section(section_meshes(model, level, posture), plane)
     squeezed = {c.id: c.degree for c in impact.compressed}
     cond = cut_section(section_meshes(model, level, posture, impact.lesion), plane, squeezed=squeezed,
@@ -98,6 +110,24 @@ def test_axial_cut_puts_the_patients_left_on_the_viewers_right(model, params, vi
     edges = {a.name: a.text for a in fig.layout.annotations if a.name and a.name.startswith("edge-")}
     assert edges["edge-right"] == "L" and edges["edge-left"] == "R"
     assert edges["edge-top"] == "A" and edges["edge-bottom"] == "P"
+
+
+@pytest.mark.parametrize("words", [False, True])
+def test_orientation_marks_sit_outside_the_picture(model, words):
+    """The marks are placed on the picture's edges, in the margin beyond them (the "S" used to sit
+    on the sac in the sagittal cut): anchored on the edge and pointing away from the picture."""
+    _, _, cond = _cuts(model, "spondylolisthesis", {"level": "L5-S1", "type": "isthmic", "grade": "2"}, "sagittal")
+    fig = section_figure(cond, "This condition", words=words)
+    edges = {a.name: a for a in fig.layout.annotations if a.name and a.name.startswith("edge-")}
+    assert len(edges) == 4
+    for a in edges.values():
+        assert (a.xref, a.yref) == ("x domain", "y domain")
+    top, bottom, left, right = (edges[f"edge-{k}"] for k in ("top", "bottom", "left", "right"))
+    assert (top.y, top.yanchor) == (1.0, "bottom") and (bottom.y, bottom.yanchor) == (0.0, "top")
+    assert (left.x, left.xanchor) == (0.0, "right") and (right.x, right.xanchor) == (1.0, "left")
+    # The margins leave room for them.
+    margin = fig.layout.margin
+    assert min(margin.l, margin.r, margin.t, margin.b) >= 20
 
 
 def test_sagittal_cut_has_the_front_on_the_viewers_left(model):
@@ -254,3 +284,169 @@ def test_patient_words_in_the_panel_read_at_grade_8_or_below():
 
     for text in (TROLLEY_TEXT, CONVENTION_TEXT):
         assert reading_grade(text) <= 8.0, text
+
+
+# ---------------------------------------------------------------- measurements drawn on the pictures
+
+# Meyerding HW. Spondylolisthesis. Surg Gynecol Obstet. 1932;54:371-377: the slip of the upper
+# body's back edge in % of the lower endplate's depth; grade -> (lowest, highest) %.
+MEYERDING = {1: (0.0, 25.0), 2: (25.0, 50.0), 3: (50.0, 75.0), 4: (75.0, 100.0), 5: (100.0, 1000.0)}
+ROMAN_NUMERALS = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
+
+
+def _mark_lines(fig) -> dict[str, np.ndarray]:
+    """The marks drawn on a figure (their coloured line, not the halo), as point arrays."""
+    out = {}
+    for trace in fig.data:
+        meta = trace.meta or {}
+        if "mark" in meta and not meta.get("halo"):
+            out[meta["mark"]] = np.column_stack([np.asarray(trace.x, float), np.asarray(trace.y, float)])
+    return out
+
+
+def _length(points: np.ndarray) -> float:
+    return float(np.linalg.norm(np.diff(points, axis=0), axis=1).sum())
+
+
+def _label(fig) -> str:
+    return next(a.text for a in fig.layout.annotations if a.name == "measure-label")
+
+
+def _figure(model, condition, params, section, posture="neutral"):
+    from explorer.anatomy.canal import measure_canal
+
+    impact, normal, cond = _cuts(model, condition, params, section, posture)
+    level = cut_level(None, params)
+    m_normal = measure_canal(model, level, None, posture)
+    m_cond = measure_canal(model, level, impact.lesion, posture)
+    out = []
+    for cut, measures in ((normal, m_normal), (cond, m_cond)):
+        measured = measured_marks(cut, measures)
+        assert isinstance(measured, Measured)
+        out.append((cut, measures, measured, section_figure(cut, "x", measured=measured)))
+    return out
+
+
+SLIPS = [(kind, level, grade) for kind in ("isthmic", "degenerative") for level in ("L4-L5", "L5-S1")
+         for grade in (1, 2, 3, 4)]
+
+
+@pytest.mark.parametrize(("kind", "level", "grade"), SLIPS, ids=[f"{k}-{lv}-{g}" for k, lv, g in SLIPS])
+def test_slip_mark_has_the_length_its_meyerding_grade_implies(model, kind, level, grade):
+    """A slip of grade g is drawn as a segment along the lower body's upper endplate whose share of
+    the marked endplate lies in Meyerding's range for g, and the label names grade g."""
+    params = {"level": level, "type": kind, "grade": str(grade)}
+    (_, _, _, _), (cut, _, measured, fig) = _figure(model, "spondylolisthesis", params, "sagittal")
+    marks = _mark_lines(fig)
+    assert {"endplate", "slip", "back-edge-lower", "back-edge-upper"} <= set(marks)
+    endplate, slip = marks["endplate"], marks["slip"]
+    share = 100.0 * _length(slip) / _length(endplate)
+    low, high = MEYERDING[grade]
+    assert low < share <= high, f"slip drawn as {share:.1f}% of the endplate, grade {grade} is {low}-{high}%"
+    # The segment starts at the endplate's back corner and runs along the endplate, forwards.
+    assert np.allclose(slip[0], endplate[0])
+    along = (slip[-1] - slip[0]) @ (endplate[-1] - endplate[0])
+    assert along > 0
+    # The endplate mark spans the lower body as drawn (a published endplate depth: 30-40 mm, S1 35 mm
+    # in the model's morphometry), both ends on the lower bone's outline.
+    lower = cut.get("sacrum" if level.endswith("S1") else f"vertebra-{level.split('-')[1]}")
+    assert lower is not None
+    assert 25.0 < _length(endplate) < 45.0
+    for end in (endplate[0], endplate[-1]):
+        assert lower.shape.boundary.distance(shapely.Point(end)) < 1.0
+    # The upper body's back edge, as drawn, passes within 1.5 mm of the slipped body's back-lower
+    # corner found on the picture itself.
+    corner = upper_back_corner(cut, level)
+    edge = shapely.LineString(marks["back-edge-upper"])
+    assert corner is not None and edge.distance(shapely.Point(corner)) < 1.5
+    label = _label(fig)
+    assert f"Meyerding grade {ROMAN_NUMERALS[grade]}" in label
+    assert f"grade {ROMAN_NUMERALS[grade]}I" not in label and f"grade {ROMAN_NUMERALS[grade]}V" not in label
+
+
+def test_normal_spine_is_marked_without_a_grade(model):
+    (_, measures, _, fig), _ = _figure(model, "spondylolisthesis", {"level": "L4-L5", "type": "isthmic",
+                                                                     "grade": "2"}, "sagittal")
+    slip = _mark_lines(fig)["slip"]
+    endplate = _mark_lines(fig)["endplate"]
+    assert _length(slip) / _length(endplate) < 0.05  # the back edges line up within 5 %
+    assert "Meyerding" not in _label(fig)
+
+
+@pytest.mark.parametrize(("percent", "grade"), [(10.0, 1), (30.0, 2), (60.0, 3), (90.0, 4), (110.0, 5)])
+def test_slip_label_names_meyerdings_grade(percent, grade):
+    words = meyerding_words(percent, meyerding_grade(percent))
+    assert words.endswith(f"Meyerding grade {ROMAN_NUMERALS[grade]}" + (" (spondyloptosis)" if grade == 5 else ""))
+    assert f"{percent:.0f}%" in words
+
+
+@pytest.mark.parametrize("posture", ["neutral", "extension"])
+def test_foramen_height_is_marked_between_the_pedicle_and_the_wall_below(model, posture):
+    params = {"level": "L4-L5", "zone": "foraminal", "side": "left", "severity": "moderate"}
+    for cut, measures, _measured, fig in _figure(model, "herniation", params, "sagittal", posture):
+        assert cut.plane.kind == "parasagittal"
+        line = _mark_lines(fig)["foramen-height"]
+        height = measures.foraminal_height_mm["left"]
+        assert _length(line) == pytest.approx(height, abs=0.05)
+        assert line[0, 0] == pytest.approx(line[-1, 0])  # a vertical line
+        top, bottom = shapely.Point(line[0]), shapely.Point(line[-1])
+        pedicle = cut.get("vertebra-L4")
+        assert pedicle is not None and pedicle.shape.distance(top) < 0.2
+        walls = shapely.union_all([s.shape for s in cut.shapes if s.role in ("bone", "annulus", "lesion", "moved")])
+        assert walls.distance(bottom) < 1.0, "the height line stops short of (or runs into) the wall below"
+        assert f"Foramen height {height:.1f} mm" in _label(fig)
+        assert f"Lee grade {measures.lee_grade['left']}" in _label(fig)
+
+
+@pytest.mark.parametrize("posture", ["neutral", "flexion", "extension"])
+def test_axial_marks_outline_the_measured_sac_and_the_canal_diameter(model, posture):
+    """The dotted outline is the sac the measurement counted (its area within 5 % of the measured
+    area: the picture's cut is the measurement's plane) and the canal line runs from the front wall
+    to the back wall drawn."""
+    params = {"level": "L4-L5", "zone": "central", "severity": "moderate"}
+    for cut, measures, _measured, fig in _figure(model, "stenosis", params, "axial", posture):
+        marks = _mark_lines(fig)
+        outlines = [shapely.Polygon(v) for k, v in marks.items() if k.startswith("sac-outline")]
+        area = sum(p.area for p in outlines)
+        assert area == pytest.approx(measures.sac_area_mm2, rel=0.05)
+        ap = marks["canal-ap"]
+        assert _length(ap) == pytest.approx(measures.canal_ap_mm, abs=0.05)
+        walls = shapely.union_all([s.shape for s in cut.shapes
+                                   if s.role in ("bone", "annulus", "nucleus", "ligament", "lesion", "moved")])
+        for end in (ap[0], ap[-1]):
+            assert walls.distance(shapely.Point(end)) < 1.0
+        assert f"Sac {measures.sac_area_mm2:.0f} mm²" in _label(fig)
+
+
+STALE_SCRIPT = """
+import streamlit as st
+from explorer.state import ExplorerState
+from explorer.ui.sections_panel import with_sections
+
+st.session_state["_sections_initialised"] = True  # the widgets hold what the browser sent
+for key, value in st.session_state["sent"].items():
+    st.session_state[key] = value
+s = with_sections(ExplorerState())
+st.session_state["result"] = (s.section, s.posture, s.section_level)
+"""
+
+
+@pytest.mark.parametrize(("sent", "expected"), [
+    # The patients' labels, handed back on a student's page (and the other way round).
+    ({"posture": "Leaning back", "section": "Cut from the side", "section_cut": "L3-L4"},
+     ("sagittal", "extension", "L3-L4")),
+    ({"posture": "Bent forward (flexion)", "section": "Axial (across)", "section_cut": "At the problem (L5-S1)"},
+     ("axial", "flexion", None)),
+    ({"posture": "Sitting bent forward", "section": "off", "section_cut": "auto"}, ("off", "flexion", None)),
+    # Anything else falls back to the defaults.
+    ({"posture": "handstand", "section": "<b>coronal</b>", "section_cut": "L9"}, ("off", "neutral", None)),
+])
+def test_panel_maps_the_other_audiences_labels_back_to_ids(sent, expected):
+    """A fragment rerun can hand back the label the browser still shows from the other audience
+    (explorer.ui.controls.widget_value): the state still gets the section, posture and cut ids.
+    (AppTest cannot feed a radio a label it does not list, so the widgets' values are set directly.)"""
+    at = AppTest.from_string(STALE_SCRIPT, default_timeout=60)
+    at.session_state["sent"] = sent
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert tuple(at.session_state["result"]) == expected

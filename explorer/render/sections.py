@@ -29,14 +29,16 @@ import pyvista as pv
 import shapely
 from numpy.typing import NDArray
 from plotly.colors import sample_colorscale
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.polygon import orient
 
 from explorer import settings
+from explorer.anatomy.canal import CanalMeasurements
+from explorer.anatomy.frames import Frame
 from explorer.anatomy.layout import pedicle_box, side_sign, spine_layout
 from explorer.anatomy.model import SpineModel
-from explorer.anatomy.morphometry import VERTEBRAE
-from explorer.anatomy.posture import posed_level, segment_motion
+from explorer.anatomy.morphometry import S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.anatomy.posture import posed_canal_frame, posed_level, segment_motion
 from explorer.anatomy.structures import STRUCTURES
 from explorer.render.model_scene import LESION_COLOR
 from explorer.state import CUT_LEVELS
@@ -174,7 +176,7 @@ def recess_offset_mm(level: str) -> float:
     return float(VERTEBRAE[upper].canal_width / 2 - 3.5)
 
 
-def section_plane(kind: str, level: str, side: str | None = None) -> SectionPlane:
+def section_plane(kind: str, level: str, side: str | None = None, posture: str = "neutral") -> SectionPlane:
     """The plane of a section through ``level``.
 
     Parameters
@@ -187,8 +189,16 @@ def section_plane(kind: str, level: str, side: str | None = None) -> SectionPlan
         A disc level (``"L4-L5"``) or a lumbar body (``"L4"``).
     side : str, optional
         ``"left"`` or ``"right"``; needed for ``"parasagittal"``.
+    posture : str
+        For an axial cut through a disc: the cut turns with the segment by half its angle, the
+        plane in which :func:`explorer.anatomy.canal.measure_canal` measures the sac, so the
+        picture shows the very cut that was measured.
     """
     origin, axes = _level_frame(level)
+    if kind == "axial" and posture != "neutral" and level in spine_layout().disc:
+        canal = posed_canal_frame(level, posture)
+        axes = np.asarray(canal.axes, dtype=float)
+        origin = canal.to_global(np.array([0.0, -segment_motion(level, posture).canal_offset_y, 0.0]))
     right, front, up = axes[:, 0], axes[:, 1], axes[:, 2]
     if kind == "axial":
         # Seen from the feet with the front at the top: the patient's right on the viewer's left.
@@ -376,8 +386,9 @@ def scale_bar(plane: SectionPlane, length_mm: float = SCALE_BAR_MM) -> tuple[flo
 
 
 def section_figure(section: Section, title: str, words: bool = False, height: int = 420,
-                   notes: Iterable[tuple[float, float, str]] = ()) -> go.Figure:
-    """A Plotly figure of a section: filled structures, orientation marks and a scale bar.
+                   notes: Iterable[tuple[float, float, str]] = (), measured: Measured | None = None) -> go.Figure:
+    """A Plotly figure of a section: filled structures, orientation marks, a scale bar and the
+    measurement drawn on it.
 
     Parameters
     ----------
@@ -390,7 +401,10 @@ def section_figure(section: Section, title: str, words: bool = False, height: in
     height : int
         Figure height (px); the width follows the page column.
     notes : iterable of (u, v, text)
-        Short labels placed at picture coordinates (mm), e.g. a measured slip.
+        Short labels placed at picture coordinates (mm).
+    measured : Measured, optional
+        The measurement this cut shows (:func:`measured_marks`): its lines are drawn on the cut and
+        its label under the picture.
     """
     plane = section.plane
     fig = go.Figure()
@@ -408,37 +422,80 @@ def section_figure(section: Section, title: str, words: bool = False, height: in
             meta={"id": cut.id, "role": cut.role},
         ))
         shown_roles.add(cut.role)
+    if measured is not None:
+        _draw_marks(fig, measured)
     (u0, u1), (v0, v1) = plane.u_range, plane.v_range
     marks = plane.edge_words if words else plane.edge_letters
-    mark_style = {"showarrow": False, "font": {"color": "#FFFFFF", "size": 13 if words else 16},
-                  "bgcolor": "rgba(0,0,0,0.55)"}
-    # Sides at the top corners (soft tissue there, no bone to hide); front/back or head/feet mid-edge.
-    side_v = v1 if plane.kind == "axial" else (v0 + v1) / 2
-    side_anchor = "top" if plane.kind == "axial" else "middle"
-    fig.add_annotation(x=(u0 + u1) / 2, y=v1, yanchor="top", text=marks["top"], name="edge-top", **mark_style)
-    fig.add_annotation(x=(u0 + u1) / 2, y=v0, yanchor="bottom", text=marks["bottom"], name="edge-bottom", **mark_style)
-    fig.add_annotation(x=u0, y=side_v, xanchor="left", yanchor=side_anchor, text=marks["left"], name="edge-left",
-                       **mark_style)
-    fig.add_annotation(x=u1, y=side_v, xanchor="right", yanchor=side_anchor, text=marks["right"], name="edge-right",
-                       **mark_style)
+    # The orientation marks sit in the margins, just outside the picture ("x domain" / "y domain"
+    # follow the picture's drawn edges), so they never cover anatomy.
+    mark_font = {"color": "#222222", "size": 14 if words else 17}
+    edge = {"showarrow": False, "font": mark_font, "xref": "x domain", "yref": "y domain"}
+    fig.add_annotation(x=0.5, y=1.0, yanchor="bottom", text=marks["top"], name="edge-top", **edge)
+    fig.add_annotation(x=0.5, y=0.0, yanchor="top", text=marks["bottom"], name="edge-bottom", **edge)
+    fig.add_annotation(x=0.0, y=0.5, xanchor="right", text=marks["left"], name="edge-left",
+                       textangle=-90 if words else 0, **edge)
+    fig.add_annotation(x=1.0, y=0.5, xanchor="left", text=marks["right"], name="edge-right",
+                       textangle=90 if words else 0, **edge)
     x0, x1, y = scale_bar(plane)
     fig.add_shape(type="line", x0=x0, x1=x1, y0=y, y1=y, line={"color": "#FFFFFF", "width": 3},
                   name="scale-bar")
     fig.add_annotation(x=(x0 + x1) / 2, y=y, yanchor="bottom", text=f"{SCALE_BAR_MM:g} mm", showarrow=False,
-                       font={"color": "#FFFFFF", "size": 12}, name="scale-bar-label")
+                       font={"color": "#FFFFFF", "size": 13}, name="scale-bar-label")
     for nu, nv, text in notes:
-        fig.add_annotation(x=nu, y=nv, text=text, showarrow=False, font={"color": "#FFFFFF", "size": 12},
+        fig.add_annotation(x=nu, y=nv, text=text, showarrow=False, font={"color": "#FFFFFF", "size": 13},
                            bgcolor="rgba(0,0,0,0.6)")
-    axis = {"visible": False, "showgrid": False, "zeroline": False, "fixedrange": True}
+    label_px = 0
+    if measured is not None:
+        label_px = LABEL_LINE_PX * (measured.label.count("<br>") + 1) + 8
+        fig.add_annotation(x=0.5, y=0.0, xref="x domain", yref="y domain", yanchor="top", yshift=-EDGE_MARK_PX,
+                           text=f"<b>{measured.label}</b>", showarrow=False, name="measure-label",
+                           font={"color": "#111111", "size": 15}, bgcolor=MEASURE_COLOR,
+                           bordercolor=MEASURE_HALO, borderwidth=1, borderpad=3)
+    axis = {"visible": False, "showgrid": False, "zeroline": False, "fixedrange": True, "constrain": "domain"}
+    side_px = SIDE_WORDS_PX if words else EDGE_MARK_PX
     fig.update_layout(
-        title={"text": title, "x": 0.5, "xanchor": "center", "font": {"size": 16}},
-        height=height, margin={"l": 4, "r": 4, "t": 36, "b": 4},
+        title={"text": title, "x": 0.5, "xanchor": "center", "y": 1.0, "yanchor": "top", "yref": "container",
+               "pad": {"t": 4}, "font": {"size": 17}},
+        height=height,
+        margin={"l": side_px, "r": side_px, "t": TITLE_PX + EDGE_MARK_PX, "b": EDGE_MARK_PX + label_px},
         plot_bgcolor=SOFT_TISSUE_GREY, paper_bgcolor="#FFFFFF",
         xaxis={**axis, "range": [u0, u1]},
         yaxis={**axis, "range": [v0, v1], "scaleanchor": "x", "scaleratio": 1},
         showlegend=False, hovermode="closest", dragmode=False,
     )
     return fig
+
+
+# Figure margins (px): the title, the orientation marks around the picture, the measurement label.
+TITLE_PX: int = 28
+EDGE_MARK_PX: int = 24
+SIDE_WORDS_PX: int = 24
+LABEL_LINE_PX: int = 22
+
+
+def _draw_marks(fig: go.Figure, measured: Measured) -> None:
+    """Each mark over a black halo (readable on white fluid and on grey bone): the measured value in
+    yellow with end dots, what it is read against in thin white, an area's edge dotted yellow."""
+    styles = {  # style -> (colour, width, halo width, end dots, dash)
+        "main": (MEASURE_COLOR, 3.5, 7.0, True, "solid"),
+        "guide": ("#FFFFFF", 1.6, 3.6, False, "dash"),
+        "outline": (MEASURE_COLOR, 1.6, 0.0, False, "dot"),
+    }
+    # Outlines and guides first, so the measured value is drawn on top.
+    for mark in sorted(measured.marks, key=lambda m: m.style == "main"):
+        colour, width, halo, dots, dash = styles[mark.style]
+        xs = [p[0] for p in mark.points]
+        ys = [p[1] for p in mark.points]
+        layers = ((MEASURE_HALO, halo, "solid"), (colour, width, dash)) if halo else ((colour, width, dash),)
+        for c, w, d in layers:
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines+markers" if dots else "lines",
+                line={"color": c, "width": w, "dash": d},
+                marker={"size": w + 3, "color": c, "symbol": "circle"},
+                hoverinfo="text", text=f"{mark.name.replace('-', ' ')}: {mark.length_mm:.1f} mm",
+                showlegend=False, meta={"mark": mark.name, "length_mm": round(mark.length_mm, 2),
+                                        "halo": c == MEASURE_HALO},
+            ))
 
 
 def section_key(section: Section) -> list[tuple[str, str]]:
@@ -457,6 +514,253 @@ def lesion_side_in_picture(section: Section) -> str | None:
     if lesion.is_empty:
         return None
     return "right" if lesion.centroid.x > 0 else "left"
+
+
+# --------------------------------------------------------------------------------------------
+# Measurements drawn on the picture
+# --------------------------------------------------------------------------------------------
+
+# Measurement marks: yellow with a black halo, apart from the lesion's violet and the squeeze's
+# magenta, and readable on the white sac as on the grey bone.
+MEASURE_COLOR: str = "#FFD400"
+MEASURE_HALO: str = "#000000"
+BACK_EDGE_MM: float = 12.0  # how far the back-edge marks run along each body's back wall
+ROMAN: dict[int, str] = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
+# Meyerding 1932: the slip of the upper body's back edge in % of the lower endplate's depth.
+MEYERDING_RANGES: dict[int, tuple[float, float]] = {1: (0.0, 25.0), 2: (25.0, 50.0), 3: (50.0, 75.0),
+                                                     4: (75.0, 100.0), 5: (100.0, float("inf"))}
+WALL_ROLES: tuple[str, ...] = ("bone", "moved", "annulus", "nucleus", "ligament", "lesion")
+FORAMEN_WALL_ROLES: tuple[str, ...] = ("bone", "moved", "annulus", "nucleus", "lesion")
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One measuring line on the picture (picture mm)."""
+
+    name: str
+    points: tuple[tuple[float, float], ...]
+    style: str = "main"  # "main": the measured value (yellow); "guide": what it is read against
+                         # (white: endplate, back edges); "outline": a measured area's edge (dotted)
+
+    @property
+    def length_mm(self) -> float:
+        p = np.asarray(self.points, dtype=float)
+        return float(np.linalg.norm(np.diff(p, axis=0), axis=1).sum())
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a cut's measurement looks like on the picture: its marks and one label."""
+
+    kind: str  # "slip", "foramen" or "canal"
+    marks: tuple[Mark, ...]
+    label: str  # lines separated by "<br>", each short enough for a phone's column
+    value: float
+
+    def mark(self, name: str) -> Mark | None:
+        return next((m for m in self.marks if m.name == name), None)
+
+
+def meyerding_words(slip_percent: float, grade: int | None) -> str:
+    """The slip and its grade as the picture labels them ("Slip 38%: Meyerding grade II")."""
+    if not grade:
+        return "No forward slip: the back edges line up"
+    suffix = " (spondyloptosis)" if grade == 5 else ""
+    return f"Slip {slip_percent:.0f}%: Meyerding grade {ROMAN.get(grade, str(grade))}{suffix}"
+
+
+def _in_plane(plane: SectionPlane, frame: Frame) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                                         NDArray[np.float64]]:
+    """A frame's origin and its front (+y) and up (+z) axes as picture coordinates and unit vectors."""
+    o = plane.to_plane(frame.origin[None, :])[0]
+    tips = plane.to_plane(frame.origin[None, :] + frame.axes[:, 1:3].T)
+    front, up = tips[0] - o, tips[1] - o
+    return o, front / np.linalg.norm(front), up / np.linalg.norm(up)
+
+
+def _body_points(shape: MultiPolygon, origin: NDArray[np.float64], front: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Outline points (every 0.5 mm) of the piece of a bone's cut that reaches furthest forward:
+    the vertebral body (the arch behind the canal is a separate piece in a midline cut)."""
+    pieces = [p for p in shape.geoms if p.area > 20.0]
+    if not pieces:
+        return np.empty((0, 2))
+    def reach(p: Polygon) -> float:
+        return float(((np.asarray(p.exterior.coords) - origin) @ front).max())
+    body = max(pieces, key=reach)
+    return np.asarray(shapely.segmentize(body, 0.5).exterior.coords)
+
+
+def endplate_edges(shape: MultiPolygon, frame: Frame, plane: SectionPlane, depth: float,
+                   top: bool) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """The back and front edges (picture mm) of a body's upper (``top``) or lower endplate in the
+    picture, read as :mod:`explorer.anatomy.canal` reads them on the mesh: in the body's frame,
+    the 3 mm band at the endplate, within the body's depth of its front; the band's most posterior
+    and most anterior points."""
+    o, front, up = _in_plane(plane, frame)
+    pts = _body_points(shape, o, front)
+    if len(pts) == 0:
+        return None
+    a, b = (pts - o) @ front, (pts - o) @ up
+    keep = (b > -10.0) if top else (b < 0.0)
+    if not keep.any():
+        return None
+    a, b, pts = a[keep], b[keep], pts[keep]
+    body = a > a.max() - depth - 2.0
+    a, b, pts = a[body], b[body], pts[body]
+    band = (b > b.max() - 3.0) if top else (b < b.min() + 3.0)
+    a, pts = a[band], pts[band]
+    return pts[int(np.argmin(a))], pts[int(np.argmax(a))]
+
+
+def _moved_frame(frame: Frame, level: str, posture: str) -> Frame:
+    """The upper vertebra's frame carried with the segment's movement in ``posture``."""
+    if posture == "neutral":
+        return frame
+    motion = segment_motion(level, posture)
+    pts = motion.rigid(np.vstack([frame.origin, frame.origin + frame.axes.T]))
+    return Frame(pts[0], (pts[1:] - pts[0]).T)
+
+
+def slip_marks(section: Section, level: str, slip_percent: float, grade: int | None,
+               posture: str = "neutral") -> Measured | None:
+    """Meyerding's measurement on a midline sagittal cut.
+
+    The upper endplate of the lower body is marked across its depth (as measured on the picture);
+    the back edge of the lower body runs down from its back corner; the slip is the marked segment
+    from there forward along the endplate, ``slip_percent`` of the endplate's depth (the number
+    :func:`explorer.anatomy.canal.measure_canal` gives), and the back edge of the upper body rises
+    from its end. Meyerding HW. Spondylolisthesis. Surg Gynecol Obstet. 1932;54:371-377.
+    """
+    upper, lower = disc_level_of(level).split("-")
+    lower_id = "sacrum" if lower == "S1" else f"vertebra-{lower}"
+    low_cut = section.get(lower_id)
+    if low_cut is None or section.get(f"vertebra-{upper}") is None:
+        return None
+    layout = spine_layout()
+    low_frame = layout.upper_endplate[lower]
+    depth = S1_ENDPLATE_DEPTH if lower == "S1" else VERTEBRAE[lower].body_depth
+    edges = endplate_edges(low_cut.shape, low_frame, section.plane, depth, top=True)
+    if edges is None:
+        return None
+    back, front_edge = edges
+    _, front, up = _in_plane(section.plane, low_frame)
+    width = float((front_edge - back) @ front)
+    end = back + front * width * slip_percent / 100.0
+    # The upper body's back edge rises from the slip's end, square to the endplate, past the
+    # upper body's back-lower corner (across the disc space) and up its back wall.
+    corner = upper_back_corner(section, level, posture)
+    rise = max(float((corner - end) @ up), 0.0) if corner is not None else 0.0
+    marks = (
+        Mark("endplate", (tuple(back), tuple(back + front * width)), "guide"),
+        Mark("back-edge-lower", (tuple(back), tuple(back - up * BACK_EDGE_MM)), "guide"),
+        Mark("back-edge-upper", (tuple(end), tuple(end + up * (rise + BACK_EDGE_MM))), "guide"),
+        Mark("slip", (tuple(back), tuple(end))),
+    )
+    return Measured("slip", tuple(Mark(m.name, tuple((float(x), float(y)) for x, y in m.points), m.style)
+                                  for m in marks), meyerding_words(slip_percent, grade), float(slip_percent))
+
+
+def upper_back_corner(section: Section, level: str, posture: str = "neutral") -> NDArray[np.float64] | None:
+    """The upper body's back-lower corner as the picture shows it (picture mm), to check the marks."""
+    upper = disc_level_of(level).split("-")[0]
+    cut = section.get(f"vertebra-{upper}")
+    if cut is None:
+        return None
+    frame = _moved_frame(spine_layout().vertebra[upper], disc_level_of(level), posture)
+    edges = endplate_edges(cut.shape, frame, section.plane, VERTEBRAE[upper].body_depth, top=False)
+    return None if edges is None else edges[0]
+
+
+def _free_piece(start: tuple[float, float], end: tuple[float, float], walls: object,
+                anchor: tuple[float, float]) -> LineString | None:
+    """The free stretch of a segment between ``walls`` nearest ``anchor`` (as canal.free_run)."""
+    line = LineString([start, end])
+    free = line.difference(walls) if not getattr(walls, "is_empty", True) else line
+    pieces = [g for g in getattr(free, "geoms", [free]) if isinstance(g, LineString) and g.length > 0]
+    if not pieces:
+        return None
+    return min(pieces, key=lambda g: g.distance(Point(anchor)))
+
+
+def _walls(section: Section, roles: Iterable[str]) -> object:
+    return shapely.union_all([s.shape for s in section.shapes if s.role in roles])
+
+
+def foramen_marks(section: Section, level: str, height_mm: float, lee: int | None) -> Measured | None:
+    """The foraminal height on a cut through the foramen: a vertical line from the lower border of
+    the upper pedicle down to the next wall below (bone, disc or lesion), ``height_mm`` long (the
+    number :func:`explorer.anatomy.canal.measure_canal` gives), on the line where the picture's own
+    free height comes nearest it (Hasegawa 1995; grade: Lee 2010)."""
+    upper = disc_level_of(level).split("-")[0]
+    pedicle = section.get(f"vertebra-{upper}")
+    if pedicle is None or section.plane.side is None:
+        return None
+    root = section.get(f"root-{upper}-{section.plane.side}")
+    centre = root.shape.centroid if root is not None else pedicle.shape.centroid
+    walls = _walls(section, FORAMEN_WALL_ROLES)
+    best: tuple[float, float, float] | None = None  # (mismatch, u, top)
+    # Lines from the root's back to well in front of it (the picture's u runs backwards).
+    for du in np.arange(-30.0, 4.0, 0.5):
+        u = float(centre.x + du)
+        above = pedicle.shape.intersection(LineString([(u, centre.y - 2.0), (u, centre.y + 30.0)]))
+        if above.is_empty:
+            continue
+        top = float(above.bounds[1])
+        piece = _free_piece((u, top - 0.05), (u, top - 40.0), walls, (u, top - 0.1))
+        run = piece.length if piece is not None else 0.0
+        mismatch = abs(run - height_mm)
+        if best is None or mismatch < best[0]:
+            best = (mismatch, u, top)
+    if best is None:
+        return None
+    _, u, top = best
+    grade = f"<br>Lee grade {lee} of 3" if lee is not None else ""
+    mark = Mark("foramen-height", ((u, top), (u, top - float(height_mm))))
+    return Measured("foramen", (mark,), f"Foramen height {height_mm:.1f} mm{grade}", float(height_mm))
+
+
+def canal_marks(section: Section, canal_ap_mm: float, sac_area_mm2: float, grade_words: str) -> Measured | None:
+    """On an axial cut through a disc: the canal's front-to-back diameter in the midline, from the
+    back of the disc (or whatever sits in front of the sac) backwards, ``canal_ap_mm`` long, and the
+    outline of the sac left after every wall and lesion has taken its share, labelled with the area
+    :func:`explorer.anatomy.canal.measure_canal` measured."""
+    sac_shapes = section.union("sac")
+    if sac_shapes.is_empty:
+        return None
+    walls = _walls(section, WALL_ROLES)
+    upper = VERTEBRAE[section.plane.level.split("-")[0]]
+    origin = Point(0.0, -(upper.body_depth / 2 + upper.canal_depth / 2))  # the canal's centre
+    sac = min(sac_shapes.geoms, key=lambda g: g.distance(origin))
+    residual = _as_multi(sac.difference(walls) if not getattr(walls, "is_empty", True) else sac)
+    centre = sac.centroid
+    piece = _free_piece((0.0, centre.y + 30.0), (0.0, centre.y - 30.0), walls, (0.0, centre.y))
+    marks: list[Mark] = []
+    if piece is not None:
+        front = max(piece.coords, key=lambda c: c[1])[1]
+        marks.append(Mark("canal-ap", ((0.0, float(front)), (0.0, float(front) - float(canal_ap_mm)))))
+    for i, poly in enumerate(residual.geoms):
+        ring = np.asarray(orient(poly, 1.0).exterior.coords)
+        marks.append(Mark(f"sac-outline-{i}", tuple((float(x), float(y)) for x, y in ring), "outline"))
+    label = f"Sac {sac_area_mm2:.0f} mm²: {grade_words}<br>Canal {canal_ap_mm:.1f} mm front to back"
+    return Measured("canal", tuple(marks), label, float(sac_area_mm2))
+
+
+def measured_marks(section: Section, measures: CanalMeasurements | None) -> Measured | None:
+    """The measurement this cut shows, drawn from ``measures`` (``None``: nothing to draw)."""
+    if measures is None:
+        return None
+    plane = section.plane
+    level = measures.level
+    if plane.kind == "sagittal" and measures.slip_percent is not None:
+        return slip_marks(section, level, measures.slip_percent, measures.meyerding_grade, measures.posture)
+    if plane.kind == "parasagittal" and plane.side in measures.foraminal_height_mm:
+        return foramen_marks(section, level, measures.foraminal_height_mm[plane.side],
+                             measures.lee_grade.get(plane.side))
+    if plane.kind == "axial" and "-" in plane.level:
+        words = {"normal": "normal", "relative": "relative stenosis", "absolute": "absolute stenosis"}
+        return canal_marks(section, measures.canal_ap_mm, measures.sac_area_mm2,
+                           words.get(measures.hamanishi, measures.hamanishi))
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,7 +789,7 @@ def disc_level_of(level: str) -> str:
     return f"{level}-{nxt}"
 
 
-def plane_for(section: str, level: str, params: Mapping[str, str]) -> SectionPlane:
+def plane_for(section: str, level: str, params: Mapping[str, str], posture: str = "neutral") -> SectionPlane:
     """The plane of ``section`` (``axial`` or ``sagittal``) for a condition's parameters.
 
     A sagittal cut is the midline one (central lesions, slips), the parasagittal one through the
@@ -494,7 +798,7 @@ def plane_for(section: str, level: str, params: Mapping[str, str]) -> SectionPla
     lateral recess stenosis.
     """
     if section == "axial":
-        return section_plane("axial", level)
+        return section_plane("axial", level, posture=posture)
     side = params.get("side")
     if side in ("left", "right"):
         if params.get("zone") in FORAMINAL_ZONES:

@@ -10,6 +10,7 @@ only the drawing.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,12 +30,15 @@ from explorer.conditions.base import Lesion
 from explorer.conditions.simulate import Impact
 from explorer.render.sections import (
     ROLE_STYLE,
+    ROMAN,
+    Measured,
     Section,
     SectionPlane,
     cut_level,
     cut_section,
     disc_level_of,
     lesion_level,
+    measured_marks,
     plane_for,
     plane_words,
     section_figure,
@@ -42,6 +46,7 @@ from explorer.render.sections import (
     section_meshes,
 )
 from explorer.state import CUT_LEVELS, DEFAULT_POSTURE, POSTURES, SECTIONS, ExplorerState, parse_query_params
+from explorer.ui.controls import widget_value
 
 SECTION_KEY = "section"
 CUT_KEY = "section_cut"
@@ -71,8 +76,7 @@ ROLE_WORDS: dict[str, str] = {
     "sac": "white", "cauda": "dark dots in the white", "root": "dark grey", "muscle": "dark grey",
     "lesion": "violet", "squeezed": "magenta",
 }
-ROMAN: dict[int, str] = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V"}
-MEYERDING_TEXT = "Meyerding: I up to 25%, II to 50%, III to 75%, IV to 100%"
+MEYERDING_TEXT = "Meyerding: I up to 25%, II to 50%, III to 75%, IV to 100%, V beyond (spondyloptosis)"
 
 CONVENTION_TEXT = (
     "As on a scan: a cut across is seen from the feet, front at the top, so the patient's left is on "
@@ -103,15 +107,34 @@ def _init_from_url() -> None:
     st.session_state["_sections_initialised"] = True
 
 
+def _cut_labelers() -> list[Any]:
+    """Every label the cut-level box can have shown ("At the problem (L4-L5)" names the level)."""
+    return [functools.partial(_level_label, auto_level=level) for level in CUT_LEVELS]
+
+
+def session_section() -> str:
+    """The section id the section radio holds now: a label the browser still shows from the other
+    audience's words (a fragment rerun can hand it back) maps back to its id
+    (:func:`explorer.ui.controls.widget_value`)."""
+    return widget_value(SECTION_KEY, list(SECTIONS), [SECTION_LABELS.get, PLAIN_SECTION_LABELS.get], "off")
+
+
+def session_posture() -> str:
+    """The posture id the posture radio holds now (either audience's label maps back to it)."""
+    return widget_value(POSTURE_KEY, list(POSTURES), [POSTURE_LABELS.get, POSTURE_PLAIN_LABELS.get], DEFAULT_POSTURE)
+
+
+def session_cut() -> str:
+    """The cut level the level box holds now (``AUTO_CUT``: at the problem)."""
+    return widget_value(CUT_KEY, [AUTO_CUT, *CUT_LEVELS], _cut_labelers(), AUTO_CUT)
+
+
 def with_sections(state: ExplorerState) -> ExplorerState:
     """``state`` with the section, cut level and posture the person chose (or the link gave)."""
     _init_from_url()
-    section = st.session_state.get(SECTION_KEY, "off")
-    cut = st.session_state.get(CUT_KEY, AUTO_CUT)
-    posture = st.session_state.get(POSTURE_KEY, DEFAULT_POSTURE)
-    return state.with_(section=section if section in SECTIONS else "off",
-                       section_level=cut if cut in CUT_LEVELS else None,
-                       posture=posture if posture in POSTURES else DEFAULT_POSTURE)
+    cut = session_cut()
+    return state.with_(section=session_section(), section_level=cut if cut in CUT_LEVELS else None,
+                       posture=session_posture())
 
 
 def sections_toggle(state: ExplorerState) -> None:
@@ -119,7 +142,7 @@ def sections_toggle(state: ExplorerState) -> None:
     _init_from_url()
     labels = PLAIN_SECTION_LABELS if state.audience == "patient" else SECTION_LABELS
     st.radio("Scan-like pictures" if state.audience == "patient" else "MRI-like sections",
-             options=list(SECTIONS), key=SECTION_KEY, format_func=labels.get, horizontal=True,
+             options=list(SECTIONS), key=SECTION_KEY, format_func=lambda v: labels.get(v, str(v)), horizontal=True,
              help="Cut the model like an MRI scan, beside a normal spine, and measure the canal.")
 
 
@@ -151,7 +174,7 @@ def _measure(model: SpineModel, level: str, lesion: Lesion | None, posture: str)
 def build_pair(model: SpineModel, impact: Impact | None, section: str, level: str, posture: str) -> SectionPair:
     """Cut and measure the normal model and the condition (pure; cached by :func:`section_pair`)."""
     params = impact.parameters if impact is not None else {}
-    plane = plane_for(section, level, params)
+    plane = plane_for(section, level, params, posture)
     disc = disc_level_of(level)
     normal = cut_section(section_meshes(model, disc, posture), plane)
     normal_m = _measure(model, disc, None, posture)
@@ -177,9 +200,12 @@ def section_pair(_model: SpineModel, _impact: Impact | None, condition: str, par
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
-def section_figure_dict(_section: Section, key: tuple[Any, ...], title: str, words: bool) -> dict[str, Any]:
-    """The figure of one cut as a plain dict (cached: building the traces costs more than drawing)."""
-    return section_figure(_section, title, words=words, height=FIGURE_HEIGHT_PX).to_dict()
+def section_figure_dict(_section: Section, _measures: CanalMeasurements | None, key: tuple[Any, ...], title: str,
+                        words: bool) -> dict[str, Any]:
+    """The figure of one cut, with its measurement drawn on it, as a plain dict (cached: building
+    the traces costs more than drawing)."""
+    measured: Measured | None = measured_marks(_section, _measures)
+    return section_figure(_section, title, words=words, height=FIGURE_HEIGHT_PX, measured=measured).to_dict()
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,7 +331,8 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
                      help="A disc level (L4-L5) cuts through the disc; a single bone (L4) through its middle.")
     with posture_col:
         labels = POSTURE_PLAIN_LABELS if plain else POSTURE_LABELS
-        st.radio("Posture", options=list(POSTURES), key=POSTURE_KEY, format_func=labels.get, horizontal=True,
+        st.radio("Posture", options=list(POSTURES), key=POSTURE_KEY, format_func=lambda v: labels.get(v, str(v)),
+                 horizontal=True,
                  help="Moves this level into the posture and measures it again.")
     level = cut_level(state.section_level, params)
     section = state.section if state.section in SECTIONS and state.section != "off" else "axial"
@@ -317,7 +344,7 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
         shown.append(("This condition", pair.condition, pair.condition_measures, pair.neutral_condition))
     for col, (title, cut, measures, neutral) in zip(columns, shown, strict=True):
         with col:
-            fig = section_figure_dict(cut, (*key, title), title, plain)
+            fig = section_figure_dict(cut, measures, (*key, title), title, plain)
             st.plotly_chart(fig, config={"displayModeBar": False, "scrollZoom": False}, theme=None,
                             key=f"section_{title}", width="stretch")
             st.markdown("\n".join(f"- {line}" for line in measurement_lines(measures, pair.plane, plain, neutral)))
