@@ -104,6 +104,72 @@ def test_shared_link_opens_in_that_state():
     assert "L5 nerve root (left)" in _text(at)
 
 
+RECONNECT_LINK = {"condition": "herniation", "level": "L4-L5", "zone": "paracentral", "side": "left",
+                  "severity": "moderate", "view": "posterior", "bone_opacity": "0.6"}
+
+
+@pytest.mark.parametrize("change,param,wanted", [
+    (lambda at: at.radio(key="param_side").set_value("right"), "side", "right"),
+    (lambda at: at.radio(key="param_zone").set_value("foraminal"), "zone", "foraminal"),
+    (lambda at: at.selectbox(key="param_level").set_value("L3-L4"), "level", "L3-L4"),
+    (lambda at: at.selectbox(key="condition").set_value("stenosis"), "condition", "stenosis"),
+    (lambda at: at.radio(key="view").set_value("lateral"), "view", "lateral"),
+    (lambda at: at.radio(key="audience").set_value("patient"), "audience", "patient"),
+    (lambda at: at.checkbox(key="layer_bones").uncheck(), "layers", "pelvis,discs,nerves,muscles"),
+    (lambda at: at.toggle(key="labels").set_value(False), "labels", "0"),
+    (lambda at: at.select_slider(key="bone_opacity").set_value(0.3), "bone_opacity", "0.3"),
+], ids=["side", "zone", "level", "condition", "view", "audience", "layer", "labels", "opacity"])
+def test_a_reconnected_browsers_change_wins_over_the_link(change, param, wanted):
+    """Issue 14: after its replica dies, the browser reconnects to another one, and its next change
+    starts the new session's first run, sending every widget's value; the URL still holds the state
+    from before the change. Seeding the widgets from the URL by writing st.session_state lost that
+    change. AppTest reproduces it: the widget values of one session are sent with the first run of
+    a new session (AppTest._run with a widget state is what AppTest.run does with its own tree)."""
+    first = _run(RECONNECT_LINK)
+    link = dict(first.query_params)
+    change(first)
+    # What the browser holds: the change and every other widget. AppTest has no public way to send
+    # one session's widget values with another session's first run.
+    sent = first._tree.get_widget_states()  # noqa: SLF001
+
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    for key, value in link.items():
+        again.query_params[key] = value
+    again._run(sent)  # noqa: SLF001
+    assert not again.exception, [e.value for e in again.exception]
+    assert dict(again.query_params).get(param) == wanted, dict(again.query_params)
+    # Everything else the page showed stays (the browser's values, which equal the link's).
+    for key, value in link.items():
+        if key != param and not (param == "condition" and key in ("zone", "side", "severity")):
+            assert again.query_params[key] == value, (key, dict(again.query_params))
+    assert again.radio(key="view").value == ("lateral" if param == "view" else "posterior")
+
+
+def test_a_fresh_page_opens_the_links_values_in_every_widget():
+    """The link is the widgets' starting state (their defaults, since a fresh page sends no values)."""
+    at = _run({**RECONNECT_LINK, "audience": "educator", "mode": "condition", "layers": "bones,nerves",
+               "labels": "0", "dim": "1"})
+    assert at.radio(key="audience").value == "educator"
+    assert at.selectbox(key="condition").value == "herniation"
+    assert at.radio(key="param_side").value == "left" and at.selectbox(key="param_level").value == "L4-L5"
+    assert at.radio(key="view").value == "posterior"
+    assert at.select_slider(key="bone_opacity").value == 0.6
+    assert at.checkbox(key="layer_discs").value is False and at.checkbox(key="layer_nerves").value is True
+    assert at.toggle(key="labels").value is False and at.checkbox(key="dim_others").value is True
+    assert at.query_params["layers"] == "bones,nerves" and at.query_params["dim"] == "1"
+
+
+def test_parameters_survive_a_visit_to_the_symptoms_mode():
+    """A parameter widget that is not drawn (symptoms mode) comes back with what the page showed."""
+    at = _run({"condition": "herniation", "level": "L2-L3", "zone": "foraminal", "side": "right"})
+    at.radio(key="mode").set_value("symptoms").run()
+    assert not at.exception
+    at.radio(key="mode").set_value("condition").run()
+    assert not at.exception
+    assert at.selectbox(key="param_level").value == "L2-L3" and at.radio(key="param_side").value == "right"
+    assert at.query_params["zone"] == "foraminal"
+
+
 @pytest.mark.parametrize("query,bad", [({"view": "upside-down"}, "upside-down"),
                                         ({"bone_opacity": "7"}, "7"),
                                         ({"selected": "<script>"}, "<script>")])

@@ -93,8 +93,16 @@ def condition_label(condition: str, audience: str) -> str:
     return CONDITION_LABELS.get(condition, condition)
 
 
+# The state a widget starts from when this session holds no value for it: the link's state on the
+# session's first run, then the state the last full run showed (a widget that comes back, such as a
+# parameter after the symptoms mode, keeps what the page showed).
+SEED_KEY = "_lx_seed"
+
+
 def _seed(s: ExplorerState) -> None:
-    """Set every widget's value from a state (before the widgets are drawn)."""
+    """Set every widget's value from a state, overriding what the widgets hold (widget callbacks
+    only: an in-app link, "show in 3D"). A session's first run seeds through the widgets' defaults
+    instead (:func:`_init_from_url`)."""
     st.session_state["audience"] = s.audience
     st.session_state["mode"] = s.mode
     st.session_state["condition"] = s.condition
@@ -107,18 +115,59 @@ def _seed(s: ExplorerState) -> None:
     st.session_state["view"] = s.view
     st.session_state["selected"] = s.selected
     st.session_state["labels"] = s.labels
+    st.session_state[SEED_KEY] = s
 
 
 def _init_from_url() -> None:
-    """On a session's first run, seed the widgets from the link it was opened with."""
+    """On a session's first run, take the link it was opened with as the widgets' starting state.
+
+    Why not write the widgets' values into ``st.session_state``: a value written there before a
+    widget is drawn wins over the value the browser sent with the rerun (Streamlit 1.67,
+    ``SessionState._getitem`` reads ``_new_session_state`` before ``_new_widget_state``). After a
+    replica dies, the browser reconnects to another one and its next change starts that new
+    session's first run, carrying every widget's value; the URL still holds the state from before
+    the change, so seeding from it lost the change (issue 14). The link's state goes in as the
+    widgets' defaults (``index=`` / ``value=``, see :func:`_starting_index`): a fresh page has no
+    widget values, so the link applies; a reconnected page's values win. The widgets' ids depend
+    only on their keys (radio, checkbox, toggle, select_slider: ``key_as_main_identity=True``;
+    selectbox: the key and ``accept_new_options``), so a default never resets a widget.
+    """
     if st.session_state.get("_initialised"):
         return
     parsed = parse_query_params(st.query_params.to_dict())
-    _seed(parsed.state)
+    st.session_state[SEED_KEY] = parsed.state
+    st.session_state["selected"] = parsed.state.selected  # not a widget: nothing from the browser
     st.session_state["camera_request_id"] = 0
     st.session_state["camera_focus"] = False
     st.session_state["url_errors"] = parsed.errors
     st.session_state["_initialised"] = True
+
+
+def seed_state() -> ExplorerState:
+    """The state widgets start from when this session holds no value for them (see :data:`SEED_KEY`)."""
+    seed = st.session_state.get(SEED_KEY)
+    return seed if isinstance(seed, ExplorerState) else DEFAULT_STATE
+
+
+def holds(key: str) -> bool:
+    """True when this session holds a value for widget ``key`` (drawn before, set by a callback, or
+    sent by the browser for a widget drawn this run). A reconnected browser's values become
+    readable only once their widget is drawn (Streamlit has no deserializer for them before)."""
+    return key in st.session_state
+
+
+def _starting_index(key: str, options: Sequence[Any], value: Any) -> int:
+    """``index=`` for a radio or selectbox: ``value``'s position when the session holds nothing for
+    ``key``; else 0, which Streamlit ignores for a widget with a value (and, unlike another index,
+    does not log "created with a default value but also had its value set via the Session State
+    API" when a callback set it)."""
+    options = list(options)
+    return options.index(value) if not holds(key) and value in options else 0
+
+
+def _starting_bool(key: str, value: bool) -> bool:
+    """``value=`` for a checkbox or toggle (False when the session holds a value: see :func:`_starting_index`)."""
+    return bool(value) and not holds(key)
 
 
 def link_state(query: str, audience: str, labels: bool) -> ParseResult:
@@ -163,6 +212,18 @@ def _camera_button(focus: bool) -> None:
     rerun_only(VIEWER_FRAGMENT, DESCRIPTION_FRAGMENT)
 
 
+def _param_labelers(p: Any) -> list[Callable[[str], Any]]:
+    return [p.label_for, getattr(p, "plain_label_for", p.label_for)]
+
+
+def _param_value(p: Any, seed: ExplorerState) -> str:
+    """The value parameter ``p``'s widget holds now as an option id; when the session holds none,
+    the seed's (the link's on a first run), else the parameter's default."""
+    fallback = seed.param_dict.get(p.name, p.default)
+    return widget_value(f"param_{p.name}", list(p.values), _param_labelers(p),
+                        fallback if fallback in p.values else p.default)
+
+
 def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ...]:
     """One widget per applicable parameter; values outside a parameter's choices reset to its default.
 
@@ -172,12 +233,13 @@ def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ..
     if condition == NO_CONDITION:
         return ()
     spec = CONDITIONS[condition]
+    seed = seed_state()
     current: dict[str, str] = {}
     for p in spec.params:
         key = f"param_{p.name}"
-        if st.session_state.get(key) not in p.values:
-            st.session_state[key] = p.default
-        current[p.name] = st.session_state[key]
+        current[p.name] = _param_value(p, seed)
+        if holds(key) and st.session_state[key] != current[p.name]:
+            st.session_state[key] = current[p.name]  # not one of this condition's choices: its default
     for p in spec.params:
         if not p.applies(current):
             continue
@@ -186,11 +248,15 @@ def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ..
         words = getattr(p, "plain_label_for", p.label_for) if plain else p.label_for
         if not plain and hasattr(p, "label_in"):  # options that name only the chosen zone's measure
             words = functools.partial(p.label_in, params=dict(current))
+        index = _starting_index(key, p.values, current[p.name])
         if len(p.values) <= 4:
-            st.radio(label, options=list(p.values), key=key, format_func=words, horizontal=p.name == "side")
+            st.radio(label, options=list(p.values), key=key, format_func=words, index=index,
+                     horizontal=p.name == "side")
         else:
-            st.selectbox(label, options=list(p.values), key=key, format_func=words)
-        current[p.name] = st.session_state[key]
+            st.selectbox(label, options=list(p.values), key=key, format_func=words, index=index)
+        # What the widget holds now (after a reconnect, the browser's value, readable only now):
+        # the parameters after it (severity after zone) apply and are labelled by it.
+        current[p.name] = _param_value(p, seed)
     params, _ = condition_params(condition, current)
     return params
 
@@ -217,13 +283,23 @@ def widget_value(key: str, options: Sequence[str], labelers: Sequence[Callable[[
 def session_condition() -> str:
     """The condition id the condition selectbox holds now (see :func:`widget_value`)."""
     labelers = [functools.partial(condition_label, audience=audience) for audience in AUDIENCES]
-    return widget_value("condition", list(CONDITION_LABELS), labelers, NO_CONDITION)
+    return widget_value("condition", list(CONDITION_LABELS), labelers, seed_state().condition)
+
+
+def session_audience() -> str:
+    """The audience id the audience radio holds now."""
+    return widget_value("audience", list(AUDIENCES), [AUDIENCE_LABELS.get], seed_state().audience)
+
+
+def session_mode() -> str:
+    """The mode id the mode radio holds now."""
+    return widget_value("mode", list(MODES), [MODE_LABELS.get], seed_state().mode)
 
 
 def session_view() -> str:
     """The camera preset id the view radio holds now (see :func:`widget_value`)."""
     return widget_value("view", list(settings.CAMERA_PRESETS), [settings.CAMERA_LABELS.get, PLAIN_CAMERA_LABELS.get],
-                        settings.DEFAULT_VIEW)
+                        seed_state().view)
 
 
 def _current_params() -> tuple[tuple[str, str], ...]:
@@ -231,10 +307,8 @@ def _current_params() -> tuple[tuple[str, str], ...]:
     condition = session_condition()
     if condition == NO_CONDITION:
         return ()
-    raw = {p.name: widget_value(f"param_{p.name}", list(p.values),
-                                [p.label_for, getattr(p, "plain_label_for", p.label_for)], p.default)
-           for p in CONDITIONS[condition].params}
-    return condition_params(condition, raw)[0]
+    seed = seed_state()
+    return condition_params(condition, {p.name: _param_value(p, seed) for p in CONDITIONS[condition].params})[0]
 
 
 def show_condition(condition: str, params: tuple[tuple[str, str], ...]) -> None:
@@ -246,8 +320,21 @@ def show_condition(condition: str, params: tuple[tuple[str, str], ...]) -> None:
     _request_camera(True)
 
 
+def _held_bool(key: str, seeded: bool) -> bool:
+    return bool(st.session_state[key]) if holds(key) else seeded
+
+
+def _bone_opacity(seeded: float) -> float:
+    try:
+        value = float(st.session_state["bone_opacity"]) if holds("bone_opacity") else seeded
+    except (TypeError, ValueError):
+        return settings.DEFAULT_BONE_OPACITY
+    return value if value in settings.BONE_OPACITY_CHOICES else settings.DEFAULT_BONE_OPACITY
+
+
 def current_state(params: tuple[tuple[str, str], ...] | None = None) -> ExplorerState:
-    """The state as the widgets hold it now (in session state), without drawing anything.
+    """The state as the widgets hold it now (in session state), without drawing anything; the
+    seed (:func:`seed_state`) stands in for a widget the session holds no value for.
 
     Parameters
     ----------
@@ -255,60 +342,76 @@ def current_state(params: tuple[tuple[str, str], ...] | None = None) -> Explorer
         The condition's validated parameters when the caller already has them (the sidebar
         drew their widgets); else read and validated from session state.
     """
+    seed = seed_state()
     condition = session_condition()
     return ExplorerState(
-        audience=st.session_state["audience"],
+        audience=session_audience(),
         condition=condition,
         params=_current_params() if params is None else params,
         view=session_view(),
-        layers=tuple(layer for layer in settings.LAYERS if st.session_state[f"layer_{layer}"]),
-        bone_opacity=float(st.session_state["bone_opacity"]),
-        dim_others=bool(st.session_state.get("dim_others", False)) and condition != NO_CONDITION,
+        layers=tuple(layer for layer in settings.LAYERS if _held_bool(f"layer_{layer}", layer in seed.layers)),
+        bone_opacity=_bone_opacity(seed.bone_opacity),
+        dim_others=_held_bool("dim_others", seed.dim_others) and condition != NO_CONDITION,
         selected=st.session_state.get("selected"),
-        mode=st.session_state["mode"],
-        labels=bool(st.session_state.get("labels", True)),
+        mode=session_mode(),
+        labels=_held_bool("labels", seed.labels),
     )
 
 
 def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
-    """Draw the sidebar and return the current state plus any problems with the opening link."""
+    """Draw the sidebar and return the current state plus any problems with the opening link.
+
+    Every widget starts from :func:`seed_state` through its default (``index=`` / ``value=``),
+    which applies only when the session holds no value for it (see :func:`_init_from_url`).
+    """
     _init_from_url()
+    seed = seed_state()
     with st.sidebar:
         st.radio("I am a", options=list(AUDIENCES), key="audience", format_func=AUDIENCE_LABELS.get,
-                 horizontal=True)
-        st.radio("What do you want to do?", options=list(MODES), key="mode", format_func=MODE_LABELS.get)
-        symptoms_mode = st.session_state["mode"] == "symptoms"
-        audience = st.session_state["audience"]
+                 index=_starting_index("audience", AUDIENCES, seed.audience), horizontal=True)
+        st.radio("What do you want to do?", options=list(MODES), key="mode", format_func=MODE_LABELS.get,
+                 index=_starting_index("mode", MODES, seed.mode))
+        symptoms_mode = session_mode() == "symptoms"
+        audience = session_audience()
         plain = audience == "patient"
         st.header("Condition")
         st.selectbox("Condition", options=list(CONDITION_LABELS), key="condition",
+                     index=_starting_index("condition", list(CONDITION_LABELS), seed.condition),
                      format_func=lambda c: condition_label(c, audience),
                      label_visibility="collapsed", disabled=symptoms_mode,
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
         condition = session_condition()
         params = _condition_widgets(condition, plain) if not symptoms_mode else _current_params()
         if condition != NO_CONDITION and not symptoms_mode:
-            st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed)
+            st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed,
+                        value=_starting_bool("dim_others", seed.dim_others))
             st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_camera_button,
                       args=(True,), key="focus_lesion",
                       type="primary")
         st.header("Show")
         for layer in settings.LAYERS:
             st.checkbox((plain and PLAIN_LAYER_LABELS.get(layer)) or settings.LAYER_LABELS[layer], key=f"layer_{layer}",
-                        on_change=_viewer_changed)
-        st.toggle("Labels in 3D", key="labels", on_change=_viewer_changed,
+                        value=_starting_bool(f"layer_{layer}", layer in seed.layers), on_change=_viewer_changed)
+        st.toggle("Labels in 3D", key="labels", on_change=_viewer_changed, value=_starting_bool("labels", seed.labels),
                   help="Names of the levels, the squeezed nerve and the lesion, drawn in the 3D view.")
         st.select_slider("Bone opacity", options=list(settings.BONE_OPACITY_CHOICES), key="bone_opacity",
+                         value=None if holds("bone_opacity") else seed.bone_opacity,
                          on_change=_viewer_changed,
                          format_func=lambda v: OPACITY_LABELS.get(v, f"{v:g}"),
                          help="Make the bones see-through so the nerves inside show.")
         st.header("View")
         st.radio("Camera", options=list(settings.CAMERA_PRESETS), key="view",
+                 index=_starting_index("view", list(settings.CAMERA_PRESETS), seed.view),
                  format_func=lambda v: (plain and PLAIN_CAMERA_LABELS.get(v)) or settings.CAMERA_LABELS[v],
                  on_change=_camera_button, args=(False,),
                  label_visibility="collapsed")
         st.button("Reset camera to this view", on_click=_camera_button, args=(False,), key="reset_camera")
-    return current_state(params), tuple(st.session_state.get("url_errors", ()))
+    state = current_state(params)
+    # What the page shows is where a widget that comes back starts from (a parameter after the
+    # symptoms mode). The sections' fields are not the sidebar's: keep the seed's.
+    st.session_state[SEED_KEY] = state.with_(section=seed.section, section_level=seed.section_level,
+                                             posture=seed.posture)
+    return state, tuple(st.session_state.get("url_errors", ()))
 
 
 def sync_url(state: ExplorerState) -> None:

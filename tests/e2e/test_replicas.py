@@ -306,11 +306,11 @@ def test_a_session_survives_the_loss_of_its_replica_and_takes_the_next_change(de
         assert "zone=foraminal" in search and "level=L4-L5" in search and "condition=herniation" in search, search
         assert sidebar.get_by_role("radio", name="Foraminal", exact=True).is_checked()
         page.screenshot(path=str(artifacts_dir / "e2e-replica-recovered.png"))
-        if "side=right" not in search:
-            # Cause: the new session's first run seeds every widget from the URL (controls.py,
-            # _init_from_url writes st.session_state), which wins over the value the browser sent.
-            pytest.xfail("issue 14: the first change after a reconnect to another replica is lost "
-                         "(docs/deploy.md, 'Known problem')")
+        # The change that started the new session's first run is taken (issue 14: it was lost while
+        # that run seeded every widget from the URL by writing st.session_state; see controls.py,
+        # _init_from_url).
+        assert "side=right" in search, f"the first change after the reconnect was lost: {search}"
+        assert sidebar.get_by_role("radio", name="Patient's right", exact=True).is_checked()
         page.wait_for_function(f"""() => (document.querySelector('{GRAPH}').data || [])
             .some(t => t.meta === 'root-L4-right' && t.intensity && Math.max(...t.intensity) > 0)""",
                                timeout=LOAD_TIMEOUT_MS)
