@@ -237,8 +237,8 @@ def symptoms_chart(state: ExplorerState) -> SymptomReport:
 def symptoms_inputs() -> None:
     """Lists for marking areas, weakness and reflexes (keyboard and screen-reader friendly)."""
     names = list(area_names())
-    for key in (_marks_key("left"), _marks_key("right"), "weak_moves", "weak_reflexes", "normal_findings"):
-        st.session_state.setdefault(key, [])
+    # No session-state writes before the lists are drawn: after a replica dies, the reconnected browser's
+    # marks arrive with the new session's first run and a write here would win over them (issue 14).
     left, right = st.columns(2)
     with left:
         st.multiselect("Left side: where is it felt?", options=names, key=_marks_key("left"))
