@@ -60,9 +60,29 @@ def lesion(condition: str, **params: str) -> Any:
 # ----------------------------------------------------------------------------- healthy
 
 
+# Healthy dural sac area at each disc level (mm2, lowest and highest accepted), from:
+# - Iwahashi H, et al. The association between the cross-sectional area of the dural sac and low back
+#   pain in a large population: the Wakayama Spine Study. PLoS One. 2016;11(8):e0160002: measured at
+#   L1/2-L4/5 in 802 adults (mean age 63.5), the narrowest of those four levels averaged 117.3 mm2, so
+#   an average adult's sac is at least that at each of them;
+# - Hamanishi 1994: below 100 mm2 is relative stenosis, so no healthy level is below it (L5/S1 was not
+#   part of the Wakayama measurements, and the thresholds are least reliable there);
+# - Nakashima 2021 (626 healthy volunteers, 20s-70s): narrow sacs below 80 mm2 in under 2 %, areas
+#   largest in the young; 220 mm2 is a generous young adult's upper bound at the lumbar discs.
+HEALTHY_SAC_BY_LEVEL_MM2: dict[str, tuple[float, float]] = {
+    "L1-L2": (117.0, 220.0),
+    "L2-L3": (117.0, 220.0),
+    "L3-L4": (117.0, 220.0),
+    "L4-L5": (117.0, 220.0),
+    "L5-S1": (HAMANISHI_RELATIVE_MM2, 220.0),
+}
+
+
 @pytest.mark.parametrize("level", DISC_LEVELS)
 def test_healthy_sac_area_is_in_the_published_normal_range(model, level):
     m = measure_canal(model, level)
+    low, high = HEALTHY_SAC_BY_LEVEL_MM2[level]
+    assert low <= m.sac_area_mm2 <= high
     assert HEALTHY_SAC_MM2[0] <= m.sac_area_mm2 <= HEALTHY_SAC_MM2[1]
     assert m.hamanishi == "normal"
     assert m.schizas_grade == "A"
