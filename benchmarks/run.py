@@ -372,7 +372,11 @@ def _next_step(page_url: str, step_index: int) -> tuple[str, str, str] | None:
         return None  # parameter not shown for this state
     spec = CONDITIONS[cond].param(what)
     value = spec.values[(spec.values.index(q[what]) + 1) % len(spec.values)]
-    return f"param_{what}", spec.label_for(value), f"{what}={value}"
+    # The label the page shows: some options name the measure of another parameter's value
+    # (stenosis severity per zone: DependentParamSpec.label_in), as explorer.ui.controls does.
+    label_in = getattr(spec, "label_in", None)
+    label = label_in(value, params=q) if callable(label_in) else spec.label_for(value)
+    return f"param_{what}", label, f"{what}={value}"
 
 
 def _react_split(r: dict[str, Any], t0: float) -> dict[str, float | None]:
