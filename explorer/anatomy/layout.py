@@ -199,8 +199,10 @@ SACRAL_FORAMEN_RADIUS: dict[str, float] = {"S1": 5.0, "S2": 4.5, "S3": 3.5, "S4"
 
 # The L5-S1 facet joint: centre of the S1 superior articular surface (right side, S1 segment frame,
 # mm) and its normal (x for the right side, y), about 48 degrees from the sagittal plane. Both the
-# sacrum (pelvis.py) and L5's inferior processes (vertebra.py) are shaped around this surface.
-S1_FACET_CENTER: tuple[float, float, float] = (17.4, -37.9, 12.0)
+# sacrum (pelvis.py) and L5's inferior processes (vertebra.py) are shaped around this surface. It lies
+# close behind the S1 pedicle (pelvis.S1_SAP_FORWARD_MM), so the S1 lateral recess in front of it is
+# about as deep as the lumbar ones (Ciric 1980).
+S1_FACET_CENTER: tuple[float, float, float] = (17.4, -29.9, 12.0)
 S1_FACET_NORMAL: tuple[float, float] = (-0.67, -0.75)
 
 

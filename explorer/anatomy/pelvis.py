@@ -257,6 +257,18 @@ _SACRAL_CANAL: dict[str, tuple[float, float, float]] = {
 }
 _ALA_TOP_BELOW_ENDPLATE_MM: float = 6.5  # the alae slope down from the S1 endplate
 _SACRUM_BLEND_MM: float = 3.0
+# The S1 superior articular process sits close behind the S1 pedicle, as the lumbar ones do, so the
+# S1 lateral recess is about as deep as the lumbar ones (Ciric I, et al. J Neurosurg.
+# 1980;53(4):433-443: 5 mm or more is normal); it lies this much further forward than first built
+# (the L5-S1 recess measured 14.6 mm with it further back). S1_FACET_CENTER in layout.py moves with it.
+S1_SAP_FORWARD_MM: float = 8.0
+# The S1 pedicle joins the back of the S1 body to the process, its top about level with the endplate
+# (as the lumbar pedicles join the upper part of their bodies), and floors the L5-S1 foramen: the
+# foraminal height runs from the lower border of the L5 pedicle to the upper border of this one
+# (Hasegawa T, et al. J Bone Joint Surg Am. 1995;77(1):32-38). Without it the floor was the ala,
+# 6.5 mm and more below the endplate, and the L5-S1 foramen measured 26 mm.
+S1_PEDICLE_X_MM: float = 21.0
+S1_PEDICLE_RADIUS_MM: float = 6.0
 
 
 def _dorsal_foramen_x(seg: str) -> float:
@@ -396,10 +408,17 @@ def _superior_articular_process(points: Array, side: str) -> Array:
     normal = np.array([-0.6 * s, -0.8, 0.0])  # posteromedial facet
     tangent = np.array([0.8 * s, -0.6, 0.0])
     axes = np.column_stack([normal, tangent, [0.0, 0.0, 1.0]])
-    block = ellipsoid(local, (s * 20.0, -34.5, top - 5.0), (5.0, 10.0, 7.0), axes)
+    block = ellipsoid(local, (s * 20.0, -34.5 + S1_SAP_FORWARD_MM, top - 5.0), (5.0, 10.0, 7.0), axes)
     # A stout root (the pedicle-lamina junction) anchors it to the ala.
-    root = capsule(local, (s * 22.0, -30.0, top - 10.0), (s * 22.0, -33.0, top - 2.0), 6.5)
+    root = capsule(local, (s * 22.0, -30.0 + S1_SAP_FORWARD_MM, top - 10.0),
+                   (s * 22.0, -33.0 + S1_SAP_FORWARD_MM, top - 2.0), 6.5)
     block = smooth_union(block, root, 3.0)
+    # The S1 pedicle: from the back of the body to the process, its top about level with the
+    # endplate, so it floors the L5-S1 foramen as the pedicle below does at every lumbar level.
+    pedicle = capsule(local, (s * S1_PEDICLE_X_MM, -14.0, top - S1_PEDICLE_RADIUS_MM - 1.0),
+                      (s * S1_PEDICLE_X_MM, -26.0 + S1_SAP_FORWARD_MM, top - S1_PEDICLE_RADIUS_MM - 1.0),
+                      S1_PEDICLE_RADIUS_MM)
+    block = smooth_union(block, pedicle, 2.0)
     joint = superior_facet("S1", side)
     rel = local - joint.axis_point
     radial = rel - np.outer(rel @ joint.axis_dir, joint.axis_dir)
