@@ -115,6 +115,23 @@ def find_widgets(element: Any, found: dict[str, tuple[str, Any]]) -> None:
         found[wid] = (kind, inner)
 
 
+def message_part(msg: Any) -> str:
+    """What a ``ForwardMsg`` carries, in a few words: ``"bidi_component explorer.viewer3d"``,
+    ``"markdown"``, ``"add_block"``, ``"script_finished"``... (for the bytes-per-change breakdown)."""
+    kind = msg.WhichOneof("type") or "?"
+    if kind != "delta":
+        return kind
+    delta = msg.delta
+    dkind = delta.WhichOneof("type") or "?"
+    if dkind != "new_element":
+        return dkind
+    element = delta.new_element
+    ekind = element.WhichOneof("type") or "?"
+    if ekind == "bidi_component":
+        return f"{ekind} {element.bidi_component.component_name}"
+    return ekind
+
+
 @dataclass
 class Change:
     """One condition change as a session saw it."""
@@ -125,6 +142,8 @@ class Change:
     bytes_in: int = 0
     messages: int = 0
     exceptions: int = 0
+    # Bytes by what carried them (:func:`message_part`).
+    parts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,6 +173,12 @@ class Client:
         self.BackMsg, self.ForwardMsg = _proto()
         self._current: Change | None = None
         self._finished = asyncio.Event()
+        # The browser's cache of large messages (Streamlit's ForwardMessageCache in the page): hash ->
+        # the run count when last used. Their hashes go with every rerun request, and the server
+        # sends an element the page already has as a reference (``ref_hash``) instead of its bytes.
+        self._msg_cache: dict[str, int] = {}
+        self._runs = 0
+        self._max_cached_age = 2  # global.maxCachedMessageAge; the server says it in new_session
 
     async def connect(self) -> None:
         from websockets.asyncio.client import connect
@@ -184,9 +209,16 @@ class Client:
         if change is not None:
             change.bytes_in += len(raw)
             change.messages += 1
+            part = message_part(msg)
+            change.parts[part] = change.parts.get(part, 0) + len(raw)
         kind = msg.WhichOneof("type")
+        if kind == "ref_hash":
+            self._msg_cache[msg.ref_hash] = self._runs
+        elif msg.metadata.cacheable and msg.hash:
+            self._msg_cache[msg.hash] = self._runs
         if kind == "new_session":
             self.s.page_hash = msg.new_session.main_script_hash
+            self._max_cached_age = msg.new_session.config.max_cached_message_age or self._max_cached_age
         elif kind == "page_info_changed":
             self.s.query_string = msg.page_info_changed.query_string
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
@@ -205,6 +237,10 @@ class Client:
                     self.s.options = list(proto.options)
         elif kind == "script_finished":
             status = self.ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+            if status != "FINISHED_EARLY_FOR_RERUN":  # as the page ages its cache
+                self._runs += 1
+                self._msg_cache = {h: r for h, r in self._msg_cache.items()
+                                   if self._runs - r <= self._max_cached_age}
             self.s.runs_finished += 1
             if change is not None and change.finished is None:
                 change.finished = time.perf_counter()
@@ -217,6 +253,7 @@ class Client:
         state = back.rerun_script
         state.query_string = self.s.query_string
         state.page_script_hash = self.s.page_hash
+        state.cached_message_hashes.extend(self._msg_cache)
         if widget is not None:
             ws = state.widget_states.widgets.add()
             ws.id, ws.string_value = widget
@@ -304,6 +341,16 @@ async def drive(url: str, picker_key: str, sessions: int, seconds: float, interv
     return {"sessions": states, "cpu_s": cpu1 - cpu0, "wall_s": t1 - t0, "fds": fds}
 
 
+def _mean_parts(changes: list[Change]) -> dict[str, float]:
+    """Mean bytes per change by what carried them (largest first)."""
+    total: dict[str, int] = {}
+    for c in changes:
+        for part, n in c.parts.items():
+            total[part] = total.get(part, 0) + n
+    n = max(1, len(changes))
+    return {part: b / n for part, b in sorted(total.items(), key=lambda kv: -kv[1])}
+
+
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
     states: list[Session] = result["sessions"]
     changes = [c for s in states for c in s.changes]
@@ -329,6 +376,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
         "load_latency_ms": {"p50": percentile(load_lat, 50), "p95": percentile(load_lat, 95)},
         "bytes_per_change": {"p50": percentile([float(c.bytes_in) for c in done], 50),
                              "max": max((c.bytes_in for c in done), default=0)},
+        "bytes_per_change_by_part": _mean_parts(done),
         "server_cpu_s": result["cpu_s"],
         "wall_s": result["wall_s"],
         "server_cpu_ms_per_run": result["cpu_s"] * 1000 / runs if runs else float("nan"),
@@ -410,6 +458,9 @@ def _print(summary: dict[str, Any]) -> None:
           f"{summary['error_count']} errors, {summary['exceptions']} exceptions")
     print(f"  change latency p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  max {lat['max']:.0f} ms; "
           f"bytes per change p50 {summary['bytes_per_change']['p50'] / 1e3:.1f} kB")
+    parts = summary.get("bytes_per_change_by_part", {})
+    if parts:
+        print("  of which (mean kB): " + ", ".join(f"{k} {v / 1e3:.1f}" for k, v in list(parts.items())[:8]))
     print(f"  server CPU {summary['server_cpu_s']:.2f} s over {summary['wall_s']:.0f} s: "
           f"{summary['server_cpu_ms_per_run']:.1f} ms per run ({summary['reruns_per_s']:.1f} runs/s); "
           f"{summary['server_cpu_ms_per_run_minus_idle']:.1f} ms without the idle "

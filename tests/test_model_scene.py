@@ -257,3 +257,50 @@ def test_symptoms_legend_tells_the_fit_not_a_squeeze(model) -> None:
     words = " ".join([shown[0].colorbar.title.text, *shown[0].colorbar.ticktext])
     assert "squeez" not in words and "slight" not in words and "severe" not in words, words
     assert "fit" in words
+
+
+# --------------------------------------------------------------------------- the page's fast path
+def _split_reference(model, items, camera, labels):
+    """What the browser was sent before the fast path: the validated figure, split."""
+    from explorer.frontend.transport import split_figure
+
+    return split_figure(build_scene_figure(items, camera, height_px=560, box=model_box(model), annotations=labels))
+
+
+@pytest.mark.parametrize("condition", ["herniation", "stenosis", "spondylolisthesis", "piriformis",
+                                       "cauda_equina", None])
+def test_scene_payload_is_the_split_figure(model, condition) -> None:
+    """build_scene_payload (no plotly figure, cached parts) sends exactly what splitting the
+    validated figure sent: same traces, same layout, same geometry bytes, same scene hash."""
+    from explorer.frontend.transport import DeltaLedger, scene_delta
+    from explorer.render.scene3d import build_scene_payload
+    from explorer.render.story import story_view
+
+    impact = simulate(condition, {}, model) if condition else None
+    state = ExplorerState(condition=condition) if condition else ExplorerState()
+    story = story_view(model, impact, settings.STORY_VIEW_ASPECT) if impact is not None else None
+    camera = plotly_camera(story, model_box(model)) if story is not None else settings.CAMERA_PRESETS[state.view]
+    labels = scene_labels(model, impact, story)
+    for _ in range(2):  # the second time from the caches
+        items = scene_items(model, state, impact, story=story)
+        reference = _split_reference(model, items, camera, labels)
+        payload = build_scene_payload(items, camera, height_px=560, box=model_box(model), annotations=labels)
+        assert payload.scene == reference.scene
+        assert {k: b.data for k, b in payload.geometry.items()} == {k: b.data for k, b in reference.geometry.items()}
+        assert payload.scene_hash == scene_delta(reference.scene, DeltaLedger())["hash"]
+
+
+def test_scene_payload_follows_a_change_of_look(model, impacts) -> None:
+    """Cached traces are keyed by what they show: a dimmed or selected structure is a new trace."""
+    from explorer.render.scene3d import build_scene_payload
+
+    impact = impacts["left"]
+    base = ExplorerState(condition="herniation", params=tuple(HERNIATION_L4L5_LEFT.items()))
+    first = build_scene_payload(scene_items(model, base, impact), None)
+    dimmed = build_scene_payload(scene_items(model, base.with_(dim_others=True), impact), None)
+    selected = build_scene_payload(scene_items(model, base.with_(selected="vertebra-L3"), impact), None)
+    by_meta = {t["meta"]: t for t in first.scene["data"]}
+    assert {t["meta"]: t["opacity"] for t in dimmed.scene["data"]}["vertebra-L1"] < by_meta["vertebra-L1"]["opacity"]
+    assert {t["meta"]: t.get("color") for t in selected.scene["data"]}["vertebra-L3"] == settings.SELECTED_COLOR
+    assert by_meta["vertebra-L3"]["color"] != settings.SELECTED_COLOR
+    assert len({first.scene_hash, dimmed.scene_hash, selected.scene_hash}) == 3

@@ -18,8 +18,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -63,8 +64,12 @@ class GeometryBlob:
 
     def to_payload(self) -> dict[str, Any]:
         """JSON-ready form sent to the browser (``b64`` is base64 of ``data``)."""
-        return {"n": self.n_vertices, "m": self.n_faces, "idx": self.index_dtype,
-                "b64": base64.b64encode(self.data).decode("ascii")}
+        return {"n": self.n_vertices, "m": self.n_faces, "idx": self.index_dtype, "b64": self._b64}
+
+    @cached_property
+    def _b64(self) -> str:
+        # Encoded once per blob (blobs are shared by every session that is sent them).
+        return base64.b64encode(self.data).decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -81,11 +86,20 @@ class ScenePayload:
         Hash of ``scene``: equal hash, nothing to redraw.
     geometry : dict of str to GeometryBlob
         Every blob the scene refers to.
+    keys, digests : tuple of str
+        Each trace's key (:func:`trace_keys`) and the digest of its JSON, in order; with
+        ``layout_digest``, what :func:`scene_delta` compares (computed once per payload when the
+        payload is shared between sessions; empty: computed on use).
+    layout_digest : str
+        Digest of the layout's JSON.
     """
 
     scene: dict[str, Any]
     scene_hash: str
     geometry: dict[str, GeometryBlob] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
+    digests: tuple[str, ...] = ()
+    layout_digest: str = ""
 
     def geometry_payload(self, keys: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
         """The blobs (all, or only ``keys``) in their JSON-ready form."""
@@ -225,6 +239,25 @@ def _text_digest(value: Any) -> str:
     return _digest(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
 
 
+def text_digest(value: Any) -> str:
+    """Digest of a JSON value (key order does not matter): equal JSON, equal digest."""
+    return _text_digest(value)
+
+
+def trace_keys(data: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Each trace's key (:func:`trace_key`), made unique (two traces sharing a uid stay apart)."""
+    keys: list[str] = []
+    for n, t in enumerate(data):
+        k = trace_key(t, n)
+        keys.append(k if k not in keys else f"{k}#{n}")
+    return keys
+
+
+def combined_hash(layout_digest: str, keys: Sequence[str], digests: Sequence[str]) -> str:
+    """The hash of a whole scene from its parts' digests (what the browser checks ``base`` against)."""
+    return _digest("|".join([layout_digest, *(f"{k}={d}" for k, d in zip(keys, digests, strict=True))]).encode())
+
+
 @dataclass
 class DeltaLedger:
     """What one browser was last sent for one component: the scene's hash and each part's digest.
@@ -248,7 +281,8 @@ class DeltaLedger:
         self.base, self.traces, self.layout = None, {}, None
 
 
-def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger) -> dict[str, Any]:
+def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger,
+                parts: tuple[Sequence[str], Sequence[str], str] | None = None) -> dict[str, Any]:
     """Only what changed in ``scene`` since the scene ``ledger`` says this browser has.
 
     Parameters
@@ -257,6 +291,9 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger) -> dict[str, Any]
         ``{"data": [trace, ...], "layout": {...}}`` of plain JSON values.
     ledger : DeltaLedger
         Updated to ``scene`` (the caller sends the returned message).
+    parts : (keys, digests, layout digest), optional
+        Precomputed for ``scene`` (:class:`ScenePayload` ``keys``, ``digests``, ``layout_digest``):
+        a scene shared by many sessions is digested once, not once per session and rerun.
 
     Returns
     -------
@@ -268,14 +305,15 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger) -> dict[str, Any]
         it has, and asks for a complete one when its scene is not ``base``.
     """
     data = list(scene.get("data") or [])
-    keys: list[str] = []
-    for n, t in enumerate(data):
-        k = trace_key(t, n)
-        keys.append(k if k not in keys else f"{k}#{n}")  # two traces sharing a uid stay apart
-    digests = {k: _text_digest(t) for k, t in zip(keys, data, strict=True)}
     layout = scene.get("layout") or {}
-    layout_digest = _text_digest(layout)
-    scene_hash = _digest("|".join([layout_digest, *(f"{k}={d}" for k, d in digests.items())]).encode())
+    if parts is not None and len(parts[0]) == len(data):
+        keys, digest_list, layout_digest = list(parts[0]), list(parts[1]), parts[2]
+    else:
+        keys = trace_keys(data)
+        digest_list = [_text_digest(t) for t in data]
+        layout_digest = _text_digest(layout)
+    digests = dict(zip(keys, digest_list, strict=True))
+    scene_hash = combined_hash(layout_digest, keys, digest_list)
     message: dict[str, Any] = {"hash": scene_hash, "base": ledger.base, "keys": keys,
                                "traces": {k: t for k, t in zip(keys, data, strict=True)
                                           if ledger.base is None or ledger.traces.get(k) != digests[k]}}
@@ -283,3 +321,9 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger) -> dict[str, Any]
         message["layout"] = layout
     ledger.base, ledger.traces, ledger.layout = scene_hash, digests, layout_digest
     return message
+
+
+def payload_delta(payload: ScenePayload, ledger: DeltaLedger) -> dict[str, Any]:
+    """:func:`scene_delta` of a payload's scene, with its precomputed digests when it has them."""
+    parts = (payload.keys, payload.digests, payload.layout_digest) if payload.keys else None
+    return scene_delta(payload.scene, ledger, parts)

@@ -16,6 +16,7 @@ from explorer.anatomy.structures import STRUCTURES, Structure
 from explorer.conditions.explain import degree_word
 from explorer.conditions.simulate import Impact
 from explorer.render.labels import root_words
+from explorer.render.memo import Memo
 from explorer.render.scene3d import SceneItem
 from explorer.render.story import BUNDLE_KINDS, StoryView, squeezed_nerves, story_view
 from explorer.state import ExplorerState
@@ -32,6 +33,21 @@ FIT_LEGEND_ENDS: tuple[str, str] = ("less", "best")
 # Kinds a condition can light or press (squeezed_highlight, Impact.compressed): their traces always
 # carry a highlight (zeros when healthy), so a condition change only updates the values.
 HIGHLIGHTABLE_KINDS: frozenset[str] = frozenset({"root", "sciatic", "thecal-sac", "cauda-equina", "conus"})
+
+
+# Lesion meshes as arrays, per mesh object (kept with its entry, so its id is not reused): the
+# same arrays on every rerun let the scene's packed geometry be remembered (scene3d._blob).
+_MESH_DATA: Memo[tuple[Any, MeshData]] = Memo(256)
+
+
+def mesh_data(mesh: Any) -> MeshData:
+    """:meth:`MeshData.from_polydata`, once per mesh object (shared: never mutate the arrays)."""
+    hit = _MESH_DATA.get(id(mesh))
+    if hit is not None and hit[0] is mesh:
+        return hit[1]
+    data = MeshData.from_polydata(mesh)
+    _MESH_DATA.put(id(mesh), (mesh, data))
+    return data
 
 
 def _palette_key(s: Structure) -> str:
@@ -146,7 +162,7 @@ def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None =
     replaced: Mapping[str, MeshData] = {}
     local: dict[str, np.ndarray] = {}
     if impact is not None:
-        replaced = {sid: MeshData.from_polydata(m) for sid, m in impact.lesion.replaced.items()}
+        replaced = {sid: mesh_data(m) for sid, m in impact.lesion.replaced.items()}
         local = {c.id: c.vertex_degree for c in impact.compressed}
     whole = squeezed_highlight(impact, lit)
     see_through = set(story.see_through) if story is not None else set()
@@ -193,7 +209,7 @@ def scene_items(model: SpineModel, state: ExplorerState, impact: Impact | None =
         for lid, mesh in impact.lesion.compressors.items():
             if id(mesh) in shown:
                 continue
-            data = MeshData.from_polydata(mesh)
+            data = mesh_data(mesh)
             name = impact.lesion.names.get(lid, "Lesion")
             items.append(SceneItem(id=lid, name=name, vertices=data.vertices, faces=data.faces, color=LESION_COLOR,
                                    opacity=0.95, visible=True, hover=name))

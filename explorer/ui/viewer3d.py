@@ -62,7 +62,7 @@ from explorer.frontend.transport import (
     DeltaLedger,
     ScenePayload,
     json_ready,
-    scene_delta,
+    payload_delta,
     split_figure,
 )
 from explorer.settings import SCENE_BACKGROUND
@@ -202,20 +202,23 @@ def viewer_settings() -> dict[str, Any]:
     }
 
 
-def describe_figure(figure: Figure) -> str:
+def describe_figure(figure: Figure | ScenePayload) -> str:
     """Default screen-reader description of the scene: the structures shown.
 
     Parameters
     ----------
-    figure : plotly.graph_objects.Figure
-        Scene figure.
+    figure : plotly.graph_objects.Figure or ScenePayload
+        Scene figure, or the scene already split for the browser.
 
     Returns
     -------
     str
         One sentence listing the visible structures, plus how to interact.
     """
-    names = [str(t.name) for t in figure.data if t.name]
+    if isinstance(figure, ScenePayload):
+        names = [str(t["name"]) for t in figure.scene.get("data", []) if t.get("name")]
+    else:
+        names = [str(t.name) for t in figure.data if t.name]
     if not names:
         return "3D model of the lumbar spine: no structures are shown."
     return (
@@ -230,7 +233,7 @@ def _noop() -> None:
 
 # --------------------------------------------------------------------------- public API
 def spine_viewer(
-    figure: Figure,
+    figure: Figure | ScenePayload,
     *,
     camera_request: Mapping[str, Any] | None,
     camera_request_id: int,
@@ -246,8 +249,10 @@ def spine_viewer(
 
     Parameters
     ----------
-    figure : plotly.graph_objects.Figure
-        Scene from :func:`explorer.render.scene3d.build_scene_figure`.
+    figure : plotly.graph_objects.Figure or ScenePayload
+        Scene from :func:`explorer.render.scene3d.build_scene_figure`, or already split
+        (:func:`explorer.render.scene3d.build_scene_payload`, the page's fast path: shared by every
+        session in the same state).
     camera_request : mapping or None
         Camera to apply when ``camera_request_id`` changes (a preset view), else ignored.
     camera_request_id : int
@@ -282,11 +287,11 @@ def spine_viewer(
     :func:`explorer.ui.events.clicked_id`, the one place that validates browser events.
     """
     ensure_plotly_static_once()
-    payload = split_figure(figure)
+    payload = figure if isinstance(figure, ScenePayload) else split_figure(figure)
     new_blobs = blobs_to_send(key, payload)  # first: it handles the browser's resend request
     data: dict[str, Any] = {
         # Only the traces and layout that changed since the scene this browser has.
-        "scene": (scene := scene_delta(payload.scene, _ledger(key)["scene"])),
+        "scene": (scene := payload_delta(payload, _ledger(key)["scene"])),
         "sceneHash": scene["hash"],  # of the whole scene: equal hash, nothing to redraw
         # Only blobs this browser session has not been sent yet (see the module docstring).
         "geometry": payload.geometry_payload(new_blobs),

@@ -10,6 +10,7 @@ returns to the story view; a preset view button shows that preset.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import streamlit as st
 
@@ -17,9 +18,11 @@ from explorer import settings
 from explorer.anatomy.model import SpineModel
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.simulate import Impact
+from explorer.frontend.transport import ScenePayload
 from explorer.render.labels import VIEW_H, VIEW_W, scene_labels
+from explorer.render.memo import Memo
 from explorer.render.model_scene import describe_scene, scene_items
-from explorer.render.scene3d import build_scene_figure
+from explorer.render.scene3d import build_scene_payload
 from explorer.render.story import plotly_camera, story_view, view_from
 from explorer.state import ExplorerState
 from explorer.ui.events import clicked_id
@@ -28,6 +31,10 @@ from explorer.ui.viewer3d import spine_viewer
 
 VIEWER_HEIGHT_PX = 640
 STORY_KEY = "viewer_story_for"  # the (condition, params) the camera was last sent to
+
+# The 3D view of a state (scene payload, its words, its camera), built once per process and shared
+# by every session in that state (issue 14: most of a rerun's server CPU was rebuilding it).
+_VIEWS: Memo[tuple[object, object, ScenePayload, str, Mapping[str, Any]]] = Memo(128)
 
 
 def on_structure_clicked() -> None:
@@ -68,18 +75,16 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
         The text description of what the view shows (from where, what is see-through, what is lit):
         the screen reader's label, for the page to show as text too.
     """
-    box = get_box()
     _story_requested(state, impact)
-    story = story_view(model, impact, settings.STORY_VIEW_ASPECT) if impact is not None else None
-    on_story = story is not None and bool(st.session_state.get("camera_focus"))
-    camera = plotly_camera(story, box) if story is not None and on_story else settings.CAMERA_PRESETS[state.view]
-    if story is not None and impact is not None and not on_story:  # a preset view: see through what hides the lesion from there
-        story = view_from(model, impact, camera, box, settings.CAMERA_PHRASES[state.view])
-    labels = scene_labels(model, impact, story) if getattr(state, "labels", True) else []
-    figure = build_scene_figure(scene_items(model, state, impact, lit=lit, story=story), camera,
-                                height_px=height_px, box=box, annotations=labels)
-    description = describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story)
-    spine_viewer(figure, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
+    focus = bool(st.session_state.get("camera_focus"))
+    lit_key = tuple(sorted((str(k), float(v)) for k, v in lit.items())) if lit else None
+    key = (id(model), id(impact), state, focus, lit_key, int(height_px))
+    hit = _VIEWS.get(key)
+    if hit is None or hit[0] is not model or hit[1] is not impact:  # ids are only reused once freed
+        payload, description, camera = _build_view(model, state, impact, height_px, lit, focus)
+        hit = _VIEWS.put(key, (model, impact, payload, description, camera))
+    _, _, payload, description, camera = hit
+    spine_viewer(payload, camera_request=camera, camera_request_id=st.session_state.get("camera_request_id", 0),
                  key="viewer", height_px=height_px, description=description,
                  on_click=on_structure_clicked,
                  # "Show ... in 3D" buttons and same-tab links bump this to bring the view into sight.
@@ -88,3 +93,19 @@ def viewer_panel(model: SpineModel, state: ExplorerState, impact: Impact | None,
                  # to the view's real size (a phone, the patient layout's narrow column).
                  label_band=(VIEW_W, VIEW_H))
     return description
+
+
+def _build_view(model: SpineModel, state: ExplorerState, impact: Impact | None, height_px: int,
+                lit: Mapping[str, float] | None, focus: bool) -> tuple[ScenePayload, str, Mapping[str, Any]]:
+    """The scene payload, its text description and the camera for this state (pure: no session)."""
+    box = get_box()
+    story = story_view(model, impact, settings.STORY_VIEW_ASPECT) if impact is not None else None
+    on_story = story is not None and focus
+    camera = plotly_camera(story, box) if story is not None and on_story else settings.CAMERA_PRESETS[state.view]
+    if story is not None and impact is not None and not on_story:  # a preset view: see through what hides the lesion from there
+        story = view_from(model, impact, camera, box, settings.CAMERA_PHRASES[state.view])
+    labels = scene_labels(model, impact, story) if getattr(state, "labels", True) else []
+    payload = build_scene_payload(scene_items(model, state, impact, lit=lit, story=story), camera,
+                                  height_px=height_px, box=box, annotations=labels)
+    description = describe_scene(model, state, impact, story=story, lit=lit, camera_on_story=on_story)
+    return payload, description, camera
