@@ -25,7 +25,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyvista as pv
-import vtk
+
+# The two VTK modules needed, not the `vtk` package, which loads every VTK module (2-5 s of a first run).
+from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
 
 from explorer import settings
 from explorer.anatomy.model import MeshData, SpineModel
@@ -233,14 +236,14 @@ class Occluders:
             poly.cell_data["owner"] = np.full(poly.n_cells, n, dtype=np.int32)
             parts.append(poly)
         self.owner = np.zeros(0, dtype=np.int32)
-        self.locator = vtk.vtkStaticCellLocator()
+        self.locator = vtkStaticCellLocator()
         if parts:  # an empty locator would complain on stderr; blockers() answers without it
             merged = pv.merge(parts, merge_points=False)
             self.owner = np.asarray(merged.cell_data["owner"])
             self.locator.SetDataSet(merged)
             self.locator.BuildLocator()
-        self._points = vtk.vtkPoints()
-        self._cells = vtk.vtkIdList()
+        self._points = vtkPoints()
+        self._cells = vtkIdList()
 
     def blockers(self, eye: np.ndarray, targets: np.ndarray, stop_mm: float = 1.5) -> list[set[str]]:
         """For each target point, the structures the segment from ``eye`` to it passes through."""
@@ -252,7 +255,7 @@ class Occluders:
             length = float(np.linalg.norm(seg))
             end = eye + seg * max(0.0, (length - stop_mm) / length)
             self._cells.Reset()
-            self.locator.IntersectWithLine(tuple(eye), tuple(end), 1e-6, self._points, self._cells, None)
+            self.locator.IntersectWithLine(tuple(eye), tuple(end), 1e-6, self._points, self._cells)
             hit = {self.ids[self.owner[self._cells.GetId(i)]] for i in range(self._cells.GetNumberOfIds())}
             out.append(hit)
         return out
