@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from explorer.render.memo import Memo
+
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
 
@@ -260,7 +262,7 @@ def combined_hash(layout_digest: str, keys: Sequence[str], digests: Sequence[str
 
 @dataclass
 class DeltaLedger:
-    """What one browser was last sent for one component: the scene's hash and each part's digest.
+    """What one browser was last sent for one component: the scene's hash and each part.
 
     Attributes
     ----------
@@ -270,15 +272,67 @@ class DeltaLedger:
         Trace key (:func:`trace_key`) -> digest of the trace as sent.
     layout : str or None
         Digest of the layout as sent.
+    sent : dict of str to dict
+        Trace key -> the trace as sent (what a patch is computed against; shared objects, never
+        mutated).
+    sent_layout : dict or None
+        The layout as sent.
+    keys : list of str
+        The trace keys as sent, in order.
     """
 
     base: str | None = None
     traces: dict[str, str] = field(default_factory=dict)
     layout: str | None = None
+    sent: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    sent_layout: Mapping[str, Any] | None = None
+    keys: list[str] = field(default_factory=list)
 
     def forget(self) -> None:
         """The browser lost its copy: the next message is complete."""
-        self.base, self.traces, self.layout = None, {}, None
+        self.base, self.traces, self.layout, self.sent, self.sent_layout, self.keys = None, {}, None, {}, None, []
+
+
+# A nested dict is patched field by field down to this depth; deeper, changed values are sent whole.
+PATCH_DEPTH: int = 3
+
+
+def json_patch(old: Mapping[str, Any], new: Mapping[str, Any], depth: int = PATCH_DEPTH) -> dict[str, Any]:
+    """What turns ``old`` into ``new`` (plain JSON objects): ``{"set": {field: value}, "unset": [field],
+    "sub": {field: patch}}``, each part only when needed (``{}``: equal).
+
+    Lists and other values are replaced whole (``set``); a field holding an object in both is
+    patched in turn (``sub``) up to ``depth`` levels. Applied by ``explorer/frontend/delta.js``
+    (``applyPatch``), which builds new objects along the patched paths and shares the rest.
+    """
+    out: dict[str, Any] = {}
+    set_: dict[str, Any] = {}
+    sub: dict[str, Any] = {}
+    for k, v in new.items():
+        if k not in old:
+            set_[k] = v
+            continue
+        was = old[k]
+        if was is v or was == v:
+            continue
+        if depth > 1 and isinstance(was, Mapping) and isinstance(v, Mapping):
+            inner = json_patch(was, v, depth - 1)
+            if inner:
+                sub[k] = inner
+            continue
+        set_[k] = v
+    unset = [k for k in old if k not in new]
+    if set_:
+        out["set"] = set_
+    if unset:
+        out["unset"] = unset
+    if sub:
+        out["sub"] = sub
+    return out
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")))
 
 
 def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger,
@@ -298,11 +352,14 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger,
     Returns
     -------
     dict
-        ``{"hash", "base", "keys", "traces", "layout"?}``: ``keys`` names every trace in order,
-        ``traces`` holds the new or changed ones by key, ``layout`` is there when it changed.
-        ``base`` is the hash of the scene this message builds on (``None``: complete). The
-        browser (``explorer/frontend/delta.js``, ``applyDelta``) keeps the others from the scene
-        it has, and asks for a complete one when its scene is not ``base``.
+        ``{"hash", "base", "keys"?, "traces", "patches"?, "layout"?, "layoutPatch"?}``. ``base`` is
+        the hash of the scene this message builds on (``None``: complete). ``keys`` names every
+        trace in order (left out when the order is the one ``base`` had); ``traces`` holds new
+        traces whole, by key; ``patches`` the changed fields of traces the browser has
+        (:func:`json_patch`: a highlight, an opacity, a hover text, not the mesh or the outline
+        again); ``layout`` or ``layoutPatch`` is there when the layout changed. The browser
+        (``explorer/frontend/delta.js``, ``applyDelta``) keeps the rest from the scene it has, and
+        asks for a complete one when its scene is not ``base``.
     """
     data = list(scene.get("data") or [])
     layout = scene.get("layout") or {}
@@ -314,13 +371,55 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger,
         layout_digest = _text_digest(layout)
     digests = dict(zip(keys, digest_list, strict=True))
     scene_hash = combined_hash(layout_digest, keys, digest_list)
-    message: dict[str, Any] = {"hash": scene_hash, "base": ledger.base, "keys": keys,
-                               "traces": {k: t for k, t in zip(keys, data, strict=True)
-                                          if ledger.base is None or ledger.traces.get(k) != digests[k]}}
-    if ledger.base is None or layout_digest != ledger.layout:
-        message["layout"] = layout
+    complete = ledger.base is None
+    message: dict[str, Any] = {"hash": scene_hash, "base": ledger.base}
+    if complete or keys != ledger.keys:
+        message["keys"] = keys
+    traces: dict[str, Any] = {}
+    patches: dict[str, Any] = {}
+    for k, t in zip(keys, data, strict=True):
+        if not complete and ledger.traces.get(k) == digests[k]:
+            continue
+        old = None if complete else ledger.sent.get(k)
+        patch = _patch(old, t) if old is not None else None
+        if patch is not None:
+            patches[k] = patch
+        else:
+            traces[k] = t
+    message["traces"] = traces
+    if patches:
+        message["patches"] = patches
+    if complete or layout_digest != ledger.layout:
+        patch = _patch(ledger.sent_layout, layout) if not complete and ledger.sent_layout is not None else None
+        if patch is not None:
+            message["layoutPatch"] = patch
+        else:
+            message["layout"] = layout
     ledger.base, ledger.traces, ledger.layout = scene_hash, digests, layout_digest
+    ledger.sent = dict(zip(keys, data, strict=True))
+    ledger.sent_layout, ledger.keys = layout, keys
     return message
+
+
+# Patches between two shared objects (a trace in one state and in the next), computed once.
+_PATCHES: Memo[tuple[Mapping[str, Any], Mapping[str, Any], dict[str, Any] | None]] = Memo(8192)
+
+
+def _patch(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The patch from ``old`` to ``new``, or ``None`` when sending ``new`` whole is as small.
+
+    Remembered per pair of objects (the objects are kept with the entry, so ids are not reused):
+    the scenes and charts are shared between sessions, so many sessions send the same patches.
+    """
+    key = (id(old), id(new))
+    hit = _PATCHES.get(key)
+    if hit is not None and hit[0] is old and hit[1] is new:
+        return hit[2]
+    patch: dict[str, Any] | None = json_patch(old, new)
+    if _json_size(patch) >= _json_size(new):
+        patch = None
+    _PATCHES.put(key, (old, new, patch))
+    return patch
 
 
 def payload_delta(payload: ScenePayload, ledger: DeltaLedger) -> dict[str, Any]:

@@ -19,7 +19,14 @@ import streamlit as st
 
 from explorer.frontend import AssetComponent
 from explorer.frontend.plotly_assets import ensure_plotly_static_once, plotly_js_version, plotly_url, workarounds_off
-from explorer.frontend.transport import DeltaLedger, scene_delta
+from explorer.frontend.transport import (
+    DeltaLedger,
+    ScenePayload,
+    combined_hash,
+    payload_delta,
+    text_digest,
+    trace_keys,
+)
 from explorer.render.scene3d import figure_to_json
 
 if TYPE_CHECKING:
@@ -69,8 +76,26 @@ def _ledger(key: str) -> DeltaLedger:
     return ledger
 
 
+def chart_payload(figure: Figure | dict[str, Any]) -> ScenePayload:
+    """The chart as the browser gets it (plain JSON), with each part's digest computed once.
+
+    Build it once per chart shown (:mod:`explorer.ui.where_felt` keeps one per condition and
+    outlined root for every session): the per-session delta then only compares digests, and
+    patches between two shared figures are computed once
+    (:func:`explorer.frontend.transport.scene_delta`).
+    """
+    scene = json.loads(figure_to_json(figure))  # a plain dict is serialised as it is
+    data = scene.get("data") or []
+    layout = scene.get("layout") or {}
+    keys = trace_keys(data)
+    digests = tuple(text_digest(t) for t in data)
+    layout_digest = text_digest(layout)
+    return ScenePayload(scene=scene, scene_hash=combined_hash(layout_digest, keys, digests), keys=tuple(keys),
+                        digests=digests, layout_digest=layout_digest)
+
+
 def body_chart(
-    figure: Figure,
+    figure: Figure | ScenePayload,
     *,
     key: str,
     height_px: int,
@@ -83,8 +108,9 @@ def body_chart(
 
     Parameters
     ----------
-    figure : plotly.graph_objects.Figure
-        From :func:`explorer.render.bodychart.build_body_chart`.
+    figure : plotly.graph_objects.Figure or ScenePayload
+        From :func:`explorer.render.bodychart.build_body_chart` (or its plain dict), or already
+        prepared by :func:`chart_payload` (shared between sessions).
     key : str
         Constant Streamlit key (keeps the same element across reruns).
     height_px : int
@@ -100,7 +126,7 @@ def body_chart(
     ensure_plotly_static_once()
     data = {
         # Only the areas (traces) and layout that changed since the figure this browser has.
-        "figure": scene_delta(json.loads(figure_to_json(figure)), _ledger(key)),
+        "figure": payload_delta(figure if isinstance(figure, ScenePayload) else chart_payload(figure), _ledger(key)),
         "height": int(height_px),
         "ariaLabel": description,
         "plotlyUrl": plotly_url(),

@@ -24,9 +24,11 @@ from explorer.clinical.roots import REFLEXES
 from explorer.clinical.symptom_map import chart_lines, pain_paths, paint_areas
 from explorer.clinical.types import ROOT_ORDER
 from explorer.conditions.simulate import Impact
+from explorer.frontend.transport import ScenePayload
 from explorer.render.bodychart import ChartInput, body_chart_figure
+from explorer.render.memo import Memo
 from explorer.state import ExplorerState
-from explorer.ui.chart2d import body_chart
+from explorer.ui.chart2d import body_chart, chart_payload
 from explorer.ui.controls import (
     CHART_FRAGMENT,
     DESCRIPTION_FRAGMENT,
@@ -161,9 +163,16 @@ def _sync_root_choice(selected_root: tuple[str, str] | None) -> None:
         st.session_state["root_choice"] = wanted
 
 
-def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
-    """The body chart of the current condition (or the plain dermatome map); returns its text lines."""
-    selected = chart_root(state)
+# The condition's body chart (prepared for the browser) and its words, per impact and outlined
+# root: the same for every session showing them, so built once per process (issue 14).
+_CHARTS: Memo[tuple[object, ScenePayload, list[str]]] = Memo(256)
+
+
+def _condition_chart_payload(impact: Impact | None, selected: tuple[str, str] | None) -> tuple[ScenePayload, list[str]]:
+    key = (id(impact), selected)
+    hit = _CHARTS.get(key)
+    if hit is not None and hit[0] is impact:  # the impact is kept with its entry: its id is not reused
+        return hit[1], hit[2]
     if impact is None:
         chart = ChartInput(selected_root=selected, show_dermatomes=True)
         lines = [("No condition chosen: the chart shows the dermatomes, the skin each root supplies, "
@@ -173,8 +182,17 @@ def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
         sensory = impact.clinical.sensory
         chart = ChartInput(paint_areas(sensory, degrees), pain_paths(sensory, degrees), selected, show_dermatomes=False)
         lines = chart_lines(sensory) or ["No leg symptoms at this severity: the squeeze is too slight."]
+    payload = chart_payload(body_chart_figure(chart))
+    _CHARTS.put(key, (impact, payload, lines))
+    return payload, lines
+
+
+def condition_chart(state: ExplorerState, impact: Impact | None) -> list[str]:
+    """The body chart of the current condition (or the plain dermatome map); returns its text lines."""
+    selected = chart_root(state)
+    payload, lines = _condition_chart_payload(impact, selected)
     st.header("Where it is felt")
-    body_chart(_plain(body_chart_figure(chart)), key="body_chart", height_px=settings.CHART_HEIGHT_PX,
+    body_chart(payload, key="body_chart", height_px=settings.CHART_HEIGHT_PX,
                description="Body chart. " + " ".join(lines), on_click=on_chart_click)
     st.caption("Front and back of the lower body. Hover an area for its name and root; click it to show that "
                "root in 3D. Dermatome maps differ between sources (Keegan 1948, Lee 2008); this one follows Lee "
