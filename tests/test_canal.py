@@ -25,6 +25,7 @@ from explorer.anatomy.canal import (
     HAMANISHI_ABSOLUTE_MM2,
     HAMANISHI_RELATIVE_MM2,
     RECESS_NORMAL_MM,
+    RECESS_STENOTIC_MM,
     hamanishi,
     lee_grade,
     measure_canal,
@@ -223,6 +224,18 @@ def test_lateral_recess_stenosis_shallows_that_recess_only(model, level):
         depths.append(m.recess_depth_mm["right"])
         assert m.recess_depth_mm["left"] == pytest.approx(healthy.recess_depth_mm["left"], abs=0.3)
     assert healthy.recess_depth_mm["right"] > depths[0] > depths[1] > depths[2]
+
+
+@pytest.mark.parametrize("level", ["L3-L4", "L4-L5", "L5-S1"])
+def test_lateral_recess_stenosis_depth_grades_by_ciric(model, level):
+    """Ciric 1980: a recess 5 mm or deeper is normal, 3 mm or less suggests stenosis and 2 mm or less
+    is stenotic. A mild lateral recess stenosis lies between normal and suggestive, a moderate one is
+    suggestive, a severe one stenotic (within the measurement's few tenths of a millimetre)."""
+    depth = {s: measure_canal(model, level, lesion("stenosis", level=level, zone="lateral_recess", side="left",
+                                                   severity=s)).recess_depth_mm["left"] for s in SEVERITIES}
+    assert RECESS_STENOTIC_MM < depth["mild"] < RECESS_NORMAL_MM
+    assert 2.0 < depth["moderate"] <= RECESS_STENOTIC_MM + 0.3
+    assert depth["severe"] <= 2.0 + 0.3
 
 
 @pytest.mark.parametrize("condition", ["stenosis", "herniation"])

@@ -37,7 +37,7 @@ import numpy as np
 import pyvista as pv
 
 from explorer.anatomy.discs import disc_footprint
-from explorer.anatomy.implicit import Array, elliptic_cylinder, smooth_subtract, smoothstep
+from explorer.anatomy.implicit import Array, elliptic_cylinder, round_box, smooth_subtract, smooth_union, smoothstep
 from explorer.anatomy.layout import side_sign, spine_layout
 from explorer.anatomy.morphometry import DISCS, ROOT_DIAMETER, VERTEBRAE
 from explorer.anatomy.nerves import canal_station, sleeve_point
@@ -58,7 +58,7 @@ from explorer.conditions.base import (
     side_param,
 )
 from explorer.conditions.herniation import fragment_zone_geometry
-from explorer.conditions.shapes import PressingBlob, mesh_lesion
+from explorer.conditions.shapes import PressingBlob, merge_bounds, mesh_lesion
 
 ZONES: tuple[str, ...] = ("central", "lateral_recess", "foraminal")
 # Central: residual canal AP diameter and width (mm) of the channel left for the dural sac. The AP
@@ -82,6 +82,15 @@ CORE_BLEND_MM: float = 1.0  # and opens to the full width over this distance
 # Lateral recess: residual recess depth (mm) between the facet overgrowth and the back of the disc.
 RECESS_DEPTH_MM: dict[str, float] = {"mild": 4.0, "moderate": 3.0, "severe": 2.0}
 NORMAL_RECESS_DEPTH_MM: float = 5.0
+# The shelf of facet overgrowth across the recess at the disc (see _lateral_recess): how far above the
+# lower endplate it starts (it stays clear of the traversing root's sleeve just below the disc), its
+# half-width across the recess's lines (mm either side of the pedicle's medial wall) and its depth.
+SHELF_ABOVE_ENDPLATE_MM: float = 0.5
+SHELF_HALF_WIDTH_MM: float = 4.75
+SHELF_DEPTH_MM: float = 6.0
+# The meshed shelf's front lies about this much behind its field's (the lesion mesh is smoothed and its
+# edges rounded), so the field reaches this much further to leave the intended depth (measured).
+SHELF_FRONT_ALLOWANCE_MM: float = 1.1
 # Foraminal (Lee grade 1-3): how far the tissue reaches into the exiting root.
 FORAMINAL_INDENT: dict[str, float] = {"mild": 0.3, "moderate": 0.6, "severe": 0.95}
 STENOSIS_REACH_Z_MM: float = 3.0  # tissue extends this far above and below the disc's mid-plane
@@ -178,7 +187,22 @@ def _lateral_recess(level: str, side: str, severity: str) -> tuple[pv.PolyData, 
     indent = 0.1 + 0.8 * (NORMAL_RECESS_DEPTH_MM - RECESS_DEPTH_MM[severity]) / 3.0
     anchor = np.array([s * (dims.canal_width / 2 + 1.0), -dims.canal_depth / 2 + 1.0, 0.0])  # the facet joint
     blob = PressingBlob(anchor, sleeve, root_radius, indent, width=8.0, height=DISCS[level].height + 6.0)
-    return mesh_lesion(blob.field, blob.bounds(), station.frame), station.frame.to_global(blob.center)
+    # The overgrown superior articular process also fills the recess at the disc itself, leaving
+    # RECESS_DEPTH_MM between its front and the back of the disc (Ciric's depth, measured there):
+    # a shelf across the recess, from the disc's lower edge up, clear of the root's sleeve below.
+    back = DISCS[level].height_posterior / 2
+    front = dims.canal_depth / 2 - RECESS_DEPTH_MM[severity] + SHELF_FRONT_ALLOWANCE_MM  # from the canal's centre
+    z_low, z_high = -back + SHELF_ABOVE_ENDPLATE_MM, back
+    shelf_center = (s * (dims.canal_width / 2 + 0.5), front - SHELF_DEPTH_MM / 2, 0.5 * (z_low + z_high))
+    shelf_half = (SHELF_HALF_WIDTH_MM, SHELF_DEPTH_MM / 2, 0.5 * (z_high - z_low))
+
+    def field(points: Array) -> Array:
+        return smooth_union(blob.field(points), round_box(points, shelf_center, shelf_half, 0.8), 1.0)
+
+    c, h = np.array(shelf_center), np.array(shelf_half)
+    shelf_box = (c[0] - h[0] - 2, c[0] + h[0] + 2, c[1] - h[1] - 2, c[1] + h[1] + 2, c[2] - h[2] - 2, c[2] + h[2] + 2)
+    bounds = merge_bounds(blob.bounds(), shelf_box)
+    return mesh_lesion(field, bounds, station.frame), station.frame.to_global(blob.center)
 
 
 @lru_cache(maxsize=64)
