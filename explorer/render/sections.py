@@ -459,8 +459,10 @@ def section_figure(section: Section, title: str, words: bool = False, height: in
         height=height,
         margin={"l": side_px, "r": side_px, "t": TITLE_PX + EDGE_MARK_PX, "b": EDGE_MARK_PX + label_px},
         plot_bgcolor=SOFT_TISSUE_GREY, paper_bgcolor="#FFFFFF",
-        xaxis={**axis, "range": [u0, u1]},
-        yaxis={**axis, "range": [v0, v1], "scaleanchor": "x", "scaleratio": 1},
+        # On a narrow screen the picture is bound by the width: it stays under its title and the
+        # spare height goes below the label.
+        xaxis={**axis, "range": [u0, u1], "constraintoward": "center"},
+        yaxis={**axis, "range": [v0, v1], "scaleanchor": "x", "scaleratio": 1, "constraintoward": "top"},
         showlegend=False, hovermode="closest", dragmode=False,
     )
     return fig

@@ -52,7 +52,7 @@ SECTION_KEY = "section"
 CUT_KEY = "section_cut"
 POSTURE_KEY = "posture"
 AUTO_CUT = "auto"
-FIGURE_HEIGHT_PX = 430
+FIGURE_HEIGHT_PX = 540  # the pictures are height-bound in a half-width column: 430 px gave 245 px at 1920x1080
 SECTION_LABELS: dict[str, str] = {"off": "Off", "axial": "Axial (across)", "sagittal": "Sagittal (side view)"}
 PLAIN_SECTION_LABELS: dict[str, str] = {"off": "Off", "axial": "Cut across", "sagittal": "Cut from the side"}
 
@@ -82,6 +82,27 @@ CONVENTION_TEXT = (
     "As on a scan: a cut across is seen from the feet, front at the top, so the patient's left is on "
     "your right. A side cut is seen from the patient's left, front on your left. The white bar is 10 mm."
 )
+# How to read the marks drawn on each kind of cut (explorer.render.sections.measured_marks).
+MARKS_TEXT: dict[str, str] = {
+    "sagittal": ("Marks: the white line is the upper endplate of the body below, the dashed white lines the back "
+                 "edges of both bodies, and the yellow segment the slip between them, in % of the endplate "
+                 "(Meyerding 1932: I up to 25%, II to 50%, III to 75%, IV to 100%, V beyond)."),
+    "parasagittal": ("Marks: the yellow line is the foraminal height, from the lower edge of the pedicle above to "
+                     "the first wall below (Hasegawa 1995); the grade is an approximate Lee 2010 grade."),
+    "axial": ("Marks: the dotted yellow outline is the dural sac left after the walls and the lesion took their "
+              "share (its area is the one graded), the yellow line the canal's front-to-back diameter."),
+}
+PLAIN_MARKS_TEXT: dict[str, str] = {
+    "sagittal": ("The white line is the top of the bone below. The yellow line shows how far the bone above has "
+                 "slid forward past the back edge of that bone. Doctors grade a slip from I to V. Each grade is "
+                 "one quarter of the bone's depth, so grade II means a quarter to a half."),
+    "parasagittal": ("The yellow line shows the height of the opening where the nerve leaves the spine. A short "
+                     "line means less room for the nerve. The grade goes from 0, plenty of room, to 3, the nerve "
+                     "is squashed."),
+    "axial": ("The dotted yellow line goes around the room left for the nerves. The straight yellow line shows "
+              "how deep the canal is, from front to back. A smaller area means less room for the nerves."),
+}
+
 TROLLEY_TEXT = (
     "Why posture matters. Bending forward opens the back of the canal a little: the thick ligament "
     "at the back is pulled flat, and the disc bulges less. The nerves get more room. Leaning back "
@@ -349,7 +370,8 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
                             key=f"section_{title}", width="stretch")
             st.markdown("\n".join(f"- {line}" for line in measurement_lines(measures, pair.plane, plain, neutral)))
     last = pair.condition or pair.normal
-    st.caption(f"{CONVENTION_TEXT} Shades: {_key_words(last)}.")
+    marks = (PLAIN_MARKS_TEXT if plain else MARKS_TEXT).get(pair.plane.kind, "")
+    st.caption(f"{marks} {CONVENTION_TEXT} Shades: {_key_words(last)}.".strip())
     if impact is not None and lesion_level(params) is None:
         st.info("This problem is outside the spine, so the canal looks the same as a normal one.")
     with st.expander("Why sitting and leaning forward help" if plain else "Why posture changes the canal"):
