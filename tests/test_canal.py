@@ -155,7 +155,7 @@ def test_left_and_right_agree_in_the_symmetric_model(model):
 # ----------------------------------------------------------------------------- conditions
 
 
-@pytest.mark.parametrize("level", ["L2-L3", "L4-L5"])
+@pytest.mark.parametrize("level", DISC_LEVELS)
 def test_central_stenosis_sac_and_canal_shrink_with_severity(model, level):
     healthy = measure_canal(model, level)
     ms = [measure_canal(model, level, lesion("stenosis", level=level, zone="central", severity=s)) for s in SEVERITIES]

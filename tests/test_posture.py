@@ -116,6 +116,17 @@ def test_stenosis_sac_at_l3_l4_is_larger_in_flexion_than_extension_as_kanbara_fo
     assert 75.0 <= neutral < 100.0
 
 
+@pytest.mark.parametrize("level", DISC_LEVELS)
+@pytest.mark.parametrize("severity", ["mild", "moderate", "severe"])
+def test_central_stenosis_sac_is_larger_flexed_than_upright_than_extended(model, level, severity):
+    """Kanbara 2014 found the stenotic sac smaller in extension at every level; Schmid 1999 the canal
+    larger flexed than extended."""
+    spec = CONDITIONS["stenosis"]
+    lesion = spec.build_lesion(spec.validate({"level": level, "zone": "central", "severity": severity})[0])
+    area = {p: measure_canal(model, level, lesion, p).sac_area_mm2 for p in POSTURES}
+    assert area["flexion"] > area["neutral"] > area["extension"]
+
+
 def test_cli_posture_changes_the_measurements(capsys):
     import json
 
