@@ -450,3 +450,48 @@ def test_panel_maps_the_other_audiences_labels_back_to_ids(sent, expected):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert tuple(at.session_state["result"]) == expected
+
+
+@pytest.mark.parametrize("kind", ["axial", "sagittal", "parasagittal", "recess"])
+@pytest.mark.parametrize("slip", [None, 37.5])
+def test_patients_measurement_lines_read_at_grade_8_or_below(kind, slip):
+    """The measures in patients' words (sample numbers, each grade of each measure) read at grade 8
+    or below, as the repo's content tests measure it, and name no grading system but Hamanishi's."""
+    from explorer.anatomy.canal import CanalMeasurements
+    from explorer.content import reading_grade
+    from explorer.ui.sections_panel import measurement_lines
+
+    plane = section_plane(kind, "L4-L5", None if kind in ("axial", "sagittal") else "left")
+    for hamanishi, lee in (("normal", 0), ("relative", 2), ("absolute", 3)):
+        m = CanalMeasurements("L4-L5", "extension", 81.0, 9.1, {"left": 3.0, "right": 7.3},
+                              {"left": 7.3, "right": 17.8}, slip, hamanishi, "B", {"left": lee, "right": 0})
+        neutral = CanalMeasurements("L4-L5", "neutral", 85.0, 9.5, {"left": 3.2, "right": 7.5},
+                                    {"left": 8.0, "right": 18.0}, slip, hamanishi, "B", {"left": lee, "right": 0})
+        lines = measurement_lines(m, plane, plain=True, neutral=neutral)
+        assert lines
+        text = " ".join(lines)
+        assert reading_grade(text) <= 8.0, text
+        for term in ("Schizas", "Ciric", "Meyerding", "Lee 20", "dural", "foramen"):
+            assert term not in text, (term, text)
+
+
+def test_patients_picture_labels_keep_the_numbers_in_everyday_words(model):
+    from explorer.anatomy.canal import measure_canal
+    from explorer.content import reading_grade
+
+    cases = [("spondylolisthesis", {"level": "L5-S1", "type": "isthmic", "grade": "2"}, "sagittal", "grade II of V"),
+             ("herniation", {"level": "L4-L5", "zone": "foraminal", "side": "left", "severity": "moderate"},
+              "sagittal", "of 3"),
+             ("stenosis", {"level": "L4-L5", "zone": "central", "severity": "moderate"}, "axial", "Room for nerves")]
+    for condition, params, section, expected in cases:
+        impact, _, cond = _cuts(model, condition, params, section)
+        measures = measure_canal(model, params["level"], impact.lesion)
+        measured = measured_marks(cond, measures, plain=True)
+        clinical = measured_marks(cond, measures)
+        assert measured is not None and clinical is not None
+        assert measured.marks == clinical.marks  # the same drawing, only the words differ
+        assert expected in measured.label
+        text = measured.label.replace("<br>", ". ")
+        assert reading_grade(text) <= 8.0, text
+        for term in ("Meyerding", "Lee", "stenosis", "Sac"):
+            assert term not in measured.label

@@ -21,7 +21,7 @@ the scale bar shows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import plotly.graph_objects as go
@@ -747,22 +747,45 @@ def canal_marks(section: Section, canal_ap_mm: float, sac_area_mm2: float, grade
     return Measured("canal", tuple(marks), label, float(sac_area_mm2))
 
 
-def measured_marks(section: Section, measures: CanalMeasurements | None) -> Measured | None:
-    """The measurement this cut shows, drawn from ``measures`` (``None``: nothing to draw)."""
+def measured_marks(section: Section, measures: CanalMeasurements | None, plain: bool = False) -> Measured | None:
+    """The measurement this cut shows, drawn from ``measures`` (``None``: nothing to draw);
+    ``plain``: the label in patients' words (the same numbers)."""
     if measures is None:
         return None
     plane = section.plane
     level = measures.level
+    out: Measured | None = None
     if plane.kind == "sagittal" and measures.slip_percent is not None:
-        return slip_marks(section, level, measures.slip_percent, measures.meyerding_grade, measures.posture)
-    if plane.kind == "parasagittal" and plane.side in measures.foraminal_height_mm:
-        return foramen_marks(section, level, measures.foraminal_height_mm[plane.side],
-                             measures.lee_grade.get(plane.side))
-    if plane.kind == "axial" and "-" in plane.level:
+        out = slip_marks(section, level, measures.slip_percent, measures.meyerding_grade, measures.posture)
+    elif plane.kind == "parasagittal" and plane.side in measures.foraminal_height_mm:
+        out = foramen_marks(section, level, measures.foraminal_height_mm[plane.side],
+                            measures.lee_grade.get(plane.side))
+    elif plane.kind == "axial" and "-" in plane.level:
         words = {"normal": "normal", "relative": "relative stenosis", "absolute": "absolute stenosis"}
-        return canal_marks(section, measures.canal_ap_mm, measures.sac_area_mm2,
-                           words.get(measures.hamanishi, measures.hamanishi))
-    return None
+        out = canal_marks(section, measures.canal_ap_mm, measures.sac_area_mm2,
+                          words.get(measures.hamanishi, measures.hamanishi))
+    if out is None or not plain:
+        return out
+    return replace(out, label=plain_label(out.kind, measures, plane.side))
+
+
+PLAIN_SAC_WORDS: dict[str, str] = {"normal": "normal", "relative": "a little narrow", "absolute": "very narrow"}
+PLAIN_LEE_WORDS: dict[int, str] = {0: "plenty of room", 1: "a little tight", 2: "tight", 3: "squashed"}
+
+
+def plain_label(kind: str, measures: CanalMeasurements, side: str | None) -> str:
+    """A picture's measurement label in patients' words (short lines, the same numbers)."""
+    if kind == "slip":
+        grade = measures.meyerding_grade
+        if not grade or measures.slip_percent is None:
+            return "No slip: the bones line up"
+        return f"Slipped {measures.slip_percent:.0f}%: grade {ROMAN.get(grade, str(grade))} of V"
+    if kind == "foramen" and side is not None:
+        lee = measures.lee_grade.get(side)
+        lee_words = f"<br>Grade {lee} of 3: {PLAIN_LEE_WORDS.get(lee, '')}" if lee is not None else ""
+        return f"Nerve's exit hole: {measures.foraminal_height_mm[side]:.1f} mm high{lee_words}"
+    return (f"Room for nerves: {measures.sac_area_mm2:.0f} mm², {PLAIN_SAC_WORDS.get(measures.hamanishi, '')}"
+            f"<br>Canal depth: {measures.canal_ap_mm:.1f} mm")
 
 
 # --------------------------------------------------------------------------------------------

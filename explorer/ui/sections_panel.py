@@ -60,7 +60,7 @@ PLAIN_SECTION_LABELS: dict[str, str] = {"off": "Off", "axial": "Cut across", "sa
 HAMANISHI_TEXT = (f"relative stenosis below {HAMANISHI_RELATIVE_MM2:g} mm², absolute below "
                   f"{HAMANISHI_ABSOLUTE_MM2:g} mm² (Hamanishi 1994)")
 SCHIZAS_TEXT: dict[str, str] = {
-    "A": "A: fluid around the roots, no narrowing",
+    "A": "A: fluid clearly seen around the roots (no or minor stenosis by its shape)",
     "B": "B: roots fill the sac but still show separately",
     "C": "C: no separate roots seen, some fluid behind them",
     "D": "D: no fluid left around the roots",
@@ -225,7 +225,7 @@ def section_figure_dict(_section: Section, _measures: CanalMeasurements | None, 
                         words: bool) -> dict[str, Any]:
     """The figure of one cut, with its measurement drawn on it, as a plain dict (cached: building
     the traces costs more than drawing)."""
-    measured: Measured | None = measured_marks(_section, _measures)
+    measured: Measured | None = measured_marks(_section, _measures, plain=words)
     return section_figure(_section, title, words=words, height=FIGURE_HEIGHT_PX, measured=measured).to_dict()
 
 
@@ -245,6 +245,55 @@ def _change(value: float, neutral: float | None, unit: str, posture: str, plain:
     return f" ({standing}: {neutral:.0f} {unit})" if unit == "mm²" else f" ({standing}: {neutral:.1f} {unit})"
 
 
+# Patients' words for the measures (reading grade 8 or below, tested with sample numbers).
+PLAIN_HAMANISHI: dict[str, str] = {"normal": "That is normal.", "relative": "That is a little narrow.",
+                                   "absolute": "That is very narrow."}
+PLAIN_SAC_THRESHOLDS = (f"Below {HAMANISHI_RELATIVE_MM2:g} is a little narrow, below {HAMANISHI_ABSOLUTE_MM2:g} "
+                        "is very narrow (Hamanishi 1994).")
+PLAIN_LEE: dict[int, str] = {0: "plenty of room", 1: "a little tight", 2: "tight", 3: "the nerve is squashed"}
+
+
+def plain_measurement_lines(m: CanalMeasurements, plane: SectionPlane,
+                            neutral: CanalMeasurements | None = None) -> list[str]:
+    """:func:`measurement_lines` in everyday words, for patients (same numbers, fewer terms)."""
+    lines: list[str] = []
+    depth = f"Depth of the canal, front to back: {_mm(m.canal_ap_mm)}."
+    if plane.kind == "axial":
+        change = _change(m.sac_area_mm2, neutral.sac_area_mm2 if neutral else None, "mm²", m.posture, True)
+        lines.append(f"Room for the nerves: {m.sac_area_mm2:.0f} mm²{change}. "
+                     f"{PLAIN_HAMANISHI.get(m.hamanishi, '')} {PLAIN_SAC_THRESHOLDS}")
+        lines.append(depth)
+        recess = ", ".join(f"{side} {_mm(m.recess_depth_mm[side])}" for side in ("left", "right")
+                           if side in m.recess_depth_mm)
+        lines.append(f"Side pockets where the nerves run: {recess}. {RECESS_STENOTIC_MM:g} mm or less is narrow.")
+    elif plane.kind == "sagittal":
+        lines.append(depth)
+        grade = m.meyerding_grade
+        if m.slip_percent is None or not grade:
+            lines.append("No slip: the bones line up.")
+        else:
+            lines.append(f"The bone above has slid forward {m.slip_percent:.0f}% of the depth of the bone "
+                         f"below. That is grade {ROMAN.get(grade, str(grade))} of V.")
+    elif plane.kind == "recess":
+        side = plane.side or "left"
+        if side in m.recess_depth_mm:
+            lines.append(f"Side pocket where the nerve runs ({side}): {_mm(m.recess_depth_mm[side])}. "
+                         f"{RECESS_STENOTIC_MM:g} mm or less is narrow.")
+        lines.append(depth)
+    else:
+        side = plane.side or "left"
+        height = m.foraminal_height_mm.get(side)
+        lee = m.lee_grade.get(side)
+        if height is not None:
+            change = _change(height, (neutral.foraminal_height_mm.get(side) if neutral else None), "mm",
+                             m.posture, True)
+            lines.append(f"Height of the hole where the nerve leaves ({side}): {_mm(height)}{change}. "
+                         f"Below {FORAMEN_CRITICAL_MM:g} mm the nerve is often pressed.")
+        if lee is not None:
+            lines.append(f"Grade {lee} of 3: {PLAIN_LEE.get(lee, '')}.")
+    return lines
+
+
 def measurement_lines(m: CanalMeasurements | None, plane: SectionPlane, plain: bool = False,
                       neutral: CanalMeasurements | None = None) -> list[str]:
     """The measures that this cut shows, each with the thresholds in use (plain text).
@@ -255,10 +304,12 @@ def measurement_lines(m: CanalMeasurements | None, plane: SectionPlane, plain: b
     """
     if m is None:
         return ["No measurements at this level (the canal is measured at the lumbar discs)."]
+    if plain:
+        return plain_measurement_lines(m, plane, neutral)
     lines: list[str] = []
     if plane.kind == "axial":
         change = _change(m.sac_area_mm2, neutral.sac_area_mm2 if neutral else None, "mm²", m.posture, plain)
-        label = "Room for the nerves (sac area)" if plain else "Dural sac area"
+        label = "Dural sac area"
         lines.append(f"{label}: {m.sac_area_mm2:.0f} mm²{change}; {m.hamanishi}. "
                      f"Thresholds: {HAMANISHI_TEXT}.")
         lines.append(f"Schizas grade {SCHIZAS_TEXT.get(m.schizas_grade, m.schizas_grade)}.")
