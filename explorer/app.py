@@ -1,6 +1,14 @@
 """Streamlit entry point: ``streamlit run explorer/app.py``.
 
 Only reads widgets, calls pure functions and shows their results; no domain logic lives here.
+
+The file has two roles. Streamlit runs it as the page script (``__name__ == "__main__"``, once per
+rerun of every session; AppTest does the same). ``streamlit run`` also finds the ``st.App`` below by
+reading this file's source (``streamlit/web/server/app_discovery.py``, without running it) and then
+serves that app with uvicorn, importing this file as a module (``app:app``) before the server
+accepts any connection: the one place where code of ours runs at server start. It switches off
+Streamlit's network lookup of this machine's IP addresses (``explorer.ui.offline``), which a
+websocket from another site's page would otherwise trigger before any page has run (issue 14).
 """
 
 from __future__ import annotations
@@ -13,6 +21,14 @@ _PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
-from explorer.ui.page import main  # noqa: E402 - needs the sys.path entry above
+if __name__ == "__main__":  # a run of the page script
+    from explorer.ui.page import main
 
-main()
+    main()
+else:  # imported by `streamlit run` (or an ASGI server) as the server's app
+    import streamlit as st
+
+    from explorer.ui.offline import keep_streamlit_offline
+
+    keep_streamlit_offline()
+    app = st.App(__file__)

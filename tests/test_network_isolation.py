@@ -1,5 +1,6 @@
 """The app never tries to leave the machine: started as documented, loaded in a browser, probed by a
-foreign-origin websocket, inside a network namespace where only loopback exists.
+foreign-origin websocket (before and after the first page), inside a network namespace where only
+loopback exists.
 
 The server runs under ``strace -f`` (every ``connect``/``sendto``/``sendmsg`` of every thread and
 child is logged) and the test fails on any socket address that is not loopback, a Unix socket or
@@ -120,12 +121,39 @@ def test_start_page_and_websockets_stay_on_the_machine(isolated_run):
         assert bad == [], f"the server tried to leave the machine ({phase}):\n" + "\n".join(bad[:20])
 
 
-@pytest.mark.xfail(strict=True, reason="Streamlit 1.67 looks up this machine's IPs (8.8.8.8, DNS for "
-                   "checkip.amazonaws.com) for a foreign-origin websocket; explorer.ui.page switches this off "
-                   "only once a page has run the script, and no config option reaches earlier")
 def test_foreign_websocket_before_any_page_stays_on_the_machine(isolated_run):
+    """Issue 14: Streamlit 1.67 looks up this machine's IPs (a UDP connect to 8.8.8.8, DNS for
+    checkip.amazonaws.com) for a foreign-origin websocket, and no config option skips it. The lookup
+    is switched off at server start: ``streamlit run`` serves explorer/app.py's ``st.App``, importing
+    the file before it accepts a connection (explorer.ui.offline)."""
     assert isolated_run["foreign_websocket_before_page"] == "refused"
     assert outside_attempts(isolated_run["phases"]["websocket_before_page"]) == []
+
+
+def test_streamlit_run_serves_the_st_app_that_switches_the_lookups_off():
+    """Without a network namespace: ``streamlit run`` discovers app.py's st.App (from the source), and
+    importing app.py as uvicorn does leaves Streamlit's IP lookups answering None without a socket."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    found = discover_asgi_app(ROOT / "explorer" / "app.py")
+    assert found.is_asgi_app and found.import_string == "app:app", found
+    probe = f"""
+import socket, sys
+sys.path.insert(0, {str(ROOT / "explorer")!r})
+def refuse(*a, **k):
+    raise SystemExit("network used: %r" % (a,))
+socket.socket.connect = refuse
+socket.getaddrinfo = refuse
+import app
+import streamlit as st
+from streamlit import net_util
+assert isinstance(app.app, st.App), type(app.app)
+assert net_util.get_internal_ip() is None and net_util.get_external_ip() is None
+print("ok")
+"""
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert run.returncode == 0 and run.stdout.strip().endswith("ok"), run.stdout[-2000:] + run.stderr[-2000:]
 
 
 # --------------------------------------------------------------------------- inside the namespace
