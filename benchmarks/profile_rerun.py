@@ -31,7 +31,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import Server
-from benchmarks.server_load import APP, PICKER_KEYS, Client, Session, run_coroutine, warm_up
+from benchmarks.server_load import APP, PICKER_KEYS, Client, Session, run_coroutine, server_env, warm_up
 
 # Frames whose inclusive time is worth a line (substrings of py-spy's "function (file:line)").
 INTERESTING: tuple[str, ...] = (
@@ -75,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=40)
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=45)
+    parser.add_argument("--ws-compression", choices=("on", "off", "config"), default="config",
+                        help="server.enableWebsocketCompression (config: as .streamlit/config.toml)")
     args = parser.parse_args(argv)
-    spy = shutil.which("py-spy")
-    with Server(APP) as server:
+    spy = shutil.which("py-spy") if args.top > 0 else None
+    compression = None if args.ws_compression == "config" else args.ws_compression == "on"
+    with server_env(compression), Server(APP) as server:
         server.wait_ready(600.0)
         warm_up(server, PICKER_KEYS[APP])
         out = Path(tempfile.mkdtemp()) / "profile.txt"
@@ -99,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     for c in s.changes:
         parts.update(c.parts)
     total = sum(c.bytes_in for c in s.changes) / max(1, len(s.changes))
-    print(f"websocket bytes per change (mean {total / 1e3:.1f} kB), by part:")
+    wire = sum(c.wire_bytes for c in s.changes) / max(1, len(s.changes))
+    print(f"websocket bytes per change (mean {total / 1e3:.1f} kB; on the wire {wire / 1e3:.1f} kB), by part:")
     for name, b in parts.most_common(25):
         print(f"  {b / len(s.changes) / 1e3:8.2f} kB  {name}")
     if proc is not None and out.exists():

@@ -35,12 +35,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import os
 import random
 import sys
 import time
 import urllib.request
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -140,6 +141,9 @@ class Change:
     finished: float | None = None
     status: str = ""
     bytes_in: int = 0
+    # Bytes as they arrived on the socket (websocket frames, compressed when the server
+    # compresses: server.enableWebsocketCompression); bytes_in counts the messages uncompressed.
+    wire_bytes: int = 0
     messages: int = 0
     exceptions: int = 0
     # Bytes by what carried them (:func:`message_part`).
@@ -187,8 +191,19 @@ class Client:
         host = self.url.split("//", 1)[1]
         # Same origin as the page would be; "streamlit" is the subprotocol the browser asks for.
         self.ws = await connect(f"ws://{host}/_stcore/stream", subprotocols=[Subprotocol("streamlit")],
-                                origin=Origin(self.url), max_size=None, compression=None, open_timeout=60,
+                                origin=Origin(self.url), max_size=None, open_timeout=60,
                                 ping_interval=None)
+        # Offer permessage-deflate as every browser does (the server decides); count the bytes as
+        # they arrive, before decompression: the transport calls the protocol's data_received.
+        received = self.ws.data_received
+
+        def counted(data: bytes) -> None:
+            if self._current is not None:
+                self._current.wire_bytes += len(data)
+            received(data)
+        self.ws.data_received = counted
+        self.compressed = any(type(ext).__name__.startswith("PerMessageDeflate")
+                              for ext in getattr(self.ws.protocol, "extensions", []))
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -375,7 +390,12 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
                               "max": max(lat) if lat else float("nan")},
         "load_latency_ms": {"p50": percentile(load_lat, 50), "p95": percentile(load_lat, 95)},
         "bytes_per_change": {"p50": percentile([float(c.bytes_in) for c in done], 50),
-                             "max": max((c.bytes_in for c in done), default=0)},
+                             "max": max((c.bytes_in for c in done), default=0),
+                             "mean": sum(c.bytes_in for c in done) / len(done) if done else float("nan")},
+        # On the socket (compressed, when the server compresses websocket messages).
+        "wire_bytes_per_change": {"p50": percentile([float(c.wire_bytes) for c in done], 50),
+                                  "max": max((c.wire_bytes for c in done), default=0),
+                                  "mean": sum(c.wire_bytes for c in done) / len(done) if done else float("nan")},
         "bytes_per_change_by_part": _mean_parts(done),
         "server_cpu_s": result["cpu_s"],
         "wall_s": result["wall_s"],
@@ -401,6 +421,22 @@ def warm_up(server: Server, picker_key: str) -> None:
     run_coroutine(go())
 
 
+@contextlib.contextmanager
+def server_env(ws_compression: bool | None) -> Iterator[None]:
+    """The environment a server is started in: Streamlit reads ``STREAMLIT_<SECTION>_<OPTION>``."""
+    name = "STREAMLIT_SERVER_ENABLE_WEBSOCKET_COMPRESSION"
+    before = os.environ.get(name)
+    if ws_compression is not None:
+        os.environ[name] = "true" if ws_compression else "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
 def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(coro)``, in a thread of its own when this thread already runs an event loop
     (pytest after Playwright's sync API, which keeps a loop running in the main thread)."""
@@ -413,10 +449,15 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def measure(app: str, sessions: int, seconds: float, interval: float, linger: float,
-            log_path: Path | None = None, warm: bool = True, late_check: float = 0.0) -> dict[str, Any]:
-    """Start ``app``, drive it and return the summary (fds included)."""
+            log_path: Path | None = None, warm: bool = True, late_check: float = 0.0,
+            ws_compression: bool | None = None) -> dict[str, Any]:
+    """Start ``app``, drive it and return the summary (fds included).
+
+    ``ws_compression``: start the server with ``server.enableWebsocketCompression`` on or off
+    (``None``: as ``.streamlit/config.toml`` says).
+    """
     picker_key = PICKER_KEYS.get(app, "condition")
-    with Server(app, log_path=log_path) as server:
+    with server_env(ws_compression), Server(app, log_path=log_path) as server:
         ready_s = server.wait_ready(600.0)  # a busy machine (shared CI) can take minutes
         # The page itself (HTTP), once, as a browser's first request would.
         with urllib.request.urlopen(server.url, timeout=30) as r:
@@ -457,7 +498,8 @@ def _print(summary: dict[str, Any]) -> None:
           f"{summary['changes_sent']} changes finished, {summary['script_runs_finished']} runs, "
           f"{summary['error_count']} errors, {summary['exceptions']} exceptions")
     print(f"  change latency p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  max {lat['max']:.0f} ms; "
-          f"bytes per change p50 {summary['bytes_per_change']['p50'] / 1e3:.1f} kB")
+          f"bytes per change p50 {summary['bytes_per_change']['p50'] / 1e3:.1f} kB "
+          f"(on the wire {summary['wire_bytes_per_change']['p50'] / 1e3:.1f} kB)")
     parts = summary.get("bytes_per_change_by_part", {})
     if parts:
         print("  of which (mean kB): " + ", ".join(f"{k} {v / 1e3:.1f}" for k, v in list(parts.items())[:8]))
@@ -483,6 +525,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also count fds S seconds after close (past server.disconnectedSessionTTL, 120 s)")
     parser.add_argument("--baseline", action="store_true", help=f"also drive {MINIMAL_APP} in the same run")
     parser.add_argument("--no-warm-up", action="store_true", help="count first-use caching in the figures")
+    parser.add_argument("--ws-compression", choices=("on", "off", "config"), default="config",
+                        help="server.enableWebsocketCompression for both servers (config: as .streamlit/config.toml)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--log", type=Path, help="write the server's output to this file")
     args = parser.parse_args(argv)
@@ -497,7 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     for app in apps:
         log = args.log.with_suffix(f".{Path(app).stem}.log") if args.log else None
         runs[app] = measure(app, args.sessions, args.seconds, args.interval, args.linger,
-                            log_path=log, warm=not args.no_warm_up, late_check=args.late_check)
+                            log_path=log, warm=not args.no_warm_up, late_check=args.late_check,
+                            ws_compression=None if args.ws_compression == "config" else args.ws_compression == "on")
         _print(runs[app])
     payload: dict[str, Any] = {"machine": machine, "settings": {k: v for k, v in vars(args).items() if k != "out"},
                                "runs": runs}
