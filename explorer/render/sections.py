@@ -51,6 +51,12 @@ DEFAULT_CUT_LEVEL: str = "L4-L5"
 AXIAL_HALF_WIDTH_MM: float = 48.0
 AXIAL_FRONT_MM: float = 30.0   # in front of the disc centre
 AXIAL_BACK_MM: float = 68.0    # behind the disc centre (canal, lamina, spinous process)
+# Through a disc the spinous process is not cut: measured on the model, everything but slivers of
+# the hip bones lies within 42 mm of the midline, 18 mm in front of and 41 mm behind the disc centre
+# (27 and 61 mm with the sacrum at L5-S1), so a tighter window shows the canal a third larger.
+AXIAL_DISC_HALF_WIDTH_MM: float = 44.0
+AXIAL_DISC_FRONT_MM: float = 24.0
+AXIAL_DISC_BACK_MM: float = 48.0
 SAGITTAL_HALF_HEIGHT_MM: float = 48.0
 SAGITTAL_FRONT_MM: float = 32.0
 SAGITTAL_BACK_MM: float = 78.0
@@ -202,6 +208,10 @@ def section_plane(kind: str, level: str, side: str | None = None, posture: str =
     right, front, up = axes[:, 0], axes[:, 1], axes[:, 2]
     if kind == "axial":
         # Seen from the feet with the front at the top: the patient's right on the viewer's left.
+        if level in spine_layout().disc:
+            return SectionPlane(kind, level, None, origin, up, -right, front,
+                                (-AXIAL_DISC_HALF_WIDTH_MM, AXIAL_DISC_HALF_WIDTH_MM),
+                                (-AXIAL_DISC_BACK_MM, AXIAL_DISC_FRONT_MM))
         return SectionPlane(kind, level, None, origin, up, -right, front,
                             (-AXIAL_HALF_WIDTH_MM, AXIAL_HALF_WIDTH_MM), (-AXIAL_BACK_MM, AXIAL_FRONT_MM))
     if kind in ("sagittal", "parasagittal", "recess"):

@@ -1,6 +1,7 @@
 """The MRI-like sections in a real browser: a student opens a link to a moderate central stenosis
 at L4-L5 with the axial section on, sees the normal and the narrowed cut side by side with the
-dural sac's area, switches posture and watches the area change (issue 13, "Done when")."""
+dural sac's area, switches posture and watches the area change (issue 13, "Done when"). The
+orientation letters and the measurement's label sit outside the drawn cut."""
 
 from __future__ import annotations
 
@@ -27,6 +28,32 @@ def section_pictures(page):
     return page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
 
 
+BOXES_JS = """(plot) => {
+    const box = (el) => { const r = el.getBoundingClientRect();
+                          return {l: r.left, r: r.right, t: r.top, b: r.bottom}; };
+    return {bg: box(plot.querySelector('.bglayer .bg')),
+            notes: [...plot.querySelectorAll('.annotation')].map((a) => {
+                const t = a.querySelector('.annotation-text');
+                return {text: t.textContent, ...box(t)}; })};
+}"""
+EDGE_LETTERS = {"A", "P", "R", "L"}
+
+
+def check_marks_outside_the_picture(picture) -> None:
+    """In the browser: the orientation letters sit outside the drawn cut (they never cover
+    anatomy), and the measurement's label (the sac area) is under it."""
+    boxes = picture.evaluate(BOXES_JS)
+    bg = boxes["bg"]
+    letters = [n for n in boxes["notes"] if n["text"] in EDGE_LETTERS]
+    assert {n["text"] for n in letters} == EDGE_LETTERS, boxes["notes"]
+    for n in letters:
+        outside = n["r"] <= bg["l"] + 1 or n["l"] >= bg["r"] - 1 or n["b"] <= bg["t"] + 1 or n["t"] >= bg["b"] - 1
+        assert outside, f"orientation mark {n['text']} covers the picture: {n} inside {bg}"
+    labels = [n for n in boxes["notes"] if n["text"].startswith("Sac ") and "mm²" in n["text"]]
+    assert len(labels) == 1, boxes["notes"]
+    assert labels[0]["t"] >= bg["b"] - 1, "the measurement label covers the picture"
+
+
 def check_sections_page(page, base_url: str) -> dict[str, list[int]]:
     """Open the link, check both pictures and the areas, switch posture; return the areas seen."""
     # The sections do not need the 3D view: wait for the panel itself, not for the WebGL scene.
@@ -46,6 +73,8 @@ def check_sections_page(page, base_url: str) -> dict[str, list[int]]:
     assert "Normal" in titles and "This condition" in titles, titles
     for i in range(pictures.count()):  # each picture drew its filled cut (Plotly's scatter fills)
         assert pictures.nth(i).locator("path.js-fill").count() > 5
+    for i in range(pictures.count()):
+        check_marks_outside_the_picture(pictures.nth(i))
     neutral = sac_areas(page)
     assert len(neutral) == 2, neutral
     normal, narrowed = neutral
@@ -69,7 +98,11 @@ def test_link_opens_both_sections_with_the_sac_area_and_posture_changes_it(brows
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
     try:
         check_sections_page(page, app_url)
         page.get_by_text(SECTIONS_PANEL).scroll_into_view_if_needed()
