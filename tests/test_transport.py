@@ -36,7 +36,12 @@ def _apply(have: dict[str, Any] | None, msg: dict[str, Any]) -> dict[str, Any]:
     """A reference implementation of delta.js applyDelta (raises where the JS returns null)."""
     if msg["base"] is not None:
         assert have is not None and have["hash"] == msg["base"]
-    keys = msg.get("keys", have["keys"] if have else None)
+    if "keys" in msg:
+        keys = msg["keys"]
+    elif "keyRuns" in msg:
+        keys = [k for r in msg["keyRuns"] for k in ([r] if isinstance(r, str) else have["keys"][r[0]:r[0] + r[1]])]
+    else:
+        keys = have["keys"]
     data = []
     for k in keys:
         if k in msg["traces"]:
@@ -113,12 +118,22 @@ def test_changes_are_sent_as_patches_not_whole_traces() -> None:
     assert second["layoutPatch"] == {"sub": {"scene": {"sub": {"camera": {"set": {"eye": {"x": 2, "y": 1, "z": 1}}}}}}}
     assert len(json.dumps(second)) < len(json.dumps(first)) / 2
     # A new trace goes whole; a removed field is unset; a removed layout field too.
-    assert set(third["traces"]) == {"meta:c"} and third["keys"][-1] == "meta:c"
+    assert set(third["traces"]) == {"meta:c"} and third["keyRuns"] == [[0, 3], "meta:c"]
     assert third["patches"]["meta:a"] == {"sub": {"line": {"unset": ["dash"]}}}
     assert third["layoutPatch"] == {"unset": ["title"]}
     # A new order: the keys are sent, nothing else.
-    assert fourth["keys"] == ["meta:c", "meta:b", "uid:m"] and fourth["traces"] == {} and "patches" not in fourth
+    assert fourth["keyRuns"] == [[3, 1], [1, 2]] and fourth["traces"] == {} and "patches" not in fourth
     assert fifth == {"hash": fourth["hash"], "base": fourth["hash"], "traces": {}}
+
+
+def test_key_runs() -> None:
+    from explorer.frontend.transport import key_runs
+
+    base = ["a", "b", "c", "d"]
+    assert key_runs(base, base) == [[0, 4]]
+    assert key_runs(["a", "b", "x", "c", "d"], base) == [[0, 2], "x", [2, 2]]
+    assert key_runs(["d", "a"], base) == [[3, 1], [0, 1]]
+    assert key_runs([], base) == []
 
 
 def test_a_patch_bigger_than_the_trace_sends_the_trace() -> None:

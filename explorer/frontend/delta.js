@@ -2,7 +2,7 @@
 // only what changed since the scene the browser has, named by key, and the hash of the scene it
 // builds on: new traces whole (`traces`), the changed fields of traces the browser has
 // (`patches`, see applyPatch), the layout whole or patched (`layout`, `layoutPatch`), and the
-// trace order (`keys`) only when it changed. Used by the 3D viewer and the body chart. Pure (no
+// trace order only when it changed (`keys` in a complete message, else `keyRuns`). Used by the 3D viewer and the body chart. Pure (no
 // DOM): tested with `node --test tests/js` (tests/js/fixtures/delta_cases.json is written by
 // tests/test_transport.py from Python's own messages).
 
@@ -27,6 +27,21 @@ export function applyPatch(base, patch) {
   return out;
 }
 
+// The trace order of `runs` (Python's transport.key_runs) against the order `base` had: `[i, n]`
+// stands for base[i..i+n), a string for itself. Returns undefined when a run is out of range.
+export function expandKeyRuns(runs, base) {
+  if (!Array.isArray(runs) || !Array.isArray(base)) return undefined;
+  const out = [];
+  for (const r of runs) {
+    if (typeof r === "string") out.push(r);
+    else if (Array.isArray(r) && Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] >= 0 && r[1] >= 0
+             && r[0] + r[1] <= base.length) {
+      for (let i = r[0]; i < r[0] + r[1]; i++) out.push(base[i]);
+    } else return undefined;
+  }
+  return out;
+}
+
 // The scene after `msg`, or null when `msg` builds on a scene this browser does not have (the
 // caller asks Python for a complete one). `have`: {hash, traces: Map(key -> trace), layout, data,
 // keys} or null. Unchanged traces are the very objects of `have` (so Plotly.react sees them
@@ -34,7 +49,9 @@ export function applyPatch(base, patch) {
 export function applyDelta(have, msg) {
   if (!msg || typeof msg !== "object") return null;
   if (msg.base != null && (!have || have.hash !== msg.base)) return null;
-  const keys = Array.isArray(msg.keys) ? msg.keys : (msg.base != null ? have?.keys : undefined);
+  let keys;
+  if (Array.isArray(msg.keys)) keys = msg.keys;
+  else if (msg.base != null) keys = "keyRuns" in msg ? expandKeyRuns(msg.keyRuns, have?.keys) : have?.keys;
   if (!Array.isArray(keys)) return null;
   const sent = msg.traces || {};
   const patches = msg.patches || {};

@@ -331,6 +331,24 @@ def json_patch(old: Mapping[str, Any], new: Mapping[str, Any], depth: int = PATC
     return out
 
 
+def key_runs(keys: Sequence[str], base: Sequence[str]) -> list[str | list[int]]:
+    """``keys`` written against the order the browser has (``base``): ``[i, n]`` stands for the
+    ``n`` keys ``base[i:i + n]``, a string for a key not in that run (``expandKeyRuns`` in
+    delta.js). A chart that gains one outline sends one key and two runs, not 80 keys."""
+    where = {k: i for i, k in enumerate(base)}
+    out: list[str | list[int]] = []
+    for k in keys:
+        i = where.get(k)
+        last = out[-1] if out else None
+        if i is not None and isinstance(last, list) and last[0] + last[1] == i:
+            last[1] += 1
+        elif i is not None:
+            out.append([i, 1])
+        else:
+            out.append(k)
+    return out
+
+
 def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")))
 
@@ -352,9 +370,10 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger,
     Returns
     -------
     dict
-        ``{"hash", "base", "keys"?, "traces", "patches"?, "layout"?, "layoutPatch"?}``. ``base`` is
-        the hash of the scene this message builds on (``None``: complete). ``keys`` names every
-        trace in order (left out when the order is the one ``base`` had); ``traces`` holds new
+        ``{"hash", "base", "keys"?, "keyRuns"?, "traces", "patches"?, "layout"?, "layoutPatch"?}``.
+        ``base`` is the hash of the scene this message builds on (``None``: complete). ``keys``
+        names every trace in order in a complete message; later, a new order comes as ``keyRuns``
+        (:func:`key_runs`), and none when the order is the one ``base`` had; ``traces`` holds new
         traces whole, by key; ``patches`` the changed fields of traces the browser has
         (:func:`json_patch`: a highlight, an opacity, a hover text, not the mesh or the outline
         again); ``layout`` or ``layoutPatch`` is there when the layout changed. The browser
@@ -373,8 +392,10 @@ def scene_delta(scene: Mapping[str, Any], ledger: DeltaLedger,
     scene_hash = combined_hash(layout_digest, keys, digest_list)
     complete = ledger.base is None
     message: dict[str, Any] = {"hash": scene_hash, "base": ledger.base}
-    if complete or keys != ledger.keys:
+    if complete:
         message["keys"] = keys
+    elif keys != ledger.keys:
+        message["keyRuns"] = key_runs(keys, ledger.keys)
     traces: dict[str, Any] = {}
     patches: dict[str, Any] = {}
     for k, t in zip(keys, data, strict=True):

@@ -146,7 +146,8 @@ def _selected_trace(chart: ChartInput) -> Trace | None:
         return None
     return {"type": "scatter", "x": xy[0], "y": xy[1], "mode": "lines",
             "line": {"color": settings.SELECTED_COLOR, "width": 3.5},
-            "hoverinfo": "skip", "name": f"Selected: {root} {side}", "legendgroup": "selected", "showlegend": True}
+            "hoverinfo": "skip", "name": f"Selected: {root} {side}", "legendgroup": "selected", "showlegend": True,
+            "uid": "selected"}
 
 
 ROOT_NAMES: frozenset[str] = frozenset(DERMATOME_COLORS)
@@ -183,7 +184,7 @@ def _outline_traces() -> tuple[Trace, ...]:
     xs, ys = _xy(outline_rings())
     return ({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
              "line": {"color": settings.CHART_OUTLINE, "width": 1.6},
-             "hoverinfo": "skip", "showlegend": False, "name": "outline"},)
+             "hoverinfo": "skip", "showlegend": False, "name": "outline", "uid": "outline"},)
 
 
 def _path_traces(paths: Sequence[PainPath]) -> list[Trace]:
@@ -198,7 +199,7 @@ def _path_traces(paths: Sequence[PainPath]) -> list[Trace]:
                            "color": color},
                 "hoverinfo": "text",
                 "text": f"Pain runs from {path.names[0]} to {path.names[-1]} ({path.source}, {path.side})",
-                "name": "Radiating pain", "legendgroup": "pain-path",
+                "name": "Radiating pain", "legendgroup": "pain-path", "uid": f"pain-path:{i}:{view}",
                 "showlegend": i == 0 and view == path.points[0][0],
             })
     return out
@@ -211,7 +212,7 @@ def _key_point_trace() -> Trace:
         "type": "scatter", "x": [p.x for p in pts], "y": [p.y for p in pts], "mode": "markers",
         "marker": {"symbol": "circle", "size": 7, "color": "#000000", "line": {"color": "#FFFFFF", "width": 1.5}},
         "hoverinfo": "text", "text": [f"ISNCSCI key sensory point {p.root} ({p.side}): {p.label}" for p in pts],
-        "name": "Key sensory point (ISNCSCI)", "showlegend": True,
+        "name": "Key sensory point (ISNCSCI)", "showlegend": True, "uid": "key-points",
     }
 
 
@@ -237,7 +238,7 @@ def _root_labels() -> Trace:
                 ys.append(y)
                 texts.append(root)
     return {"type": "scatter", "x": xs, "y": ys, "mode": "text", "text": texts, "hoverinfo": "skip",
-            "showlegend": False, "name": "labels",
+            "showlegend": False, "name": "labels", "uid": "root-labels",
             "textfont": {"size": 14, "color": settings.CHART_TEXT, "family": "Arial, sans-serif"}}
 
 
@@ -248,11 +249,11 @@ def _legend_swatches(chart: ChartInput) -> list[Trace]:
         out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
                     "name": f"{KIND_LABELS[kind]} ({settings.SYMPTOM_BORDERS[kind]} border)",
                     "marker": {"symbol": "square", "size": 14, "color": settings.SYMPTOM_COLORS[kind]},
-                    "showlegend": True, "hoverinfo": "skip"})
+                    "showlegend": True, "hoverinfo": "skip", "uid": f"legend:{kind}"})
     if chart.marked:
         out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "Marked by you",
                     "marker": {"symbol": "square", "size": 14, "color": settings.MARKED_COLOR},
-                    "showlegend": True, "hoverinfo": "skip"})
+                    "showlegend": True, "hoverinfo": "skip", "uid": "legend:marked"})
     return out
 
 
@@ -276,6 +277,8 @@ def _annotations() -> tuple[dict[str, Any], ...]:
     return tuple(notes)
 
 
+# Every trace has an identity that stays from one chart to the next (areas: ``meta``; the others:
+# ``uid``), so the browser is sent only the fields that changed (explorer.frontend.transport).
 def body_chart_figure(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_PX,
                       title: str | None = None) -> dict[str, Any]:
     """The body chart as a plain Plotly figure dict (``{"data": [...], "layout": {...}}``).

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { applyDelta, applyPatch, changedKeys } from "../../explorer/frontend/delta.js";
+import { applyDelta, applyPatch, changedKeys, expandKeyRuns } from "../../explorer/frontend/delta.js";
 import { fixture } from "./helpers.js";
 
 const full = {
@@ -80,4 +80,17 @@ test("a patch or a missing key order on a scene this browser does not have is re
   assert.equal(s2.data[1], s1.data[1]);
   assert.equal(s2.layout.height, 200);
   assert.deepEqual(changedKeys({ traces: { "uid:c": {} }, patches: { "uid:a": {} } }), ["uid:c", "uid:a"]);
+});
+
+test("key runs expand against the order the browser had; a bad run is refused", () => {
+  const base = ["a", "b", "c", "d"];
+  assert.deepEqual(expandKeyRuns([[0, 2], "x", [2, 2]], base), ["a", "b", "x", "c", "d"]);
+  assert.deepEqual(expandKeyRuns([[3, 1], [0, 1]], base), ["d", "a"]);
+  assert.equal(expandKeyRuns([[3, 2]], base), undefined);
+  assert.equal(expandKeyRuns([[-1, 1]], base), undefined);
+  assert.equal(expandKeyRuns([{}], base), undefined);
+  const s1 = applyDelta(null, full);
+  assert.equal(applyDelta(s1, { hash: "h2", base: "h1", keyRuns: [[5, 1]], traces: {} }), null);
+  const s2 = applyDelta(s1, { hash: "h2", base: "h1", keyRuns: [[1, 1], [0, 1]], traces: {} });
+  assert.deepEqual(s2.data.map((t) => t.uid), ["b", "a"]);
 });
