@@ -495,3 +495,20 @@ def test_patients_picture_labels_keep_the_numbers_in_everyday_words(model):
         assert reading_grade(text) <= 8.0, text
         for term in ("Meyerding", "Lee", "stenosis", "Sac"):
             assert term not in measured.label
+
+
+@pytest.mark.parametrize(("condition", "params", "section"), [
+    ("spondylolisthesis", {"level": "L5-S1", "type": "isthmic", "grade": "2"}, "sagittal"),
+    ("herniation", {"level": "L4-L5", "zone": "foraminal", "side": "left", "severity": "moderate"}, "sagittal"),
+    ("stenosis", {"level": "L4-L5", "zone": "central", "severity": "moderate"}, "axial"),
+])
+def test_patients_caption_under_the_pictures_reads_at_grade_8_or_below(model, condition, params, section):
+    from explorer.content import reading_grade
+    from explorer.ui.sections_panel import key_caption
+
+    _, _, cond = _cuts(model, condition, params, section)
+    caption = key_caption(cond.plane, cond, plain=True)
+    assert reading_grade(caption) <= 8.0, caption
+    for term in ("annulus", "Ligamentum", "Dural", "Lesion"):
+        assert term not in caption
+    assert "(annulus)" in key_caption(cond.plane, cond)  # students keep the anatomical names

@@ -363,8 +363,25 @@ def describe(pair: SectionPair, posture_words: str, plain: bool = False) -> str:
     return " ".join(parts)
 
 
-def _key_words(cut: Section) -> str:
-    return "; ".join(f"{legend} ({ROLE_WORDS.get(role, '')})".replace(" ()", "") for role, legend in _roles(cut))
+# The key in patients' words: what each shade is, then how it looks.
+PLAIN_ROLE_NAMES: dict[str, str] = {
+    "bone": "Bone", "moved": "The bone that slipped", "annulus": "The tough outer ring of the disc",
+    "ligament": "A thick band at the back of the canal", "nucleus": "The soft centre of the disc",
+    "sac": "The bag of fluid around the nerves", "cauda": "The nerves in the bag", "root": "A nerve",
+    "muscle": "Muscle", "lesion": "The problem", "squeezed": "A squeezed nerve",
+}
+
+
+def key_words(cut: Section, plain: bool = False) -> str:
+    """The shades of a cut in words ("Bone (mid grey); ..."), patients' words with ``plain``."""
+    return "; ".join(f"{PLAIN_ROLE_NAMES.get(role, legend) if plain else legend} ({ROLE_WORDS.get(role, '')})"
+                     .replace(" ()", "") for role, legend in _roles(cut))
+
+
+def key_caption(plane: SectionPlane, cut: Section, plain: bool = False) -> str:
+    """The line under the pictures: how to read the marks, the scan convention and the shades."""
+    marks = (PLAIN_MARKS_TEXT if plain else MARKS_TEXT).get(plane.kind, "")
+    return f"{marks} {CONVENTION_TEXT} {'Colours' if plain else 'Shades'}: {key_words(cut, plain)}.".strip()
 
 
 def _roles(cut: Section) -> list[tuple[str, str]]:
@@ -421,8 +438,7 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
                             key=f"section_{title}", width="stretch")
             st.markdown("\n".join(f"- {line}" for line in measurement_lines(measures, pair.plane, plain, neutral)))
     last = pair.condition or pair.normal
-    marks = (PLAIN_MARKS_TEXT if plain else MARKS_TEXT).get(pair.plane.kind, "")
-    st.caption(f"{marks} {CONVENTION_TEXT} Shades: {_key_words(last)}.".strip())
+    st.caption(key_caption(pair.plane, last, plain))
     if impact is not None and lesion_level(params) is None:
         st.info("This problem is outside the spine, so the canal looks the same as a normal one.")
     with st.expander("Why sitting and leaning forward help" if plain else "Why posture changes the canal"):
