@@ -19,12 +19,14 @@ in a new tab, and a lecturer following a link must not land on the student texts
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import streamlit as st
 
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.registry import CONDITIONS
 from explorer.content import SUMMARY_SECTION, ContentLibrary, Reference, Text, load_content
+from explorer.render.memo import Memo
 from explorer.state import NO_CONDITION, ExplorerState, shorten, shown
 from explorer.ui.controls import open_app_link
 
@@ -81,6 +83,7 @@ def literal(text: str, limit: int | None = None) -> str:
     return MARKDOWN_SPECIALS.sub(r"\\\1", AFTER_PARSE_PATTERNS.sub(WORD_JOINER, text))
 
 
+@lru_cache(maxsize=2048)  # the same texts on every rerun of every session: rewritten once
 def demote_headings(markdown_text: str, levels: int = 2) -> str:
     """Push Markdown headings down ``levels`` steps (``##`` -> ``####``) so they sit under a panel heading."""
     return re.sub(r"^(#{1,6})(?=\s)", lambda m: "#" * min(6, len(m.group(1)) + levels), markdown_text,
@@ -284,7 +287,7 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
         _references_and_disclaimer(shown)
         return
 
-    texts = library.condition_texts(state.condition, audience, state.param_dict)
+    texts, topics = _condition_reading(library, state, audience)
     base = texts[0] if texts and not texts[0].params else None
     if base is None:
         st.info(literal(unavailable_message(library, state.condition, audience), limit=MAX_MESSAGE_CHARS))
@@ -299,8 +302,6 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
             show_markdown(demote_headings(extra.body, 3), extra.id)
     if audience == "student":
         _quiz(texts)
-    # As this audience reads them: a patient gets patient texts, never a student section.
-    topics = library.related_topics(texts, audience)
     for topic in topics:
         # The heading keeps the anchor that ``[words](#id)`` links in the texts jump to; the body
         # waits behind a click, so the page stays short.
@@ -309,6 +310,21 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
             show_markdown(demote_headings(topic.body), topic.id)
     notice = library.notice(EMERGENCY_NOTICE_ID) if audience == "patient" else None
     _references_and_disclaimer([*texts, *topics, *([notice] if notice else [])])
+
+
+# A condition's texts and related topics per (library, condition, parameters, audience): the same
+# for every session reading them, looked up once per process (shared: never mutate them).
+_READING: Memo[tuple[ContentLibrary, list[Text], list[Text]]] = Memo(512)
+
+
+def _condition_reading(library: ContentLibrary, state: ExplorerState, audience: str) -> tuple[list[Text], list[Text]]:
+    key = (id(library), state.condition, state.params, audience)
+    hit = _READING.get(key)
+    if hit is None or hit[0] is not library:
+        texts = library.condition_texts(state.condition, audience, state.param_dict)
+        # As this audience reads them: a patient gets patient texts, never a student section.
+        hit = _READING.put(key, (library, texts, library.related_topics(texts, audience)))
+    return hit[1], hit[2]
 
 
 def structure_explanation(library: ContentLibrary, structure_id: str, audience: str) -> str:
