@@ -3,7 +3,8 @@
 // Uses the plotly.min.js the 3D viewer serves, loaded once per page (plotly_loader.js).
 
 import { applyDelta } from "./delta.js";
-import { loadPlotly } from "./plotly_loader.js";
+import { frameGroup } from "./frame_group.js";
+import { loadPlotly, shared } from "./plotly_loader.js";
 
 const RESEND_RETRY_MS = 4000;
 
@@ -30,11 +31,14 @@ async function draw(st) {
       if (!st.plotted) {
         await Plotly.newPlot(st.gd, fig.data, layout, d.config);
         st.plotted = true;
+        frameGroup(shared()).join(st.groupId);
         st.gd.on("plotly_click", (ev) => {
           const id = clickedAreaId(ev);
           if (id) st.api.setTriggerValue("clicked", { id, n: (st.clicks = (st.clicks || 0) + 1) });
         });
       } else {
+        // In the same task as the 3D view's redraw when this rerun changes both (frame_group.js).
+        await frameGroup(shared()).turn(st.groupId);
         await Plotly.react(st.gd, fig.data, layout, d.config);
       }
       st.drawnHash = fig.hash;
@@ -99,7 +103,7 @@ export default function (component) {
     msg.hidden = true;
     wrap.append(gd, msg);
     parentElement.appendChild(wrap);
-    wrap.__chart = { gd, msg, plotted: false, busy: false, dirty: false };
+    wrap.__chart = { gd, msg, plotted: false, busy: false, dirty: false, groupId: "chart:" + data.testId };
   }
   const st = wrap.__chart;
   st.api = { setStateValue, setTriggerValue };
@@ -111,7 +115,9 @@ export default function (component) {
   pump(st);
   return () => {
     setTimeout(() => {
-      if (!wrap.isConnected && window.Plotly && st.plotted) window.Plotly.purge(st.gd);
+      if (wrap.isConnected) return;
+      frameGroup(shared()).leave(st.groupId);
+      if (window.Plotly && st.plotted) window.Plotly.purge(st.gd);
     }, 0);
   };
 }

@@ -40,8 +40,12 @@ export const WORKAROUNDS = Object.freeze({
   // re-uploads all of the mesh's buffers (about 156 bytes a triangle: 10-12 MB for this scene)
   // even when nothing about that trace changed. The mesh trace's update is wrapped: an unchanged
   // trace is skipped, a trace whose highlight values or opacity alone changed gets only those
-  // buffers rewritten (triangle UVs, triangle colours), anything else takes Plotly's own path.
-  meshUpdateMemo: "update only the WebGL buffers of mesh traces whose highlight or opacity changed",
+  // buffers rewritten (triangle UVs, triangle colours). A trace whose colours changed (another
+  // colour scale: a nerve lit or no longer lit; a flat colour) keeps its geometry buffers: the
+  // lighting and opacity are set, the UVs and colours rewritten, and the colour scale's texture
+  // (256x256 RGBA, 256 KB in gl-mesh3d) is taken from a pool shared by the scene's meshes, made
+  // once per colour scale per page. Anything else takes Plotly's own path.
+  meshUpdateMemo: "update only the WebGL buffers of mesh traces whose highlight, colours or opacity changed",
 });
 
 function parseList(text) {
@@ -167,6 +171,12 @@ export const MESH_LOOK_KEYS = Object.freeze([
   "vertexcolor", "facecolor", "opacityscale", "visible",
 ]);
 const GEOMETRY_KEYS = ["x", "y", "z", "i", "j", "k"];
+// Look keys that change only colours, lighting uniforms or the colour texture (not geometry,
+// normals or which buffers exist): the colour path handles a change confined to them.
+export const COLOUR_KEYS = Object.freeze(["color", "colorscale", "cmin", "cmax", "cauto", "cmid", "reversescale",
+  "autocolorscale", "lighting", "lightposition"]);
+// Lighting settings that shape the normals (a change takes Plotly's full update).
+const NORMAL_LIGHTING_KEYS = ["vertexnormalsepsilon", "facenormalsepsilon"];
 
 function sameValues(a, b) {
   if (a === b) return true;
@@ -190,8 +200,27 @@ export function meshUpdatePlan(prev, next, sameScale = true) {
   if (!sameScale) return { full: true, why: "scale" };
   // The geometry arrays come from the viewer's cache: the same typed arrays while unchanged.
   if (GEOMETRY_KEYS.some((k) => prev[k] !== next[k])) return { full: true, why: "geometry" };
-  if (lookKey(prev) !== lookKey(next)) return { full: true, why: "look" };
-  return { full: false, intensity: !sameValues(prev.intensity, next.intensity), opacity: prev.opacity !== next.opacity };
+  // From a colour scale to one flat colour or back: gl-mesh3d keeps the old colour texture.
+  if ((prev.intensity == null) !== (next.intensity == null)) return { full: true, why: "look" };
+  const intensity = !sameValues(prev.intensity, next.intensity), opacity = prev.opacity !== next.opacity;
+  if (lookKey(prev) !== lookKey(next)) {
+    return colourOnly(prev, next) ? { full: false, colour: true, intensity, opacity } : { full: true, why: "look" };
+  }
+  return { full: false, intensity, opacity };
+}
+
+// True when what differs between two traces' looks is only colours and lighting uniforms, and both
+// are coloured the same way (both by intensity per vertex, or both one flat colour).
+export function colourOnly(prev, next) {
+  const byIntensity = (t) => t.intensity != null;
+  if (byIntensity(prev) !== byIntensity(next)) return false;
+  if (byIntensity(next) && (next.intensitymode !== "vertex" || prev.intensitymode !== "vertex")) return false;
+  for (const k of MESH_LOOK_KEYS) {
+    if (JSON.stringify(prev[k]) === JSON.stringify(next[k])) continue;
+    if (!COLOUR_KEYS.includes(k)) return false;
+    if (k === "lighting" && NORMAL_LIGHTING_KEYS.some((e) => prev.lighting?.[e] !== next.lighting?.[e])) return false;
+  }
+  return true;
 }
 
 // The triangle UVs gl-mesh3d builds from per-vertex intensity: for each triangle, its corners in
@@ -237,17 +266,29 @@ export function applyPartialUpdate(trace, next, plan) {
         || typeof mesh.triangleUVs?.update !== "function") return false;
     uvs = triangleUVs(next.i, next.j, next.k, next.intensity, lo, hi);
   }
+  let alphaTexture = null;
   if (plan.opacity) {
     const rgba = next.intensity ? [1, 1, 1, 1] : hexRgba(next.color);
     if (!rgba || !(next.opacity >= 0) || typeof mesh.triangleColors?.update !== "function") return false;
-    colors = { data: triangleColors(m, rgba, next.opacity), alpha: next.opacity < 1 || rgba[3] < 1 };
+    // A flat colour: the opacity goes into a 1x1 texture's alpha (pooledAlphaTexture); the colours
+    // are rewritten (at alpha 1) only if they were uploaded with another alpha.
+    alphaTexture = next.intensity ? null : pooledAlphaTexture(mesh, next.opacity);
+    const baked = alphaTexture ? 1 : next.opacity;
+    colors = { data: mesh.__bakedOpacity === baked ? null : triangleColors(m, rgba, baked),
+               baked, alpha: next.opacity < 1 || rgba[3] < 1 };
   }
   if (uvs) {
     mesh.triangleUVs.update(uvs);
     mesh.intensity = next.intensity;  // what gl-mesh3d picks with
   }
   if (colors) {
-    mesh.triangleColors.update(colors.data);
+    if (colors.data) mesh.triangleColors.update(colors.data);
+    mesh.__bakedOpacity = colors.baked;
+    if (alphaTexture) {
+      useTexture(mesh, alphaTexture);
+    } else if (!next.intensity) {
+      ownTextureBack(mesh);  // the pool was full: the opacity is in the colours, the texture white
+    }
     mesh.opacity = next.opacity;
     mesh.hasAlpha = colors.alpha;
   }
@@ -257,8 +298,171 @@ export function applyPartialUpdate(trace, next, plan) {
   return true;
 }
 
+// gl-mesh3d update() parameters that carry geometry or per-vertex data (rebuilt and uploaded
+// as whole buffers); the colour path passes the others (lighting, opacity: uniforms and flags).
+const HEAVY_PARAMS = ["positions", "cells", "vertexIntensity", "vertexIntensityBounds", "cellIntensity",
+  "cellIntensityBounds", "meshColor", "vertexColors", "cellColors", "vertexUVs", "cellUVs", "vertexNormals",
+  "cellNormals", "pointSizes", "colormap", "texture"];
+export const TEXTURE_POOL_MAX = 16;  // distinct colour scales kept per WebGL context
+
+// A gl-texture2d texture on a new handle, clamped at its edges as gl-texture2d's own
+// createTexture makes them (WebGL's default wrap is REPEAT: sampling a colour scale at 0 or 1
+// would then blend in its other end) and sampled NEAREST until someone sets other filters (the
+// default minification filter wants mipmaps: an incomplete texture samples black).
+function newTexture(gl, Texture) {
+  const handle = gl.createTexture();
+  const tex = new Texture(gl, handle, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE);  // gl-texture2d's constructor
+  if (typeof gl.texParameteri === "function") {
+    gl.bindTexture(gl.TEXTURE_2D, handle);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+    gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+  }
+  return tex;
+}
+
+// The pooled 1x1 texture [255, 255, 255, alpha] for `mesh`'s context: a flat-coloured mesh's
+// opacity. gl-mesh3d's triangle shader multiplies the texture's alpha into the colour exactly as
+// it multiplies the colour's alpha (litColor = texture.a * (...); gl_FragColor = litColor *
+// color.a), so with the colours uploaded at alpha 1 an opacity change is a texture swap (4 bytes
+// once per opacity per page) instead of rewriting every triangle's colours (48 bytes a
+// triangle, 200-240 KB for a vertebra or a hip bone made see-through). 8-bit alpha: at most
+// 0.5/255 from the float opacity. Null when the pool is full or the types are not the expected ones.
+export function pooledAlphaTexture(mesh, opacity) {
+  const gl = mesh?.gl, own = mesh?.__ownTexture ?? mesh?.texture;
+  const Texture = own?.constructor;
+  if (!gl || typeof Texture !== "function" || typeof gl.createTexture !== "function"
+      || typeof gl.texImage2D !== "function") return null;
+  const alpha = Math.round(Math.min(1, Math.max(0, opacity)) * 255);
+  const key = "alpha:" + alpha;
+  const pool = (gl.__lumbarTexturePool ??= new Map());
+  let tex = pool.get(key);
+  if (!tex) {
+    if (pool.size >= TEXTURE_POOL_MAX) return null;
+    tex = newTexture(gl, Texture);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA, 1, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array([255, 255, 255, alpha]));
+    pool.set(key, tex);
+  }
+  return { key, texture: tex };
+}
+
+// The pooled texture holding `colormap` (gl-mesh3d's colour scale texture) for `mesh`'s context,
+// made on first use by gl-mesh3d's own code (one 256 KB upload per colour scale per page); null
+// when the pool is full or the texture type is not the expected one (the caller lets gl-mesh3d
+// upload into the mesh's own texture instead).
+export function pooledColormapTexture(mesh, colormap, update) {
+  const gl = mesh?.gl, own = mesh?.__ownTexture ?? mesh?.texture;
+  const Texture = own?.constructor;
+  if (!gl || typeof Texture !== "function" || typeof gl.createTexture !== "function") return null;
+  const key = JSON.stringify([colormap, mesh.opacityscale ?? null]);
+  const pool = (gl.__lumbarTexturePool ??= new Map());
+  let tex = pool.get(key);
+  if (!tex) {
+    if (pool.size >= TEXTURE_POOL_MAX) return null;
+    tex = newTexture(gl, Texture);
+    const current = mesh.texture;
+    mesh.texture = tex;
+    try {
+      update.call(mesh, { colormap });  // gl-mesh3d sizes it 256x256, fills it, makes its mipmaps
+    } finally {
+      mesh.texture = current;
+    }
+    pool.set(key, tex);
+  }
+  return { key, texture: tex };
+}
+
+// Give `mesh` its own texture back (before gl-mesh3d writes into it or disposes of it: a pooled
+// texture is shared and must outlive every mesh).
+function ownTextureBack(mesh) {
+  if (mesh?.__ownTexture) {
+    mesh.texture = mesh.__ownTexture;
+    mesh.__ownTexture = null;
+    mesh.__lumbarTextureKey = null;
+  }
+}
+
+// Draw `mesh` with a pooled texture ({key, texture}); its own is kept for its disposal.
+function useTexture(mesh, pooled) {
+  if (mesh.__lumbarTextureKey === pooled.key) return;
+  if (!mesh.__ownTexture) mesh.__ownTexture = mesh.texture;
+  guardDispose(mesh);
+  mesh.texture = pooled.texture;
+  mesh.__lumbarTextureKey = pooled.key;
+}
+
+function guardDispose(mesh) {
+  if (mesh.__lumbarDisposeGuard) return;
+  const dispose = mesh.dispose;
+  mesh.dispose = function (...args) {
+    ownTextureBack(this);
+    return dispose.apply(this, args);
+  };
+  mesh.__lumbarDisposeGuard = true;
+}
+
+// The colour path: run Plotly's trace update with the gl-mesh3d update captured (Plotly computes
+// the colour scale and the lighting exactly as it would), then hand gl-mesh3d only the uniforms
+// and flags, take the colour texture from the pool, and rewrite the UVs and colours. `original`:
+// Plotly's update of the trace object. False (nothing touched on the mesh) when it cannot.
+export function applyColourUpdate(trace, next, plan, original) {
+  const mesh = trace?.mesh;
+  const m = next?.i?.length;
+  if (!mesh || !m || mesh.triangleCount !== m || typeof mesh.update !== "function"
+      || typeof mesh.triangleColors?.update !== "function" || typeof mesh.triangleUVs?.update !== "function") return false;
+  const flat = next.intensity == null;
+  if (!flat && (!(Number(next.cmax) > Number(next.cmin)) || next.intensity.length !== next.x.length)) return false;
+  const update = mesh.update;  // gl-mesh3d's (from its prototype)
+  const ownUpdate = Object.prototype.hasOwnProperty.call(mesh, "update");
+  const prevData = trace.data, prevColor = trace.color;
+  let params = null;
+  mesh.update = (p) => { params = p; };
+  try {
+    original.call(trace, next);
+  } finally {
+    if (ownUpdate) mesh.update = update; else delete mesh.update;
+  }
+  const rgba = flat ? params?.meshColor : [1, 1, 1, 1];
+  if (!params || !rgba || !(next.opacity >= 0)) {  // Plotly refused the trace or colours it another way
+    trace.data = prevData;
+    trace.color = prevColor;
+    return false;
+  }
+  const rest = {};
+  for (const [k, v] of Object.entries(params)) if (!HEAVY_PARAMS.includes(k)) rest[k] = v;
+  if (!flat && params.colormap) {
+    const pooled = pooledColormapTexture(mesh, params.colormap, update);
+    if (pooled) {
+      useTexture(mesh, pooled);
+    } else {
+      ownTextureBack(mesh);
+      rest.colormap = params.colormap;  // into the mesh's own texture, as gl-mesh3d does
+    }
+  }
+  update.call(mesh, rest);  // lighting, light position, opacity (sets hasAlpha from it)
+  if (!flat) {
+    mesh.triangleUVs.update(triangleUVs(next.i, next.j, next.k, next.intensity, Number(next.cmin), Number(next.cmax)));
+    mesh.intensity = next.intensity;
+  }
+  if (flat) {
+    // The opacity in a 1x1 texture's alpha when the pool has room (see pooledAlphaTexture).
+    const alphaTexture = pooledAlphaTexture(mesh, next.opacity);
+    const baked = alphaTexture ? 1 : next.opacity;
+    mesh.triangleColors.update(triangleColors(m, rgba, baked));
+    mesh.__bakedOpacity = baked;
+    if (alphaTexture) useTexture(mesh, alphaTexture); else ownTextureBack(mesh);
+  } else if (plan.opacity) {
+    mesh.triangleColors.update(triangleColors(m, rgba, next.opacity));
+    mesh.__bakedOpacity = next.opacity;
+  }
+  if (rgba[3] < 1) mesh.hasAlpha = true;
+  mesh.dirty = true;
+  return true;
+}
+
 // Wrap the update() of the scene's mesh3d trace objects (their shared prototype, once per page).
-// `stats` counts what each update did: {full, partial, skipped}. Returns false when the scene or
+// `stats` counts what each update did: {full, partial, colour, skipped}. Returns false when the scene or
 // a mesh trace is not where this version of Plotly keeps them (nothing changed then).
 export function installMeshUpdateMemo(gd, stats = {}) {
   const traces = gd?._fullLayout?.scene?._scene?.traces;
@@ -266,7 +470,12 @@ export function installMeshUpdateMemo(gd, stats = {}) {
   const proto = sample && Object.getPrototypeOf(sample);
   if (!proto || typeof proto.update !== "function") return false;
   const scale = JSON.stringify(gd._fullLayout.scene._scene.dataScale ?? null);
-  for (const t of Object.values(traces)) if (t && t.__lumbarScale === undefined) t.__lumbarScale = scale;
+  for (const t of Object.values(traces)) {
+    if (!t || t.__lumbarScale !== undefined) continue;
+    t.__lumbarScale = scale;
+    // Drawn before the memo was installed (the first Plotly.newPlot): gl-mesh3d baked this opacity.
+    if (t.mesh && t.mesh.__bakedOpacity === undefined) t.mesh.__bakedOpacity = t.data?.opacity;
+  }
   if (proto.__lumbarMemo) { proto.__lumbarMemo.stats = stats; return true; }
   const original = proto.update;
   const memo = { stats };
@@ -274,22 +483,28 @@ export function installMeshUpdateMemo(gd, stats = {}) {
     const scale = JSON.stringify(this.scene?.dataScale ?? null);
     const plan = meshUpdatePlan(this.data, data, this.__lumbarScale === scale);
     const s = memo.stats;
-    if (!plan.full && !plan.intensity && !plan.opacity) {
+    if (!plan.full && !plan.colour && !plan.intensity && !plan.opacity) {
       this.data = data;
       s.skipped = (s.skipped || 0) + 1;
       return undefined;
     }
-    if (!plan.full && applyPartialUpdate(this, data, plan)) {
+    if (!plan.full && plan.colour && applyColourUpdate(this, data, plan, original)) {
+      s.colour = (s.colour || 0) + 1;
+      return undefined;
+    }
+    if (!plan.full && !plan.colour && applyPartialUpdate(this, data, plan)) {
       s.partial = (s.partial || 0) + 1;
       return undefined;
     }
     s.full = (s.full || 0) + 1;
+    ownTextureBack(this.mesh);  // Plotly's update writes the colour scale into the mesh's texture
     // The last full updates and why (diagnostics for tests and benchmarks).
     (s.log ??= []).push({ uid: String(data?.uid ?? ""), why: plan.why ?? "partial path refused",
                           triangles: data?.i?.length ?? 0 });
     if (s.log.length > 200) s.log.splice(0, s.log.length - 200);
     const out = original.call(this, data);
     this.__lumbarScale = scale;
+    if (this.mesh) this.mesh.__bakedOpacity = data?.opacity;  // gl-mesh3d bakes it into the colours
     return out;
   };
   proto.__lumbarMemo = memo;

@@ -15,6 +15,7 @@ import { assemble, GeometryCache } from "./geometry.js";
 import {
   installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
 } from "./gl_workarounds.js";
+import { frameGroup } from "./frame_group.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
 import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
 
@@ -271,6 +272,11 @@ async function render(st, d) {
   const Plotly = await loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.settings.workaroundsOff);
   const gd = st.gd;
   const mem = (G.memory[d.key] ??= {});
+  // A new scene is drawn in the same task as the body chart's redraw when this rerun changes both
+  // (frame_group.js). Waited for before the camera is read, so a rotation meanwhile is kept.
+  if (st.plotted && mem.scene && !mem.sceneWanted && mem.scene.hash !== st.sceneHash) {
+    await frameGroup(G).turn(st.groupId);
+  }
   const wasPlotted = st.plotted;
   const fit = viewFit(st, d);
   // A view the app chooses (story or preset) steps back on a view narrower than it was framed for.
@@ -312,6 +318,7 @@ async function render(st, d) {
       st.plotted = true;
       st.drawnSize = gd.clientWidth + "x" + gd.clientHeight;
       attachListeners(st);
+      frameGroup(G).join(st.groupId);
     } else {
       await Plotly.react(gd, data, layout, config);
     }
@@ -381,6 +388,7 @@ function teardownIfRemoved(wrap) {
     st.removeWindowListeners?.();
     window.removeEventListener("resize", st.onWindowResize);
     if (window.Plotly && st.plotted) window.Plotly.purge(st.gd);  // frees the WebGL context
+    frameGroup(G).leave(st.groupId);
     wrap.__lumbar3d = null;
   }, 0);
 }
@@ -416,7 +424,8 @@ function mount(parentElement, d) {
   hint.setAttribute("data-testid", "lumbar-3d-hint");
   wrap.append(gd, msg, hint);
   parentElement.appendChild(wrap);
-  const st = { wrap, gd, msg, hint, plotted: false, busy: false, dirty: false, limits: [0, Infinity] };
+  const st = { wrap, gd, msg, hint, plotted: false, busy: false, dirty: false, limits: [0, Infinity],
+               groupId: "viewer:" + gd.id };
   st.onWindowResize = () => { if (st.latest) st.gd.style.height = viewerHeight(st.latest) + "px"; };
   window.addEventListener("resize", st.onWindowResize);
   wrap.__lumbar3d = st;
@@ -428,6 +437,12 @@ export default function (component) {
   // Python wraps the payload in a one-element list (see explorer/ui/viewer3d.py).
   const d = Array.isArray(data) ? data[0] : data;
   if (!d) return;
+  if (d.preload) {
+    // The hidden early mount (explorer/frontend/plotly_assets.py, preload_viewer): load Plotly
+    // while the server is still importing; the real viewer then finds it loaded (or retries).
+    loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.workaroundsOff).catch(() => {});
+    return;
+  }
   geometryCache(d.settings).store(d.geometry);  // every payload's blobs, even one superseded before drawn
   takeScene((G.memory[d.key] ??= {}), d.scene);
   let wrap = parentElement.querySelector(":scope > .lumbar-3d-wrap");

@@ -203,3 +203,51 @@ def test_click_reports_the_structure(page, app_url):
     ids = page.evaluate(f"() => (document.querySelector('{GRAPH}')?.data || []).map(t => t.meta)")
     selected = page.url.split("selected=")[1].split("&")[0]
     assert selected in ids
+
+
+# Issue 12: the memo's partial paths (highlight UVs, colours with pooled colour-scale textures,
+# opacity in a pooled 1x1 alpha texture) must draw what Plotly's own full update draws.
+WALK = ("Disc herniation", "Spinal stenosis", "Spondylolisthesis", "Healthy spine (no condition)")
+MAX_PIXEL_DIFF = 2  # of 255, per channel
+
+
+def _walk_screens(browser, app_url, artifacts_dir, memo: bool) -> tuple[list, list[int]]:
+    """The 3D view's screenshots (as arrays) after each change of WALK, and the WebGL bytes of each."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        context.add_init_script(_webgl_counter_js())
+        if not memo:
+            context.add_init_script("localStorage.setItem('lumbar.no_workarounds', 'meshUpdateMemo')")
+        page = context.new_page()
+        frames = _Frames(page)
+        _open(page, app_url)
+        shots, uploads = [], []
+        for n, label in enumerate(WALK):
+            before = page.evaluate(GL_BYTES_JS)
+            _act(page, frames, lambda label=label: _pick_condition(page, label))
+            settled_camera(page)
+            page.wait_for_timeout(1500)
+            uploads.append(page.evaluate(GL_BYTES_JS) - before)
+            png = page.locator(GRAPH).screenshot()
+            (artifacts_dir / f"e2e-memo-{'on' if memo else 'off'}-{n}.png").write_bytes(png)
+            shots.append(np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16))
+        legends = page.evaluate(f"() => document.querySelectorAll('{GRAPH} g.colorbar').length")
+        return shots, [*uploads, legends]
+    finally:
+        context.close()
+
+
+def test_partial_updates_draw_what_a_full_update_draws(browser, app_url, artifacts_dir):
+    on, on_bytes = _walk_screens(browser, app_url, artifacts_dir, memo=True)
+    off, off_bytes = _walk_screens(browser, app_url, artifacts_dir, memo=False)
+    print(f"WebGL bytes per change, memo on {on_bytes[:-1]}, off {off_bytes[:-1]}")
+    for n, (a, b) in enumerate(zip(on, off, strict=True)):
+        assert a.shape == b.shape, (WALK[n], a.shape, b.shape)
+        worst = int(abs(a - b).max())
+        assert worst <= MAX_PIXEL_DIFF, f"after {WALK[n]!r}: a pixel differs by {worst}/255 (memo on vs off)"
+    assert sum(on_bytes[:-1]) < sum(off_bytes[:-1]) / 4, "the memo uploads a fraction of Plotly's full updates"
