@@ -207,7 +207,8 @@ def test_click_reports_the_structure(page, app_url):
 
 # Issue 12: the memo's partial paths (highlight UVs, colours with pooled colour-scale textures,
 # opacity in a pooled 1x1 alpha texture) must draw what Plotly's own full update draws.
-WALK = ("Disc herniation", "Spinal stenosis", "Spondylolisthesis", "Healthy spine (no condition)")
+# Ends on a lit nerve: the squeeze legend (one colour bar) must be drawn once after the changes.
+WALK = ("Spinal stenosis", "Spondylolisthesis", "Healthy spine (no condition)", "Disc herniation")
 MAX_PIXEL_DIFF = 2  # of 255, per channel
 
 
@@ -251,3 +252,4 @@ def test_partial_updates_draw_what_a_full_update_draws(browser, app_url, artifac
         worst = int(abs(a - b).max())
         assert worst <= MAX_PIXEL_DIFF, f"after {WALK[n]!r}: a pixel differs by {worst}/255 (memo on vs off)"
     assert sum(on_bytes[:-1]) < sum(off_bytes[:-1]) / 4, "the memo uploads a fraction of Plotly's full updates"
+    assert on_bytes[-1] == 1 and off_bytes[-1] == 1, f"squeeze legends drawn: {on_bytes[-1]}, {off_bytes[-1]}"
