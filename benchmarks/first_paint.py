@@ -49,8 +49,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking"
                  "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 GRAPH = '[data-testid="lumbar-3d"]'
 # Files (and folders: every file git has under them at REF) taken from REF for the baseline.
-VIEWER_FILES = ("explorer/ui/viewer3d.py", "explorer/render/scene3d.py", "explorer/render/model_scene.py",
-                "explorer/frontend/")
+# explorer/app.py: it starts loading the viewer and Plotly before the heavy imports (preload_viewer).
+# Note: Streamlit serves the components' JavaScript from the *installed* package's asset_dir
+# (pip install -e .: this checkout's explorer/frontend/), so both sides run the current .js files;
+# what differs is the Python (what is sent, and when).
+VIEWER_FILES = ("explorer/app.py", "explorer/ui/viewer3d.py", "explorer/render/scene3d.py",
+                "explorer/render/model_scene.py", "explorer/frontend/")
 TIMEOUT_MS = 180_000
 
 # Marks in epoch milliseconds (same clock as time.time() in this process).
