@@ -4,7 +4,8 @@
 
 import { applyDelta } from "./delta.js";
 import { frameGroup } from "./frame_group.js";
-import { loadPlotly, shared } from "./plotly_loader.js";
+import { withCssSafeUids } from "./gl_workarounds.js";
+import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
 
 const RESEND_RETRY_MS = 4000;
 
@@ -28,8 +29,10 @@ async function draw(st) {
       // Unchanged traces are the objects drawn last time: Plotly.react restyles only the others.
       const layout = Object.assign({}, fig.layout, { autosize: true });
       delete layout.width;
+      const data = workarounds(d.workaroundsOff).enabled("cssSafeUids", Plotly.version)
+        ? withCssSafeUids(fig.data, (st.safeUids ??= new WeakMap())) : fig.data;
       if (!st.plotted) {
-        await Plotly.newPlot(st.gd, fig.data, layout, d.config);
+        await Plotly.newPlot(st.gd, data, layout, d.config);
         st.plotted = true;
         frameGroup(shared()).join(st.groupId);
         st.gd.on("plotly_click", (ev) => {
@@ -39,7 +42,7 @@ async function draw(st) {
       } else {
         // In the same task as the 3D view's redraw when this rerun changes both (frame_group.js).
         await frameGroup(shared()).turn(st.groupId);
-        await Plotly.react(st.gd, fig.data, layout, d.config);
+        await Plotly.react(st.gd, data, layout, d.config);
       }
       st.drawnHash = fig.hash;
     }

@@ -46,6 +46,12 @@ export const WORKAROUNDS = Object.freeze({
   // (256x256 RGBA, 256 KB in gl-mesh3d) is taken from a pool shared by the scene's meshes, made
   // once per colour scale per page. Anything else takes Plotly's own path.
   meshUpdateMemo: "update only the WebGL buffers of mesh traces whose highlight, colours or opacity changed",
+  // plotly.js builds CSS selectors from trace uids without escaping them (Plots.cleanPlot removes a
+  // gone trace's colour bar with select(".cb" + uid)). A ":" makes that throw (the body chart's
+  // "pain-path:0:back": every Plotly.react dropping such a trace failed), a "~" makes it match
+  // nothing (the 3D nerves' "root-L5-left~intensity": a gone trace's squeeze legend stayed on
+  // screen beside the new one). Uids are handed to Plotly with every other character escaped.
+  cssSafeUids: "hand Plotly trace uids made of letters, digits, '-' and '_' only (it uses them in CSS selectors)",
 });
 
 function parseList(text) {
@@ -509,4 +515,30 @@ export function installMeshUpdateMemo(gd, stats = {}) {
   };
   proto.__lumbarMemo = memo;
   return true;
+}
+
+// ---- cssSafeUids
+const CSS_SAFE = /^[A-Za-z0-9_-]*$/;
+
+// `uid` with every character outside [A-Za-z0-9-] written as "_<hex code>_" (so distinct uids stay
+// distinct: "_" itself is escaped too).
+export function cssSafeUid(uid) {
+  const text = String(uid);
+  if (CSS_SAFE.test(text) && !text.includes("_")) return text;
+  return text.replace(/[^A-Za-z0-9-]/g, (c) => "_" + c.codePointAt(0).toString(16) + "_");
+}
+
+// `data` with unsafe uids replaced; a trace needing no change is passed through, one that does
+// becomes a copy remembered per trace object in `cache` (a WeakMap), so an unchanged trace is the
+// same object on every call (Plotly.react sees it unchanged).
+export function withCssSafeUids(data, cache) {
+  return data.map((t) => {
+    if (!t || t.uid == null || cssSafeUid(t.uid) === String(t.uid)) return t;
+    let safe = cache.get(t);
+    if (!safe) {
+      safe = { ...t, uid: cssSafeUid(t.uid) };
+      cache.set(t, safe);
+    }
+    return safe;
+  });
 }

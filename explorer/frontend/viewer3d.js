@@ -13,7 +13,8 @@ import {
 import { applyDelta } from "./delta.js";
 import { assemble, GeometryCache } from "./geometry.js";
 import {
-  installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withFastWebGL,
+  installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withCssSafeUids,
+  withFastWebGL,
 } from "./gl_workarounds.js";
 import { frameGroup } from "./frame_group.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
@@ -294,7 +295,10 @@ async function render(st, d) {
   }
   if (!st.plotted || scene.hash !== st.sceneHash || fit.scale !== st.labelScale) {
     const cache = geometryCache(d.settings);
-    const { data, missing, used } = assemble(scene, cache, d.settings.geometryRef);
+    const assembled = assemble(scene, cache, d.settings.geometryRef);
+    const { missing, used } = assembled;
+    const data = uses(st, "cssSafeUids") ? withCssSafeUids(assembled.data, (G.safeUids ??= new WeakMap()))
+      : assembled.data;
     if (missing.length) {
       requestMissing(st, missing);
       return false;

@@ -169,3 +169,23 @@ test("setZoomLimits calls the camera view's setDistanceLimits(lo, hi)", () => {
   assert.deepEqual(got, [[0.35, 4]]);
   assert.equal(setZoomLimits({ _fullLayout: {} }, [0.35, 4]), false, "no scene: the caller falls back");
 });
+
+test("cssSafeUids: uids Plotly puts in CSS selectors become letters, digits, '-' and '_' only, still distinct", async () => {
+  const { cssSafeUid, withCssSafeUids } = await import("../../explorer/frontend/gl_workarounds.js");
+  for (const uid of ["pain-path:0:back", "root-L5-left~intensity", "legend:marked", "a_b", "a:b", "a_3a_b"]) {
+    assert.match(cssSafeUid(uid), /^[A-Za-z0-9_-]+$/, uid);
+  }
+  assert.equal(cssSafeUid("vertebra-L4"), "vertebra-L4", "safe ids are kept as they are");
+  const many = ["a:b", "a_b", "a_3a_b", "a~b", "a-b", "ab"];
+  assert.equal(new Set(many.map(cssSafeUid)).size, many.length, "distinct uids stay distinct");
+  // The selector Plotly builds is valid and names that element only (CSS class syntax).
+  assert.doesNotMatch(".cb" + cssSafeUid("pain-path:0:back"), /[:~]/);
+  const cache = new WeakMap();
+  const keep = { uid: "outline" }, unsafe = { uid: "pain-path:1:front", x: [1] };
+  const first = withCssSafeUids([keep, unsafe], cache);
+  assert.equal(first[0], keep, "a safe trace is passed through");
+  assert.notEqual(first[1], unsafe);
+  assert.equal(unsafe.uid, "pain-path:1:front", "the scene's own trace is not changed");
+  assert.equal(withCssSafeUids([keep, unsafe], cache)[1], first[1], "the same copy every time: Plotly sees it unchanged");
+  assert.deepEqual(first[1].x, [1]);
+});
