@@ -58,6 +58,11 @@ AXIAL_DISC_HALF_WIDTH_MM: float = 44.0
 AXIAL_DISC_FRONT_MM: float = 24.0
 AXIAL_DISC_BACK_MM: float = 48.0
 SAGITTAL_HALF_HEIGHT_MM: float = 48.0
+# A cut through a foramen or a recess: the upper vertebra's cut (body, pedicle, facets) spans about
+# 13-17 mm in front of to 41 mm behind the disc centre and 8 mm below to 38 mm above it (measured at
+# L1-L2..L5-S1), so this window frames the foramen, its walls and the disc below it.
+FORAMEN_U_RANGE_MM: tuple[float, float] = (-30.0, 50.0)
+FORAMEN_V_RANGE_MM: tuple[float, float] = (-40.0, 44.0)
 SAGITTAL_FRONT_MM: float = 32.0
 SAGITTAL_BACK_MM: float = 78.0
 SCALE_BAR_MM: float = 10.0
@@ -221,7 +226,9 @@ def section_plane(kind: str, level: str, side: str | None = None, posture: str =
             offset = foramen_offset_mm(level) if kind == "parasagittal" else recess_offset_mm(level)
             origin = origin + side_sign(side) * offset * right
         # Seen from the patient's left: the front on the viewer's left, the head at the top.
-        return SectionPlane(kind, level, side if kind != "sagittal" else None, origin, right, -front, up,
+        if kind != "sagittal":
+            return SectionPlane(kind, level, side, origin, right, -front, up, FORAMEN_U_RANGE_MM, FORAMEN_V_RANGE_MM)
+        return SectionPlane(kind, level, None, origin, right, -front, up,
                             (-SAGITTAL_FRONT_MM, SAGITTAL_BACK_MM), (-SAGITTAL_HALF_HEIGHT_MM, SAGITTAL_HALF_HEIGHT_MM))
     raise ValueError(f"unknown section kind {kind!r}; use axial, sagittal, parasagittal or recess")
 
