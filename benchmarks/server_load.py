@@ -397,6 +397,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
                                   "max": max((c.wire_bytes for c in done), default=0),
                                   "mean": sum(c.wire_bytes for c in done) / len(done) if done else float("nan")},
         "bytes_per_change_by_part": _mean_parts(done),
+        "bytes_per_load_by_part": _mean_parts([c for s in states for c in s.loads if c.finished is not None]),
         "server_cpu_s": result["cpu_s"],
         "wall_s": result["wall_s"],
         "server_cpu_ms_per_run": result["cpu_s"] * 1000 / runs if runs else float("nan"),
