@@ -49,6 +49,17 @@ def test_each_change_sent_the_page_again(summary: dict) -> None:
     assert summary["bytes_per_change"]["p50"] > 1000
 
 
+def test_a_change_sends_what_changed_not_the_figures_again(summary: dict) -> None:
+    """The 3D view and the body chart send only what changed (explorer.frontend.transport): a
+    condition change costs a small part of what the first load sent for them."""
+    load, change = summary["bytes_per_load_by_part"], summary["bytes_per_change_by_part"]
+    for part, share in (("bidi_component explorer.viewer3d", 0.1), ("bidi_component explorer.chart2d", 0.35)):
+        assert part in load and part in change, (sorted(load), sorted(change))
+        assert change[part] < share * load[part], (part, change[part], load[part])
+    # Counted on the socket too (compressed when the server compresses websocket messages).
+    assert summary["wire_bytes_per_change"]["p50"] > 0
+
+
 def test_the_server_held_the_sessions_open_at_once(summary: dict) -> None:
     fds = summary["fds"]
     # One socket per open session at least (the sessions overlap in time).
