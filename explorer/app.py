@@ -22,12 +22,6 @@ if _PROJECT_ROOT not in sys.path:
     sys.path.insert(0, _PROJECT_ROOT)
 
 if __name__ == "__main__":  # a run of the page script
-    # Before the heavy imports below (PyVista, VTK, the conditions: seconds on a session's first
-    # run), so the browser loads the viewer's code and the Plotly bundle meanwhile (issue 12).
-    from explorer.frontend.plotly_assets import preload_viewer
-
-    preload_viewer()
-
     from explorer.ui.page import main
 
     main()

@@ -22,14 +22,10 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from explorer.settings import STATIC_DIR
-
-if TYPE_CHECKING:
-    from explorer.frontend import AssetComponent
 
 _LOG = logging.getLogger(__name__)
 
@@ -169,32 +165,3 @@ def workarounds_off() -> list[str]:
         ``["all"]``, ids from ``explorer/frontend/gl_workarounds.js``, or empty.
     """
     return [part.strip() for part in os.environ.get(NO_WORKAROUNDS_ENV, "").split(",") if part.strip()]
-
-
-# Key of the hidden element that starts loading the viewer's code and Plotly (see preload_viewer;
-# explorer/frontend/viewer3d.css hides its element container, .st-key-<key>).
-PRELOAD_KEY: str = "lumbar-preload"
-_preloader: AssetComponent | None = None
-
-
-def preload_viewer() -> None:
-    """Start loading the 3D viewer's JavaScript and the Plotly bundle in the browser now.
-
-    Called by ``explorer/app.py`` before it imports the rest of the app: a session's first script
-    run spends seconds importing (PyVista, VTK, the conditions) and loading the model before the
-    viewer is drawn, and the browser used to wait for it to fetch and evaluate the viewer's modules
-    and the 1.75 MB Plotly bundle after that. This mounts the viewer component once, hidden, with
-    only where Plotly is (``{"preload": ...}``): its JavaScript starts loading Plotly through the
-    same loader (``plotly_loader.js``), so the real viewer finds it loaded. Every run mounts it the
-    same way (same data: the browser is not called again), so the page never shifts.
-    """
-    global _preloader
-    if _preloader is None:
-        from explorer.frontend import AssetComponent  # light: streamlit only
-
-        _preloader = AssetComponent("viewer3d", js="viewer3d.js", css="viewer3d.css")
-    ensure_plotly_static_once()
-    data = {"preload": True, "plotlyUrl": plotly_url(), "plotlyJsVersion": plotly_js_version(),
-            "workaroundsOff": workarounds_off()}
-    # A list at the top level, as the viewer does (a dict makes CCv2 import pandas).
-    _preloader(key=PRELOAD_KEY, data=[data], width="stretch", height="content")

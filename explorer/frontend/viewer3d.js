@@ -441,12 +441,6 @@ export default function (component) {
   // Python wraps the payload in a one-element list (see explorer/ui/viewer3d.py).
   const d = Array.isArray(data) ? data[0] : data;
   if (!d) return;
-  if (d.preload) {
-    // The hidden early mount (explorer/frontend/plotly_assets.py, preload_viewer): load Plotly
-    // while the server is still importing; the real viewer then finds it loaded (or retries).
-    loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.workaroundsOff).catch(() => {});
-    return;
-  }
   geometryCache(d.settings).store(d.geometry);  // every payload's blobs, even one superseded before drawn
   takeScene((G.memory[d.key] ??= {}), d.scene);
   let wrap = parentElement.querySelector(":scope > .lumbar-3d-wrap");

@@ -38,21 +38,3 @@ test("chart2d: a click on an area reports the trace's meta; a click on nothing r
   assert.equal(clickedAreaId({ points: [] }), "");
   assert.equal(clickedAreaId(null), "");
 });
-
-test("viewer3d: the hidden early mount only starts loading Plotly (no viewer, no geometry cache)", async () => {
-  const mod = await import(join(FRONTEND, "viewer3d.js"));
-  const calls = [];
-  const parentElement = { querySelector: () => { calls.push("query"); return null; },
-                          appendChild: () => { calls.push("append"); } };
-  const had = window.Plotly;
-  window.Plotly = { version: "4.1.1" };  // already loaded: loadPlotly resolves without a <script>
-  try {
-    const out = mod.default({ data: [{ preload: true, plotlyUrl: "/app/static/p.js", plotlyJsVersion: "4.1.1",
-                                       workaroundsOff: [] }], parentElement, setStateValue() {}, setTriggerValue() {} });
-    assert.equal(out, undefined, "no teardown: nothing was mounted");
-    assert.deepEqual(calls, [], "the page element is left alone");
-    assert.equal(window.__lumbar3d.geometryCache, undefined, "no geometry cache made for it");
-  } finally {
-    window.Plotly = had;
-  }
-});
