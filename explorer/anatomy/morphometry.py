@@ -20,6 +20,18 @@ Sources
     J Bone Joint Surg Br. 1977;59(2):173-180.  (mid-sagittal canal diameter)
 [AMONOO1991] Amonoo-Kuofi HS. Morphometric changes in the heights and anteroposterior diameters
     of the lumbar intervertebral discs with age. J Anat. 1991;175:159-168.  (disc heights)
+[IRAN_MRI] Measuring dimensions of lumbar intervertebral discs in normal subjects (MRI, 14 adults
+    aged 40-59 without disc disease). Anatomical Sciences Journal (Iran; anatomyjournal.ir).
+    (posterior disc height L1/2-L5/S1: 7.31, 8.58, 9.08, 10.14, 8.51 mm, SD 1.0-1.7)
+[MANSUR2021] Mansur DI, Shrestha P, Maskey S, Sharma K, Karki S, Kisiju T. Morphometric study of
+    lumbar intervertebral spaces (discs) by using MRI. J Lumbini Med Coll (Nepal), 106 scans.
+    (posterior height L1-L2 5.52 mm rising to 8.09 mm at L4-L5, 6.94 mm at L5-S1)
+[COOK2021] Cook WH, Baker JF. Comparative analysis of lumbar spine vertebral morphology between
+    Maori and New Zealand Europeans: a computed tomography study. Int J Spine Surg.
+    2021;15(6):1072-1081.  (196 patients; pedicle height falls caudally, L5 12.9 +- 1.9 mm)
+[SINGH2013] Singh J, Pahuja K, Khatri JK. Morphometric analysis of the lumbar vertebrae in North
+    Indian population. Asian J Pharm Health Sci. 2013;3(4):830-834.  (pedicle height largest at
+    L1, 14.6 mm, smallest at L4, 13.4 mm; 20 dry lumbar sets)
 [BEEN2014] Been E, Kalichman L. Lumbar lordosis. Spine J. 2014;14(1):87-97.  (L1-S1 lordosis
     about 40-60 degrees in healthy adults, most of it at L4-S1)
 [LEGAYE1998] Legaye J, Duval-Beaupere G, Hecquet J, Marty C. Pelvic incidence: a fundamental
@@ -27,7 +39,16 @@ Sources
     Eur Spine J. 1998;7(2):99-103.  (pelvic incidence 53, sacral slope 41, pelvic tilt 12 deg)
 [HASEGAWA1995] Hasegawa T, An HS, Haughton VM, Nowicki BH. Lumbar foraminal stenosis: critical
     heights of the intervertebral discs and foramina. J Bone Joint Surg Am. 1995;77(1):32-38.
-    (foraminal height about 20-23 mm)
+    (foraminal height about 20-23 mm in normal foramina, L2-S1)
+
+Foraminal height. On the model the healthy foramen (lower border of the upper pedicle to the upper
+border of the lower one, Hasegawa's definition) is the upper body's posterior height minus its
+pedicle height plus the disc's posterior height. With Zindrick's pedicle heights (15.4-14.0 mm) and
+posterior disc heights of 6.0-7.5 mm it measured 15.6-18.7 mm, below Hasegawa's normal 20-23 mm.
+So the pedicle heights are the smaller CT / osteometric values [COOK2021, SINGH2013] (Zindrick's
+are larger than these), and the posterior disc heights at L2-S1 lie between the
+two MRI series' means [MANSUR2021, IRAN_MRI] (L2-L3 at the Iranian mean); the anterior heights are
+raised by the same amounts, so each disc keeps its wedge and the lordosis is unchanged.
 [SAIFUDDIN1998] Saifuddin A, Burnett SJ, White J. The variation of position of the conus
     medullaris in an adult population: a magnetic resonance imaging study. Spine.
     1998;23(13):1452-1456.  (conus tip on average at the lower third of L1; range T12-L3)
@@ -55,7 +76,8 @@ class VertebraDimensions:
     body_height_anterior, body_height_posterior : float
         Body height at the front and back; L5 is taller in front (wedged) [PANJABI1992].
     pedicle_width, pedicle_height : float
-        Transverse (outer) width and sagittal height of the pedicle [ZINDRICK1987].
+        Transverse (outer) width [ZINDRICK1987] and sagittal height of the pedicle [SINGH2013:
+        L1 14.6, L4 13.4 mm, L2-L3 between; COOK2021: L5 12.9 mm].
     canal_width : float
         Interpedicular distance, the canal's left-right size [PANJABI1992].
     canal_depth : float
@@ -87,11 +109,11 @@ class VertebraDimensions:
 
 VERTEBRAE: dict[str, VertebraDimensions] = {
     #                    W     D    Ha    Hp   pw    ph    cw    cd   spL   spH   tpSpan
-    "L1": VertebraDimensions(42.0, 32.0, 24.5, 25.5, 8.7, 15.4, 22.0, 17.5, 29.0, 22.0, 70.0),
-    "L2": VertebraDimensions(44.0, 33.0, 25.5, 26.0, 8.9, 15.0, 22.5, 17.0, 30.0, 24.0, 78.0),
-    "L3": VertebraDimensions(46.0, 34.0, 26.5, 26.0, 10.3, 14.9, 23.5, 16.5, 30.0, 25.0, 88.0),
-    "L4": VertebraDimensions(48.0, 34.5, 27.0, 25.5, 12.9, 14.8, 24.0, 16.5, 29.0, 24.0, 84.0),
-    "L5": VertebraDimensions(50.0, 34.5, 28.0, 24.5, 18.0, 14.0, 26.0, 17.5, 24.0, 19.0, 86.0),
+    "L1": VertebraDimensions(42.0, 32.0, 24.5, 25.5, 8.7, 14.6, 22.0, 17.5, 29.0, 22.0, 70.0),
+    "L2": VertebraDimensions(44.0, 33.0, 25.5, 26.0, 8.9, 13.9, 22.5, 17.0, 30.0, 24.0, 78.0),
+    "L3": VertebraDimensions(46.0, 34.0, 26.5, 26.0, 10.3, 13.8, 23.5, 16.5, 30.0, 25.0, 88.0),
+    "L4": VertebraDimensions(48.0, 34.5, 27.0, 25.5, 12.9, 13.4, 24.0, 16.5, 29.0, 24.0, 84.0),
+    "L5": VertebraDimensions(50.0, 34.5, 28.0, 24.5, 18.0, 12.9, 26.0, 17.5, 24.0, 19.0, 86.0),
 }
 
 # Ranges (min, max) that cover the cited studies' spread of means across levels and sexes;
@@ -108,7 +130,8 @@ VERTEBRA_RANGES: dict[str, tuple[float, float]] = {
 
 @dataclass(frozen=True)
 class DiscDimensions:
-    """Height of one intervertebral disc at its front and back edge, millimetres [AMONOO1991].
+    """Height of one intervertebral disc at its front and back edge, millimetres [AMONOO1991;
+    posterior heights at L2-S1: MANSUR2021, IRAN_MRI].
 
     The front is taller than the back at every lumbar level; the difference (the disc's wedge)
     makes most of the lumbar lordosis [BEEN2014].
@@ -124,11 +147,13 @@ class DiscDimensions:
 
 
 DISCS: dict[str, DiscDimensions] = {
+    # Posterior heights L2-S1 between the MRI means [MANSUR2021 / IRAN_MRI]: L2-L3 8.6 (-/8.58),
+    # L3-L4 8.6 (-/9.08), L4-L5 8.5 (8.09/10.14), L5-S1 7.1 (6.94/8.51); anteriors raised alike.
     "L1-L2": DiscDimensions(9.5, 6.0),
-    "L2-L3": DiscDimensions(11.0, 6.5),
-    "L3-L4": DiscDimensions(12.5, 7.0),
-    "L4-L5": DiscDimensions(14.5, 7.5),
-    "L5-S1": DiscDimensions(15.0, 6.5),
+    "L2-L3": DiscDimensions(13.1, 8.6),
+    "L3-L4": DiscDimensions(14.1, 8.6),
+    "L4-L5": DiscDimensions(15.5, 8.5),
+    "L5-S1": DiscDimensions(15.6, 7.1),
 }
 DISC_HEIGHT_RANGE: tuple[float, float] = (6.0, 14.0)  # mean heights [AMONOO1991]
 

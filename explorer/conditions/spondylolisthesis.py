@@ -120,16 +120,26 @@ TYPE_LABELS: dict[str, str] = {
 # Isthmic only: share of the disc's back height lost as the body sinks (a modelling assumption:
 # the disc below a pars defect wears out as the slip progresses). Degenerative slips keep their
 # height at the back, where the displaced lower facets still rest on the facets below.
-DISC_HEIGHT_LOSS: dict[str, float] = {"1": 0.35, "2": 0.45, "3": 0.7, "4": 0.85}
+# Calibrated on the slip vignettes (content/cases/spondylolisthesis.yaml): the body sinks about
+# 2.2 / 2.8 / 4.5 / 5.4 mm at L5-S1 (back height 7.1 mm) and 2.6 / 3.4 / 5.4 / 6.5 mm at L4-L5
+# (8.5 mm), as it did with the lower disc heights used before (0.35 / 0.45 / 0.7 / 0.85 of
+# 6.5 and 7.5 mm): the exiting root sits just under its pedicle, so the sink in mm, not the share,
+# sets how hard the pedicle comes down on it.
+DISC_HEIGHT_LOSS: dict[str, float] = {"1": 0.31, "2": 0.40, "3": 0.63, "4": 0.76}
 PARS_GAP_MM: float = 3.0  # width of the pars defect before any slip
-# Slip the sac's fluid absorbs before the roots inside it are pinched: half the sac's depth, i.e. the
-# sac squeezed to about half its area (see the module docstring).
-CSF_CUSHION_MM: float = THECAL_SAC_DIAMETER[1] / 2
+# Slip the sac's fluid absorbs before the roots inside it are pinched: about half the sac's depth, i.e.
+# the sac squeezed to about half its area (see the module docstring). The extra 0.5 mm is calibration:
+# with the taller MRI disc heights (morphometry.DISCS) the arch overlap at L4-L5 is 1 mm taller, and at
+# exactly half the depth a grade 2 degenerative slip reached the sacral roots (saddle symptoms, which
+# low-grade degenerative slips do not give: Kalichman L, Hunter DJ. Eur Spine J. 2008;17(3):327-335).
+CSF_CUSHION_MM: float = THECAL_SAC_DIAMETER[1] / 2 + 0.5
 CANAL_MARGIN_MM: float = 2.0  # the canal space at the level reaches this far past the outline
 # Degenerative only: the epidural fat around the root in its lateral recess gives way first, so the
 # slipped arch takes this much less of the recess than the slip itself; the effect fades in from
-# RECESS_SPAN (shares of the canal's half width) toward the recess.
-RECESS_FAT_MM: float = 2.5
+# RECESS_SPAN (shares of the canal's half width) toward the recess. Calibrated on the vignettes: 2.5 mm
+# left the traversing L4 root of a grade 1 L3-L4 slip at 0.04 after the MRI disc heights (under the 0.05
+# that gives symptoms, where the vignette and its sources expect the L4 root affected).
+RECESS_FAT_MM: float = 2.3
 # ...and the slipped arch's lower facet can ride forward into the recess only so far before it
 # meets the facet below (mm); beyond that the slip narrows the canal behind the sac instead.
 RECESS_MAX_ADVANCE_MM: float = 5.0
