@@ -210,6 +210,9 @@ def test_click_reports_the_structure(page, app_url):
 # Ends on a lit nerve: the squeeze legend (one colour bar) must be drawn once after the changes.
 WALK = ("Spinal stenosis", "Spondylolisthesis", "Healthy spine (no condition)", "Disc herniation")
 MAX_PIXEL_DIFF = 2  # of 255, per channel
+# Antialiased pixels on the edge of an annotation arrow may land differently (seen: 1 pixel at 38/255,
+# 5 pixels in another walk, identical when enlarged); a real drawing difference changes hundreds.
+MAX_ANTIALIAS_PIXELS = 20
 
 
 def _walk_screens(browser, app_url, artifacts_dir, memo: bool) -> tuple[list, list[int]]:
@@ -249,7 +252,8 @@ def test_partial_updates_draw_what_a_full_update_draws(browser, app_url, artifac
     print(f"WebGL bytes per change, memo on {on_bytes[:-1]}, off {off_bytes[:-1]}")
     for n, (a, b) in enumerate(zip(on, off, strict=True)):
         assert a.shape == b.shape, (WALK[n], a.shape, b.shape)
-        worst = int(abs(a - b).max())
-        assert worst <= MAX_PIXEL_DIFF, f"after {WALK[n]!r}: a pixel differs by {worst}/255 (memo on vs off)"
+        differ = abs(a - b).max(axis=2) > MAX_PIXEL_DIFF
+        assert int(differ.sum()) <= MAX_ANTIALIAS_PIXELS, (
+            f"after {WALK[n]!r}: {int(differ.sum())} pixels differ by more than {MAX_PIXEL_DIFF}/255 (memo on vs off)")
     assert sum(on_bytes[:-1]) < sum(off_bytes[:-1]) / 4, "the memo uploads a fraction of Plotly's full updates"
     assert on_bytes[-1] == 1 and off_bytes[-1] == 1, f"squeeze legends drawn: {on_bytes[-1]}, {off_bytes[-1]}"
