@@ -145,8 +145,6 @@ def test_a_reconnected_browsers_change_wins_over_the_link(change, param, wanted)
     assert again.radio(key="view").value == ("lateral" if param == "view" else "posterior")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: explorer/ui/sections_panel.py seeds its widgets by writing "
-                   "st.session_state on a session's first run (REQUESTS.md, docs/deploy.md)")
 def test_a_reconnected_browsers_section_change_wins_over_the_link():
     """The same as above for the MRI-like section control below the sidebar's widgets."""
     first = _run({"condition": "stenosis"})

@@ -232,10 +232,12 @@ def test_bad_section_values_are_named_and_fall_back(key, bad, field, default):
 PANEL_SCRIPT = """
 import streamlit as st
 from explorer.state import NO_CONDITION, ExplorerState, parse_query_params
+from explorer.ui.controls import SEED_KEY
 from explorer.ui.resources import get_impact, get_model
 from explorer.ui.sections_panel import sections_panel, sections_toggle, with_sections
 
 base = parse_query_params(st.query_params.to_dict()).state
+st.session_state.setdefault(SEED_KEY, base)  # what the sidebar does with the link on a first run
 state = with_sections(base)
 sections_toggle(state)
 impact = get_impact(state.condition, state.params) if state.condition != NO_CONDITION else None
@@ -423,7 +425,6 @@ import streamlit as st
 from explorer.state import ExplorerState
 from explorer.ui.sections_panel import with_sections
 
-st.session_state["_sections_initialised"] = True  # the widgets hold what the browser sent
 for key, value in st.session_state["sent"].items():
     st.session_state[key] = value
 s = with_sections(ExplorerState())

@@ -384,6 +384,9 @@ def main() -> None:
     if state.mode != "symptoms":
         with st.sidebar:
             sections_toggle(state)
+        # Read again now that the toggle is drawn: after a reconnect to another replica the browser's
+        # value becomes readable only here (before, the link's seed stood in for it).
+        state = with_sections(state)
     sync_url(state)
     symptoms_mode = state.mode == "symptoms"
     impact, impact_error = None, None

@@ -45,8 +45,8 @@ from explorer.render.sections import (
     section_key,
     section_meshes,
 )
-from explorer.state import CUT_LEVELS, DEFAULT_POSTURE, POSTURES, SECTIONS, ExplorerState, parse_query_params
-from explorer.ui.controls import widget_value
+from explorer.state import CUT_LEVELS, DEFAULT_POSTURE, POSTURES, SECTIONS, ExplorerState
+from explorer.ui.controls import holds, seed_state, widget_value
 
 SECTION_KEY = "section"
 CUT_KEY = "section_cut"
@@ -116,16 +116,10 @@ TROLLEY_TEXT = (
 # --------------------------------------------------------------------------------------------
 
 
-def _init_from_url() -> None:
-    """On a session's first run, set the section widgets from the link (bad values were reported
-    with the other link problems by the sidebar's parse of the same link)."""
-    if st.session_state.get("_sections_initialised"):
-        return
-    parsed = parse_query_params(st.query_params.to_dict()).state
-    st.session_state[SECTION_KEY] = parsed.section
-    st.session_state[CUT_KEY] = parsed.section_level or AUTO_CUT
-    st.session_state[POSTURE_KEY] = parsed.posture
-    st.session_state["_sections_initialised"] = True
+def _starting_index(key: str, options: list[str], seeded: str) -> int:
+    """``index=`` for a section widget: the link's value while the session holds none for ``key``
+    (Streamlit ignores ``index`` once the widget has a value; the widget's identity is its key)."""
+    return options.index(seeded) if not holds(key) and seeded in options else 0
 
 
 def _cut_labelers() -> list[Any]:
@@ -136,23 +130,30 @@ def _cut_labelers() -> list[Any]:
 def session_section() -> str:
     """The section id the section radio holds now: a label the browser still shows from the other
     audience's words (a fragment rerun can hand it back) maps back to its id
-    (:func:`explorer.ui.controls.widget_value`)."""
+    (:func:`explorer.ui.controls.widget_value`). Before the radio has a value, the link's (the
+    seed): no session-state write, which after a reconnect to another replica would win over the
+    value the browser sends (issue 14)."""
+    if not holds(SECTION_KEY):
+        return seed_state().section
     return widget_value(SECTION_KEY, list(SECTIONS), [SECTION_LABELS.get, PLAIN_SECTION_LABELS.get], "off")
 
 
 def session_posture() -> str:
     """The posture id the posture radio holds now (either audience's label maps back to it)."""
+    if not holds(POSTURE_KEY):
+        return seed_state().posture
     return widget_value(POSTURE_KEY, list(POSTURES), [POSTURE_LABELS.get, POSTURE_PLAIN_LABELS.get], DEFAULT_POSTURE)
 
 
 def session_cut() -> str:
     """The cut level the level box holds now (``AUTO_CUT``: at the problem)."""
+    if not holds(CUT_KEY):
+        return seed_state().section_level or AUTO_CUT
     return widget_value(CUT_KEY, [AUTO_CUT, *CUT_LEVELS], _cut_labelers(), AUTO_CUT)
 
 
 def with_sections(state: ExplorerState) -> ExplorerState:
     """``state`` with the section, cut level and posture the person chose (or the link gave)."""
-    _init_from_url()
     cut = session_cut()
     return state.with_(section=session_section(), section_level=cut if cut in CUT_LEVELS else None,
                        posture=session_posture())
@@ -160,10 +161,9 @@ def with_sections(state: ExplorerState) -> ExplorerState:
 
 def sections_toggle(state: ExplorerState) -> None:
     """The control that turns the sections on (axial or sagittal) or off."""
-    _init_from_url()
     labels = PLAIN_SECTION_LABELS if state.audience == "patient" else SECTION_LABELS
     st.radio("Scan-like pictures" if state.audience == "patient" else "MRI-like sections",
-             options=list(SECTIONS), key=SECTION_KEY, format_func=lambda v: labels.get(v, str(v)), horizontal=True,
+             options=list(SECTIONS), key=SECTION_KEY, index=_starting_index(SECTION_KEY, list(SECTIONS), state.section), format_func=lambda v: labels.get(v, str(v)), horizontal=True,
              help="Cut the model like an MRI scan, beside a normal spine, and measure the canal.")
 
 
@@ -416,13 +416,18 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
     level_col, posture_col = st.columns([1, 2], gap="medium")
     with level_col:
         st.selectbox("Where to cut", options=[AUTO_CUT, *CUT_LEVELS], key=CUT_KEY,
+                     index=_starting_index(CUT_KEY, [AUTO_CUT, *CUT_LEVELS], state.section_level or AUTO_CUT),
                      format_func=lambda v: _level_label(v, auto_level),
                      help="A disc level (L4-L5) cuts through the disc; a single bone (L4) through its middle.")
     with posture_col:
         labels = POSTURE_PLAIN_LABELS if plain else POSTURE_LABELS
-        st.radio("Posture", options=list(POSTURES), key=POSTURE_KEY, format_func=lambda v: labels.get(v, str(v)),
+        st.radio("Posture", options=list(POSTURES), key=POSTURE_KEY,
+                 index=_starting_index(POSTURE_KEY, list(POSTURES), state.posture), format_func=lambda v: labels.get(v, str(v)),
                  horizontal=True,
                  help="Moves this level into the posture and measures it again.")
+    # The widgets are drawn: read them again (after a reconnect the browser's values arrive only now).
+    cut_choice = session_cut()
+    state = state.with_(section_level=cut_choice if cut_choice in CUT_LEVELS else None, posture=session_posture())
     level = cut_level(state.section_level, params)
     section = state.section if state.section in SECTIONS and state.section != "off" else "axial"
     pair = section_pair(model, impact, state.condition, state.params, section, level, state.posture)
