@@ -28,6 +28,7 @@ from explorer.ui.controls import (
     sidebar_controls,
     sync_url,
 )
+from explorer.ui.offline import keep_streamlit_offline
 from explorer.ui.reading import (
     MAX_MESSAGE_CHARS,
     emergency_notice,
@@ -105,25 +106,7 @@ so all of it was ignored and the start view is shown. Check where the link came 
 """
 
 
-def keep_streamlit_offline() -> None:
-    """Stop Streamlit from looking up this machine's addresses on the network (no network at run time).
-
-    When a websocket arrives from another origin (another site's page opening a socket to this
-    app), Streamlit 1.67 compares that origin with this machine's IP addresses and finds them by
-    asking the network: a UDP "connect" to 8.8.8.8 and an HTTP request to checkip.amazonaws.com
-    (1 s timeout, twice, on the server's event loop). No configuration option turns this off.
-    Answering "unknown" for both keeps the check closed (the origin is refused) and local; same-
-    origin pages, including a lecture-hall address served with ``--server.address 0.0.0.0``, are
-    allowed before this check is reached. Runs once per process, when this module is first
-    imported (the first page load); ``server.address`` in ``.streamlit/config.toml`` already
-    avoids the start-up lookup.
-    """
-    from streamlit import net_util
-
-    net_util.get_external_ip = lambda: None
-    net_util.get_internal_ip = lambda: None
-
-
+# Also here, for servers started without `streamlit run` (AppTest); explorer/app.py does it at server start.
 keep_streamlit_offline()
 
 
