@@ -39,10 +39,10 @@ Study. PLoS One. 2016;11(8):e0160002; Nakashima H, et al. Lumbar thecal sac dime
 spinal cord areas on MRI in 626 healthy subjects. Spine. 2021;46(24):E1327-E1333: areas below
 80 mm2 in under 2 % of healthy people); canal AP at least 13 mm (Verbiest's relative stenosis mark)
 and about 15-18 mm (Eisenstein 1977, ``explorer.anatomy.morphometry``); recess depth 5 mm or more
-(Ciric 1980); foraminal height above Hasegawa's critical 15 mm and at most his normal 23 mm. The
-model's healthy foramina (about 16-19 mm) stay below Hasegawa's normal 20 mm: the height on the
-geometry is the upper body's posterior height minus its pedicle height plus the disc's posterior
-height, all three from the morphometry tables (a strict xfail in the tests records it).
+(Ciric 1980); foraminal height within Hasegawa's normal 20-23 mm at L2-S1 (above his critical
+15 mm at L1-L2, outside his series). The height on the geometry is the upper body's posterior
+height minus its pedicle height plus the disc's posterior height, all three from the morphometry
+tables (``explorer.anatomy.morphometry``, cited there).
 
 Posture moves the segment (``explorer.anatomy.posture``) for the measurements and the sections
 only; the 3D view stays neutral.
