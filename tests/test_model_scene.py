@@ -80,8 +80,13 @@ def test_one_sided_lesion_is_seen_from_its_own_side_or_behind(model, impacts) ->
         assert direction[0] * sign >= -1e-6, f"{key}: seen from the other side ({view.direction})"
 
 
-def test_slip_is_seen_side_on(model, impacts) -> None:
-    view = choose_story_view(model, impacts["slip"])
+@pytest.mark.parametrize("slip_type", ["degenerative", "isthmic"])
+@pytest.mark.parametrize("level", ["L3-L4", "L4-L5", "L5-S1"])
+@pytest.mark.parametrize("grade", ["2", "3", "4"])
+def test_slip_is_seen_side_on(model, slip_type, level, grade) -> None:
+    """Slips are seen and graded on a lateral picture (Meyerding 1932): from behind no step shows."""
+    impact = simulate("spondylolisthesis", {"level": level, "type": slip_type, "grade": grade})
+    view = choose_story_view(model, impact)
     d = (view.eye_mm - view.center_mm) / np.linalg.norm(view.eye_mm - view.center_mm)
     assert abs(d[0]) > 0.9, f"a forward slip shows from the side, got {view.direction}"
 

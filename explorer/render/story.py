@@ -54,7 +54,9 @@ BEHIND_WEIGHT: float = 0.3         # preference for views from behind
 COVER_ENOUGH: float = 0.06         # grid share at which a target counts as plainly visible
 GRID_CELLS: int = 48                # coverage is counted on a GRID_CELLS x GRID_CELLS screen grid
 SIDE_OFFSET_MM: float = 6.0         # a lesion this far off the midline has a side
-SLIP_WEIGHT: float = 2.5           # how strongly a slip asks for a side view
+# How strongly a slip asks for a side view (slips are graded on a lateral picture, Meyerding 1932). At 2.5
+# an isthmic L5-S1 grade 2 and every degenerative L5-S1 slip opened from behind, where no step shows.
+SLIP_WEIGHT: float = 4.5
 SLIP_MM: float = 3.0                # a replaced bone moved this far has slipped
 FADE_RAY_FRACTION: float = 0.02     # an occluder blocking this share of the rays is made see-through
 OPAQUE_FROM: float = 0.5            # structures at least this opaque hide what is behind them
