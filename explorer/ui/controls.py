@@ -127,7 +127,7 @@ def _init_from_url() -> None:
     replica dies, the browser reconnects to another one and its next change starts that new
     session's first run, carrying every widget's value; the URL still holds the state from before
     the change, so seeding from it lost the change (issue 14). The link's state goes in as the
-    widgets' defaults (``index=`` / ``value=``, see :func:`_starting_index`): a fresh page has no
+    widgets' defaults (``index=`` / ``value=``, see :func:`starting_index`): a fresh page has no
     widget values, so the link applies; a reconnected page's values win. The widgets' ids depend
     only on their keys (radio, checkbox, toggle, select_slider: ``key_as_main_identity=True``;
     selectbox: the key and ``accept_new_options``), so a default never resets a widget.
@@ -156,7 +156,7 @@ def holds(key: str) -> bool:
     return key in st.session_state
 
 
-def _starting_index(key: str, options: Sequence[Any], value: Any) -> int:
+def starting_index(key: str, options: Sequence[Any], value: Any) -> int:
     """``index=`` for a radio or selectbox: ``value``'s position when the session holds nothing for
     ``key``; else 0, which Streamlit ignores for a widget with a value (and, unlike another index,
     does not log "created with a default value but also had its value set via the Session State
@@ -166,7 +166,7 @@ def _starting_index(key: str, options: Sequence[Any], value: Any) -> int:
 
 
 def _starting_bool(key: str, value: bool) -> bool:
-    """``value=`` for a checkbox or toggle (False when the session holds a value: see :func:`_starting_index`)."""
+    """``value=`` for a checkbox or toggle (False when the session holds a value: see :func:`starting_index`)."""
     return bool(value) and not holds(key)
 
 
@@ -248,7 +248,7 @@ def _condition_widgets(condition: str, plain: bool) -> tuple[tuple[str, str], ..
         words = getattr(p, "plain_label_for", p.label_for) if plain else p.label_for
         if not plain and hasattr(p, "label_in"):  # options that name only the chosen zone's measure
             words = functools.partial(p.label_in, params=dict(current))
-        index = _starting_index(key, p.values, current[p.name])
+        index = starting_index(key, p.values, current[p.name])
         if len(p.values) <= 4:
             st.radio(label, options=list(p.values), key=key, format_func=words, index=index,
                      horizontal=p.name == "side")
@@ -368,15 +368,15 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
     seed = seed_state()
     with st.sidebar:
         st.radio("I am a", options=list(AUDIENCES), key="audience", format_func=AUDIENCE_LABELS.get,
-                 index=_starting_index("audience", AUDIENCES, seed.audience), horizontal=True)
+                 index=starting_index("audience", AUDIENCES, seed.audience), horizontal=True)
         st.radio("What do you want to do?", options=list(MODES), key="mode", format_func=MODE_LABELS.get,
-                 index=_starting_index("mode", MODES, seed.mode))
+                 index=starting_index("mode", MODES, seed.mode))
         symptoms_mode = session_mode() == "symptoms"
         audience = session_audience()
         plain = audience == "patient"
         st.header("Condition")
         st.selectbox("Condition", options=list(CONDITION_LABELS), key="condition",
-                     index=_starting_index("condition", list(CONDITION_LABELS), seed.condition),
+                     index=starting_index("condition", list(CONDITION_LABELS), seed.condition),
                      format_func=lambda c: condition_label(c, audience),
                      label_visibility="collapsed", disabled=symptoms_mode,
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
@@ -401,7 +401,7 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                          help="Make the bones see-through so the nerves inside show.")
         st.header("View")
         st.radio("Camera", options=list(settings.CAMERA_PRESETS), key="view",
-                 index=_starting_index("view", list(settings.CAMERA_PRESETS), seed.view),
+                 index=starting_index("view", list(settings.CAMERA_PRESETS), seed.view),
                  format_func=lambda v: (plain and PLAIN_CAMERA_LABELS.get(v)) or settings.CAMERA_LABELS[v],
                  on_change=_camera_button, args=(False,),
                  label_visibility="collapsed")

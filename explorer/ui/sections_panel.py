@@ -46,7 +46,7 @@ from explorer.render.sections import (
     section_meshes,
 )
 from explorer.state import CUT_LEVELS, DEFAULT_POSTURE, POSTURES, SECTIONS, ExplorerState
-from explorer.ui.controls import holds, seed_state, widget_value
+from explorer.ui.controls import holds, seed_state, starting_index, widget_value
 
 SECTION_KEY = "section"
 CUT_KEY = "section_cut"
@@ -116,12 +116,6 @@ TROLLEY_TEXT = (
 # --------------------------------------------------------------------------------------------
 
 
-def _starting_index(key: str, options: list[str], seeded: str) -> int:
-    """``index=`` for a section widget: the link's value while the session holds none for ``key``
-    (Streamlit ignores ``index`` once the widget has a value; the widget's identity is its key)."""
-    return options.index(seeded) if not holds(key) and seeded in options else 0
-
-
 def _cut_labelers() -> list[Any]:
     """Every label the cut-level box can have shown ("At the problem (L4-L5)" names the level)."""
     return [functools.partial(_level_label, auto_level=level) for level in CUT_LEVELS]
@@ -163,7 +157,8 @@ def sections_toggle(state: ExplorerState) -> None:
     """The control that turns the sections on (axial or sagittal) or off."""
     labels = PLAIN_SECTION_LABELS if state.audience == "patient" else SECTION_LABELS
     st.radio("Scan-like pictures" if state.audience == "patient" else "MRI-like sections",
-             options=list(SECTIONS), key=SECTION_KEY, index=_starting_index(SECTION_KEY, list(SECTIONS), state.section), format_func=lambda v: labels.get(v, str(v)), horizontal=True,
+             options=list(SECTIONS), key=SECTION_KEY, index=starting_index(SECTION_KEY, SECTIONS, state.section),
+             format_func=lambda v: labels.get(v, str(v)), horizontal=True,
              help="Cut the model like an MRI scan, beside a normal spine, and measure the canal.")
 
 
@@ -416,13 +411,13 @@ def sections_panel(model: SpineModel, state: ExplorerState, impact: Impact | Non
     level_col, posture_col = st.columns([1, 2], gap="medium")
     with level_col:
         st.selectbox("Where to cut", options=[AUTO_CUT, *CUT_LEVELS], key=CUT_KEY,
-                     index=_starting_index(CUT_KEY, [AUTO_CUT, *CUT_LEVELS], state.section_level or AUTO_CUT),
+                     index=starting_index(CUT_KEY, [AUTO_CUT, *CUT_LEVELS], state.section_level or AUTO_CUT),
                      format_func=lambda v: _level_label(v, auto_level),
                      help="A disc level (L4-L5) cuts through the disc; a single bone (L4) through its middle.")
     with posture_col:
         labels = POSTURE_PLAIN_LABELS if plain else POSTURE_LABELS
         st.radio("Posture", options=list(POSTURES), key=POSTURE_KEY,
-                 index=_starting_index(POSTURE_KEY, list(POSTURES), state.posture), format_func=lambda v: labels.get(v, str(v)),
+                 index=starting_index(POSTURE_KEY, list(POSTURES), state.posture), format_func=lambda v: labels.get(v, str(v)),
                  horizontal=True,
                  help="Moves this level into the posture and measures it again.")
     # The widgets are drawn: read them again (after a reconnect the browser's values arrive only now).
