@@ -20,6 +20,29 @@ export function chooseCamera({ request, requestId, appliedRequestId, plotted, li
   return { camera: camera ?? null, newRequest };
 }
 
+// True when two cameras show the same view: eye, center and up within `tol` (normalised units,
+// the axes box spans about -1..1) and the same projection type. Used to skip a redundant
+// Plotly.relayout after a Plotly.react that already applied the requested camera (each costs a
+// whole frame of the scene: 0.3-0.6 s with software WebGL).
+export function sameCamera(a, b, tol = 1e-6) {
+  if (!a?.eye || !b?.eye) return false;
+  for (const k of ["eye", "center", "up"]) {
+    const p = vec(a[k] ?? (k === "up" ? { z: 1 } : null)), q = vec(b[k] ?? (k === "up" ? { z: 1 } : null));
+    if (Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]) > tol) return false;
+  }
+  const type = (c) => c?.projection?.type ?? "perspective";
+  return type(a) === type(b);
+}
+
+// The scene's uirevision for a viewer that has applied camera request number `n` (0: none yet).
+// Plotly.react keeps a camera the person moved while the scene's uirevision stays the same, and
+// even keeps it against a new input camera equal to the input before the person's move; a new
+// uirevision with each new request makes the react apply the requested camera itself, so no
+// Plotly.relayout (a second frame) is needed after it.
+export function sceneRevision(base, n) {
+  return n ? `${base ?? "scene"}#${n}` : base;
+}
+
 function vec(p) { return [Number(p?.x ?? 0), Number(p?.y ?? 0), Number(p?.z ?? 0)]; }
 
 // |eye - center| in normalised units (NaN without an eye).

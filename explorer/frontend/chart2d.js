@@ -4,10 +4,15 @@
 
 import { applyDelta } from "./delta.js";
 import { frameGroup } from "./frame_group.js";
-import { withCssSafeUids } from "./gl_workarounds.js";
+import { fastArrayAttributes, withCssSafeUids } from "./gl_workarounds.js";
 import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
 
 const RESEND_RETRY_MS = 4000;
+
+// Timing marks for benchmarks/profile_switch.py (only when the page set window.__lumbar3d.marks).
+function mark(what) {
+  if (shared().marks) performance.mark("lumbar:" + what);
+}
 
 // The id of the clicked area, or "" (a click on no area, or on a trace without meta).
 export function clickedAreaId(ev) {
@@ -20,6 +25,10 @@ async function draw(st) {
     st.dirty = false;
     const d = st.latest;
     const Plotly = await loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.workaroundsOff);
+    // The same memo as the 3D view's (one per page: Plotly.PlotSchema is shared).
+    if (workarounds(d.workaroundsOff).enabled("fastArrayAttributes", Plotly.version)) {
+      shared().arrayAttrs = fastArrayAttributes(Plotly.PlotSchema);
+    }
     const fig = st.scene;
     if (!fig || st.sceneWanted) {  // a change built on a figure this page does not have
       askForFigure(st);
@@ -41,8 +50,11 @@ async function draw(st) {
         });
       } else {
         // In the same task as the 3D view's redraw when this rerun changes both (frame_group.js).
+        mark("chart-turn-asked");
         await frameGroup(shared()).turn(st.groupId);
+        mark("chart-react-start");
         await Plotly.react(st.gd, data, layout, d.config);
+        mark("chart-react-end");
       }
       st.drawnHash = fig.hash;
     }
@@ -91,6 +103,7 @@ export default function (component) {
   // Sent as a one-element list (see body_chart): a top-level dict would make Streamlit import pandas.
   const data = Array.isArray(component.data) ? component.data[0] : component.data;
   if (!data) return;
+  mark("chart-data");
   let wrap = parentElement.querySelector(":scope > .lumbar-chart-wrap");
   if (!wrap || !wrap.__chart) {
     wrap?.remove();

@@ -23,7 +23,10 @@ export const WORKAROUNDS = Object.freeze({
   // a synchronous round trip to the GPU process, which with software WebGL may be busy painting
   // (0.2-0.4 s per first draw on a quiet machine). For contexts created during our newPlot, they
   // are answered from what the context created, deleted and linked (the answers WebGL gives).
-  fastValidityChecks: "answer isShader/isProgram/getProgramParameter without a GPU round trip during newPlot",
+  // gl.isBuffer too: the transparency pass (a-big-triangle) asks it once in every frame, in the
+  // middle of the frame, so the page waited there for the GPU to draw the opaque meshes
+  // (measured 50-110 ms of main thread per frame; the floor app pays it as well).
+  fastValidityChecks: "answer isShader/isProgram/isBuffer/getProgramParameter without a GPU round trip",
   // The live camera: _fullLayout.scene._scene.getCamera() is current even mid-drag and while
   // the camera eases after one; gd.layout.scene.camera only after plotly_relayout.
   liveCamera: "read the 3D camera from the scene object (current mid-drag)",
@@ -52,6 +55,15 @@ export const WORKAROUNDS = Object.freeze({
   // nothing (the 3D nerves' "root-L5-left~intensity": a gone trace's squeeze legend stayed on
   // screen beside the new one). Uids are handed to Plotly with every other character escaped.
   cssSafeUids: "hand Plotly trace uids made of letters, digits, '-' and '_' only (it uses them in CSS selectors)",
+  // Every Plotly.react that recalculates (a highlight or a colour changed: each condition change)
+  // runs PlotSchema.findArrayAttributes on every trace, which walks the trace type's whole
+  // attribute schema (thousands of entries, two array copies per entry) to find the few
+  // attributes that hold arrays: measured about 110 ms of each change's main-thread time (the
+  // 43 traces of the 3D view and the body chart's areas). The walk depends only on the schema:
+  // it is done once per trace type and remembered (which attribute paths may hold arrays), and
+  // each trace is then looked up along those paths only. The first calls per trace type are
+  // checked against Plotly's own answer; one difference switches the memo off for the page.
+  fastArrayAttributes: "find a trace's array attributes from a per-type list of candidate paths, not a schema walk",
 });
 
 function parseList(text) {
@@ -113,6 +125,18 @@ export function fastValidityChecks(gl) {
   gl.deleteShader = function (o) { live.delete(o); return proto.deleteShader.call(this, o); };
   gl.deleteProgram = function (o) { live.delete(o); params.delete(o); return proto.deleteProgram.call(this, o); };
   gl.linkProgram = function (o) { params.delete(o); return proto.linkProgram.call(this, o); };
+  // Buffers: WebGL's isBuffer is true for a buffer of this context that was bound at least once
+  // and not deleted since (a created, never bound buffer is not a buffer yet).
+  const buffers = new WeakSet(), bound = new WeakSet();
+  gl.createBuffer = function () { const o = proto.createBuffer.call(this); if (o) buffers.add(o); return o; };
+  gl.deleteBuffer = function (o) { buffers.delete(o); return proto.deleteBuffer.call(this, o); };
+  gl.bindBuffer = function (target, o) {
+    if (o && buffers.has(o)) bound.add(o);
+    return proto.bindBuffer.call(this, target, o);
+  };
+  gl.isBuffer = function (o) {
+    return direct() ? proto.isBuffer.call(this, o) : !!o && buffers.has(o) && bound.has(o);
+  };
   gl.isShader = function (o) { return direct() ? proto.isShader.call(this, o) : !!o && live.has(o); };
   gl.isProgram = function (o) { return direct() ? proto.isProgram.call(this, o) : !!o && live.has(o); };
   gl.getProgramParameter = function (o, pname) {
@@ -541,4 +565,114 @@ export function withCssSafeUids(data, cache) {
     }
     return safe;
   });
+}
+
+// ---- fastArrayAttributes
+// Plotly's isArrayOrTypedArray and isPlainObject (lib/is_array.js, lib/is_plain_object.js).
+function isArrayOrTypedArray(a) {
+  return Array.isArray(a) || (ArrayBuffer.isView(a) && !(a instanceof DataView));
+}
+
+function isPlainObject(obj) {
+  if (globalThis.window?.process?.versions) return Object.prototype.toString.call(obj) === "[object Object]";
+  return Object.prototype.toString.call(obj) === "[object Object]"
+    && Object.prototype.hasOwnProperty.call(Object.getPrototypeOf(obj), "hasOwnProperty");
+}
+
+// The attribute paths of schema `attrs` that findArrayAttributes looks up in a trace: walked with
+// Plotly's own crawl, kept where its callback would look (plot_api/plot_schema.js: a data_array
+// or arrayOk attribute, except colorbar.tickvals/ticktext), each as {stack, linked}: the names
+// from the top and, per level, whether that level is an array of objects (_isLinkedToArray).
+export function arrayAttributePaths(crawl, attrs) {
+  const out = [];
+  let stack = [], linked = [];
+  crawl(attrs, (attr, name, _attrs, level) => {
+    stack = stack.slice(0, level).concat([name]);
+    linked = linked.slice(0, level).concat([attr && attr._isLinkedToArray]);
+    const splittable = attr && (attr.valType === "data_array" || attr.arrayOk === true)
+      && !(stack[level - 1] === "colorbar" && (name === "ticktext" || name === "tickvals"));
+    if (splittable) out.push({ stack, linked });
+  });
+  return out;
+}
+
+// findArrayAttributes' answer for `trace` along `paths` (its crawlIntoTrace, in the same order).
+export function arrayAttributesAlong(paths, trace) {
+  const out = [];
+  const into = (container, stack, linked, i, partial) => {
+    const item = container[stack[i]];
+    const here = partial + stack[i];
+    if (i === stack.length - 1) {
+      if (isArrayOrTypedArray(item)) out.push(here);
+    } else if (linked[i]) {
+      if (Array.isArray(item)) {
+        for (let j = 0; j < item.length; j++) {
+          if (isPlainObject(item[j])) into(item[j], stack, linked, i + 1, here + "[" + j + "].");
+        }
+      }
+    } else if (isPlainObject(item)) {
+      into(item, stack, linked, i + 1, here + ".");
+    }
+  };
+  for (const { stack, linked } of paths) into(trace, stack, linked, 0, "");
+  return out;
+}
+
+const sameList = (a, b) => Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i]);
+
+// Replace PlotSchema.findArrayAttributes (Plotly.PlotSchema: the object Plotly's doCalcdata calls
+// it on) with the per-type memo. `checks`: calls per trace type answered both ways and compared.
+// Returns the stats object ({fast, slow, types, mismatch}), or null when PlotSchema is not the
+// expected shape (nothing changed).
+export function fastArrayAttributes(PlotSchema, { checks = 3, warn = (...a) => console.warn(...a) } = {}) {
+  if (typeof PlotSchema?.findArrayAttributes !== "function" || typeof PlotSchema?.crawl !== "function") return null;
+  if (PlotSchema.__lumbarArrayAttrs) return PlotSchema.__lumbarArrayAttrs;
+  const original = PlotSchema.findArrayAttributes;
+  const stats = { fast: 0, slow: 0, types: 0, mismatch: null };
+  const plans = new Map();  // trace module (one per trace type) -> {paths, checked}
+  PlotSchema.findArrayAttributes = function (trace) {
+    const key = trace?._module;
+    if (stats.mismatch || !key || trace.transforms !== undefined) {
+      stats.slow += 1;
+      return original.call(this, trace);
+    }
+    let plan = plans.get(key);
+    if (!plan) {
+      // The schemas Plotly walks for this trace (its top-level crawl calls: the base attributes,
+      // then the type's), recorded while Plotly answers this first call itself.
+      const roots = [];
+      const crawl = PlotSchema.crawl;
+      PlotSchema.crawl = function (attrs, cb, level, ...rest) {
+        if (!level) roots.push(attrs);
+        return crawl.call(this, attrs, cb, level, ...rest);
+      };
+      let answer;
+      try {
+        answer = original.call(this, trace);
+      } finally {
+        PlotSchema.crawl = crawl;
+      }
+      const walk = (attrs, cb) => crawl.call(PlotSchema, attrs, cb);
+      plan = { paths: roots.flatMap((attrs) => arrayAttributePaths(walk, attrs)), checked: 0 };
+      plans.set(key, plan);
+      stats.types += 1;
+      stats.slow += 1;
+      if (!sameList(arrayAttributesAlong(plan.paths, trace), answer)) stats.mismatch = String(trace.type);
+      return answer;
+    }
+    const fast = arrayAttributesAlong(plan.paths, trace);
+    if (plan.checked < checks) {
+      plan.checked += 1;
+      const answer = original.call(this, trace);
+      if (!sameList(fast, answer)) {
+        stats.mismatch = String(trace.type);
+        warn(`lumbar viewer: fastArrayAttributes switched off (a ${trace.type} trace answered differently)`);
+        return answer;
+      }
+    }
+    stats.fast += 1;
+    return fast;
+  };
+  PlotSchema.__lumbarArrayAttrs = stats;
+  return stats;
 }

@@ -8,13 +8,14 @@
 // and in the window-level object (plotly_loader.js: shared()) so a remount reuses them.
 
 import {
-  bandFit, cameraDistance, chooseCamera, clampCamera, clone, scaledLabels, zoomedOut, zoomLimits,
+  bandFit, cameraDistance, chooseCamera, clampCamera, clone, sameCamera, scaledLabels, sceneRevision, zoomedOut,
+  zoomLimits,
 } from "./camera.js";
 import { applyDelta } from "./delta.js";
 import { assemble, GeometryCache } from "./geometry.js";
 import {
-  installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withCssSafeUids,
-  withFastWebGL,
+  fastArrayAttributes, installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits,
+  withCssSafeUids, withFastWebGL,
 } from "./gl_workarounds.js";
 import { frameGroup } from "./frame_group.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
@@ -28,6 +29,16 @@ const WHEEL_SETTLE_MS = 250;  // Plotly's camera eases for a few frames after a 
 
 const G = shared();
 G.requests ??= 0;
+
+// In-page timing marks ("lumbar:<what>") for benchmarks/profile_switch.py; only when a page sets
+// window.__lumbar3d.marks (the benchmark's init script does), so a long session collects none.
+function mark(what) {
+  if (G.marks) performance.mark("lumbar:" + what);
+}
+
+// A requested camera and the live one after Plotly.react are the same view within this (normalised
+// units: the axes box spans about -1..1; 1e-4 is far below a pixel).
+const SAME_CAMERA_TOL = 1e-4;
 
 function plotlyVersion() { return String(window.Plotly?.version ?? ""); }
 
@@ -271,12 +282,15 @@ function viewFit(st, d) {
 // Draw the latest payload. Returns false while waiting for geometry from Python.
 async function render(st, d) {
   const Plotly = await loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.settings.workaroundsOff);
+  if (uses(st, "fastArrayAttributes")) G.arrayAttrs = fastArrayAttributes(Plotly.PlotSchema);
   const gd = st.gd;
   const mem = (G.memory[d.key] ??= {});
   // A new scene is drawn in the same task as the body chart's redraw when this rerun changes both
   // (frame_group.js). Waited for before the camera is read, so a rotation meanwhile is kept.
   if (st.plotted && mem.scene && !mem.sceneWanted && mem.scene.hash !== st.sceneHash) {
+    mark("3d-turn-asked");
     await frameGroup(G).turn(st.groupId);
+    mark("3d-turn-granted");
   }
   const wasPlotted = st.plotted;
   const fit = viewFit(st, d);
@@ -287,6 +301,10 @@ async function render(st, d) {
     plotted: st.plotted, live: st.plotted ? liveCamera(st) : null, remembered: mem.camera,
   });
   st.limits = zoomLimits(d.settings.zoomLimits, request);
+
+  // A new request gets a new scene uirevision, so the react below applies its camera (sceneRevision).
+  if (newRequest) st.revisions = (st.revisions ?? 0) + 1;
+  let reacted = false;
 
   const scene = mem.scene;
   if (!scene || mem.sceneWanted) {  // a change built on a scene this page does not have
@@ -308,6 +326,7 @@ async function render(st, d) {
     const layout = clone(scene.layout) || {};
     layout.scene ??= {};
     if (camera) layout.scene.camera = camera;
+    layout.scene.uirevision = sceneRevision(layout.scene.uirevision ?? layout.uirevision, st.revisions ?? 0);
     layout.autosize = true;
     // Width and height follow the container (shorter on a phone than the figure asks for).
     delete layout.width;
@@ -324,7 +343,10 @@ async function render(st, d) {
       attachListeners(st);
       frameGroup(G).join(st.groupId);
     } else {
+      mark("3d-react-start");
       await Plotly.react(gd, data, layout, config);
+      mark("3d-react-end");
+      reacted = true;
     }
     // Later reacts rewrite only the WebGL buffers of traces that changed (G.meshUpdates counts them).
     if (uses(st, "meshUpdateMemo")) installMeshUpdateMemo(gd, (G.meshUpdates ??= {}));
@@ -333,10 +355,20 @@ async function render(st, d) {
     cache.trim(used);
   }
   applyZoomLimits(st);
-  // Apply a requested view explicitly: with a constant uirevision, Plotly.react keeps the GUI
-  // camera when the new input equals the previous input (same preset picked twice). A first
-  // draw already has it.
-  if (newRequest && wasPlotted) await Plotly.relayout(gd, { "scene.camera": camera });
+  // Apply a requested view explicitly when the react above did not (no react: the same scene with
+  // a new request, e.g. the same preset picked twice; or Plotly kept another camera). A relayout
+  // draws the whole scene again, so it is skipped when the react already shows the requested view
+  // (G.cameraRelayouts counts both outcomes). A first draw already has it.
+  if (newRequest && wasPlotted) {
+    const counts = (G.cameraRelayouts ??= { done: 0, skipped: 0 });
+    if (reacted && sameCamera(liveCamera(st), camera, SAME_CAMERA_TOL)) {
+      counts.skipped += 1;
+    } else {
+      counts.done += 1;
+      mark("3d-relayout");
+      await Plotly.relayout(gd, { "scene.camera": camera });
+    }
+  }
   mem.requestId = d.cameraRequestId;
   mem.camera = liveCamera(st);
   // Tests and benchmarks wait for this to change: the figure sent by the last rerun is drawn.
@@ -441,6 +473,7 @@ export default function (component) {
   // Python wraps the payload in a one-element list (see explorer/ui/viewer3d.py).
   const d = Array.isArray(data) ? data[0] : data;
   if (!d) return;
+  mark("3d-data");
   geometryCache(d.settings).store(d.geometry);  // every payload's blobs, even one superseded before drawn
   takeScene((G.memory[d.key] ??= {}), d.scene);
   let wrap = parentElement.querySelector(":scope > .lumbar-3d-wrap");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  bandFit, cameraDistance, chooseCamera, clampCamera, scaledLabels, zoomedOut, zoomLimits,
+  bandFit, cameraDistance, chooseCamera, clampCamera, sameCamera, scaledLabels, sceneRevision, zoomedOut, zoomLimits,
 } from "../../explorer/frontend/camera.js";
 import { fixture } from "./helpers.js";
 
@@ -83,4 +83,26 @@ test("scaledLabels scales arrow offsets, fonts and padding and leaves the input 
   assert.equal(out[0].x, 1);
   assert.equal(labels[0].ax, -30, "a copy");
   assert.equal(scaledLabels(undefined, 0.5), undefined);
+});
+
+test("sameCamera: the same view within a tolerance, defaults filled in as Plotly does", () => {
+  const a = { eye: { x: 1.25, y: 1.15, z: 0.95 }, center: { x: 0, y: 0, z: 0 }, up: { x: 0, y: 0, z: 1 } };
+  assert.equal(sameCamera(a, JSON.parse(JSON.stringify(a))), true);
+  assert.equal(sameCamera(a, { ...a, eye: { x: 1.25 + 5e-7, y: 1.15, z: 0.95 } }), true, "within 1e-6 by default");
+  assert.equal(sameCamera(a, { ...a, eye: { x: 1.26, y: 1.15, z: 0.95 } }), false);
+  assert.equal(sameCamera(a, { ...a, center: { x: 0, y: 0.01, z: 0 } }), false);
+  assert.equal(sameCamera(a, { ...a, up: { x: 0, y: 1, z: 0 } }), false);
+  assert.equal(sameCamera(a, { eye: a.eye }), true, "no center: the origin; no up: +z");
+  assert.equal(sameCamera(a, { ...a, projection: { type: "orthographic" } }), false);
+  assert.equal(sameCamera(a, { ...a, projection: { type: "perspective" } }), true);
+  assert.equal(sameCamera(a, { ...a, eye: { x: 1.26, y: 1.15, z: 0.95 } }, 0.1), true);
+  assert.equal(sameCamera(null, a), false);
+  assert.equal(sameCamera(a, {}), false);
+});
+
+test("sceneRevision: the figure's own until a request is applied, then one per request", () => {
+  assert.equal(sceneRevision("lumbar-scene", 0), "lumbar-scene");
+  assert.equal(sceneRevision("lumbar-scene", 1), "lumbar-scene#1");
+  assert.notEqual(sceneRevision("lumbar-scene", 2), sceneRevision("lumbar-scene", 1));
+  assert.equal(sceneRevision(undefined, 3), "scene#3");
 });

@@ -100,6 +100,10 @@ function fakeGl() {
     deleteShader() {}
     deleteProgram() {}
     linkProgram() {}
+    createBuffer() { return { kind: "buffer" }; }
+    deleteBuffer() {}
+    bindBuffer() {}
+    isBuffer() { counts.isBuffer = (counts.isBuffer ?? 0) + 1; return true; }
     isShader() { counts.isShader++; return true; }
     isProgram() { counts.isProgram++; return true; }
     getProgramParameter(o, p) { counts.getProgramParameter++; return p * 2; }
@@ -128,6 +132,24 @@ test("fastValidityChecks answers validity checks from what the context created, 
   assert.equal(gl.isShader(shader), true, "a lost context asks the real WebGL again");
   assert.equal(counts.isShader, 1);
   assert.equal(fastValidityChecks(gl), gl, "wrapping twice is a no-op");
+});
+
+test("fastValidityChecks answers isBuffer as WebGL does: created, bound once, not deleted", () => {
+  const { gl, counts, lose } = fakeGl();
+  fastValidityChecks(gl);
+  const buffer = gl.createBuffer();
+  assert.equal(gl.isBuffer(buffer), false, "created but never bound: not a buffer yet");
+  gl.bindBuffer(34962, buffer);
+  gl.bindBuffer(34962, null);
+  assert.equal(gl.isBuffer(buffer), true);
+  assert.equal(gl.isBuffer({ kind: "buffer" }), false, "a buffer this context did not create");
+  assert.equal(gl.isBuffer(null), false);
+  gl.deleteBuffer(buffer);
+  assert.equal(gl.isBuffer(buffer), false);
+  assert.equal(counts.isBuffer, undefined, "no GPU round trip");
+  lose();
+  assert.equal(gl.isBuffer(buffer), true, "a lost context asks the real WebGL again");
+  assert.equal(counts.isBuffer, 1);
 });
 
 test("withFastWebGL wraps WebGL contexts created inside, and restores getContext even on failure", async () => {
