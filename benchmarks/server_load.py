@@ -38,6 +38,7 @@ import concurrent.futures
 import contextlib
 import os
 import random
+import re
 import sys
 import time
 import urllib.request
@@ -49,7 +50,7 @@ from typing import Any, TypeVar
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, Server, machine_info, percentile, write_json
+from benchmarks._common import ROOT, Server, machine_info, percentile, tree_rss_bytes, write_json
 
 T = TypeVar("T")
 
@@ -74,6 +75,13 @@ def cpu_seconds(pid: int) -> float:
     # After the ")" of the command name: field 3 (state) is fields[0]; utime and stime are
     # fields 14 and 15 of proc(5), i.e. fields[11] and fields[12] here.
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(utime, stime) of ``pid`` in seconds: user time (Python, zlib, hashing) and kernel time
+    (socket writes, thread start-up, the event loop's wake-ups)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) / CLK_TCK, int(fields[12]) / CLK_TCK
 
 
 def fd_count(pid: int) -> int:
@@ -313,15 +321,24 @@ async def drive(url: str, picker_key: str, sessions: int, seconds: float, interv
     clients = [Client(url, picker_key, s) for s in states]
     fds: dict[str, Any] = {"before": fd_count(pid), "before_kinds": fd_kinds(pid)}
     peak = {"fds": fds["before"]}
+    # Resident memory of the server (MB), sampled once a second over the driven phase: bounded
+    # memory is what Streamlit's after-run collection (runner.postScriptGC) is there for.
+    rss: list[tuple[float, float]] = []
     stop = asyncio.Event()
 
     async def watch_fds() -> None:
+        last_rss = -1.0
         while not stop.is_set():
             peak["fds"] = max(peak["fds"], fd_count(pid))
+            now = time.perf_counter()
+            if now - last_rss >= 1.0:
+                rss.append((now - t0, tree_rss_bytes(pid) / 1e6))
+                last_rss = now
             await asyncio.sleep(0.25)
 
-    watcher = asyncio.create_task(watch_fds())
     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+    split0 = cpu_split(pid)
+    watcher = asyncio.create_task(watch_fds())
     t_end = t0 + seconds
 
     async def one(client: Client) -> None:
@@ -347,13 +364,27 @@ async def drive(url: str, picker_key: str, sessions: int, seconds: float, interv
 
     await asyncio.gather(*(one(c) for c in clients))
     cpu1, t1 = cpu_seconds(pid), time.perf_counter()
+    split1 = cpu_split(pid)
     peak["fds"] = max(peak["fds"], fd_count(pid))
     fds["peak"] = peak["fds"]
     fds["peak_kinds"] = fd_kinds(pid)
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
     stop.set()
     await watcher
-    return {"sessions": states, "cpu_s": cpu1 - cpu0, "wall_s": t1 - t0, "fds": fds}
+    return {"sessions": states, "cpu_s": cpu1 - cpu0, "wall_s": t1 - t0, "fds": fds, "rss": rss,
+            "user_s": split1[0] - split0[0], "system_s": split1[1] - split0[1]}
+
+
+def rss_summary(samples: list[tuple[float, float]]) -> dict[str, Any]:
+    """Server RSS over the driven phase (MB): first and last sample, peak, and the growth over the
+    second half (a leak keeps growing once the crowd is steady; a bounded heap levels off)."""
+    if not samples:
+        return {}
+    mbs = [mb for _, mb in samples]
+    half = samples[len(samples) // 2:]
+    return {"start_mb": mbs[0], "peak_mb": max(mbs), "end_mb": mbs[-1],
+            "second_half_growth_mb": half[-1][1] - half[0][1],
+            "samples": [[round(t, 1), round(mb, 1)] for t, mb in samples]}
 
 
 def _mean_parts(changes: list[Change]) -> dict[str, float]:
@@ -401,8 +432,12 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
         "server_cpu_s": result["cpu_s"],
         "wall_s": result["wall_s"],
         "server_cpu_ms_per_run": result["cpu_s"] * 1000 / runs if runs else float("nan"),
+        "server_user_ms_per_run": result.get("user_s", 0.0) * 1000 / runs if runs else float("nan"),
+        "server_system_ms_per_run": result.get("system_s", 0.0) * 1000 / runs if runs else float("nan"),
+        "messages_per_change": sum(c.messages for c in done) / len(done) if done else float("nan"),
         "reruns_per_s": runs / result["wall_s"] if result["wall_s"] else float("nan"),
         "fds": result["fds"],
+        "rss": rss_summary(result.get("rss", [])),
     }
 
 
@@ -422,20 +457,30 @@ def warm_up(server: Server, picker_key: str) -> None:
     run_coroutine(go())
 
 
+def option_env_name(option: str) -> str:
+    """``runner.postScriptGC`` -> ``STREAMLIT_RUNNER_POST_SCRIPT_GC``: the environment variable
+    Streamlit reads for a config option (``streamlit/config_option.py``, ``env_var``)."""
+    s1 = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", option.replace(".", "_"))
+    return "STREAMLIT_" + re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s1).upper()
+
+
 @contextlib.contextmanager
-def server_env(ws_compression: bool | None) -> Iterator[None]:
-    """The environment a server is started in: Streamlit reads ``STREAMLIT_<SECTION>_<OPTION>``."""
-    name = "STREAMLIT_SERVER_ENABLE_WEBSOCKET_COMPRESSION"
-    before = os.environ.get(name)
+def server_env(ws_compression: bool | None, settings: dict[str, str] | None = None) -> Iterator[None]:
+    """The environment a server is started in: Streamlit reads ``STREAMLIT_<SECTION>_<OPTION>``
+    (over ``.streamlit/config.toml``). ``settings``: more options, ``{"runner.postScriptGC": "false"}``."""
+    wanted = {option_env_name(k): v for k, v in (settings or {}).items()}
     if ws_compression is not None:
-        os.environ[name] = "true" if ws_compression else "false"
+        wanted["STREAMLIT_SERVER_ENABLE_WEBSOCKET_COMPRESSION"] = "true" if ws_compression else "false"
+    before = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
@@ -451,14 +496,15 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
 
 def measure(app: str, sessions: int, seconds: float, interval: float, linger: float,
             log_path: Path | None = None, warm: bool = True, late_check: float = 0.0,
-            ws_compression: bool | None = None) -> dict[str, Any]:
+            ws_compression: bool | None = None, settings: dict[str, str] | None = None) -> dict[str, Any]:
     """Start ``app``, drive it and return the summary (fds included).
 
     ``ws_compression``: start the server with ``server.enableWebsocketCompression`` on or off
-    (``None``: as ``.streamlit/config.toml`` says).
+    (``None``: as ``.streamlit/config.toml`` says). ``settings``: other config options for the
+    server (``{"runner.postScriptGC": "false"}``), over ``.streamlit/config.toml``.
     """
     picker_key = PICKER_KEYS.get(app, "condition")
-    with server_env(ws_compression), Server(app, log_path=log_path) as server:
+    with server_env(ws_compression, settings), Server(app, log_path=log_path) as server:
         ready_s = server.wait_ready(600.0)  # a busy machine (shared CI) can take minutes
         # The page itself (HTTP), once, as a browser's first request would.
         with urllib.request.urlopen(server.url, timeout=30) as r:
@@ -500,14 +546,20 @@ def _print(summary: dict[str, Any]) -> None:
           f"{summary['error_count']} errors, {summary['exceptions']} exceptions")
     print(f"  change latency p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  max {lat['max']:.0f} ms; "
           f"bytes per change p50 {summary['bytes_per_change']['p50'] / 1e3:.1f} kB "
-          f"(on the wire {summary['wire_bytes_per_change']['p50'] / 1e3:.1f} kB)")
+          f"(on the wire {summary['wire_bytes_per_change']['p50'] / 1e3:.1f} kB) in "
+          f"{summary['messages_per_change']:.0f} messages")
     parts = summary.get("bytes_per_change_by_part", {})
     if parts:
         print("  of which (mean kB): " + ", ".join(f"{k} {v / 1e3:.1f}" for k, v in list(parts.items())[:8]))
     print(f"  server CPU {summary['server_cpu_s']:.2f} s over {summary['wall_s']:.0f} s: "
-          f"{summary['server_cpu_ms_per_run']:.1f} ms per run ({summary['reruns_per_s']:.1f} runs/s); "
+          f"{summary['server_cpu_ms_per_run']:.1f} ms per run (user {summary['server_user_ms_per_run']:.1f}, "
+          f"kernel {summary['server_system_ms_per_run']:.1f}; {summary['reruns_per_s']:.1f} runs/s); "
           f"{summary['server_cpu_ms_per_run_minus_idle']:.1f} ms without the idle "
           f"{summary['idle_cpu_s_per_s'] * 1000:.0f} ms/s")
+    rss = summary.get("rss") or {}
+    if rss:
+        print(f"  server RSS {rss['start_mb']:.0f} MB at the start, peak {rss['peak_mb']:.0f} MB, "
+              f"{rss['end_mb']:.0f} MB at the end ({rss['second_half_growth_mb']:+.1f} MB over the second half)")
     print(f"  fds before {fds['before']}  peak {fds['peak']}  {fds['linger_s']:.0f} s after close "
           f"{fds['after_close']}" + (f"  {fds['late_check_s']:.0f} s after close {fds['late_check']}"
                                      if "late_check" in fds else ""))
@@ -528,6 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warm-up", action="store_true", help="count first-use caching in the figures")
     parser.add_argument("--ws-compression", choices=("on", "off", "config"), default="config",
                         help="server.enableWebsocketCompression for both servers (config: as .streamlit/config.toml)")
+    parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                        help="a Streamlit config option for both servers, over .streamlit/config.toml "
+                             "(e.g. runner.postScriptGC=false); repeatable")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--log", type=Path, help="write the server's output to this file")
     args = parser.parse_args(argv)
@@ -536,6 +591,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--{name} must be positive, got {getattr(args, name)}")
     if args.linger < 0:
         parser.error(f"--linger must be 0 or more, got {args.linger}")
+    settings: dict[str, str] = {}
+    for item in args.set:
+        option, eq, value = item.partition("=")
+        if not eq or "." not in option:
+            parser.error(f"--set wants section.option=value, got {item[:80]!r}")
+        settings[option.strip()] = value.strip()
     apps = [args.app] + ([MINIMAL_APP] if args.baseline and args.app != MINIMAL_APP else [])
     machine = machine_info() if args.out else {}
     runs = {}
@@ -543,7 +604,8 @@ def main(argv: list[str] | None = None) -> int:
         log = args.log.with_suffix(f".{Path(app).stem}.log") if args.log else None
         runs[app] = measure(app, args.sessions, args.seconds, args.interval, args.linger,
                             log_path=log, warm=not args.no_warm_up, late_check=args.late_check,
-                            ws_compression=None if args.ws_compression == "config" else args.ws_compression == "on")
+                            ws_compression=None if args.ws_compression == "config" else args.ws_compression == "on",
+                            settings=settings)
         _print(runs[app])
     payload: dict[str, Any] = {"machine": machine, "settings": {k: v for k, v in vars(args).items() if k != "out"},
                                "runs": runs}

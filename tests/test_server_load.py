@@ -72,3 +72,24 @@ def test_the_bare_app_is_driven_the_same_way() -> None:
     bare = measure(MINIMAL_APP, 2, 12.0, 2.0, linger=0.0, warm=False)
     assert bare["changes_finished"] == bare["changes_sent"] >= 2
     assert bare["error_count"] == 0 and bare["exceptions"] == 0, bare["errors"]
+
+
+def test_option_env_name_matches_streamlits_own() -> None:
+    """``--set runner.postScriptGC=false`` must reach the server as the variable Streamlit reads
+    (its ConfigOption.env_var), or an A/B run would silently measure the same server twice."""
+    from streamlit import config
+
+    from benchmarks.server_load import option_env_name
+
+    options = config.get_config_options()
+    for name in ("runner.postScriptGC", "server.enableWebsocketCompression", "global.minCachedMessageSize",
+                 "global.maxCachedMessageAge", "server.fileWatcherType"):
+        assert option_env_name(name) == options[name].env_var, name
+
+
+def test_the_server_memory_is_sampled(summary: dict) -> None:
+    # RSS over the driven phase (bounded memory is what Streamlit's after-run collection was for;
+    # .streamlit/config.toml turns that collection off): sampled about once a second.
+    rss = summary["rss"]
+    assert len(rss["samples"]) >= SECONDS / 2
+    assert 0 < rss["start_mb"] <= rss["peak_mb"] and rss["end_mb"] <= rss["peak_mb"]
