@@ -12,12 +12,20 @@ Also printed, from marks taken in the page (seconds since `streamlit run`):
 ``viewer_mounted_s`` (the viewer's element arrived and made its div), ``plotly_ready_s``
 (plotly.min.js fetched and evaluated), ``newplot_s`` (duration of the 3D ``Plotly.newPlot``).
 
-``--against REF`` measures a baseline in the same run: a temporary copy of the working tree
-with the viewer's files (explorer/ui/viewer3d.py, explorer/render/scene3d.py,
-explorer/render/model_scene.py) taken from git ``REF``; runs alternate between the two so both
-see the same machine load, and the ratio of medians is printed.
+``wsopen_s`` / ``first_message_s`` (the page's websocket opened / its first message arrived),
+``plotly_fetch_s`` (the browser started fetching the Plotly bundle), ``newplot_start_s``.
 
-    python benchmarks/first_paint.py [--runs 5] [--against HEAD]
+``wire_bytes`` is what the server sent until the paint, counted on the wire by a small TCP relay
+between Chromium and the server (HTTP after any compression, the websocket after
+permessage-deflate), ``wire_ws_bytes`` the websocket's part of it; ``wire_up_bytes`` what the
+browser sent.
+
+``--against REF`` measures a baseline in the same run: a temporary copy of the working tree
+with the start-up and viewer files (:data:`BASELINE_FILES`, or ``--files``) taken from git ``REF``
+(a file that did not exist at ``REF`` is removed from the copy); runs alternate between the two so
+both see the same machine load, and the ratio of medians is printed.
+
+    python benchmarks/first_paint.py [--runs 5] [--against HEAD] [--screenshots DIR]
 
 Writes ``benchmarks/results/first_paint.json``.
 """
@@ -25,6 +33,8 @@ Writes ``benchmarks/results/first_paint.json``.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -33,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -48,13 +59,15 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 GRAPH = '[data-testid="lumbar-3d"]'
-# Files (and folders: every file git has under them at REF) taken from REF for the baseline.
-# explorer/app.py: it starts loading the viewer and Plotly before the heavy imports (preload_viewer).
-# Note: Streamlit serves the components' JavaScript from the *installed* package's asset_dir
-# (pip install -e .: this checkout's explorer/frontend/), so both sides run the current .js files;
-# what differs is the Python (what is sent, and when).
-VIEWER_FILES = ("explorer/app.py", "explorer/ui/viewer3d.py", "explorer/render/scene3d.py",
-                "explorer/render/model_scene.py", "explorer/frontend/")
+# Files (and folders: every file git has under them at REF) taken from REF for the baseline: what
+# runs at server start (app.py and its start-up module, the page's resources, the model loader)
+# and the viewer's Python. Note: Streamlit serves the components' JavaScript from the *installed*
+# package's asset_dir (pip install -e .: this checkout's explorer/frontend/), so both sides run
+# the current .js files; what differs is the Python (what is sent, and when, and what
+# explorer/app.py puts in the page).
+BASELINE_FILES = ("explorer/app.py", "explorer/ui/startup.py", "explorer/ui/first_load.py", "explorer/ui/resources.py",
+                  "explorer/anatomy/model.py", "explorer/ui/viewer3d.py", "explorer/render/scene3d.py",
+                  "explorer/render/model_scene.py", "explorer/frontend/")
 TIMEOUT_MS = 180_000
 
 # Marks in epoch milliseconds (same clock as time.time() in this process).
@@ -63,6 +76,15 @@ MARKS_JS = r"""
   const T = (window.__firstPaint = {});
   const now = () => performance.timeOrigin + performance.now();
   const mark = (k) => { if (!(k in T)) T[k] = now(); };
+  const NativeWS = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new NativeWS(...args);
+    ws.addEventListener("open", () => mark("wsOpen"));
+    ws.addEventListener("message", () => mark("firstMessage"));
+    return ws;
+  };
+  window.WebSocket.prototype = NativeWS.prototype;
+  Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
   let P;
   Object.defineProperty(window, "Plotly", { configurable: true, get() { return P; }, set(v) {
     P = v; mark("plotly");
@@ -88,6 +110,12 @@ MARKS_JS = r"""
           gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));  // waits for the GPU
         } catch (e) { T.gpuError = String(e); }
         mark("painted");
+        // When the browser started fetching the bundle and the viewer's module (resource timing).
+        for (const e of performance.getEntriesByType("resource")) {
+          const at = performance.timeOrigin + e.startTime;
+          if (/plotly[^/]*\.js/.test(e.name)) T.plotlyFetch ??= at;
+          if (e.name.includes("viewer3d.js")) T.viewerFetch ??= at;
+        }
       }, 0);
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-render-seq"] });
@@ -95,31 +123,107 @@ MARKS_JS = r"""
 """
 
 
-def one_run(browser, root: Path) -> dict[str, float]:
+class WireCounter:
+    """A TCP relay on a free loopback port that counts the bytes each way (on the wire: after HTTP
+    compression and websocket permessage-deflate), run on its own thread."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self.down = 0  # server -> browser
+        self.ws_down = 0  # ... of which on websocket connections
+        self.up = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.set_exception_handler(lambda loop, context: None)  # connections cut at close()
+
+        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, down: bool,
+                       kind: dict[str, bool]) -> None:
+            try:
+                while data := await reader.read(65536):
+                    if down:
+                        self.down += len(data)
+                        if kind["ws"]:
+                            self.ws_down += len(data)
+                    else:
+                        self.up += len(data)
+                        kind["ws"] = kind["ws"] or b"upgrade: websocket" in data[:4096].lower()
+                    writer.write(data)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    writer.close()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            try:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+            except OSError:
+                writer.close()
+                return
+            kind = {"ws": False}
+            await asyncio.gather(pipe(reader, up_writer, False, kind), pipe(up_reader, writer, True, kind))
+
+        async def serve() -> None:
+            self._server = await asyncio.start_server(handle, "127.0.0.1", self.port)
+            self._ready.set()
+
+        self._loop.run_until_complete(serve())
+        self._loop.run_forever()
+
+    def close(self) -> None:
+        async def shut() -> None:
+            self._server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._loop.stop()
+
+        asyncio.run_coroutine_threadsafe(shut(), self._loop)
+        self._thread.join(5)
+
+
+def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | None = None,
+            env: dict[str, str] | None = None) -> dict[str, float]:
     port = free_port()
     t0 = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    relay = None
     try:
-        url = f"http://127.0.0.1:{port}"
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
                     break
             except OSError:
                 if proc.poll() is not None:
                     raise RuntimeError(f"streamlit exited with {proc.returncode} in {root}") from None
                 time.sleep(0.05)
         t_server = time.time() - t0
-        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        relay = WireCounter(port)
+        context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         page = context.new_page()
         page.add_init_script(MARKS_JS)
-        page.goto(url)
+        page.goto(f"http://127.0.0.1:{relay.port}")
         page.wait_for_function("() => window.__firstPaint && window.__firstPaint.painted", timeout=TIMEOUT_MS)
+        wire_down, wire_up, wire_ws = relay.down, relay.up, relay.ws_down
         marks = page.evaluate("() => window.__firstPaint")
+        if screenshot is not None:
+            page.wait_for_timeout(1500)  # the rest of the page settles (the chart, the texts)
+            page.screenshot(path=str(screenshot))
         context.close()
     finally:
+        if relay is not None:
+            relay.close()
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -131,36 +235,51 @@ def one_run(browser, root: Path) -> dict[str, float]:
 
     return {
         "server_ready_s": round(t_server, 3),
+        "wsopen_s": since_start("wsOpen"),
+        "first_message_s": since_start("firstMessage"),
         "viewer_mounted_s": since_start("mounted"),
+        "plotly_fetch_s": since_start("plotlyFetch"),
         "plotly_ready_s": since_start("plotly"),
+        "newplot_start_s": since_start("newPlotStart"),
         "newplot_s": round((marks["newPlotEnd"] - marks["newPlotStart"]) / 1000, 3) if "newPlotEnd" in marks else float("nan"),
         "graph_data_s": since_start("graphData"),
         "first_3d_paint_s": since_start("painted"),
+        "wire_bytes": float(wire_down),
+        "wire_ws_bytes": float(wire_ws),
+        "wire_up_bytes": float(wire_up),
     }
 
 
-def _files_at(ref: str, paths: tuple[str, ...]) -> list[str]:
-    """``paths`` as files at git ``ref``: a folder (ending in "/") stands for every file under it."""
+def _files_at(ref: str, paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """``paths`` as files at git ``ref`` (a folder, ending in "/", stands for every file under it),
+    and the listed files that do not exist at ``ref``."""
     out: list[str] = []
+    absent: list[str] = []
     for rel in paths:
         if rel.endswith("/"):
             listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", ref, rel], cwd=ROOT, check=True,
                                     capture_output=True, text=True).stdout.split()
             out += listed
-        else:
+        elif subprocess.run(["git", "cat-file", "-e", f"{ref}:{rel}"], check=False, cwd=ROOT,
+                            capture_output=True).returncode == 0:
             out.append(rel)
-    return out
+        else:
+            absent.append(rel)
+    return out, absent
 
 
-def baseline_tree(ref: str) -> Path:
-    """A temporary copy of the working tree with the viewer's files from git ``ref``."""
+def baseline_tree(ref: str, files: tuple[str, ...] = BASELINE_FILES) -> Path:
+    """A temporary copy of the working tree with ``files`` as they were at git ``ref``."""
     tmp = Path(tempfile.mkdtemp(prefix="first-paint-baseline-"))
     ignore = shutil.ignore_patterns(".git", "node_modules", "test-artifacts", "__pycache__", ".pytest_cache", "results")
     shutil.copytree(ROOT, tmp / "app", ignore=ignore)
-    for rel in _files_at(ref, VIEWER_FILES):
+    present, absent = _files_at(ref, files)
+    for rel in present:
         text = subprocess.run(["git", "show", f"{ref}:{rel}"], cwd=ROOT, check=True, capture_output=True).stdout
         (tmp / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp / "app" / rel).write_bytes(text)
+    for rel in absent:
+        (tmp / "app" / rel).unlink(missing_ok=True)
     return tmp / "app"
 
 
@@ -176,46 +295,74 @@ def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, float]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--against", metavar="REF", help="also measure the viewer files of git REF, interleaved")
+    parser.add_argument("--against", metavar="REF", help="also measure the start-up files of git REF, interleaved")
+    parser.add_argument("--files", nargs="+", metavar="PATH", default=list(BASELINE_FILES),
+                        help="files (folders end in /) taken from REF for the baseline")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+                        help="also measure this tree with these environment variables, interleaved")
+    parser.add_argument("--viewport", default="1600x1000", help="browser window, WIDTHxHEIGHT")
+    parser.add_argument("--screenshots", type=Path, metavar="DIR",
+                        help="save a screenshot of each side's first run (1.5 s after the paint)")
     args = parser.parse_args()
     if args.runs < 1:
         parser.error(f"--runs must be at least 1, got {args.runs}")
+    try:
+        width, height = (int(v) for v in args.viewport.lower().split("x"))
+    except ValueError:
+        parser.error(f"--viewport must be WIDTHxHEIGHT, got {args.viewport[:40]!r}")
     chromium = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not chromium:
         sys.exit(f"Chromium not found at {CHROMIUM}: apt-get update && apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
 
     roots = {"current": ROOT}
+    envs: dict[str, dict[str, str]] = {}
+    for spec in args.variant:
+        name, _, pairs = spec.partition(":")
+        roots[name] = ROOT
+        envs[name] = dict(p.split("=", 1) for p in pairs.split(",") if "=" in p)
     if args.against:
-        roots[f"baseline ({args.against})"] = baseline_tree(args.against)
+        roots[f"baseline ({args.against})"] = baseline_tree(args.against, tuple(args.files))
+    if args.screenshots:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in roots}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             for i in range(args.runs):
                 for name, root in roots.items():
-                    r = one_run(browser, root)
+                    shot = (args.screenshots / f"first-paint-{name.split()[0]}-{width}x{height}.png"
+                            if args.screenshots and i == 0 else None)
+                    r = one_run(browser, root, (width, height), shot, envs.get(name))
                     results[name].append(r)
-                    print(f"run {i + 1} {name:<18} " + "  ".join(f"{k} {v:.2f}" for k, v in r.items()), flush=True)
+                    print(f"run {i + 1} {name:<18} " + "  ".join(
+                        f"{k} {v / 1e6:.2f}MB" if k.endswith("bytes") else f"{k} {v:.2f}" for k, v in r.items()),
+                        flush=True)
             browser.close()
     finally:
         for root in roots.values():
-            if root != ROOT:
+            if root != ROOT and root.parent.name.startswith("first-paint-baseline-"):
                 shutil.rmtree(root.parent, ignore_errors=True)
     summary = {name: summarise(runs) for name, runs in results.items()}
     for name, stats in summary.items():
         print(f"\n{name}")
         for key, s in stats.items():
-            print(f"  {key:<18} min {s['min']:6.2f}  median {s['median']:6.2f}  max {s['max']:6.2f} s")
+            if key.endswith("bytes"):
+                print(f"  {key:<18} min {s['min'] / 1e6:6.2f}  median {s['median'] / 1e6:6.2f}  max {s['max'] / 1e6:6.2f} MB")
+            else:
+                print(f"  {key:<18} min {s['min']:6.2f}  median {s['median']:6.2f}  max {s['max']:6.2f} s")
     if args.against:
-        base = summary[f"baseline ({args.against})"]["first_3d_paint_s"]["median"]
-        cur = summary["current"]["first_3d_paint_s"]["median"]
-        print(f"\nfirst_3d_paint_s median: current / baseline = {cur / base:.2f}")
+        base = summary[f"baseline ({args.against})"]
+        cur = summary["current"]
+        for key in ("first_3d_paint_s", "viewer_mounted_s", "wire_bytes"):
+            if key in base and key in cur:
+                print(f"{key} median: current / baseline = {cur[key]['median'] / base[key]['median']:.2f}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "first_paint.json").write_text(json.dumps({
         "date": datetime.now(UTC).isoformat(), "machine": platform.platform(), "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(), "against": args.against, "runs": results, "summary": summary}, indent=1))
+        "load_average": os.getloadavg(), "against": args.against, "viewport": [width, height],
+        "runs": results, "summary": summary}, indent=1))
     return 0
 
 

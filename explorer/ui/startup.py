@@ -1,0 +1,198 @@
+"""Server start-up: warm the process up before the first browser asks for a page.
+
+Measured (2026-12-06, 2 shared cores; py-spy of the first script run, AppTest): the first run of
+the page script took about 3.2 s, of which 2.35 s was importing the page's modules (the condition
+registry pulls in the anatomy builders, SciPy and PyVista), 0.41 s loading and validating the
+texts (YAML front matter), 0.09 s building the default 3D view and 0.04 s reading the baked
+meshes. Every later run takes about 0.03 s. The browser meanwhile needs about 1.3 s from
+opening the page to its websocket (Streamlit's own scripts), so work done from server start on
+is work the first visitor does not wait for.
+
+:func:`lifespan` is handed to ``st.App`` by ``explorer/app.py``; Streamlit enters it once the
+runtime has started, before the server accepts a connection. It starts :func:`warm_up` on a
+daemon thread and returns at once: the server never waits for the warm-up, and a failing step
+is logged and skipped (the page then does that work itself on its first run, as it always
+did). A script run that arrives during the warm-up waits only for what is still in progress:
+Python's import lock for a module being imported, ``st.cache_resource``'s lock for a resource
+being made.
+
+The steps fill the same caches the page reads (the modules in ``sys.modules``, the
+``st.cache_resource`` entries of :mod:`explorer.ui.resources` and :func:`explorer.ui.reading.get_library`,
+which are process-wide and work outside a script run) and precompress the browser's first load
+(:func:`explorer.ui.first_load.warm_compressed`). Set ``LUMBAR_WARM_UP=0`` to switch it off.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from streamlit.logger import get_logger
+
+LOG = get_logger(__name__)
+
+WARM_UP_ENV: str = "LUMBAR_WARM_UP"
+THREAD_NAME: str = "lumbar-warm-up"
+
+
+def _import_page() -> None:
+    """Every module a page run imports (``explorer.ui.page`` imports the rest)."""
+    import_module("explorer.ui.page")
+
+
+def _model() -> None:
+    from explorer.ui.resources import get_box, get_model
+
+    get_model()
+    get_box()
+
+
+def _texts() -> None:
+    from explorer.ui.reading import get_library
+
+    get_library()
+
+
+def _page_hints() -> None:
+    from explorer.ui.first_load import page_hints
+
+    page_hints()
+
+
+def _first_load() -> None:
+    from explorer.ui.first_load import warm_compressed
+
+    warm_compressed()
+
+
+def _settle() -> None:
+    """Move what the warm-up left alive (modules, the model, the texts: alive as long as the
+    process) out of the collector's way: Streamlit collects garbage after every script run
+    (``runner.postScriptGC``), and walking these objects cost about 100 ms a run
+    (see :func:`explorer.ui.resources.settle_heap`, which does the same after the first run)."""
+    gc.collect()
+    gc.freeze()
+
+
+# In the order the first page run needs them: the modules and the model before the 3D view is
+# sent, the texts after it. Compressing the first load goes last (zlib releases the GIL).
+STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
+    ("page hints", _page_hints),
+    ("modules", _import_page),
+    ("model", _model),
+    ("texts", _texts),
+    ("first load", _first_load),
+    ("heap", _settle),
+)
+
+
+class NoContextWarning(logging.Filter):
+    """Drops Streamlit's "missing ScriptRunContext" warning for this thread only: outside a script
+    run, ``st.cache_resource`` works (process-wide) but says so once per call. Every other
+    thread's warnings, and every other warning, still reach the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == THREAD_NAME and "missing ScriptRunContext" in record.getMessage())
+
+
+# Streamlit's logger for that warning (streamlit/runtime/scriptrunner_utils/script_run_context.py).
+CONTEXT_LOGGER: str = "streamlit.runtime.scriptrunner_utils.script_run_context"
+_FILTER = NoContextWarning()
+
+
+@dataclass
+class WarmUpReport:
+    """What the warm-up did: seconds per step, and the steps that failed (with the reason)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
+            report: WarmUpReport | None = None) -> WarmUpReport:
+    """Run the warm-up steps in order; a step that raises is logged and skipped (never raises).
+
+    Parameters
+    ----------
+    steps : sequence of (name, function), optional
+        Default :data:`STEPS`.
+    report : WarmUpReport, optional
+        Filled in as the steps finish (``done`` is set at the end).
+
+    Returns
+    -------
+    WarmUpReport
+    """
+    report = report if report is not None else WarmUpReport()
+    steps = STEPS if steps is None else steps
+    started = time.perf_counter()
+    context_log = get_logger(CONTEXT_LOGGER)
+    context_log.addFilter(_FILTER)
+    try:
+        for name, step in steps:
+            t = time.perf_counter()
+            try:
+                step()
+            except Exception as exc:  # the page redoes this work itself: log, go on
+                report.failed[name] = f"{type(exc).__name__}: {exc}"[:300]
+                LOG.warning("Warm-up step %r failed (the first page run will do it instead): %s",
+                             name, report.failed[name], exc_info=True)
+            report.seconds[name] = round(time.perf_counter() - t, 3)
+        LOG.info("Warm-up done in %.2f s (%s)", time.perf_counter() - started,
+                  ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
+    finally:
+        context_log.removeFilter(_FILTER)
+        report.done.set()
+    return report
+
+
+def warm_up_enabled() -> bool:
+    """False when ``LUMBAR_WARM_UP`` is ``0``, ``off``, ``false`` or ``no``."""
+    return os.environ.get(WARM_UP_ENV, "1").strip().lower() not in ("0", "off", "false", "no")
+
+
+_started: WarmUpReport | None = None
+_start_lock = threading.Lock()
+
+
+def start_warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None) -> WarmUpReport | None:
+    """Start :func:`warm_up` on a daemon thread, once per process.
+
+    Returns
+    -------
+    WarmUpReport or None
+        The report being filled (the same one on every call), or None when switched off.
+    """
+    global _started
+    if not warm_up_enabled():
+        LOG.info("Warm-up switched off (%s=%s)", WARM_UP_ENV, os.environ.get(WARM_UP_ENV))
+        return None
+    with _start_lock:
+        if _started is None:
+            report = WarmUpReport()
+            threading.Thread(target=warm_up, args=(steps, report), name=THREAD_NAME, daemon=True).start()
+            _started = report
+        return _started
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[dict[str, Any]]:
+    """``st.App(lifespan=...)``: start the warm-up and return at once (the server never waits).
+
+    Yields ``{"warm_up": WarmUpReport | None}``, which Streamlit puts in ``app.state``.
+    """
+    report: WarmUpReport | None = None
+    try:
+        report = start_warm_up()
+    except Exception:  # e.g. no thread could be started: serve without the warm-up
+        LOG.warning("Could not start the warm-up; the first page run does its work", exc_info=True)
+    yield {"warm_up": report}
