@@ -40,14 +40,14 @@ def settle_heap() -> None:
     """Once per process, after the first page run: move every object alive now to the
     collector's permanent generation (:func:`gc.freeze`).
 
-    Why: Streamlit runs a full garbage collection after every script run
-    (``runner.postScriptGC``). With the app's modules, the model and the content loaded, that
-    is about 250,000 tracked objects and about 100 ms of CPU per rerun on a 2-core machine:
-    the largest single cost of a rerun. These objects live as long as the process (modules,
-    cached resources), so there is nothing to collect among them; frozen, the collector walks
-    only what later runs create, and the after-run collection still frees each run's garbage.
-    The cost is that whatever the first run left alive and later drops (a few session values)
-    is never freed: a one-off, bounded amount.
+    Why: with the app's modules, the model and the content loaded, about 250,000 objects are
+    tracked, and each of Python's automatic full collections walks them all (about 100 ms of CPU
+    on a 2-core machine; Streamlit's own collection after every run, ``runner.postScriptGC``,
+    is switched off in ``.streamlit/config.toml`` since 3032cf4). These objects live as long as
+    the process (modules, cached resources), so there is nothing to collect among them; frozen,
+    the collector walks only what later runs create. The cost is that whatever the first run left
+    alive and later drops (a few session values) is never freed: a one-off, bounded amount.
+    (``explorer.ui.startup`` freezes what its warm-up loaded before the first page run too.)
     """
     if _heap_settled.is_set():
         return

@@ -75,8 +75,7 @@ def _first_load() -> None:
 
 def _settle() -> None:
     """Move what the warm-up left alive (modules, the model, the texts: alive as long as the
-    process) out of the collector's way: Streamlit collects garbage after every script run
-    (``runner.postScriptGC``), and walking these objects cost about 100 ms a run
+    process) out of the collector's way: each of Python's full collections would walk them again
     (see :func:`explorer.ui.resources.settle_heap`, which does the same after the first run)."""
     gc.collect()
     gc.freeze()
