@@ -25,6 +25,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -37,14 +38,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 import numpy as np
-import pyvista as pv
 from numpy.typing import NDArray
 
 from explorer import settings
 from explorer.anatomy.structures import STRUCTURES, Structure
+
+if TYPE_CHECKING:  # PyVista is imported where meshes are built or converted, not to read baked files
+    import pyvista as pv
 
 FORMAT_VERSION: int = 1
 _ANATOMY_DIR = Path(__file__).resolve().parent
@@ -103,6 +107,8 @@ class MeshData:
         return cls(np.asarray(tri.points, dtype=np.float32), faces.astype(np.int32))
 
     def to_polydata(self) -> pv.PolyData:
+        import pyvista as pv
+
         cells = np.column_stack([np.full(len(self.faces), 3), self.faces]).ravel()
         return pv.PolyData(self.vertices.astype(float), cells)
 
@@ -155,6 +161,8 @@ def _builders() -> dict[str, Callable[[Structure], pv.PolyData]]:
 
 def build_structure(structure_id: str) -> pv.PolyData:
     """Build one structure's mesh from the parametric builders (global mm)."""
+    import pyvista as pv
+
     s = STRUCTURES[structure_id]
     mesh = _builders()[s.kind](s)
     mesh = pv.PolyData(mesh.points, mesh.faces).triangulate().clean()
@@ -163,9 +171,20 @@ def build_structure(structure_id: str) -> pv.PolyData:
     return mesh
 
 
+def _pyvista_version() -> str:
+    """PyVista's version without importing it (0.4 s): the installed distribution's metadata, the
+    same string as ``pyvista.__version__``."""
+    try:
+        return importlib.metadata.version("pyvista")
+    except importlib.metadata.PackageNotFoundError:  # not installed as a distribution: ask the module
+        import pyvista as pv
+
+        return str(pv.__version__)
+
+
 def builder_fingerprint() -> str:
     """SHA-256 over the builders' source and parameter modules (and the format version)."""
-    h = hashlib.sha256(f"format={FORMAT_VERSION};pyvista-major={pv.__version__.split('.')[0]}".encode())
+    h = hashlib.sha256(f"format={FORMAT_VERSION};pyvista-major={_pyvista_version().split('.')[0]}".encode())
     for path in FINGERPRINT_SOURCES:
         h.update(path.name.encode())
         h.update(path.read_bytes())
@@ -224,6 +243,7 @@ def mesh_file_bytes(mesh: pv.PolyData) -> bytes:
     The layout is pinned here (not left to PyVista's defaults) because :func:`read_mesh_file`
     accepts only this layout. ParaView and ``pyvista.read`` read it as usual.
     """
+    import pyvista as pv
     from vtkmodules.vtkIOXML import vtkXMLPolyDataWriter
 
     clean = pv.PolyData(np.asarray(mesh.points, dtype=float), mesh.faces)  # points and triangles only
