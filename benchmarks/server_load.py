@@ -24,6 +24,12 @@ Measured:
 ``--app benchmarks/minimal_app.py`` drives the bare one-selectbox app the same way (its picker
 has the key ``choice``): the baseline for CPU per rerun and for file descriptors.
 
+``--replicas 2`` drives the documented deployment instead: two replicas behind Debian's nginx
+configured by ``deploy/nginx.conf`` (:mod:`benchmarks.replicas`), all on loopback; CPU, fds and
+RSS are then the replicas' sums. ``--set runner.postScriptGC=false`` starts the servers with a
+Streamlit option over ``.streamlit/config.toml`` (A/B runs). The server's RSS is sampled every
+second over the driven phase.
+
     python benchmarks/server_load.py [--sessions 60] [--seconds 60] [--interval 5] [--baseline]
 
 Writes ``benchmarks/results/server_load.json`` (``--out`` to change). Timings are noisy on a
@@ -156,6 +162,10 @@ class Change:
     exceptions: int = 0
     # Bytes by what carried them (:func:`message_part`).
     parts: dict[str, int] = field(default_factory=dict)
+    # The option picked, and whether this session had picked it before (the browser may still
+    # hold the texts of a revisited state in its message cache: global.maxCachedMessageAge).
+    option: str = ""
+    revisit: bool = False
 
 
 @dataclass
@@ -301,7 +311,8 @@ class Client:
 
     async def change(self, option: str) -> None:
         """Pick ``option`` in the condition picker and wait for the run it causes."""
-        change = Change(sent=0.0)
+        change = Change(sent=0.0, option=option,
+                        revisit=any(c.option == option for c in self.s.changes))
         self.s.changes.append(change)
         await self._run(change, (self.s.picker_id, option))
 
@@ -313,9 +324,37 @@ class Client:
             await self._reader
 
 
+def _pids(pid: int | list[int]) -> list[int]:
+    return [pid] if isinstance(pid, int) else list(pid)
+
+
 async def drive(url: str, picker_key: str, sessions: int, seconds: float, interval: float,
-                pid: int, seed: int = 0) -> dict[str, Any]:
-    """Run ``sessions`` clients for ``seconds``; each changes the condition every ``interval`` s."""
+                pid: int | list[int], seed: int = 0) -> dict[str, Any]:
+    """Run ``sessions`` clients for ``seconds``; each changes the condition every ``interval`` s.
+
+    ``pid``: the server process, or the replicas' processes (CPU, fds and RSS are summed)."""
+    pids = _pids(pid)
+
+    def fd_count(_pid: object = None) -> int:
+        return sum(_fd_count(p) for p in pids)
+
+    def fd_kinds(_pid: object = None) -> dict[str, int]:
+        kinds: dict[str, int] = {}
+        for p in pids:
+            for k, n in _fd_kinds(p).items():
+                kinds[k] = kinds.get(k, 0) + n
+        return kinds
+
+    def cpu_seconds(_pid: object = None) -> float:
+        return sum(_cpu_seconds(p) for p in pids)
+
+    def cpu_split(_pid: object = None) -> tuple[float, float]:
+        both = [_cpu_split(p) for p in pids]
+        return sum(u for u, _ in both), sum(k for _, k in both)
+
+    def tree_rss_bytes(_pid: object = None) -> int:
+        return sum(_tree_rss_bytes(p) for p in pids)
+
     rng = random.Random(seed)
     states = [Session(i) for i in range(sessions)]
     clients = [Client(url, picker_key, s) for s in states]
@@ -387,6 +426,10 @@ def rss_summary(samples: list[tuple[float, float]]) -> dict[str, Any]:
             "samples": [[round(t, 1), round(mb, 1)] for t, mb in samples]}
 
 
+_cpu_seconds, _cpu_split, _fd_count, _fd_kinds, _tree_rss_bytes = (cpu_seconds, cpu_split, fd_count, fd_kinds,
+                                                                   tree_rss_bytes)
+
+
 def _mean_parts(changes: list[Change]) -> dict[str, float]:
     """Mean bytes per change by what carried them (largest first)."""
     total: dict[str, int] = {}
@@ -395,6 +438,12 @@ def _mean_parts(changes: list[Change]) -> dict[str, float]:
             total[part] = total.get(part, 0) + n
     n = max(1, len(changes))
     return {part: b / n for part, b in sorted(total.items(), key=lambda kv: -kv[1])}
+
+
+def _bytes_stats(changes: list[Change]) -> dict[str, float]:
+    """How many changes, and their p50 bytes uncompressed and on the wire."""
+    return {"n": len(changes), "p50": percentile([float(c.bytes_in) for c in changes], 50),
+            "wire_p50": percentile([float(c.wire_bytes) for c in changes], 50)}
 
 
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
@@ -428,6 +477,9 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
                                   "max": max((c.wire_bytes for c in done), default=0),
                                   "mean": sum(c.wire_bytes for c in done) / len(done) if done else float("nan")},
         "bytes_per_change_by_part": _mean_parts(done),
+        # A state this session had not picked before, and one it had (its texts may be cached).
+        "first_visit_bytes_per_change": _bytes_stats([c for c in done if not c.revisit]),
+        "revisit_bytes_per_change": _bytes_stats([c for c in done if c.revisit]),
         "bytes_per_load_by_part": _mean_parts([c for s in states for c in s.loads if c.finished is not None]),
         "server_cpu_s": result["cpu_s"],
         "wall_s": result["wall_s"],
@@ -496,44 +548,71 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
 
 def measure(app: str, sessions: int, seconds: float, interval: float, linger: float,
             log_path: Path | None = None, warm: bool = True, late_check: float = 0.0,
-            ws_compression: bool | None = None, settings: dict[str, str] | None = None) -> dict[str, Any]:
+            ws_compression: bool | None = None, settings: dict[str, str] | None = None,
+            replicas: int = 1) -> dict[str, Any]:
     """Start ``app``, drive it and return the summary (fds included).
 
     ``ws_compression``: start the server with ``server.enableWebsocketCompression`` on or off
     (``None``: as ``.streamlit/config.toml`` says). ``settings``: other config options for the
     server (``{"runner.postScriptGC": "false"}``), over ``.streamlit/config.toml``.
+    ``replicas``: more than 1 starts the documented deployment instead (that many replicas behind
+    Debian's nginx configured by deploy/nginx.conf, :mod:`benchmarks.replicas`) and drives nginx;
+    CPU, fds and RSS are then the replicas' sums, and nginx's own CPU is reported apart.
     """
     picker_key = PICKER_KEYS.get(app, "condition")
-    with server_env(ws_compression, settings), Server(app, log_path=log_path) as server:
-        ready_s = server.wait_ready(600.0)  # a busy machine (shared CI) can take minutes
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(server_env(ws_compression, settings))
+        servers: list[Server]
+        if replicas > 1:
+            from benchmarks.replicas import Replicas
+
+            deployment = stack.enter_context(Replicas(app, replicas, log_path=log_path))
+            servers, url = deployment.servers, deployment.url
+            ready_s = deployment.wait_ready(600.0)
+            nginx_pid: int | None = deployment.nginx.pid
+        else:
+            server = stack.enter_context(Server(app, log_path=log_path))
+            servers, url = [server], server.url
+            ready_s = server.wait_ready(600.0)  # a busy machine (shared CI) can take minutes
+            nginx_pid = None
         # The page itself (HTTP), once, as a browser's first request would.
-        with urllib.request.urlopen(server.url, timeout=30) as r:
+        with urllib.request.urlopen(url, timeout=30) as r:
             r.read()
-        pid = server.proc.pid
+        pids = [s.proc.pid for s in servers]
         if warm:
-            warm_up(server, picker_key)
+            for s in servers:  # each replica directly: a session through nginx reaches only one
+                warm_up(s, picker_key)
+
+        def cpu() -> float:
+            return sum(cpu_seconds(p) for p in pids)
+
         # The server's own background CPU with no session doing anything (subtracted below).
-        idle0, t_idle = cpu_seconds(pid), time.perf_counter()
+        idle0, t_idle = cpu(), time.perf_counter()
         time.sleep(IDLE_SAMPLE_S)
-        idle_rate = (cpu_seconds(pid) - idle0) / (time.perf_counter() - t_idle)
-        result = run_coroutine(drive(server.url, picker_key, sessions, seconds, interval, pid))
+        idle_rate = (cpu() - idle0) / (time.perf_counter() - t_idle)
+        nginx0 = cpu_seconds(nginx_pid) if nginx_pid else 0.0
+        result = run_coroutine(drive(url, picker_key, sessions, seconds, interval, pids))
         summary = summarise(result)
+        summary["replicas"] = len(servers)
+        if nginx_pid:
+            summary["nginx_cpu_ms_per_run"] = ((cpu_seconds(nginx_pid) - nginx0) * 1000
+                                               / max(1, summary["script_runs_finished"]))
         summary["server_ready_s"] = ready_s
         summary["idle_cpu_s_per_s"] = idle_rate
         runs = summary["script_runs_finished"]
         busy = summary["server_cpu_s"] - idle_rate * summary["wall_s"]
         summary["server_cpu_ms_per_run_minus_idle"] = busy * 1000 / runs if runs else float("nan")
         time.sleep(linger)
-        summary["fds"]["after_close"] = fd_count(pid)
-        summary["fds"]["after_close_kinds"] = fd_kinds(pid)
+        summary["fds"]["after_close"] = sum(fd_count(p) for p in pids)
+        summary["fds"]["after_close_kinds"] = fd_kinds(pids[0])
         summary["fds"]["linger_s"] = linger
         if late_check > linger:
             # Streamlit keeps a closed session (and its asyncio event loop: an epoll fd and a
             # socket pair) for server.disconnectedSessionTTL (120 s by default), so a browser that
             # reconnects finds it; counted again once that has passed.
             time.sleep(late_check - linger)
-            summary["fds"]["late_check"] = fd_count(pid)
-            summary["fds"]["late_check_kinds"] = fd_kinds(pid)
+            summary["fds"]["late_check"] = sum(fd_count(p) for p in pids)
+            summary["fds"]["late_check_kinds"] = fd_kinds(pids[0])
             summary["fds"]["late_check_s"] = late_check
     summary["app"] = app
     return summary
@@ -541,13 +620,18 @@ def measure(app: str, sessions: int, seconds: float, interval: float, linger: fl
 
 def _print(summary: dict[str, Any]) -> None:
     lat, fds = summary["change_latency_ms"], summary["fds"]
-    print(f"{summary['app']}: {summary['sessions']} sessions, {summary['changes_finished']}/"
+    where = f" ({summary['replicas']} replicas behind nginx)" if summary.get("replicas", 1) > 1 else ""
+    print(f"{summary['app']}{where}: {summary['sessions']} sessions, {summary['changes_finished']}/"
           f"{summary['changes_sent']} changes finished, {summary['script_runs_finished']} runs, "
           f"{summary['error_count']} errors, {summary['exceptions']} exceptions")
     print(f"  change latency p50 {lat['p50']:.0f} ms  p95 {lat['p95']:.0f} ms  max {lat['max']:.0f} ms; "
           f"bytes per change p50 {summary['bytes_per_change']['p50'] / 1e3:.1f} kB "
           f"(on the wire {summary['wire_bytes_per_change']['p50'] / 1e3:.1f} kB) in "
           f"{summary['messages_per_change']:.0f} messages")
+    first, again = summary.get("first_visit_bytes_per_change"), summary.get("revisit_bytes_per_change")
+    if first and again:
+        print(f"  first visit of a state p50 {first['p50'] / 1e3:.1f} kB ({first['wire_p50'] / 1e3:.1f} kB on the wire, "
+              f"n={first['n']}); revisit p50 {again['p50'] / 1e3:.1f} kB ({again['wire_p50'] / 1e3:.1f} kB, n={again['n']})")
     parts = summary.get("bytes_per_change_by_part", {})
     if parts:
         print("  of which (mean kB): " + ", ".join(f"{k} {v / 1e3:.1f}" for k, v in list(parts.items())[:8]))
@@ -556,6 +640,8 @@ def _print(summary: dict[str, Any]) -> None:
           f"kernel {summary['server_system_ms_per_run']:.1f}; {summary['reruns_per_s']:.1f} runs/s); "
           f"{summary['server_cpu_ms_per_run_minus_idle']:.1f} ms without the idle "
           f"{summary['idle_cpu_s_per_s'] * 1000:.0f} ms/s")
+    if "nginx_cpu_ms_per_run" in summary:
+        print(f"  nginx CPU {summary['nginx_cpu_ms_per_run']:.1f} ms per run (not in the figure above)")
     rss = summary.get("rss") or {}
     if rss:
         print(f"  server RSS {rss['start_mb']:.0f} MB at the start, peak {rss['peak_mb']:.0f} MB, "
@@ -580,6 +666,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-warm-up", action="store_true", help="count first-use caching in the figures")
     parser.add_argument("--ws-compression", choices=("on", "off", "config"), default="config",
                         help="server.enableWebsocketCompression for both servers (config: as .streamlit/config.toml)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="more than 1: drive the documented deployment instead, that many replicas behind "
+                             "Debian's nginx (deploy/nginx.conf) on loopback; the bare app too")
     parser.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
                         help="a Streamlit config option for both servers, over .streamlit/config.toml "
                              "(e.g. runner.postScriptGC=false); repeatable")
@@ -589,6 +678,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("sessions", "seconds", "interval"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name} must be positive, got {getattr(args, name)}")
+    if args.replicas < 1:
+        parser.error(f"--replicas must be at least 1, got {args.replicas}")
     if args.linger < 0:
         parser.error(f"--linger must be 0 or more, got {args.linger}")
     settings: dict[str, str] = {}
@@ -605,7 +696,7 @@ def main(argv: list[str] | None = None) -> int:
         runs[app] = measure(app, args.sessions, args.seconds, args.interval, args.linger,
                             log_path=log, warm=not args.no_warm_up, late_check=args.late_check,
                             ws_compression=None if args.ws_compression == "config" else args.ws_compression == "on",
-                            settings=settings)
+                            settings=settings, replicas=args.replicas)
         _print(runs[app])
     payload: dict[str, Any] = {"machine": machine, "settings": {k: v for k, v in vars(args).items() if k != "out"},
                                "runs": runs}
