@@ -52,10 +52,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyvista as pv
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -74,6 +73,12 @@ from explorer.anatomy.posture import (
     segment_motion,
 )
 from explorer.anatomy.structures import ROOTS
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 SIDES: tuple[str, ...] = ("left", "right")
 # Hamanishi 1994: dural sac area thresholds (mm2).

@@ -9,8 +9,9 @@ usually go backwards.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.implicit import (
     Array,
@@ -21,7 +22,13 @@ from explorer.anatomy.implicit import (
 )
 from explorer.anatomy.layout import spine_layout
 from explorer.anatomy.morphometry import DISCS, S1_ENDPLATE_DEPTH, S1_ENDPLATE_WIDTH, VERTEBRAE
+from explorer.lazy import lazy_module
 from explorer.settings import SMOOTHING_ITERATIONS, TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 DISC_SPACING_MM: float = 0.7
 ENDPLATE_CLEARANCE_MM: float = 0.3  # keeps the disc from poking through the bone's rounded rim

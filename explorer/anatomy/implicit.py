@@ -13,13 +13,20 @@ approximation, good enough near the surface where it matters.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 from numpy.typing import ArrayLike, NDArray
-from scipy.ndimage import map_coordinates
 
 from explorer.anatomy.frames import Frame
+from explorer.lazy import lazy_callable, lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+    from scipy.ndimage import map_coordinates
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
+    map_coordinates = lazy_callable("scipy.ndimage", "map_coordinates")
 
 Array = NDArray[np.float64]
 DistanceField = Callable[[Array], Array]

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyvista as pv
 from numpy.typing import ArrayLike, NDArray
+
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 
 def signed_distance(points: ArrayLike, surface: pv.PolyData) -> NDArray[np.float64]:

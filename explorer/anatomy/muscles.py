@@ -10,13 +10,20 @@ All meshes are in global RAS millimetres (+x patient's right, +y anterior, +z su
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.implicit import Array, narrow_band, surface_from_field
 from explorer.anatomy.layout import piriformis_path, sacral_junction_frame
 from explorer.anatomy.pelvis import catmull_rom, sacrum_field, sphere_sweep
+from explorer.lazy import lazy_module
 from explorer.settings import TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 MUSCLE_SPACING_MM: float = 1.0
 MUSCLE_SMOOTHING_ITERATIONS: int = 20

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.frames import Frame, Points
 from explorer.anatomy.layout import (
@@ -57,7 +57,13 @@ from explorer.anatomy.morphometry import (
 )
 from explorer.anatomy.structures import ROOTS
 from explorer.anatomy.sweep import rings_for_budget, smooth_path, sweep_tube
+from explorer.lazy import lazy_module
 from explorer.settings import TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 # Roots inside the sac, in the order they leave it; the last three stay in the cauda equina mesh.
 INTRATHECAL_ORDER: tuple[str, ...] = ROOTS + ("S4", "S5", "Co")

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 from numpy.typing import ArrayLike
-from scipy.spatial import cKDTree
 
 from explorer.anatomy.implicit import (
     Array,
@@ -58,7 +57,15 @@ from explorer.anatomy.layout import (
     side_sign,
 )
 from explorer.anatomy.vertebra import superior_facet
+from explorer.lazy import lazy_callable, lazy_module
 from explorer.settings import SMOOTHING_ITERATIONS, TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+    from scipy.spatial import cKDTree
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
+    cKDTree = lazy_callable("scipy.spatial", "cKDTree")
 
 # Marching-cubes steps (mm). The big flat bones are sampled more coarsely than the vertebrae to keep
 # each build under a few seconds; the smoothing and decimation hide the difference.

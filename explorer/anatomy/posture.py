@@ -39,16 +39,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyvista as pv
 from numpy.typing import NDArray
 
 from explorer.anatomy.frames import Frame, rotation_about_x
 from explorer.anatomy.layout import spine_layout
 from explorer.anatomy.model import SpineModel
 from explorer.anatomy.morphometry import DISC_LEVELS, DISCS, S1_ENDPLATE_DEPTH, VERTEBRAE
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 POSTURES: tuple[str, ...] = ("flexion", "neutral", "extension")
 POSTURE_LABELS: dict[str, str] = {

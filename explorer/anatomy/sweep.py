@@ -7,12 +7,20 @@ structures, and it keeps an arc-length coordinate per vertex, which later lets a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyvista as pv
 from numpy.typing import ArrayLike
-from scipy.interpolate import make_interp_spline
 
 from explorer.anatomy.frames import Points
+from explorer.lazy import lazy_callable, lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+    from scipy.interpolate import make_interp_spline
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
+    make_interp_spline = lazy_callable("scipy.interpolate", "make_interp_spline")
 
 
 def smooth_path(control_points: ArrayLike, spacing_mm: float = 4.0, samples: int | None = None) -> Points:

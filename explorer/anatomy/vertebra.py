@@ -34,11 +34,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache, partial
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 from numpy.typing import ArrayLike, NDArray
-from scipy.ndimage import map_coordinates
 
 from explorer.anatomy.frames import Frame
 from explorer.anatomy.implicit import (
@@ -70,7 +69,15 @@ from explorer.anatomy.morphometry import (
     VERTEBRAE,
     VertebraDimensions,
 )
+from explorer.lazy import lazy_callable, lazy_module
 from explorer.settings import SDF_SPACING_MM, SMOOTHING_ITERATIONS, TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+    from scipy.ndimage import map_coordinates
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
+    map_coordinates = lazy_callable("scipy.ndimage", "map_coordinates")
 
 Array = NDArray[np.float64]
 

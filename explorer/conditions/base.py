@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.morphometry import DISC_LEVELS
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 SIDE_VALUES: tuple[str, ...] = ("left", "right")
 SEVERITY_VALUES: tuple[str, ...] = ("mild", "moderate", "severe")

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.discs import disc_footprint
 from explorer.anatomy.implicit import Array, ellipsoid, smooth_union
@@ -51,6 +51,12 @@ from explorer.conditions.base import (
     side_param,
 )
 from explorer.conditions.shapes import PressingBlob, merge_bounds, mesh_lesion
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 ZONES: tuple[str, ...] = ("central", "paracentral", "foraminal", "extraforaminal")
 # How far the disc material's tip reaches into the space of the nerve it heads for, as a share

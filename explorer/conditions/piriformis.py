@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.implicit import narrow_band, surface_from_field
 from explorer.anatomy.layout import greater_sciatic_foramen
@@ -53,7 +53,13 @@ from explorer.conditions.base import (
     RootSide,
     side_param,
 )
+from explorer.lazy import lazy_module
 from explorer.settings import TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 # How much thicker the belly gets (factor on its radius); the ends of the muscle keep their size.
 SWELLING: dict[str, float] = {"mild": 1.45, "moderate": 1.7, "severe": 2.0}

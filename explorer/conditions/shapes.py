@@ -9,12 +9,18 @@ measured on the geometry, never assigned.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.frames import Frame
 from explorer.anatomy.implicit import Array, capsule, ellipsoid, smooth_union, surface_from_field, transformed
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 LESION_SPACING_MM: float = 0.7
 LESION_FACES: int = 1400

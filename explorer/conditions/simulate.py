@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
-from scipy.spatial import cKDTree
 
 from explorer.anatomy.canal import CanalMeasurements, measure_canal
 from explorer.anatomy.measure import signed_distance
@@ -37,6 +36,14 @@ from explorer.anatomy.sweep import smooth_path
 from explorer.clinical.types import ROOT_ORDER, ClinicalPicture, NerveHit, RootHit
 from explorer.conditions.base import ConditionSpec, Lesion
 from explorer.conditions.registry import CONDITIONS
+from explorer.lazy import lazy_callable, lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+    from scipy.spatial import cKDTree
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
+    cKDTree = lazy_callable("scipy.spatial", "cKDTree")
 
 # Thickness (mm) that a full-depth squeeze must reach for degree 1, per nerve kind.
 CAUDA_BUNDLE_THICKNESS_MM: float = 6.0  # S4, S5 and coccygeal roots lie together

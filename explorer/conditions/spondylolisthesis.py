@@ -69,9 +69,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy import vertebra as vb
 from explorer.anatomy.frames import Frame
@@ -101,7 +101,13 @@ from explorer.conditions.base import (
 )
 from explorer.conditions.shapes import PressingBlob, mesh_lesion
 from explorer.conditions.stenosis import WATCH_FOR
+from explorer.lazy import lazy_module
 from explorer.settings import SDF_SPACING_MM, SMOOTHING_ITERATIONS, TARGET_FACES
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 TYPES: tuple[str, ...] = ("degenerative", "isthmic")
 GRADES: tuple[str, ...] = ("1", "2", "3", "4")

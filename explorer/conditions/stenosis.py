@@ -32,9 +32,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
 
 from explorer.anatomy.discs import disc_footprint
 from explorer.anatomy.implicit import Array, elliptic_cylinder, round_box, smooth_subtract, smooth_union, smoothstep
@@ -59,6 +59,12 @@ from explorer.conditions.base import (
 )
 from explorer.conditions.herniation import fragment_zone_geometry
 from explorer.conditions.shapes import PressingBlob, merge_bounds, mesh_lesion
+from explorer.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 ZONES: tuple[str, ...] = ("central", "lateral_recess", "foraminal")
 # Central: residual canal AP diameter and width (mm) of the channel left for the dural sac. The AP

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
-import pyvista as pv
 import shapely
 from numpy.typing import NDArray
 from plotly.colors import sample_colorscale
@@ -40,8 +40,14 @@ from explorer.anatomy.model import SpineModel
 from explorer.anatomy.morphometry import S1_ENDPLATE_DEPTH, VERTEBRAE
 from explorer.anatomy.posture import posed_canal_frame, posed_level, segment_motion
 from explorer.anatomy.structures import STRUCTURES
+from explorer.lazy import lazy_module
 from explorer.render.model_scene import LESION_COLOR
 from explorer.state import CUT_LEVELS
+
+if TYPE_CHECKING:
+    import pyvista as pv
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
 
 DEFAULT_CUT_LEVEL: str = "L4-L5"
 

@@ -22,19 +22,28 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyvista as pv
-
-# The two VTK modules needed, not the `vtk` package, which loads every VTK module (2-5 s of a first run).
-from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
-from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
 
 from explorer import settings
 from explorer.anatomy.model import MeshData, SpineModel
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.simulate import Impact
+from explorer.lazy import lazy_callable, lazy_module
 from explorer.render.scene3d import scene_point, scene_to_mm
+
+if TYPE_CHECKING:
+    import pyvista as pv
+
+    # The two VTK modules needed, not the `vtk` package, which loads every VTK module (2-5 s of a first run).
+    from vtkmodules.vtkCommonCore import vtkIdList, vtkPoints
+    from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
+else:  # imported on first use (explorer/lazy.py): the first page needs none of it
+    pv = lazy_module("pyvista")
+    vtkIdList = lazy_callable("vtkmodules.vtkCommonCore", "vtkIdList")
+    vtkPoints = lazy_callable("vtkmodules.vtkCommonCore", "vtkPoints")
+    vtkStaticCellLocator = lazy_callable("vtkmodules.vtkCommonDataModel", "vtkStaticCellLocator")
 
 # Plotly's 3D camera: perspective with a 45 degree vertical field of view (gl-plot3d's fovy).
 FOVY_RAD: float = math.pi / 4
