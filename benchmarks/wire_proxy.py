@@ -110,6 +110,11 @@ class WireProxy:
         async def stop() -> None:
             if self._server is not None:
                 self._server.close()
+            # Connections still open (the page's websocket): end their pumps before the loop stops.
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         if self._loop.is_running():
             asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
