@@ -96,6 +96,17 @@ GL_COUNT_JS = """
   // run.py's own "painted" stamp (two frames later) to after the GPU's finish as well.
   if (window.__profileGpuDone) document.addEventListener('DOMContentLoaded', watch);
   C.long = [];
+  // Websocket messages from the server: [time, bytes] (which delta arrived when).
+  C.ws = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...a) {
+      super(...a);
+      this.addEventListener('message', (ev) => {
+        C.ws.push([performance.now(), ev.data && ev.data.byteLength !== undefined ? ev.data.byteLength : String(ev.data).length]);
+      });
+    }
+  };
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) C.long.push({start: e.startTime, ms: e.duration});
@@ -103,8 +114,8 @@ GL_COUNT_JS = """
   } catch (e) { /* no longtask support */ }
 })();
 """
-RESET_JS = "() => { window.__glCount.reset(); window.__glCount.gpuDone = null; window.__glCount.long = []; performance.clearMarks(); }"
-READ_GL_JS = """() => ({calls: window.__glCount.calls, gpuDone: window.__glCount.gpuDone, frames: window.__glCount.frames, long: window.__glCount.long,
+RESET_JS = "() => { window.__glCount.reset(); window.__glCount.gpuDone = null; window.__glCount.ws = []; window.__glCount.long = []; performance.clearMarks(); }"
+READ_GL_JS = """() => ({calls: window.__glCount.calls, gpuDone: window.__glCount.gpuDone, ws: window.__glCount.ws, frames: window.__glCount.frames, long: window.__glCount.long,
   marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('lumbar:'))
     .map((m) => [m.name.slice(7), m.startTime]),
   relayouts: window.__lumbar3d.cameraRelayouts || null})"""
@@ -148,8 +159,10 @@ async def step(page, action, cdp=None) -> dict[str, Any]:
     for name, t in gl["marks"]:
         out.setdefault(f"mark_{name}", t - t0)  # the first of each
     out["relayouts"] = gl["relayouts"]
+    out["ws"] = [(round(t - t0), n) for t, n in gl["ws"]]
     out["gpu_done_ms"] = gl["gpuDone"] - t0 if gl["gpuDone"] is not None else None
     out["array_attrs"] = await page.evaluate("() => window.__lumbar3d.arrayAttrs || null")
+    out["links"] = await page.evaluate("() => [window.__lumbar3d.cameraRelayouts || null, window.__lumbar3d.programLinks || null]")
     if prof:
         out["profile"] = prof
     return out
@@ -237,7 +250,7 @@ async def amain(args) -> None:
                 ra["target"] = target
                 results["app"].append(ra)
                 print(f"step {i + 1:2d} {target:<26} app {ra['latency_ms']:6.0f} ms (script {ra['script_ms']:5.0f}, "
-                      f"gpu done {ra['gpu_done_ms'] or 0:5.0f}, frames {ra['frames']}, relayouts {ra['relayouts']}, arrays {ra['array_attrs']}, links {ra['gl'].get('linkProgram', {}).get('n', 0)}, "
+                      f"gpu done {ra['gpu_done_ms'] or 0:5.0f}, frames {ra['frames']}, relayouts {ra['relayouts']}, program links {ra['links'][1]}, links {ra['gl'].get('linkProgram', {}).get('n', 0)}, "
                       f"draws {ra['gl'].get('drawElements', {}).get('n', 0)})   floor {rf['latency_ms']:5.0f} ms "
                       f"(gpu done {rf['gpu_done_ms'] or 0:5.0f}, frames {rf['frames']}, draws {rf['gl'].get('drawElements', {}).get('n', 0)})", flush=True)
             await browser.close()
@@ -249,7 +262,7 @@ async def amain(args) -> None:
         for row in results[name]:
             out_lines.append(f"{name} {row.get('target', ''):<26} {round(row['latency_ms']):5d} ms  gpu done "
                              f"{round(row['gpu_done_ms'] or 0):5d}  frames {row['frames']}  marks {row['marks']}  "
-                             f"long {row['long']}")
+                             f"long {row['long']}\n    ws {row['ws']}")
     for name in ("app", "floor"):
         steps = results[name]
         out_lines.append(f"== {name}: {len(steps)} steps")

@@ -64,6 +64,16 @@ export const WORKAROUNDS = Object.freeze({
   // each trace is then looked up along those paths only. The first calls per trace type are
   // checked against Plotly's own answer; one difference switches the memo off for the page.
   fastArrayAttributes: "find a trace's array attributes from a per-type list of candidate paths, not a schema walk",
+  // gl-shader (inside plotly.js) builds each shader of each new mesh twice: a throwaway program
+  // linked only to read back its uniforms and attributes (then deleted), and the real one, cached
+  // by source. Reading the throwaway's link status waits for the GPU process to link it: six
+  // links per mesh (its triangle, line, point, pick and contour shaders), measured 150-250 ms of
+  // main thread for every condition change that adds a lesion mesh, and one such wait per shader
+  // of each of the 43 meshes on the first draw. On contexts made during our newPlot, a program
+  // whose shader sources and attribute bindings equal those of a program linked before is linked
+  // only when it is used: its link status, log, uniform and attribute lists are the first one's
+  // (the same sources link to the same program). Anything else asked of it links it first.
+  reuseProgramLinks: "answer a new program's link status and reflection from an earlier program with the same sources",
 });
 
 function parseList(text) {
@@ -150,13 +160,149 @@ export function fastValidityChecks(gl) {
   return gl;
 }
 
-// Run fn() with WebGL contexts created meanwhile (Plotly's scene) given fastValidityChecks;
-// proto.getContext is replaced page-wide only until fn() settles.
-export async function withFastWebGL(proto, fn) {
+// ---- reuseProgramLinks
+// WebGL program queries whose answers depend only on what was linked (same sources and attribute
+// bindings: same answers), recorded from the first program of each kind.
+const LINK_PARAMS = { LINK_STATUS: 35714, ACTIVE_UNIFORMS: 35718, ACTIVE_ATTRIBUTES: 35721 };
+// Functions that take a program and need it really linked (or change what a link would use).
+const PROGRAM_USES = ["useProgram", "getUniformLocation", "getAttribLocation", "validateProgram", "getUniform",
+  "getAttachedShaders", "detachShader", "attachShader", "bindAttribLocation", "getUniformBlockIndex",
+  "uniformBlockBinding", "getActiveUniforms", "getActiveUniformBlockParameter", "getActiveUniformBlockName",
+  "getFragDataLocation", "transformFeedbackVaryings", "getTransformFeedbackVarying"];
+// Functions that change a shader some deferred program may still have to be linked with.
+const SHADER_CHANGES = ["shaderSource", "compileShader", "deleteShader"];
+
+// Wrap `gl` (after fastValidityChecks, whose answers it builds on) so a program whose vertex and
+// fragment sources and attribute bindings equal those of a program linked earlier is not linked
+// until something uses it; `stats` counts {linked, deferred, realized}. A lost context takes
+// WebGL's own path.
+export function reuseProgramLinks(gl, stats = {}) {
+  if (!gl || gl.__lumbarLinks) return gl;
+  const prev = {};  // the functions wrapped, as they were (fastValidityChecks' or WebGL's own)
+  const names = ["createShader", "linkProgram", "deleteProgram", "getProgramParameter", "getActiveUniform",
+    "getActiveAttrib", "getProgramInfoLog", ...PROGRAM_USES, ...SHADER_CHANGES];
+  for (const n of names) if (typeof gl[n] === "function") prev[n] = gl[n];
+  if (!prev.linkProgram || !prev.getProgramParameter || !prev.attachShader) return gl;
+  const VERTEX = gl.VERTEX_SHADER ?? 35633;
+  const linkParams = new Set(Object.keys(LINK_PARAMS).map((k) => gl[k] ?? LINK_PARAMS[k]));
+  const kind = new WeakMap(), source = new WeakMap();  // shader -> type, source
+  const attached = new WeakMap(), bindings = new WeakMap();  // program -> shaders, [location, name]
+  const known = new Map();  // what was linked (key) -> answers recorded from the first program
+  const learning = new WeakMap(), deferred = new Map();  // program -> the record it answers from
+  let lost = false;
+  gl.canvas?.addEventListener?.("webglcontextlost", () => { lost = true; });
+  const direct = () => lost || gl.isContextLost();
+  // What a link of `program` would use, or null when part of it is not known here (a shader made
+  // or sourced before this wrapper: such programs are always linked).
+  const keyOf = (program) => {
+    const shaders = attached.get(program) ?? [];
+    if (shaders.length < 2 || shaders.some((sh) => !kind.has(sh) || !source.has(sh))) return null;
+    const text = (type) => shaders.filter((sh) => (kind.get(sh) === VERTEX) === (type === VERTEX))
+      .map((sh) => source.get(sh)).join("\u0001");
+    const bound = (bindings.get(program) ?? []).map(([loc, name]) => loc + "=" + name).sort();
+    return JSON.stringify([text(VERTEX), text(0), bound]);
+  };
+  const realize = (program) => {
+    const rec = deferred.get(program);
+    if (!rec) return;
+    deferred.delete(program);
+    prev.linkProgram.call(gl, program);
+    learning.set(program, rec);
+    stats.realized = (stats.realized || 0) + 1;
+  };
+  const realizeAll = () => { for (const p of [...deferred.keys()]) realize(p); };
+  // A recorded answer for a deferred program, or WebGL's (recorded when the program was linked here).
+  const answer = (program, table, key, ask) => {
+    const rec = deferred.get(program);
+    if (rec) {
+      if (rec[table].has(key)) return rec[table].get(key);
+      realize(program);
+    }
+    const value = ask();
+    const learnt = learning.get(program);
+    if (learnt && !direct()) learnt[table].set(key, value);
+    return value;
+  };
+
+  gl.createShader = function (type) {
+    const sh = prev.createShader.call(this, type);
+    if (sh) kind.set(sh, type);
+    return sh;
+  };
+  gl.shaderSource = function (sh, src) {
+    realizeAll();
+    source.set(sh, String(src));
+    return prev.shaderSource.call(this, sh, src);
+  };
+  for (const n of ["compileShader", "deleteShader"]) {
+    if (prev[n]) gl[n] = function (...a) { realizeAll(); return prev[n].apply(this, a); };
+  }
+  for (const n of PROGRAM_USES) {
+    if (!prev[n]) continue;
+    gl[n] = function (program, ...rest) {
+      if (program) realize(program);
+      if (n === "attachShader" && program) attached.set(program, [...(attached.get(program) ?? []), rest[0]]);
+      if (n === "detachShader" && program) attached.set(program, (attached.get(program) ?? []).filter((s) => s !== rest[0]));
+      if (n === "bindAttribLocation" && program) bindings.set(program, [...(bindings.get(program) ?? []), [rest[0], rest[1]]]);
+      return prev[n].call(this, program, ...rest);
+    };
+  }
+  gl.linkProgram = function (program) {
+    realize(program);
+    learning.delete(program);
+    if (!program || direct()) return prev.linkProgram.call(this, program);
+    const key = keyOf(program);
+    if (key === null) return prev.linkProgram.call(this, program);
+    const rec = known.get(key);
+    if (rec && rec.params.get(gl.LINK_STATUS ?? LINK_PARAMS.LINK_STATUS) === true) {
+      deferred.set(program, rec);
+      stats.deferred = (stats.deferred || 0) + 1;
+      return undefined;
+    }
+    const fresh = rec ?? { params: new Map(), uniforms: new Map(), attribs: new Map(), log: new Map() };
+    known.set(key, fresh);
+    learning.set(program, fresh);
+    stats.linked = (stats.linked || 0) + 1;
+    return prev.linkProgram.call(this, program);
+  };
+  gl.deleteProgram = function (program) {
+    deferred.delete(program);  // never linked: nothing else to undo
+    learning.delete(program);
+    return prev.deleteProgram.call(this, program);
+  };
+  gl.getProgramParameter = function (program, pname) {
+    if (!linkParams.has(pname)) {
+      if (program) realize(program);
+      return prev.getProgramParameter.call(this, program, pname);
+    }
+    return answer(program, "params", pname, () => prev.getProgramParameter.call(this, program, pname));
+  };
+  gl.getActiveUniform = function (program, i) {
+    return answer(program, "uniforms", i, () => prev.getActiveUniform.call(this, program, i));
+  };
+  gl.getActiveAttrib = function (program, i) {
+    return answer(program, "attribs", i, () => prev.getActiveAttrib.call(this, program, i));
+  };
+  gl.getProgramInfoLog = function (program) {
+    return answer(program, "log", 0, () => prev.getProgramInfoLog.call(this, program));
+  };
+  gl.__lumbarLinks = stats;
+  return gl;
+}
+
+// Run fn() with WebGL contexts created meanwhile (Plotly's scene) given fastValidityChecks (and
+// reuseProgramLinks when `links` is set: its stats object); proto.getContext is replaced page-wide
+// only until fn() settles.
+// `made(ctx)` is told of each WebGL context.
+export async function withFastWebGL(proto, fn, { links = null, made = null } = {}) {
   const original = proto.getContext;
   const patched = function (type, ...rest) {
     const ctx = original.call(this, type, ...rest);
-    return /webgl/i.test(String(type)) ? fastValidityChecks(ctx) : ctx;
+    if (!ctx || !/webgl/i.test(String(type))) return ctx;
+    fastValidityChecks(ctx);
+    if (links) reuseProgramLinks(ctx, links);
+    made?.(ctx);
+    return ctx;
   };
   proto.getContext = patched;
   try {

@@ -301,6 +301,9 @@ async function render(st, d) {
     plotted: st.plotted, live: st.plotted ? liveCamera(st) : null, remembered: mem.camera,
   });
   st.limits = zoomLimits(d.settings.zoomLimits, request);
+  // Before the react: a requested camera nearer than the limits in force would be drawn clamped to
+  // them first (and moved by a relayout after: a second frame).
+  if (st.plotted) applyZoomLimits(st);
 
   // A new request gets a new scene uirevision, so the react below applies its camera (sceneRevision).
   if (newRequest) st.revisions = (st.revisions ?? 0) + 1;
@@ -337,14 +340,23 @@ async function render(st, d) {
     const config = Object.assign({}, d.config, { plotGlPixelRatio: screenPixelRatio() });
     if (!st.plotted) {
       const draw = () => Plotly.newPlot(gd, data, layout, config);
-      await (uses(st, "fastValidityChecks") ? withFastWebGL(HTMLCanvasElement.prototype, draw) : draw());
+      const links = uses(st, "reuseProgramLinks") ? (G.programLinks ??= {}) : null;
+      const made = (ctx) => { st.contexts = [...(st.contexts ?? []), ctx]; };
+      await (uses(st, "fastValidityChecks") ? withFastWebGL(HTMLCanvasElement.prototype, draw, { links, made })
+        : draw());
       st.plotted = true;
       st.drawnSize = gd.clientWidth + "x" + gd.clientHeight;
       attachListeners(st);
       frameGroup(G).join(st.groupId);
     } else {
       mark("3d-react-start");
-      await Plotly.react(gd, data, layout, config);
+      const reacting = Plotly.react(gd, data, layout, config);
+      // Plotly.react issues the new frame's WebGL commands in its synchronous part; hand them to
+      // the GPU process now, so it draws while this task goes on (the body chart's react runs
+      // next in the same task, frame_group.js) instead of from the end of the task. WebGL's
+      // flush() does not wait for anything.
+      for (const ctx of st.contexts ?? []) if (ctx.canvas?.isConnected && !ctx.isContextLost()) ctx.flush();
+      await reacting;
       mark("3d-react-end");
       reacted = true;
     }

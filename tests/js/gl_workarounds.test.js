@@ -211,3 +211,126 @@ test("cssSafeUids: uids Plotly puts in CSS selectors become letters, digits, '-'
   assert.equal(withCssSafeUids([keep, unsafe], cache)[1], first[1], "the same copy every time: Plotly sees it unchanged");
   assert.deepEqual(first[1].x, [1]);
 });
+
+// A stand-in WebGL context for program links: each native link is counted; a program's answers
+// depend on its shaders' sources (as a real link's do).
+function linkingGl() {
+  const calls = { link: 0, status: 0, uniform: 0, use: 0, location: 0 };
+  let lost = false;
+  class Proto {
+    constructor() { Object.assign(this, { VERTEX_SHADER: 35633, FRAGMENT_SHADER: 35632, LINK_STATUS: 35714,
+                                          ACTIVE_UNIFORMS: 35718, ACTIVE_ATTRIBUTES: 35721, DELETE_STATUS: 35712 }); }
+    createShader(type) { return { type, src: null }; }
+    shaderSource(sh, src) { sh.src = src; }
+    compileShader() {}
+    deleteShader() {}
+    createProgram() { return { shaders: [], linked: null }; }
+    attachShader(p, sh) { p.shaders.push(sh); }
+    detachShader(p, sh) { p.shaders = p.shaders.filter((x) => x !== sh); }
+    bindAttribLocation() {}
+    linkProgram(p) { calls.link++; p.linked = p.shaders.map((sh) => sh.src).sort().join("|"); }
+    deleteProgram(p) { p.deleted = true; }
+    getProgramParameter(p, pname) {
+      if (p.linked === null) throw new Error("asked before linking");
+      if (pname === this.LINK_STATUS) { calls.status++; return !p.linked.includes("bad"); }
+      if (pname === this.ACTIVE_UNIFORMS) return p.linked.length % 5;
+      if (pname === this.ACTIVE_ATTRIBUTES) return 2;
+      return 0;
+    }
+    getActiveUniform(p, i) { calls.uniform++; return { name: p.linked + "#u" + i, type: 5126, size: 1 }; }
+    getActiveAttrib(p, i) { return { name: p.linked + "#a" + i, type: 35664, size: 1 }; }
+    getProgramInfoLog(p) { return p.linked.includes("bad") ? "bad shader" : ""; }
+    useProgram(p) { calls.use++; if (p && p.linked === null) throw new Error("used before linking"); }
+    getUniformLocation(p, name) { calls.location++; if (p.linked === null) throw new Error("unlinked"); return { p, name }; }
+    isContextLost() { return lost; }
+  }
+  return { gl: new Proto(), calls, lose: () => { lost = true; } };
+}
+
+// What gl-shader does for each shader of a new mesh: a throwaway program to read the uniforms and
+// attributes (linked, asked, deleted), then the real one (with attribute bindings) it draws with.
+function throwaway(gl, vsrc, fsrc) {
+  const vs = gl.createShader(gl.VERTEX_SHADER); gl.shaderSource(vs, vsrc); gl.compileShader(vs);
+  const fs = gl.createShader(gl.FRAGMENT_SHADER); gl.shaderSource(fs, fsrc); gl.compileShader(fs);
+  const p = gl.createProgram();
+  gl.attachShader(p, fs);
+  gl.attachShader(p, vs);
+  gl.linkProgram(p);
+  const ok = gl.getProgramParameter(p, gl.LINK_STATUS);
+  const n = gl.getProgramParameter(p, gl.ACTIVE_UNIFORMS);
+  const uniforms = Array.from({ length: n }, (_, i) => gl.getActiveUniform(p, i).name);
+  const attribs = [0, 1].map((i) => gl.getActiveAttrib(p, i).name);
+  const log = gl.getProgramInfoLog(p);
+  gl.deleteProgram(p);
+  return { ok, uniforms, attribs, log, vs, fs };
+}
+
+test("reuseProgramLinks: a program like one linked before is answered from it and not linked", async () => {
+  const { reuseProgramLinks } = await import("../../explorer/frontend/gl_workarounds.js");
+  const plain = linkingGl();
+  const expected = [throwaway(plain.gl, "v1", "f1"), throwaway(plain.gl, "v1", "f1"), throwaway(plain.gl, "v2", "f1")];
+  const { gl, calls } = linkingGl();
+  const stats = {};
+  fastValidityChecks(gl);
+  reuseProgramLinks(gl, stats);
+  const got = [throwaway(gl, "v1", "f1"), throwaway(gl, "v1", "f1"), throwaway(gl, "v2", "f1")];
+  for (const k of ["ok", "uniforms", "attribs", "log"]) assert.deepEqual(got.map((g) => g[k]), expected.map((e) => e[k]), k);
+  assert.equal(calls.link, 2, "the second v1/f1 program was never linked");
+  assert.deepEqual(stats, { linked: 2, deferred: 1 });
+  // A deferred program that is used is linked first, with the shaders it had.
+  const vs = gl.createShader(gl.VERTEX_SHADER); gl.shaderSource(vs, "v1");
+  const fs = gl.createShader(gl.FRAGMENT_SHADER); gl.shaderSource(fs, "f1");
+  const p = gl.createProgram();
+  gl.attachShader(p, vs); gl.attachShader(p, fs);
+  gl.linkProgram(p);
+  assert.equal(gl.getProgramParameter(p, gl.LINK_STATUS), true);
+  assert.equal(calls.link, 2);
+  gl.useProgram(p);
+  assert.equal(calls.link, 3, "linked when used");
+  assert.equal(p.linked, "f1|v1");
+  assert.equal(stats.realized, 1);
+  // Attribute bindings are part of what is linked: the same sources with bindings link anew.
+  const q = gl.createProgram();
+  gl.attachShader(q, vs); gl.attachShader(q, fs); gl.bindAttribLocation(q, 0, "position");
+  gl.linkProgram(q);
+  assert.equal(calls.link, 4);
+  // Changing a shader's source links every deferred program first (with the old source).
+  const r = gl.createProgram();
+  gl.attachShader(r, vs); gl.attachShader(r, fs);
+  gl.linkProgram(r);
+  assert.equal(calls.link, 4);
+  gl.shaderSource(vs, "v9");
+  assert.equal(r.linked, "f1|v1", "linked with the source it had when linkProgram was called");
+  assert.equal(calls.link, 5);
+});
+
+test("reuseProgramLinks: failed links are not reused, other questions link first, a lost context links", async () => {
+  const { reuseProgramLinks } = await import("../../explorer/frontend/gl_workarounds.js");
+  const { gl, calls, lose } = linkingGl();
+  reuseProgramLinks(gl, {});
+  assert.equal(throwaway(gl, "bad", "f").ok, false);
+  assert.equal(throwaway(gl, "bad", "f").log, "bad shader");
+  assert.equal(calls.link, 2, "a failed link is linked again next time (its log is WebGL's)");
+  throwaway(gl, "v", "f");
+  const vs = gl.createShader(gl.VERTEX_SHADER); gl.shaderSource(vs, "v");
+  const fs = gl.createShader(gl.FRAGMENT_SHADER); gl.shaderSource(fs, "f");
+  const p = gl.createProgram(); gl.attachShader(p, vs); gl.attachShader(p, fs);
+  gl.linkProgram(p);
+  assert.equal(calls.link, 3);
+  assert.equal(gl.getProgramParameter(p, gl.DELETE_STATUS), 0, "a question not recorded: linked, then WebGL answers");
+  assert.equal(calls.link, 4);
+  lose();
+  throwaway(gl, "v", "f");
+  assert.equal(calls.link, 5, "a lost context always links");
+  const other = linkingGl();
+  const unknown = other.gl.createShader(other.gl.VERTEX_SHADER);  // made before the wrapper
+  other.gl.shaderSource(unknown, "v");
+  reuseProgramLinks(other.gl, {});
+  for (let n = 0; n < 2; n++) {
+    const f = other.gl.createShader(other.gl.FRAGMENT_SHADER); other.gl.shaderSource(f, "f");
+    const q = other.gl.createProgram(); other.gl.attachShader(q, unknown); other.gl.attachShader(q, f);
+    other.gl.linkProgram(q);
+  }
+  assert.equal(other.calls.link, 2, "a shader this wrapper did not see: always linked");
+});
+
