@@ -135,7 +135,9 @@ def streamlit_chunks(js_dir: Path, prefixes: Iterable[str] = FIRST_SCREEN_CHUNKS
     return out
 
 
+@cache
 def _base() -> str:
+    """``/<server.baseUrlPath>`` or ``""`` (read once: asked on every request)."""
     import streamlit as st
 
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
