@@ -56,7 +56,7 @@ from typing import Any, TypeVar
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import ROOT, Server, machine_info, percentile, tree_rss_bytes, write_json
+from benchmarks._common import ROOT, Server, children, machine_info, percentile, tree_rss_bytes, write_json
 
 T = TypeVar("T")
 
@@ -590,12 +590,17 @@ def measure(app: str, sessions: int, seconds: float, interval: float, linger: fl
         idle0, t_idle = cpu(), time.perf_counter()
         time.sleep(IDLE_SAMPLE_S)
         idle_rate = (cpu() - idle0) / (time.perf_counter() - t_idle)
-        nginx0 = cpu_seconds(nginx_pid) if nginx_pid else 0.0
+        def nginx_cpu() -> float:  # the master and its worker(s)
+            if not nginx_pid:
+                return 0.0
+            return sum(cpu_seconds(p) for p in [nginx_pid, *children(nginx_pid)] if Path(f"/proc/{p}").exists())
+
+        nginx0 = nginx_cpu()
         result = run_coroutine(drive(url, picker_key, sessions, seconds, interval, pids))
         summary = summarise(result)
         summary["replicas"] = len(servers)
         if nginx_pid:
-            summary["nginx_cpu_ms_per_run"] = ((cpu_seconds(nginx_pid) - nginx0) * 1000
+            summary["nginx_cpu_ms_per_run"] = ((nginx_cpu() - nginx0) * 1000
                                                / max(1, summary["script_runs_finished"]))
         summary["server_ready_s"] = ready_s
         summary["idle_cpu_s_per_s"] = idle_rate
