@@ -279,19 +279,18 @@ def warm_compressed(cache: GzipCache = GZIP_CACHE) -> int:
     """
     from explorer.frontend.plotly_assets import STATIC_URL_PATH, plotly_bundle_path
 
-    base = _base()
     static = streamlit_static_dir()
     index = (static / "index.html").read_text(encoding="utf-8", errors="replace")
-    paths: dict[str, Path] = {}
+    paths: dict[str, Path] = {}  # URL path below the base URL path (as the middleware keys them)
     for rel in re.findall(r'(?:src|href)="\./(static/[^"]+\.(?:js|css))"', index):
-        paths[f"{base}/{rel}"] = static / rel
+        paths[f"/{rel}"] = static / rel
     for name in streamlit_chunks(static / "static" / "js"):
-        paths[f"{base}/static/js/{name}"] = static / "static" / "js" / name
+        paths[f"/static/js/{name}"] = static / "static" / "js" / name
     for component, entry in COMPONENTS:
         for name in module_graph(ASSET_DIR, entry) + [entry.replace(".js", ".css")]:
-            paths[f"{base}/_stcore/bidi-components/{PROJECT_NAME}.{component}/{name}"] = ASSET_DIR / name
+            paths[f"/_stcore/bidi-components/{PROJECT_NAME}.{component}/{name}"] = ASSET_DIR / name
     bundle = plotly_bundle_path()
-    paths[f"{base}/{STATIC_URL_PATH}/{bundle.name}"] = bundle
+    paths[f"/{STATIC_URL_PATH}/{bundle.name}"] = bundle
     done = 0
     for url, file in paths.items():
         try:
