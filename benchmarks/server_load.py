@@ -166,6 +166,9 @@ class Change:
     # hold the texts of a revisited state in its message cache: global.maxCachedMessageAge).
     option: str = ""
     revisit: bool = False
+    # The rerun request's size (browser -> server): it lists the hashes of every message the
+    # browser holds in its cache (global.maxCachedMessageAge), so it grows with that setting.
+    bytes_out: int = 0
 
 
 @dataclass
@@ -292,8 +295,10 @@ class Client:
             ws.id, ws.string_value = widget
         self._finished.clear()
         self._current = change
+        request = back.SerializeToString()
+        change.bytes_out = len(request)
         change.sent = time.perf_counter()
-        await self.ws.send(back.SerializeToString())
+        await self.ws.send(request)
         try:
             await asyncio.wait_for(self._finished.wait(), timeout_s)
         except TimeoutError:
@@ -441,9 +446,11 @@ def _mean_parts(changes: list[Change]) -> dict[str, float]:
 
 
 def _bytes_stats(changes: list[Change]) -> dict[str, float]:
-    """How many changes, and their p50 bytes uncompressed and on the wire."""
+    """How many changes, their p50 bytes uncompressed and on the wire, and their latency."""
+    lat = [(c.finished - c.sent) * 1000 for c in changes if c.finished is not None]
     return {"n": len(changes), "p50": percentile([float(c.bytes_in) for c in changes], 50),
-            "wire_p50": percentile([float(c.wire_bytes) for c in changes], 50)}
+            "wire_p50": percentile([float(c.wire_bytes) for c in changes], 50),
+            "latency_p50_ms": percentile(lat, 50), "latency_p95_ms": percentile(lat, 95)}
 
 
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
@@ -477,6 +484,8 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
                                   "max": max((c.wire_bytes for c in done), default=0),
                                   "mean": sum(c.wire_bytes for c in done) / len(done) if done else float("nan")},
         "bytes_per_change_by_part": _mean_parts(done),
+        "request_bytes_per_change": {"p50": percentile([float(c.bytes_out) for c in done], 50),
+                                     "max": max((c.bytes_out for c in done), default=0)},
         # A state this session had not picked before, and one it had (its texts may be cached).
         "first_visit_bytes_per_change": _bytes_stats([c for c in done if not c.revisit]),
         "revisit_bytes_per_change": _bytes_stats([c for c in done if c.revisit]),
@@ -636,7 +645,12 @@ def _print(summary: dict[str, Any]) -> None:
     first, again = summary.get("first_visit_bytes_per_change"), summary.get("revisit_bytes_per_change")
     if first and again:
         print(f"  first visit of a state p50 {first['p50'] / 1e3:.1f} kB ({first['wire_p50'] / 1e3:.1f} kB on the wire, "
-              f"n={first['n']}); revisit p50 {again['p50'] / 1e3:.1f} kB ({again['wire_p50'] / 1e3:.1f} kB, n={again['n']})")
+              f"n={first['n']}, latency p50 {first['latency_p50_ms']:.0f} / p95 {first['latency_p95_ms']:.0f} ms); "
+              f"revisit p50 {again['p50'] / 1e3:.1f} kB ({again['wire_p50'] / 1e3:.1f} kB, n={again['n']}, "
+              f"latency p50 {again['latency_p50_ms']:.0f} / p95 {again['latency_p95_ms']:.0f} ms)")
+    req = summary.get("request_bytes_per_change")
+    if req:
+        print(f"  rerun request (browser -> server, uncompressed) p50 {req['p50'] / 1e3:.1f} kB, max {req['max'] / 1e3:.1f} kB")
     parts = summary.get("bytes_per_change_by_part", {})
     if parts:
         print("  of which (mean kB): " + ", ".join(f"{k} {v / 1e3:.1f}" for k, v in list(parts.items())[:8]))
