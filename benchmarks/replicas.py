@@ -30,8 +30,25 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
 
 
-def render_nginx_conf(template: str, upstreams: list[str], port: int, tmp: Path) -> str:
-    """A complete nginx.conf for one non-daemon nginx in ``tmp`` around ``deploy/nginx.conf``."""
+def render_nginx_conf(template: str, upstreams: list[str], port: int, tmp: Path, *,
+                      upstream_header: str | None = None, error_log_level: str = "warn",
+                      access_log: bool = False, worker_connections: int = 1024) -> str:
+    """A complete nginx.conf for one non-daemon nginx in ``tmp`` around ``deploy/nginx.conf``.
+
+    Only the replica line and the listen port of the template change; everything that makes the
+    deployment work (cookie, hash, websocket headers, timeouts, gzip, preload) is the template's
+    own. Each replacement must match exactly (else RuntimeError), so a reworded template fails
+    here instead of being run half-replaced.
+
+    Parameters
+    ----------
+    upstream_header : str, optional
+        Also add this response header naming the replica that answered (``$upstream_addr``) after
+        each of the template's two ``proxy_pass http://lumbar_replicas;`` lines (tests/e2e).
+    error_log_level, access_log, worker_connections
+        nginx's error log level (in ``tmp/error.log``), an access log in ``tmp/access.log`` or
+        none, and its worker's connection limit.
+    """
     replicas = "\n".join(f"    server {u} max_fails=1 fail_timeout=10s;" for u in upstreams)
     site, n = re.subn(r"^\s*server app:8501 [^;]*;$", replicas, template, flags=re.M)
     if n != 1:
@@ -39,19 +56,25 @@ def render_nginx_conf(template: str, upstreams: list[str], port: int, tmp: Path)
     site, n = re.subn(r"^(\s*)listen 80;$", rf"\g<1>listen 127.0.0.1:{port};", site, flags=re.M)
     if n != 1:
         raise RuntimeError("deploy/nginx.conf: expected one 'listen 80;' line")
+    if upstream_header is not None:
+        site, n = re.subn(r"^(\s*)(proxy_pass http://lumbar_replicas;)$",
+                          rf"\g<1>\g<2>\n\g<1>add_header {upstream_header} $upstream_addr always;", site, flags=re.M)
+        if n != 2:
+            raise RuntimeError("deploy/nginx.conf: expected two 'proxy_pass http://lumbar_replicas;' lines")
     temp = {name: tmp / name for name in ("client", "proxy", "fastcgi", "uwsgi", "scgi")}
     for path in temp.values():
         path.mkdir(exist_ok=True)
+    access = f"access_log {tmp / 'access.log'};" if access_log else "access_log off;"
     return f"""daemon off;
 master_process on;
 worker_processes 1;
 pid {tmp / 'nginx.pid'};
-error_log {tmp / 'error.log'} warn;
-events {{ worker_connections 1024; }}
+error_log {tmp / 'error.log'} {error_log_level};
+events {{ worker_connections {worker_connections}; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log off;
+    {access}
     client_body_temp_path {temp['client']};
     proxy_temp_path {temp['proxy']};
     fastcgi_temp_path {temp['fastcgi']};

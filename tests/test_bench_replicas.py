@@ -47,3 +47,23 @@ def test_debians_nginx_accepts_it(tmp_path: Path) -> None:
     check = subprocess.run([binary, "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True,
                            timeout=30, check=False)
     assert check.returncode == 0, check.stderr
+
+
+def test_the_e2e_options_name_the_replica_and_keep_logs(tmp_path: Path) -> None:
+    """What tests/e2e/test_replicas.py needs from the same function: a header naming the replica
+    after both proxy_pass lines, an access log and a chosen error-log level."""
+    conf = render_nginx_conf(NGINX_TEMPLATE.read_text(), ["127.0.0.1:1111"], 3333, tmp_path,
+                             upstream_header="X-Lumbar-Upstream", error_log_level="info", access_log=True,
+                             worker_connections=256)
+    assert conf.count("add_header X-Lumbar-Upstream $upstream_addr always;") == 2
+    assert f"access_log {tmp_path / 'access.log'};" in conf
+    assert f"error_log {tmp_path / 'error.log'} info;" in conf
+    assert "worker_connections 256;" in conf
+    plain = render_nginx_conf(NGINX_TEMPLATE.read_text(), ["127.0.0.1:1111"], 3333, tmp_path)
+    assert "X-Lumbar-Upstream" not in plain and "access_log off;" in plain
+    binary = nginx_binary()
+    if binary is not None:
+        (tmp_path / "nginx.conf").write_text(conf)
+        check = subprocess.run([binary, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                               capture_output=True, text=True, timeout=30, check=False)
+        assert check.returncode == 0, check.stderr
