@@ -178,6 +178,16 @@ ARM_JS = """
   const now = () => performance.now();
   const seq = (el) => Number((el && el.dataset && el.dataset.renderSeq) || 0);
   const raf2 = (cb) => requestAnimationFrame(() => requestAnimationFrame(() => cb(now())));
+  // --gpu-done: after the two frames, a synchronous WebGL call on the 3D view's canvases (getError
+  // waits for the GPU to finish the queued frame), so "painted" means drawn, the same for every app.
+  const gpuDone = (gd) => {
+    if (!args.gpuDone || !gd) return;
+    for (const c of gd.querySelectorAll('canvas')) {
+      let gl = null;
+      try { gl = c.getContext('webgl2') || c.getContext('webgl'); } catch (e) { gl = null; }
+      if (gl) gl.getError();
+    }
+  };
   const gd0 = document.querySelector(args.graph);
   const body0 = document.querySelector(args.body);
   const prevData = gd0 ? gd0.data : undefined, prevSeq = seq(gd0), prevBodySeq = seq(body0);
@@ -198,7 +208,7 @@ ARM_JS = """
   const check = () => {
     const gd = document.querySelector(args.graph);
     if (!g && gd && (gd !== gd0 ? seq(gd) >= 1 : seq(gd) > prevSeq) && gd.data !== prevData) {
-      g = true; raf2((x) => { B.graph = x; });
+      g = true; raf2(() => { gpuDone(gd); B.graph = now(); });
     }
     const bc = document.querySelector(args.body);
     if (!b && bc && (bc !== body0 ? seq(bc) >= 1 : seq(bc) > prevBodySeq)) {
@@ -399,6 +409,9 @@ def _react_split(r: dict[str, Any], t0: float) -> dict[str, float | None]:
     return out
 
 
+GPU_DONE = False  # --gpu-done (set in main)
+
+
 async def _measure_step(page, frames: Frames | None, action, mode: str, text: str | None = None,
                         body_grace_ms: int = 1500, proxy: WireProxy | None = None) -> dict[str, Any]:
     """Arm the page, run `action`, wait until done; returns timings (ms) and websocket bytes
@@ -406,7 +419,7 @@ async def _measure_step(page, frames: Frames | None, action, mode: str, text: st
     mark = frames.mark() if frames else 0
     wire0 = proxy.ws_bytes if proxy else 0
     gl0 = await page.evaluate(GL_BYTES_JS)
-    await page.evaluate(ARM_JS, {"graph": GRAPH, "body": BODY_CHART, "text": text})
+    await page.evaluate(ARM_JS, {"graph": GRAPH, "body": BODY_CHART, "text": text, "gpuDone": GPU_DONE})
     await action()
     await page.wait_for_function(DONE_JS, arg={"mode": mode, "body": BODY_CHART, "bodyGraceMs": body_grace_ms},
                                  timeout=STEP_TIMEOUT_MS, polling=50)
@@ -1126,8 +1139,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setup-timeout-s", type=float, default=300,
                         help="interaction and classroom: time allowed on top of their own duration (servers, "
                              "first paints, the last step)")
+    parser.add_argument("--gpu-done", action="store_true",
+                        help="stamp a 3D view painted only after a synchronous WebGL call two frames after the "
+                             "redraw (the GPU has finished the frame), for the app and the floor app alike; "
+                             "without it, two animation frames after the render (H1's note: the floor app's pick "
+                             "readback can then fall after the stamp)")
     parser.add_argument("--out", type=Path, default=RESULTS / "benchmark.json")
     args = parser.parse_args(argv)
+    global GPU_DONE
+    GPU_DONE = bool(args.gpu_done)
     if args.quick:
         defaults = {"cold_runs": 1, "steps": 8, "simulate_calls": 3, "sessions": 4, "webgl_sessions": 2, "seconds": 15,
                     "interaction_s": 90}
