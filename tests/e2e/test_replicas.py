@@ -28,6 +28,9 @@ import pytest
 from app_page import CHART, GRAPH, LOAD_TIMEOUT_MS, wait_for_rerun
 from support import free_port, require
 
+# The benchmark's copy of the documented deployment renders the same conf (one place for it).
+from benchmarks.replicas import nginx_binary, render_nginx_conf
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,50 +40,6 @@ QUERY = "condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=mo
 # A header only the test's configuration adds: which replica answered (to know which one to kill).
 UPSTREAM_HEADER = "X-Lumbar-Upstream"
 FIRST_SESSION_TIMEOUT_MS = 240_000
-
-
-def nginx_binary() -> str | None:
-    """Debian's nginx (``/usr/sbin`` may be off a non-root PATH)."""
-    return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-
-
-def render_nginx_conf(template: str, upstreams: list[str], port: int, tmp: Path) -> str:
-    """A complete nginx.conf for one non-daemon nginx in ``tmp``, around deploy/nginx.conf.
-
-    Only the replica line and the listen port of the template change, plus a header naming the
-    replica that answered; everything that makes the deployment work (cookie, hash, websocket
-    headers, timeouts, gzip, preload) is the template's own. Each replacement must match exactly
-    once, so a reworded template fails here instead of being tested half-replaced.
-    """
-    replicas = "\n".join(f"    server {u} max_fails=1 fail_timeout=10s;" for u in upstreams)
-    site, n = re.subn(r"^\s*server app:8501 [^;]*;$", replicas, template, flags=re.M)
-    assert n == 1, "deploy/nginx.conf: expected one 'server app:8501 ...;' line"
-    site, n = re.subn(r"^(\s*)listen 80;$", rf"\g<1>listen 127.0.0.1:{port};", site, flags=re.M)
-    assert n == 1, "deploy/nginx.conf: expected one 'listen 80;' line"
-    site, n = re.subn(r"^(\s*)(proxy_pass http://lumbar_replicas;)$",
-                      rf'\g<1>\g<2>\n\g<1>add_header {UPSTREAM_HEADER} $upstream_addr always;', site, flags=re.M)
-    assert n == 2, "deploy/nginx.conf: expected two 'proxy_pass http://lumbar_replicas;' lines"
-    temp = {name: tmp / name for name in ("client", "proxy", "fastcgi", "uwsgi", "scgi")}
-    for path in temp.values():
-        path.mkdir(exist_ok=True)
-    return f"""daemon off;
-master_process on;
-worker_processes 1;
-pid {tmp / 'nginx.pid'};
-error_log {tmp / 'error.log'} info;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {tmp / 'access.log'};
-    client_body_temp_path {temp['client']};
-    proxy_temp_path {temp['proxy']};
-    fastcgi_temp_path {temp['fastcgi']};
-    uwsgi_temp_path {temp['uwsgi']};
-    scgi_temp_path {temp['scgi']};
-{site}
-}}
-"""
 
 
 def wait_http(url: str, proc: subprocess.Popen, what: str, log: Path) -> None:
@@ -155,7 +114,9 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
                 deployment.fresh_bundle_status[addr] = e.code
         port = free_port()
         conf = tmp / "nginx.conf"
-        conf.write_text(render_nginx_conf(NGINX_TEMPLATE.read_text(), list(replicas), port, tmp))
+        conf.write_text(render_nginx_conf(NGINX_TEMPLATE.read_text(), list(replicas), port, tmp,
+                                          upstream_header=UPSTREAM_HEADER, error_log_level="info",
+                                          access_log=True, worker_connections=256))
         check = subprocess.run([binary, "-t", "-c", str(conf), "-p", str(tmp)], capture_output=True, text=True,
                                timeout=30, check=False)
         assert check.returncode == 0, f"nginx rejects the generated configuration:\n{check.stderr}"
