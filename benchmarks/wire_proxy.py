@@ -104,7 +104,11 @@ class WireProxy:
                 with contextlib.suppress(Exception):
                     dst.close()
 
-        await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
+        # Cancelled by close() while a websocket is still open: end quietly. (asyncio's stream callback
+        # calls task.exception() on this handler's task, which raises for a cancelled task and
+        # printed a traceback at the end of every benchmark run.)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
 
     def close(self) -> None:
         async def stop() -> None:

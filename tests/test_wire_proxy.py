@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import socketserver
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -60,3 +61,30 @@ def test_counts_what_the_server_wrote_per_kind_and_changes_nothing() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_closing_with_a_connection_still_open_is_quiet() -> None:
+    """A benchmark ends with the page's websocket still open: close() must not print a traceback."""
+    code = f"""
+import socket, socketserver, sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from benchmarks.wire_proxy import WireProxy
+
+class Hold(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.recv(65536)
+        time.sleep(5)  # an upstream that keeps the connection open
+
+server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Hold)
+server.daemon_threads = True
+threading.Thread(target=server.serve_forever, daemon=True).start()
+proxy = WireProxy(server.server_address[1])
+client = socket.create_connection(("127.0.0.1", proxy.port), timeout=5)
+client.sendall(b"GET /_stcore/stream HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+time.sleep(0.3)
+proxy.close()
+print("closed")
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "closed", out.stderr
+    assert "Traceback" not in out.stderr and "Exception in callback" not in out.stderr, out.stderr
