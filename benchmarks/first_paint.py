@@ -33,8 +33,6 @@ Writes ``benchmarks/results/first_paint.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
 import os
 import platform
@@ -43,7 +41,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from datetime import UTC, datetime
@@ -53,6 +50,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import free_port
+from benchmarks.wire_proxy import WireProxy
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -123,74 +121,6 @@ MARKS_JS = r"""
 """
 
 
-class WireCounter:
-    """A TCP relay on a free loopback port that counts the bytes each way (on the wire: after HTTP
-    compression and websocket permessage-deflate), run on its own thread."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = free_port()
-        self.down = 0  # server -> browser
-        self.ws_down = 0  # ... of which on websocket connections
-        self.up = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.set_exception_handler(lambda loop, context: None)  # connections cut at close()
-
-        async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, down: bool,
-                       kind: dict[str, bool]) -> None:
-            try:
-                while data := await reader.read(65536):
-                    if down:
-                        self.down += len(data)
-                        if kind["ws"]:
-                            self.ws_down += len(data)
-                    else:
-                        self.up += len(data)
-                        kind["ws"] = kind["ws"] or b"upgrade: websocket" in data[:4096].lower()
-                    writer.write(data)
-                    await writer.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                with contextlib.suppress(Exception):
-                    writer.close()
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            try:
-                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-            except OSError:
-                writer.close()
-                return
-            kind = {"ws": False}
-            await asyncio.gather(pipe(reader, up_writer, False, kind), pipe(up_reader, writer, True, kind))
-
-        async def serve() -> None:
-            self._server = await asyncio.start_server(handle, "127.0.0.1", self.port)
-            self._ready.set()
-
-        self._loop.run_until_complete(serve())
-        self._loop.run_forever()
-
-    def close(self) -> None:
-        async def shut() -> None:
-            self._server.close()
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._loop.stop()
-
-        asyncio.run_coroutine_threadsafe(shut(), self._loop)
-        self._thread.join(5)
-
-
 def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | None = None,
             env: dict[str, str] | None = None) -> dict[str, float]:
     port = free_port()
@@ -209,13 +139,14 @@ def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | N
                     raise RuntimeError(f"streamlit exited with {proc.returncode} in {root}") from None
                 time.sleep(0.05)
         t_server = time.time() - t0
-        relay = WireCounter(port)
+        relay = WireProxy(port)
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         page = context.new_page()
         page.add_init_script(MARKS_JS)
         page.goto(f"http://127.0.0.1:{relay.port}")
         page.wait_for_function("() => window.__firstPaint && window.__firstPaint.painted", timeout=TIMEOUT_MS)
-        wire_down, wire_up, wire_ws = relay.down, relay.up, relay.ws_down
+        wire_ws = relay.ws_bytes
+        wire_down, wire_up = wire_ws + relay.http_bytes, relay.up_bytes
         marks = page.evaluate("() => window.__firstPaint")
         if screenshot is not None:
             page.wait_for_timeout(1500)  # the rest of the page settles (the chart, the texts)

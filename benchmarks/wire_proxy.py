@@ -29,7 +29,7 @@ CHUNK = 65536
 
 
 class WireProxy:
-    """Forward ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>`` and count server -> client bytes."""
+    """Forward ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>`` and count the bytes each way."""
 
     def __init__(self, target_port: int, host: str = "127.0.0.1") -> None:
         self.target_port = target_port
@@ -37,6 +37,7 @@ class WireProxy:
         self._lock = threading.Lock()
         self._ws = 0
         self._http = 0
+        self._up = 0
         self.connections = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -62,9 +63,17 @@ class WireProxy:
         with self._lock:
             return self._http
 
-    def _add(self, websocket: bool, n: int) -> None:
+    @property
+    def up_bytes(self) -> int:
+        """Bytes the client has written so far (requests, websocket messages), on every connection."""
         with self._lock:
-            if websocket:
+            return self._up
+
+    def _add(self, websocket: bool, n: int, down: bool = True) -> None:
+        with self._lock:
+            if not down:
+                self._up += n
+            elif websocket:
                 self._ws += n
             else:
                 self._http += n
@@ -89,13 +98,13 @@ class WireProxy:
         # The first bytes from the browser carry the request line: a websocket asks for the stream.
         first = await reader.read(CHUNK)
         websocket = STREAM_PATH in first.split(b"\r\n", 1)[0]
+        self._add(websocket, len(first), down=False)
         up_writer.write(first)
 
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, count: bool) -> None:
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, down: bool) -> None:
             try:
                 while data := await src.read(CHUNK):
-                    if count:
-                        self._add(websocket, len(data))
+                    self._add(websocket, len(data), down=down)
                     dst.write(data)
                     await dst.drain()
             except (ConnectionError, OSError):

@@ -45,8 +45,8 @@ def test_counts_what_the_server_wrote_per_kind_and_changes_nothing() -> None:
     try:
         with WireProxy(server.server_address[1]) as proxy:
             assert proxy.ws_bytes == 0 and proxy.http_bytes == 0
-            got = _ask(proxy.port, b"GET /_stcore/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n",
-                       len(STREAM_REPLY))
+            stream_request = b"GET /_stcore/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n"
+            got = _ask(proxy.port, stream_request, len(STREAM_REPLY))
             assert got == STREAM_REPLY
             page = _ask(proxy.port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", len(HTTP_REPLY))
             assert page == HTTP_REPLY
@@ -58,6 +58,7 @@ def test_counts_what_the_server_wrote_per_kind_and_changes_nothing() -> None:
             assert proxy.ws_bytes == len(STREAM_REPLY)
             assert proxy.http_bytes == len(HTTP_REPLY)
             assert proxy.connections == 2
+            assert proxy.up_bytes == len(stream_request) + len(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     finally:
         server.shutdown()
         server.server_close()
