@@ -7,12 +7,12 @@ own files, so an upgrade that renames its chunks fails here instead of silently 
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import re
 from typing import Any
 
 import pytest
+from support import run_coroutine
 
 from explorer.frontend import ASSET_DIR
 from explorer.ui import first_load
@@ -69,7 +69,7 @@ def call(app: Any, path: str, headers: dict[str, str] | None = None, method: str
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_coroutine(app(scope, receive, send))
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     head = {k.decode().lower(): v.decode() for k, v in start["headers"]}
@@ -141,7 +141,7 @@ def test_websockets_pass_through(app):
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(mw({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
+    run_coroutine(mw({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
     assert [m["type"] for m in sent] == ["websocket.accept", "websocket.send"]
 
 

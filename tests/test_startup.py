@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from support import free_port
+from support import free_port, run_coroutine
 
 from explorer.ui import resources, startup
 
@@ -92,7 +92,7 @@ def test_the_lifespan_returns_before_the_warm_up_is_done_and_survives_its_failur
             await asyncio.to_thread(report.done.wait, 10)
         return report
 
-    report = asyncio.run(serve())
+    report = run_coroutine(serve())
     assert report.failed == {"slow": "RuntimeError: warm-up failed"}
 
 
