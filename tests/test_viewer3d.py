@@ -24,6 +24,10 @@ from explorer.frontend.transport import (
     GEOMETRY_KEYS,
     GEOMETRY_REF_KEY,
     GeometryBlob,
+    decode_frame,
+    decode_wire,
+    encode_frame,
+    frame_blobs,
     pack_geometry,
     quantise_intensity,
     split_figure,
@@ -160,6 +164,83 @@ def test_pack_geometry_rejects_bad_input() -> None:
 
 
 # --------------------------------------------------------------------------- intensity
+
+def _zigzag_reference(values: list[int], bits: int) -> list[int]:
+    """Delta + zigzag written out value by value (the documented coding, independent of numpy)."""
+    out, prev, mod = [], 0, 1 << bits
+    for v in values:
+        d = (v - prev) % mod
+        d = d - mod if d >= mod // 2 else d
+        out.append(2 * d if d >= 0 else -2 * d - 1)
+        prev = v
+    return out
+
+
+@pytest.mark.parametrize("width", [2, 4])
+def test_delta_planes_layout_and_wraparound(width: int) -> None:
+    from explorer.frontend.transport import delta_planes, undelta_planes
+
+    top = (1 << (8 * width)) - 1
+    values = [0, 5, 3, top, 0, top // 2, top // 2 + 1, 7, 7]
+    body = delta_planes(values, width)
+    assert len(body) == width * len(values)
+    z = _zigzag_reference(values, 8 * width)
+    # byte plane b holds byte b of every value, value after value
+    for b in range(width):
+        assert list(body[b * len(values):(b + 1) * len(values)]) == [(v >> (8 * b)) & 0xFF for v in z]
+    assert undelta_planes(body, 0, len(values), width).tolist() == values
+
+
+def test_wire_geometry_is_within_half_a_step_and_smaller() -> None:
+    verts, faces = _sphere(40)
+    blob = pack_geometry(verts[:, 0], verts[:, 1], verts[:, 2], faces[:, 0], faces[:, 1], faces[:, 2])
+    spec, body = blob.wire
+    assert spec["enc"] == "q16z" and spec["idx"] == "u2"
+    assert len(body) == 6 * blob.n_vertices + 6 * blob.n_faces
+    decoded = decode_wire(spec, body)
+    for c, axis in enumerate("xyz"):
+        span = float(verts[:, c].max() - verts[:, c].min())
+        assert spec["step"][c] == pytest.approx(span / 65535)
+        assert np.abs(decoded[axis] - verts[:, c]).max() <= span / 65535 / 2 + 1e-5
+    for c, axis in enumerate("ijk"):
+        assert np.array_equal(decoded[axis], faces[:, c])
+    # what the websocket's deflate makes of it: well under the base64 of float32 it replaces
+    import zlib
+
+    def deflated(data: bytes) -> int:
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return len(c.compress(data) + c.flush())
+    assert deflated(body) < 0.6 * deflated(blob.to_payload()["b64"].encode())
+
+
+def test_wire_geometry_flat_axis_and_uint32_indices() -> None:
+    n = 70_000
+    x = np.arange(n, dtype=np.float32) / 1000
+    idx = np.array([0, n - 1, 5])
+    blob = pack_geometry(x, np.full(n, 3.5, dtype=np.float32), x, idx, idx[::-1], idx)
+    spec, body = blob.wire
+    assert spec["idx"] == "u4" and spec["step"][1] == 0.0
+    decoded = decode_wire(spec, body)
+    assert np.all(decoded["y"] == np.float32(3.5))
+    assert decoded["i"].tolist() == [0, n - 1, 5] and decoded["j"].tolist() == [5, n - 1, 0]
+
+
+def test_frame_round_trip_and_alignment() -> None:
+    verts, faces = _sphere(8)
+    blobs = [pack_geometry(verts[:, 0], verts[:, 1], verts[:, 2] + dz, faces[:, 0], faces[:, 1], faces[:, 2])
+             for dz in (0.0, 9.0)]
+    specs, bodies = frame_blobs(blobs)
+    frame = encode_frame({"geometry": specs, "text": "é ü"}, bodies)
+    assert frame[:4] == b"LMB1"
+    value, binary = decode_frame(frame)
+    assert value["text"] == "é ü"
+    assert (len(frame) - len(binary)) % 8 == 0
+    for blob in blobs:
+        spec = value["geometry"][blob.key]
+        assert binary[spec["off"]:spec["off"] + spec["len"]] == blob.wire[1]
+    with pytest.raises(ValueError, match="not a component frame"):
+        decode_frame(b"{}")
+
 def test_quantised_intensity_keeps_the_ends_and_is_close() -> None:
     values = np.linspace(0.0, 1.0, 1001) ** 2
     spec = quantise_intensity(values)
@@ -296,7 +377,7 @@ def test_missing_request_resends_once(session) -> None:
     assert blobs_to_send("viewer", payload) == lost
 
 
-def test_spine_viewer_sends_plain_json_in_a_list(session, monkeypatch) -> None:
+def test_spine_viewer_sends_one_binary_frame(session, monkeypatch) -> None:
     calls: list[dict[str, Any]] = []
 
     def fake_component(**kwargs: Any) -> dict[str, Any]:
@@ -305,25 +386,39 @@ def test_spine_viewer_sends_plain_json_in_a_list(session, monkeypatch) -> None:
 
     monkeypatch.setattr(viewer3d, "_viewer_component", fake_component)
     monkeypatch.setattr(viewer3d, "ensure_plotly_static_once", lambda: None)
+    monkeypatch.setattr(viewer3d, "_js_reads_frames", lambda: True)
     figure = _figure([_item("vertebra-l4"), _item("disc", center=(0, 0, 40))])
     camera = {"eye": {"x": np.float64(1.5), "y": 1.0, "z": 0.5}, "up": {"x": 0, "y": 0, "z": 1}}
     for _ in range(2):
         assert viewer3d.spine_viewer(figure, camera_request=camera, camera_request_id=3, key="viewer",
                                      height_px=640) is None
-    first, second = (c["data"] for c in calls)
-    # a list: CCv2 scans a top-level dict for dataframes (and imports pandas to do it)
-    assert isinstance(first, list) and len(first) == 1
-    assert json.loads(json.dumps(first)) == first  # json.dumps must not need a fallback
-    assert set(first[0]["geometry"]) == set(split_figure(figure).geometry)
-    assert second[0]["geometry"] == {}
-    assert second[0]["sceneHash"] == first[0]["sceneHash"]
-    assert first[0]["cameraRequest"]["eye"]["x"] == 1.5
+    # bytes: Streamlit passes them through (a list or dict is json.dumps-ed twice per rerun)
+    assert all(isinstance(c["data"], bytes) for c in calls)
+    (first, first_bin), (second, second_bin) = (decode_frame(c["data"]) for c in calls)
+    payload = split_figure(figure)
+    assert set(first["geometry"]) == set(payload.geometry)
+    for key, spec in first["geometry"].items():
+        assert first_bin[spec["off"]:spec["off"] + spec["len"]] == payload.geometry[key].wire[1]
+    assert second["geometry"] == {} and second_bin == b""
+    assert second["sceneHash"] == first["sceneHash"]
+    assert first["cameraRequest"]["eye"]["x"] == 1.5
     assert "on_missing_change" in calls[0]
-    assert first[0]["scrollRequestId"] == 0
-    assert first[0]["settings"] == viewer_settings()
+    assert first["scrollRequestId"] == 0
+    assert first["settings"] == viewer_settings()
+    assert first["config"] == viewer3d.PLOTLY_CONFIG
+    assert first["height"] == 640 and first["key"] == "viewer"
     viewer3d.spine_viewer(figure, camera_request=camera, camera_request_id=3, key="viewer", height_px=640,
                           scroll_request_id=7)
-    assert calls[-1]["data"][0]["scrollRequestId"] == 7
+    assert decode_frame(calls[-1]["data"])[0]["scrollRequestId"] == 7
+
+
+def test_bytes_reach_the_component_as_they_are() -> None:
+    """CCv2 forwards ``bytes`` as its ``bytes`` field (no JSON, no dataframe scan)."""
+    from streamlit.proto.BidiComponent_pb2 import BidiComponent
+
+    proto = BidiComponent()
+    proto.bytes = encode_frame({"a": 1})
+    assert proto.WhichOneof("data") == "bytes"
 
 
 def test_component_data_never_imports_pandas() -> None:
@@ -362,10 +457,29 @@ def _fixture_scene() -> dict[str, Any]:
             entry["intensity"] = values.tolist()
             entry["intensityTolerance"] = float((values.max() - values.min()) / 255 / 2 + 1e-6)
         expected.append(entry)
+    # The binary frame the viewer sends now (quantised geometry, explorer.frontend.transport), and
+    # what it must decode to: the figure's own points within half a quantisation step (checked
+    # here against the figure, not against the app's decoder), and exactly the float32 values
+    # lo + q * step that Python's reading of the documented coding gives.
+    specs, bodies = frame_blobs(payload.geometry.values())
+    frame = encode_frame({"scene": payload.scene, "geometry": specs, "key": "viewer"}, bodies)
+    wire_expected: dict[str, Any] = {}
+    for key, blob in payload.geometry.items():
+        spec, body = blob.wire
+        decoded = decode_wire(spec, body)
+        raw = _unpack(blob)
+        for c, axis in enumerate("xyz"):
+            assert np.abs(decoded[axis].astype(np.float64) - raw[axis]).max() <= spec["step"][c] / 2 + 1e-4
+        for axis in "ijk":
+            assert np.array_equal(decoded[axis], raw[axis])
+        wire_expected[key] = {a: decoded[a].astype(np.float64).tolist() if a in "xyz" else decoded[a].tolist()
+                              for a in GEOMETRY_KEYS}
     return {
         "refKey": GEOMETRY_REF_KEY,
         "payload": {"scene": payload.scene, "geometry": payload.geometry_payload()},
         "expected": expected,
+        "frame": base64.b64encode(frame).decode("ascii"),
+        "wireExpected": wire_expected,
     }
 
 

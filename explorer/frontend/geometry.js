@@ -1,10 +1,97 @@
 // Mesh geometry sent once per browser, and the per-rerun style that refers to it.
 //
-// Python (explorer/ui/viewer3d.py, split_figure) sends each mesh's x, y, z, i, j, k packed into
-// one base64 blob keyed by a hash of its content, and the traces without those arrays (each
-// names its blob under GEOMETRY_REF). Per-vertex intensity arrives quantised to uint8 steps
-// between `lo` and `hi`. This module decodes both and puts the traces back together for Plotly.
-// Pure functions of their arguments (no DOM): tested with `node --test tests/js`.
+// Python (explorer/ui/viewer3d.py, split_figure) sends each mesh's x, y, z, i, j, k keyed by a
+// hash of its content, and the traces without those arrays (each names its blob under
+// GEOMETRY_REF). Per-vertex intensity arrives quantised to uint8 steps between `lo` and `hi`.
+// This module decodes both and puts the traces back together for Plotly. Pure functions of their
+// arguments (no DOM): tested with `node --test tests/js`.
+//
+// Two wire forms of a blob (explorer/frontend/transport.py):
+// - "q16z" (what Python sends now): raw bytes of a binary frame (componentData). Each vertex
+//   coordinate is a 16-bit step in the mesh's own box (lo + q * step; step = span / 65535, under
+//   0.005 mm for this model); each array is delta coded (zigzag, wrapping at 16 or 32 bits) and
+//   stored as byte planes (all low bytes, then all high bytes), which permessage-deflate
+//   compresses about twice as well as base64 of float32 (issue 12: 0.64 -> 0.31 MB first load).
+// - base64 of float32 points + uint16/uint32 triangles ({n, m, idx, b64}): the earlier form.
+
+// The components' data: a binary frame from Python (bytes), else what Python sent as JSON (a
+// one-element list: see explorer/ui/viewer3d.py), returned as the object the viewer reads.
+// Frame (little-endian): "LMB1", uint32 JSON length L, L bytes of UTF-8 JSON, zero padding to a
+// multiple of 8, then the binary section. A geometry spec in the JSON with `off` and `len` gets
+// `bytes`: a view of those bytes of the binary section (no copy).
+export const FRAME_MAGIC = "LMB1";
+
+export function componentData(data) {
+  if (Array.isArray(data)) return data[0];
+  if (!(data instanceof ArrayBuffer || ArrayBuffer.isView(data))) return data;
+  const u8 = data instanceof Uint8Array ? data
+    : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (u8.length < 8 || String.fromCharCode(u8[0], u8[1], u8[2], u8[3]) !== FRAME_MAGIC) {
+    throw new Error("lumbar: component data is not a frame");
+  }
+  const len = new DataView(u8.buffer, u8.byteOffset + 4, 4).getUint32(0, true);
+  if (8 + len > u8.length) throw new Error("lumbar: component frame too short");
+  const d = JSON.parse(new TextDecoder().decode(u8.subarray(8, 8 + len)));
+  const bin = u8.subarray(Math.min(u8.length, Math.ceil((8 + len) / 8) * 8));
+  for (const spec of Object.values(d?.geometry ?? {})) {
+    if (spec && Number.isInteger(spec.off) && Number.isInteger(spec.len) && spec.off >= 0
+        && spec.off + spec.len <= bin.length) {
+      spec.bytes = bin.subarray(spec.off, spec.off + spec.len);
+    }
+  }
+  return d;
+}
+
+// Undo Python's coding of one array (transport.py, delta_planes): `count` values of `width`
+// bytes (2 or 4) as byte planes from `off`; each is zigzag(value - previous) wrapped at 8 * width
+// bits. Returns a Uint32Array of the values.
+export function undeltaPlanes(bytes, off, count, width) {
+  const out = new Uint32Array(count);
+  let acc = 0;
+  if (width === 2) {
+    const hi = off + count;
+    for (let t = 0; t < count; t++) {
+      const v = bytes[off + t] | (bytes[hi + t] << 8);
+      acc = (acc + ((v >>> 1) ^ -(v & 1))) & 0xffff;
+      out[t] = acc;
+    }
+  } else {
+    const p1 = off + count, p2 = off + 2 * count, p3 = off + 3 * count;
+    for (let t = 0; t < count; t++) {
+      const v = (bytes[off + t] | (bytes[p1 + t] << 8) | (bytes[p2 + t] << 16) | (bytes[p3 + t] << 24)) >>> 0;
+      acc = (acc + ((v >>> 1) ^ -(v & 1))) >>> 0;
+      out[t] = acc;
+    }
+  }
+  return out;
+}
+
+// A "q16z" blob -> Float32Array x, y, z (lo + q * step) and Uint16Array/Uint32Array i, j, k.
+function decodeQuantised(spec) {
+  const bytes = spec.bytes;
+  const n = Number(spec.n), m = Number(spec.m);
+  const w = spec.idx === "u4" ? 4 : 2;
+  const lo = spec.lo, step = spec.step;
+  if (!(bytes instanceof Uint8Array) || !(n >= 0 && m >= 0) || !Array.isArray(lo) || !Array.isArray(step)
+      || lo.length !== 3 || step.length !== 3 || bytes.length !== 6 * n + 3 * w * m) {
+    throw new Error("bad size");
+  }
+  const out = { bytes: 12 * n + 3 * w * m };
+  ["x", "y", "z"].forEach((a, c) => {
+    const q = undeltaPlanes(bytes, 2 * n * c, n, 2);
+    const f = new Float32Array(n);
+    const l = Number(lo[c]), s = Number(step[c]);
+    for (let t = 0; t < n; t++) f[t] = l + q[t] * s;
+    out[a] = f;
+  });
+  const Idx = w === 4 ? Uint32Array : Uint16Array;
+  ["i", "j", "k"].forEach((a, c) => {
+    const v = undeltaPlanes(bytes, 6 * n + w * m * c, m, w);
+    for (let t = 0; t < m; t++) if (v[t] >= n) throw new Error("triangle index out of range");
+    out[a] = w === 4 ? v : Idx.from(v);
+  });
+  return out;
+}
 
 // Decode base64 to bytes (Uint8Array.fromBase64 where the browser has it).
 export function base64Bytes(b64) {
@@ -15,9 +102,11 @@ export function base64Bytes(b64) {
   return out;
 }
 
-// One blob -> typed-array views of one buffer (no copy). Layout (little-endian): float32 x[n],
+// One blob -> typed arrays ("q16z": decoded; base64: views of one buffer, no copy). Base64 layout (little-endian): float32 x[n],
 // y[n], z[n], then i[m], j[m], k[m] as uint16 ("u2") or uint32 ("u4"). Throws on a bad size.
 export function decodeBlob(spec) {
+  if (spec?.enc === "q16z") return decodeQuantised(spec);
+  if (spec?.enc !== undefined) throw new Error("unknown geometry coding " + String(spec.enc).slice(0, 20));
   const bytes = base64Bytes(spec.b64);
   const buf = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
     ? bytes.buffer : bytes.slice().buffer;

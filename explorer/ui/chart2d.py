@@ -11,6 +11,7 @@ so the click is a shortcut, not the only way.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from explorer.frontend.transport import (
     DeltaLedger,
     ScenePayload,
     combined_hash,
+    encode_frame,
+    join_json,
     payload_delta,
     text_digest,
     trace_keys,
@@ -129,14 +132,30 @@ def body_chart(
         "figure": payload_delta(figure if isinstance(figure, ScenePayload) else chart_payload(figure), _ledger(key)),
         "height": int(height_px),
         "ariaLabel": description,
-        "plotlyUrl": plotly_url(),
-        "plotlyJsVersion": plotly_js_version(),
-        "workaroundsOff": workarounds_off(),
-        "config": CHART_CONFIG,
-        "errorText": ERROR_TEXT,
         "testId": test_id,
     }
-    # A one-element list, not a dict: CCv2 scans a top-level dict for dataframes, which imports
-    # pandas (about a second of cold start).
-    _chart_component(key=key, data=[data], width="stretch", height="content", on_clicked_change=on_click or _noop,
+    # Bytes, not a list or dict: Streamlit json.dumps those twice per rerun (and scans a dict for
+    # dataframes, importing pandas); chart2d.js reads the frame with geometry.js componentData.
+    text = join_json(_constant_fields(plotly_url(), tuple(workarounds_off())), data)
+    if not _js_reads_frames():  # TEMPORARY until chart2d.js calls componentData (H4)
+        _chart_component(key=key, data=[json.loads(text)], width="stretch", height="content",
+                         on_clicked_change=on_click or _noop, on_missing_change=_noop)
+        return
+    frame = encode_frame(text)
+    _chart_component(key=key, data=frame, width="stretch", height="content", on_clicked_change=on_click or _noop,
                      on_missing_change=_noop)
+
+
+@functools.cache
+def _js_reads_frames() -> bool:
+    from explorer.frontend import ASSET_DIR
+
+    return "componentData(" in (ASSET_DIR / "chart2d.js").read_text()
+
+
+@functools.lru_cache(maxsize=8)
+def _constant_fields(url: str, off: tuple[str, ...]) -> str:
+    """The fields every message carries that do not change while the server runs, as JSON text
+    (encoded once, not once per rerun)."""
+    return json.dumps({"plotlyUrl": url, "plotlyJsVersion": plotly_js_version(), "workaroundsOff": list(off),
+                       "config": CHART_CONFIG, "errorText": ERROR_TEXT}, separators=(",", ":"), ensure_ascii=False)

@@ -49,6 +49,7 @@ How it works
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,9 @@ from explorer.frontend.transport import (
     GEOMETRY_REF_KEY,
     DeltaLedger,
     ScenePayload,
+    encode_frame,
+    frame_blobs,
+    join_json,
     json_ready,
     payload_delta,
     split_figure,
@@ -289,34 +293,60 @@ def spine_viewer(
     ensure_plotly_static_once()
     payload = figure if isinstance(figure, ScenePayload) else split_figure(figure)
     new_blobs = blobs_to_send(key, payload)  # first: it handles the browser's resend request
+    # Only blobs this browser session has not been sent yet (see the module docstring), as binary
+    # parts of the frame (quantised: GeometryBlob.wire).
+    specs, bodies = frame_blobs(payload.geometry[k] for k in new_blobs)
+    scene = payload_delta(payload, _ledger(key)["scene"])
     data: dict[str, Any] = {
         # Only the traces and layout that changed since the scene this browser has.
-        "scene": (scene := payload_delta(payload, _ledger(key)["scene"])),
+        "scene": scene,
         "sceneHash": scene["hash"],  # of the whole scene: equal hash, nothing to redraw
-        # Only blobs this browser session has not been sent yet (see the module docstring).
-        "geometry": payload.geometry_payload(new_blobs),
+        "geometry": specs,
         "cameraRequest": json_ready(dict(camera_request)) if camera_request is not None else None,
         "cameraRequestId": int(camera_request_id),
         "key": key,
         "height": int(height_px),
         "ariaLabel": description or describe_figure(figure),
-        "plotlyUrl": plotly_url(),
-        "plotlyJsVersion": plotly_js_version(),
-        "config": PLOTLY_CONFIG,
         "reportCamera": bool(report_camera),
         "scrollRequestId": int(scroll_request_id),
         "labelBand": [float(label_band[0]), float(label_band[1])] if label_band is not None else None,
-        "settings": viewer_settings(),
-        "fallbackText": FALLBACK_TEXT,
-        "loadErrorText": LOAD_ERROR_TEXT,
-        "renderErrorText": RENDER_ERROR_TEXT,
     }
     callbacks: dict[str, Any] = {"on_clicked_change": on_click or _noop, "on_missing_change": _noop}
     if report_camera:
         callbacks["on_camera_change"] = _noop
-    # A list, not a dict, at the top level: CCv2 looks for dataframes in a dict's values, which
-    # imports pandas (about a second of cold start) the first time.
-    _viewer_component(key=key, data=[data], width="stretch", height="content", **callbacks)
+    # Bytes, not a list or dict: Streamlit json.dumps those twice per rerun (and scans a dict for
+    # dataframes, importing pandas); the browser reads the frame with geometry.js componentData.
+    text = join_json(_constant_fields(plotly_url(), tuple(workarounds_off())), data)
+    if not _js_reads_frames():  # TEMPORARY until viewer3d.js calls componentData (H4)
+        legacy = json.loads(text)
+        legacy["geometry"] = payload.geometry_payload(new_blobs)
+        _viewer_component(key=key, data=[legacy], width="stretch", height="content", **callbacks)
+        return
+    frame = encode_frame(text, bodies)
+    _viewer_component(key=key, data=frame, width="stretch", height="content", **callbacks)
+
+
+@functools.cache
+def _js_reads_frames() -> bool:
+    from explorer.frontend import ASSET_DIR
+
+    return "componentData(" in (ASSET_DIR / "viewer3d.js").read_text()
+
+
+@functools.lru_cache(maxsize=8)
+def _constant_fields(url: str, off: tuple[str, ...]) -> str:
+    """The fields every message carries that do not change while the server runs, as JSON text
+    (encoded once, not once per rerun)."""
+    del off  # part of the cache key: viewer_settings() reads it from the environment
+    return json.dumps({
+        "plotlyUrl": url,
+        "plotlyJsVersion": plotly_js_version(),
+        "config": PLOTLY_CONFIG,
+        "settings": viewer_settings(),
+        "fallbackText": FALLBACK_TEXT,
+        "loadErrorText": LOAD_ERROR_TEXT,
+        "renderErrorText": RENDER_ERROR_TEXT,
+    }, separators=(",", ":"), ensure_ascii=False)
 
 
 def reported_camera(key: str) -> dict[str, Any] | None:

@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { assemble, base64Bytes, decodeBlob, GeometryCache, intensityArray } from "../../explorer/frontend/geometry.js";
+import {
+  assemble, base64Bytes, componentData, decodeBlob, GeometryCache, intensityArray, undeltaPlanes,
+} from "../../explorer/frontend/geometry.js";
 import { fixture } from "./helpers.js";
 
 const scene = fixture("scene.json");
@@ -115,4 +117,75 @@ test("the cache drops the least recently used blobs beyond its limit, never thos
 test("base64 decoding matches Node's", () => {
   const bytes = new Uint8Array([0, 1, 2, 250, 255, 128, 7]);
   assert.deepEqual(Array.from(base64Bytes(b64(bytes))), Array.from(bytes));
+});
+
+// ---------------------------------------------------------------- the binary frame (what Python sends now)
+test("componentData reads Python's frame: quantised blobs decode to exactly Python's reading of them", () => {
+  const frame = new Uint8Array(Buffer.from(scene.frame, "base64"));
+  const d = componentData(frame);
+  assert.equal(d.key, "viewer");
+  assert.deepEqual(Object.keys(d.geometry).sort(), Object.keys(scene.wireExpected).sort());
+  const cache = new GeometryCache(1e9);
+  cache.store(d.geometry, (...args) => assert.fail("no blob may be refused: " + args.join(" ")));
+  for (const [hash, want] of Object.entries(scene.wireExpected)) {
+    const g = cache.blobs.get(hash);
+    for (const axis of ["x", "y", "z"]) {
+      assert.ok(g[axis] instanceof Float32Array);
+      assert.deepEqual(Array.from(g[axis]), want[axis], `${hash} ${axis}`);
+    }
+    for (const axis of ["i", "j", "k"]) {
+      assert.ok(g[axis] instanceof Uint16Array);
+      assert.deepEqual(Array.from(g[axis]), want[axis], `${hash} ${axis}`);
+    }
+  }
+  // and the traces assemble as from the base64 form: same triangles, points within a step
+  const { data, missing } = assemble(d.scene, cache, scene.refKey);
+  assert.deepEqual(missing, []);
+  data.forEach((trace, t) => {
+    const want = scene.expected[t];
+    for (const axis of ["i", "j", "k"]) assert.deepEqual(Array.from(trace[axis]), want[axis]);
+    for (const axis of ["x", "y", "z"]) {
+      const worst = Math.max(...want[axis].map((v, q) => Math.abs(trace[axis][q] - v)));
+      assert.ok(worst < 1e-3, `${want.name} ${axis} off by ${worst}`);
+    }
+  });
+});
+
+test("componentData passes the one-element list and plain objects through, refuses other bytes", () => {
+  const obj = { a: 1 };
+  assert.equal(componentData([obj]), obj);
+  assert.equal(componentData(obj), obj);
+  assert.equal(componentData(null), null);
+  assert.throws(() => componentData(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])), /not a frame/);
+  // a frame whose JSON length runs past its end
+  const bad = new Uint8Array([76, 77, 66, 49, 200, 0, 0, 0, 123, 125]);
+  assert.throws(() => componentData(bad), /too short/);
+  // an ArrayBuffer and a DataView read the same
+  const frame = new Uint8Array(Buffer.from(scene.frame, "base64"));
+  const copy = frame.slice();
+  assert.equal(componentData(copy.buffer).key, "viewer");
+  assert.equal(componentData(new DataView(copy.buffer)).key, "viewer");
+});
+
+test("undeltaPlanes undoes zigzag deltas that wrap at 16 and 32 bits", () => {
+  // values 0, 65535, 1: deltas 0, -1 (wrapped), +2 (wrapped) -> zigzag 0, 1, 4
+  const u16 = new Uint8Array([0, 1, 4, 0, 0, 0]);
+  assert.deepEqual(Array.from(undeltaPlanes(u16, 0, 3, 2)), [0, 65535, 1]);
+  // 32-bit: 4294967295 then 0 -> deltas -1, +1 -> zigzag 1, 2; the planes are byte 0..3 of each
+  const u32 = new Uint8Array([1, 2, 0, 0, 0, 0, 0, 0]);
+  assert.deepEqual(Array.from(undeltaPlanes(u32, 0, 2, 4)), [4294967295, 0]);
+});
+
+test("a quantised blob of the wrong size or with an index out of range is refused, then reported missing", () => {
+  const frame = new Uint8Array(Buffer.from(scene.frame, "base64"));
+  const d = componentData(frame);
+  const [hash, spec] = Object.entries(d.geometry)[0];
+  const warnings = [];
+  const cache = new GeometryCache(1e9);
+  cache.store({ [hash]: { ...spec, n: spec.n + 1 } }, (...args) => warnings.push(args));
+  assert.equal(warnings.length, 1);
+  assert.ok(!cache.has(hash));
+  // n - 1 vertices: the last vertex's index is now out of range (and the size is off too)
+  assert.throws(() => decodeBlob({ ...spec, n: spec.n - 1, bytes: spec.bytes.subarray(0, spec.bytes.length - 6) }));
+  assert.throws(() => decodeBlob({ ...spec, enc: "zz9" }), /unknown geometry coding/);
 });
