@@ -72,6 +72,41 @@ def test_a_failing_step_is_logged_and_the_others_still_run(caplog):
     assert any("broken" in r.getMessage() and "disk gone" in r.getMessage() for r in caplog.records)
 
 
+def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_run(monkeypatch):
+    """The later steps wait for a first page run, then fill get_impact with the keys a page uses for
+    each condition chosen with its default parameters (from the URL: the page's own parsing)."""
+    from explorer.conditions.registry import CONDITIONS
+    from explorer.state import parse_query_params
+
+    resources.get_impact.clear()
+    calls: list[str] = []
+    real = resources.simulate
+    monkeypatch.setattr(resources, "simulate", lambda c, p, m: (calls.append(c), real(c, p, m))[1])
+    monkeypatch.setattr(startup, "AFTER_FIRST_RUN_S", 0.0)
+    waited = threading.Event()
+    monkeypatch.setattr(resources, "wait_for_first_run", lambda timeout=None: waited.wait(timeout))
+    thread = threading.Thread(target=startup.warm_up, args=(startup.LATER_STEPS, None, True))
+    thread.start()
+    time.sleep(0.3)
+    assert calls == []  # nothing before a page run has finished
+    waited.set()
+    thread.join(300)
+    assert sorted(calls) == sorted(CONDITIONS)
+    for condition in CONDITIONS:
+        state = parse_query_params({"condition": condition}).state
+        resources.get_impact(state.condition, state.params)
+    assert sorted(calls) == sorted(CONDITIONS)  # all from the cache
+
+
+def test_later_steps_stop_when_no_page_run_comes(monkeypatch):
+    monkeypatch.setattr(resources, "wait_for_first_run", lambda timeout=None: False)
+    ran: list[str] = []
+    monkeypatch.setattr(startup, "warm_conditions", lambda: ran.append("conditions"))
+    report = startup.warm_up([startup.LATER_STEPS[0], ("conditions", lambda: startup.warm_conditions())],
+                             stop_on_failure=True)
+    assert ran == [] and "first page run served" in report.failed
+
+
 def test_the_lifespan_returns_before_the_warm_up_is_done_and_survives_its_failure(monkeypatch):
     release = threading.Event()
 

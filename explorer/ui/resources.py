@@ -36,6 +36,12 @@ def get_box() -> tuple[float, ...]:
 _heap_settled = threading.Event()
 
 
+def wait_for_first_run(timeout: float | None = None) -> bool:
+    """Block until a page run of this process has finished (:func:`settle_heap` is called at the end
+    of the first one); ``True`` if it has, ``False`` on timeout."""
+    return _heap_settled.wait(timeout)
+
+
 def settle_heap() -> None:
     """Once per process, after the first page run: move every object alive now to the
     collector's permanent generation (:func:`gc.freeze`).

@@ -20,6 +20,15 @@ The steps fill the same caches the page reads (the modules in ``sys.modules``, t
 ``st.cache_resource`` entries of :mod:`explorer.ui.resources` and :func:`explorer.ui.reading.get_library`,
 which are process-wide and work outside a script run) and precompress the browser's first load
 (:func:`explorer.ui.first_load.warm_compressed`). Set ``LUMBAR_WARM_UP=0`` to switch it off.
+
+After the first page run has been served, and a little later still (the first visitor's browser
+is then drawing the 3D model with software WebGL on the same cores), the same thread measures each
+condition once with its default parameters (:data:`LATER_STEPS`, :func:`warm_conditions`): the
+first ``simulate()`` of a condition paid SciPy and PyVista imports and first-use caches (run.py on
+2026-12-06: herniation 1.19 s, spondylolisthesis 3.65 s, piriformis 0.60 s; a first switch to a
+slipped vertebra took a 6 s script run). The impacts go into the page's own cache
+(:func:`explorer.ui.resources.get_impact`), so the first visitor of a default condition gets it at
+once; the thread sleeps between conditions so a page run in between gets the interpreter.
 """
 
 from __future__ import annotations
@@ -93,6 +102,42 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
 )
 
 
+# Seconds to wait after the first page run before the later steps (the browser's first paint), and
+# the pause between two conditions; at most this long is waited for a first page run.
+AFTER_FIRST_RUN_S: float = 6.0
+BETWEEN_CONDITIONS_S: float = 0.3
+FIRST_RUN_TIMEOUT_S: float = 600.0
+
+
+def warm_conditions(pause_s: float = BETWEEN_CONDITIONS_S) -> None:
+    """Each condition's impact with its default parameters, into the page's cache."""
+    from explorer.conditions.registry import CONDITIONS
+    from explorer.state import condition_params
+    from explorer.ui.resources import get_impact
+
+    for condition in CONDITIONS:
+        params, _ = condition_params(condition, {})
+        t = time.perf_counter()
+        get_impact(condition, params)
+        LOG.info("Warm-up: %s measured in %.2f s", condition, time.perf_counter() - t)
+        time.sleep(pause_s)
+
+
+def _after_first_run() -> None:
+    from explorer.ui.resources import wait_for_first_run
+
+    if not wait_for_first_run(FIRST_RUN_TIMEOUT_S):
+        raise TimeoutError(f"no page run within {FIRST_RUN_TIMEOUT_S:.0f} s")
+    time.sleep(AFTER_FIRST_RUN_S)
+
+
+# Run after STEPS, on the same thread; a failure skips the rest of them (the page does the work).
+LATER_STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
+    ("first page run served", _after_first_run),
+    ("conditions", warm_conditions),
+)
+
+
 class NoContextWarning(logging.Filter):
     """Drops Streamlit's "missing ScriptRunContext" warning for this thread only: outside a script
     run, ``st.cache_resource`` works (process-wide) but says so once per call. Every other
@@ -114,10 +159,11 @@ class WarmUpReport:
     seconds: dict[str, float] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
+    later: WarmUpReport | None = None  # LATER_STEPS, once they have run
 
 
 def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
-            report: WarmUpReport | None = None) -> WarmUpReport:
+            report: WarmUpReport | None = None, stop_on_failure: bool = False) -> WarmUpReport:
     """Run the warm-up steps in order; a step that raises is logged and skipped (never raises).
 
     Parameters
@@ -126,6 +172,8 @@ def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
         Default :data:`STEPS`.
     report : WarmUpReport, optional
         Filled in as the steps finish (``done`` is set at the end).
+    stop_on_failure : bool
+        Skip the remaining steps after one fails (steps that depend on the one before).
 
     Returns
     -------
@@ -145,13 +193,24 @@ def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
                 report.failed[name] = f"{type(exc).__name__}: {exc}"[:300]
                 LOG.warning("Warm-up step %r failed (the first page run will do it instead): %s",
                              name, report.failed[name], exc_info=True)
-            report.seconds[name] = round(time.perf_counter() - t, 3)
+                if stop_on_failure:
+                    break
+            finally:
+                report.seconds[name] = round(time.perf_counter() - t, 3)
         LOG.info("Warm-up done in %.2f s (%s)", time.perf_counter() - started,
                   ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
     finally:
         context_log.removeFilter(_FILTER)
         report.done.set()
     return report
+
+
+def _warm_up_then_later(steps: Sequence[tuple[str, Callable[[], None]]] | None, report: WarmUpReport) -> None:
+    warm_up(steps, report)
+    if steps is None:  # the real start-up (tests pass their own steps)
+        later = WarmUpReport()
+        warm_up(LATER_STEPS, later, stop_on_failure=True)
+        report.later = later
 
 
 def warm_up_enabled() -> bool:
@@ -178,7 +237,8 @@ def start_warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None)
     with _start_lock:
         if _started is None:
             report = WarmUpReport()
-            threading.Thread(target=warm_up, args=(steps, report), name=THREAD_NAME, daemon=True).start()
+            threading.Thread(target=_warm_up_then_later, args=(steps, report), name=THREAD_NAME,
+                             daemon=True).start()
             _started = report
         return _started
 
