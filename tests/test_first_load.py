@@ -203,3 +203,68 @@ def test_the_cache_drops_the_least_recently_used_past_its_limit():
     cache.compress("/b.js", SCRIPT + b"x")
     assert cache.get(cache.key("/a.js", SCRIPT)) is None and gzip.decompress(a) == SCRIPT
     assert cache.get(cache.key("/b.js", SCRIPT + b"x")) is not None
+
+
+# --------------------------------------------------------------------------- committed Brotli copies
+
+
+def test_the_plotly_bundle_goes_as_its_brotli_copy_to_browsers_that_ask(monkeypatch, tmp_path, no_hints):
+    """A committed ``.br`` copy is sent only for the exact bytes it was made from (size and CRC-32 in
+    the manifest); otherwise gzip, or the file as it is."""
+    import json
+    import zlib
+
+    from explorer.frontend import plotly_assets
+
+    name = plotly_assets.PLOTLY_FILENAME
+    copy = b"not really brotli, but the bytes the middleware must send unchanged"
+    (tmp_path / (name + ".br")).write_bytes(copy)
+    (tmp_path / plotly_assets.PRECOMPRESSED_MANIFEST).write_text(json.dumps(
+        {name: {"br": name + ".br", "size": len(SCRIPT), "crc32": zlib.crc32(SCRIPT)}}))
+    monkeypatch.setattr(plotly_assets, "STATIC_DIR", tmp_path)
+    plotly_assets._manifest.cache_clear()  # noqa: SLF001 - the test swaps the folder
+    mw = FirstLoadMiddleware(FakeStreamlit(), cache=GzipCache())
+    url = f"/app/static/{name}"
+    _, head, body = call(mw, url, {"Accept-Encoding": "gzip, deflate, br, zstd"})
+    assert head["content-encoding"] == "br" and body == copy and int(head["content-length"]) == len(copy)
+    assert head["vary"] == "Accept-Encoding" and head["etag"] == 'W/"abc"'
+    assert head["cache-control"] == "public, immutable, max-age=31536000"
+    # no "br" (or refused with q=0): gzip as before
+    for accept in ("gzip", "gzip, br;q=0"):
+        _, head, body = call(mw, url, {"Accept-Encoding": accept})
+        assert head["content-encoding"] == "gzip" and gzip.decompress(body) == SCRIPT
+    # only "br": the copy; nothing accepted: the file
+    assert call(mw, url, {"Accept-Encoding": "br"})[2] == copy
+    assert call(mw, url)[2] == SCRIPT
+    # another file of the folder has no copy: gzip
+    assert call(mw, "/app/static/other.js", {"Accept-Encoding": "br, gzip"})[1]["content-encoding"] == "gzip"
+    # the bundle changed since the copy was made: never the stale copy
+    (tmp_path / plotly_assets.PRECOMPRESSED_MANIFEST).write_text(json.dumps(
+        {name: {"br": name + ".br", "size": len(SCRIPT), "crc32": zlib.crc32(SCRIPT) ^ 1}}))
+    plotly_assets._manifest.cache_clear()  # noqa: SLF001
+    _, head, body = call(mw, url, {"Accept-Encoding": "br, gzip"})
+    assert head["content-encoding"] == "gzip" and gzip.decompress(body) == SCRIPT
+    plotly_assets._manifest.cache_clear()  # noqa: SLF001
+
+
+def test_the_committed_brotli_copy_is_the_committed_bundle():
+    """explorer/static/plotly-gl3d.min.js.br decompresses (with Node's zlib, as in the JS tests) to
+    exactly the bundle, and the manifest names it: re-run ``python -m explorer.frontend.plotly_assets``
+    after updating the bundle."""
+    import shutil
+    import subprocess
+
+    from explorer.frontend import plotly_assets
+
+    bundle = plotly_assets.plotly_bundle_path().read_bytes()
+    copy = plotly_assets.precompressed(plotly_assets.PLOTLY_FILENAME, bundle)
+    assert copy is not None, "no Brotli copy for this bundle: python -m explorer.frontend.plotly_assets"
+    assert len(copy) < 0.85 * len(gzip.compress(bundle, 6))
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node is needed for the JavaScript tests and this check (README: the test command)")
+    out = subprocess.run([node, "-e", ("process.stdout.write(require('zlib').brotliDecompressSync("
+                          "require('fs').readFileSync(process.argv[1])))"),
+                          str(plotly_assets.STATIC_DIR / (plotly_assets.PLOTLY_FILENAME + ".br"))],
+                         capture_output=True, check=True, timeout=120)
+    assert out.stdout == bundle

@@ -18,9 +18,12 @@ proxy can preload it in parallel with Streamlit's own scripts (``deploy/nginx.co
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import re
+import subprocess
+import zlib
 from pathlib import Path
 
 import streamlit as st
@@ -30,6 +33,10 @@ from explorer.settings import STATIC_DIR
 _LOG = logging.getLogger(__name__)
 
 PLOTLY_FILENAME: str = "plotly-gl3d.min.js"
+# Committed Brotli copies of the static files (explorer/ui/first_load.py sends them to browsers that
+# accept "br"): file name -> {"br": name of the copy, "size", "crc32"} of the file it was made from.
+PRECOMPRESSED_MANIFEST: str = "precompressed.json"
+PRECOMPRESSED_FILES: tuple[str, ...] = (PLOTLY_FILENAME,)
 # URL path of the static folder below Streamlit's base URL (Streamlit's static file serving).
 STATIC_URL_PATH: str = "app/static"
 # Environment variable switching browser workarounds off: "all" or ids from gl_workarounds.js.
@@ -165,3 +172,85 @@ def workarounds_off() -> list[str]:
         ``["all"]``, ids from ``explorer/frontend/gl_workarounds.js``, or empty.
     """
     return [part.strip() for part in os.environ.get(NO_WORKAROUNDS_ENV, "").split(",") if part.strip()]
+
+
+# --------------------------------------------------------------------------- Brotli copies
+# Why committed copies: Brotli at its best setting makes the Plotly bundle 456 kB instead of 558 kB
+# gzipped (a fifth of the whole first load's HTTP part; issue 12), and every browser asks for "br",
+# also over plain http on a lecture hall's network. Python's standard library has no Brotli encoder
+# and the app must not need one at run time, so the copy is made once when the bundle is updated
+# (:func:`write_precompressed`, with Node's zlib) and checked by tests/test_first_load.py.
+
+
+@functools.lru_cache(maxsize=16)
+def _manifest(static_dir: Path) -> dict[str, dict[str, object]]:
+    try:
+        value = json.loads((static_dir / PRECOMPRESSED_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+@functools.lru_cache(maxsize=16)
+def _read_copy(path: Path, mtime_ns: int) -> bytes | None:
+    del mtime_ns  # part of the key: a copy replaced on disk is read again
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def precompressed(name: str, body: bytes, static_dir: Path | None = None) -> bytes | None:
+    """The committed Brotli copy of static file ``name`` if it was made from exactly ``body``.
+
+    Parameters
+    ----------
+    name : str
+        File name in the static folder (``plotly-gl3d.min.js``).
+    body : bytes
+        The file as Streamlit serves it now (its size and CRC-32 must match the manifest's, so an
+        updated bundle without a new copy is sent gzipped, never a stale copy).
+    static_dir : pathlib.Path or None
+        Defaults to :data:`explorer.settings.STATIC_DIR`.
+
+    Returns
+    -------
+    bytes or None
+        The ``br`` body, or ``None`` (no copy, or made from other bytes).
+    """
+    folder = Path(static_dir) if static_dir is not None else STATIC_DIR
+    entry = _manifest(folder).get(name)
+    if not isinstance(entry, dict) or entry.get("size") != len(body) or entry.get("crc32") != zlib.crc32(body):
+        return None
+    copy = folder / str(entry.get("br", ""))
+    if copy.parent != folder or not copy.is_file():
+        return None
+    return _read_copy(copy, copy.stat().st_mtime_ns)
+
+
+# Node's zlib (any Node >= 11): Brotli quality 11 with a 16 MB window, the sizes the browser gets.
+_NODE_BROTLI = (
+    "const z=require('zlib'),fs=require('fs');const [src,dst]=process.argv.slice(1);const b=fs.readFileSync(src);"
+    "fs.writeFileSync(dst,z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11,"
+    "[z.constants.BROTLI_PARAM_LGWIN]:24,[z.constants.BROTLI_PARAM_SIZE_HINT]:b.length}}));"
+)
+
+
+def write_precompressed(static_dir: Path | None = None, node: str = "node") -> dict[str, dict[str, object]]:
+    """Make the Brotli copies of :data:`PRECOMPRESSED_FILES` and their manifest (a developer's tool,
+    run after updating the bundle: ``python -m explorer.frontend.plotly_assets``; needs Node)."""
+    folder = Path(static_dir) if static_dir is not None else STATIC_DIR
+    manifest: dict[str, dict[str, object]] = {}
+    for name in PRECOMPRESSED_FILES:
+        src = folder / name
+        dst = folder / (name + ".br")
+        subprocess.run([node, "-e", _NODE_BROTLI, str(src), str(dst)], check=True, timeout=300)
+        body = src.read_bytes()
+        manifest[name] = {"br": dst.name, "size": len(body), "crc32": zlib.crc32(body)}
+    (folder / PRECOMPRESSED_MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    _manifest.cache_clear()
+    return manifest
+
+
+if __name__ == "__main__":
+    print(json.dumps(write_precompressed(), indent=1))

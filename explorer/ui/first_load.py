@@ -313,6 +313,25 @@ def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes:
     return b""
 
 
+def _accepts(accept_encoding: bytes, coding: bytes) -> bool:
+    """``coding`` is in the request's ``Accept-Encoding`` (lower case) without ``q=0``."""
+    for part in accept_encoding.split(b","):
+        name, _, params = part.strip().partition(b";")
+        if name.strip() == coding:
+            q = params.replace(b" ", b"")
+            return not (q.startswith(b"q=0") and q.strip(b"q=0.") == b"")
+    return False
+
+
+def _precompressed_name(path: str) -> str | None:
+    """The static file name for a URL path below ``/app/static/`` that has a committed Brotli copy."""
+    from explorer.frontend.plotly_assets import PRECOMPRESSED_FILES, STATIC_URL_PATH
+
+    prefix = f"/{STATIC_URL_PATH}/"
+    name = path[len(prefix):] if path.startswith(prefix) else ""
+    return name if name in PRECOMPRESSED_FILES else None
+
+
 class FirstLoadMiddleware:
     """ASGI middleware: preload hints in the page, gzip (cached) for static files; see the module."""
 
@@ -331,7 +350,10 @@ class FirstLoadMiddleware:
         if (not is_asset and not maybe_page) or _header(headers, b"range"):
             await self.app(scope, receive, send)
             return
-        gzip_ok = b"gzip" in _header(headers, b"accept-encoding").lower()
+        accepted = _header(headers, b"accept-encoding").lower()
+        gzip_ok = b"gzip" in accepted
+        # A committed Brotli copy (the Plotly bundle: explorer/frontend/plotly_assets.precompressed).
+        br_name = _precompressed_name(path) if _accepts(accepted, b"br") else None
         # Below: Streamlit's own gzip must not compress (per request) what is compressed here once.
         inner = dict(scope)
         # The page: no conditional request either (a browser's old copy lacks the hints).
@@ -352,7 +374,8 @@ class FirstLoadMiddleware:
             if message["type"] == "http.response.start":
                 kind = _header(message.get("headers") or [], b"content-type").lower()
                 wanted = message.get("status") == 200 and (
-                    (is_asset and gzip_ok and kind.startswith(tuple(t.encode() for t in COMPRESSIBLE_TYPES)))
+                    (is_asset and (gzip_ok or br_name is not None)
+                     and kind.startswith(tuple(t.encode() for t in COMPRESSIBLE_TYPES)))
                     or (maybe_page and kind.startswith(b"text/html")))
                 if not wanted or _header(message.get("headers") or [], b"content-encoding"):
                     passing = True
@@ -363,20 +386,26 @@ class FirstLoadMiddleware:
             if message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await self._finish(path, is_asset, hinting, gzip_ok, start, b"".join(chunks), send)
+                    await self._finish(path, is_asset, hinting, gzip_ok, start, b"".join(chunks), send, br_name)
                 return
             await send(message)
 
         await self.app(inner, receive, collect)
 
     async def _finish(self, path: str, is_asset: bool, hinting: bool, gzip_ok: bool, start: Message | None,
-                      body: bytes, send: Any) -> None:
+                      body: bytes, send: Any, br_name: str | None = None) -> None:
         assert start is not None  # a body always follows the start
         headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
         if hinting:  # the page: hints in, and no validator that would let a browser keep old hints
             body = add_hints(body)
             headers = [(k, v) for k, v in headers if k.lower() not in (b"etag", b"last-modified")]
-        if gzip_ok and len(body) >= MIN_GZIP_BYTES:
+        from explorer.frontend.plotly_assets import precompressed
+
+        brotli = precompressed(br_name, body) if br_name is not None and is_asset else None
+        encoding: bytes | None = None
+        if brotli is not None:
+            body, encoding = brotli, b"br"
+        elif gzip_ok and len(body) >= MIN_GZIP_BYTES:
             if is_asset:
                 cached = self.cache.get(self.cache.key(path, body))
                 if cached is None and len(body) >= THREAD_COMPRESS_BYTES:
@@ -384,12 +413,14 @@ class FirstLoadMiddleware:
                 body = cached if cached is not None else self.cache.compress(path, body)
             else:
                 body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)  # small, and per page
+            encoding = b"gzip"
+        if encoding is not None:
             vary = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
             if not any("accept-encoding" in v.lower() for v in vary):
                 vary.append("Accept-Encoding")
             headers = [(k, (b"W/" + v if not v.startswith(b"W/") else v) if k.lower() == b"etag" else v)
                        for k, v in headers if k.lower() != b"vary"]
-            headers += [(b"content-encoding", b"gzip"), (b"vary", ", ".join(vary).encode("latin-1"))]
+            headers += [(b"content-encoding", encoding), (b"vary", ", ".join(vary).encode("latin-1"))]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
