@@ -230,6 +230,9 @@ class ConditionSpec:
         A few typical parameter sets.
     order : int
         Display order in menus (lower first).
+    warm_up : callable, optional
+        Builds (and caches in the process) what many of its states share and is slow to build, so a
+        start-up warm-up can do it before a visitor asks. Results must not depend on it having run.
     """
 
     id: str
@@ -243,6 +246,7 @@ class ConditionSpec:
     red_flags: RedFlagRules = field(default_factory=RedFlagRules)
     examples: tuple[ConditionExample, ...] = ()
     order: int = 100
+    warm_up: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         if self.tempo not in TEMPOS:
