@@ -6,8 +6,8 @@ candidate once it cannot win (branch and bound). None of that may change a resul
 
 ``tests/fixtures/story_reference.json`` was written ONCE by the OLD code (story.py at commit adb04b1,
 before these changes) for 17 states chosen across the registry: every condition, one- and two-sided
-lesions, replaced structures (slipped vertebrae, a swollen piriformis) and eight of the nine
-candidate directions as winners. Regenerating it with the new code would prove nothing: if the
+lesions, replaced structures (slipped vertebrae, a swollen piriformis) and each of the nine
+candidate directions as a winner. Regenerating it with the new code would prove nothing: if the
 story view is changed on purpose, say so and rewrite the fixture from the changed code in the same
 commit. The comparison over all 231 states of the registry was a one-off script (every field equal).
 """

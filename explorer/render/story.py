@@ -8,9 +8,10 @@ condition, a camera that shows both at first sight, without knowing condition id
    view with a margin, in Plotly's perspective camera);
 2. rays are cast from each candidate eye to sample points of the lesion and the squeezed nerve
    against every other structure (one VTK cell locator of the healthy model, built once and shared,
-   and a small one of the impact's own meshes): a structure that stands in front is an occluder; a direction's score rewards how much of the view the targets cover and how little
-   has to be made see-through, and follows the lesion's side (a one-sided lesion is seen from its
-   own side) and a slipped bone's motion (seen side-on, so the step shows). Rays are cast only for
+   and a small one of the impact's own meshes): a structure that stands in front is an occluder;
+   a direction's score rewards how much of the view the targets cover and how little has to be
+   made see-through, and follows the lesion's side (a one-sided lesion is seen from its own side)
+   and a slipped bone's motion (seen side-on, so the step shows). Rays are cast only for
    candidates that can still win (branch and bound; the same winner as scoring them all);
 3. the chosen view's occluders are listed, so the scene can make exactly them see-through.
 
