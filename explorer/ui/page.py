@@ -7,6 +7,8 @@ and the clinician detail waits behind a "For clinicians" expander.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -307,38 +309,59 @@ def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[s
             _findings_panel(findings)
 
 
-def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | None) -> None:
+def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | None) -> Callable[[], None]:
+    """Lay out the page for a condition (or the healthy spine); return what draws its two pictures.
+
+    The 3D view, the body chart and the view's text description get their places here, in layout
+    order, but are drawn by the returned function, which :func:`main` calls after every text on the
+    page. Why: Streamlit sends each part as it is drawn and the browser renders each as it arrives;
+    a component is called only after that. With the pictures last, the browser renders the ~80 text
+    elements while the server is still building the 3D view (its slowest part), instead of after
+    the pictures' data has arrived (the texts' render then delayed the components by 200-400 ms).
+    The places are plain ``st.container()``s: the page looks the same.
+    """
     findings = findings_lines(impact) if impact is not None else None
     if state.audience == "patient":
         view_col, words_col, chart_col = st.columns([6, 4, 3], gap="small")
         with view_col:
-            _viewer(model)
+            view_slot = st.container()
             _selection(quiet=True)  # a clicked part, in plain words, under the picture
         with words_col:
             _patient_words(state, impact)
         with chart_col:
-            _chart()
+            chart_slot = st.container()
         _sections(model)
-        _patient_below(state, impact, findings)
-        _description(expanded=False)
-        return
-    view_col, chart_col = st.columns([3, 2], gap="medium")
-    with view_col:
-        _viewer(model)
-        # Under the view (the chart column is taller): the one-line story of the picture, in the
-        # first screen on a projector.
-        if impact is not None and findings is not None:
-            _impact_panel(impact, findings)
-        else:
-            st.subheader("Healthy spine")
-            st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
-    with chart_col:
-        _chart()
-    _sections(model)
-    if findings is not None:
-        _findings_panel(findings)
-    _selection(quiet=True)
-    _description(expanded=impact is None)
+        with st.container():  # one or two parts (red flags move the notice up): the rest keeps its place
+            _patient_below(state, impact, findings)
+        description_slot, expanded = st.container(), False
+    else:
+        view_col, chart_col = st.columns([3, 2], gap="medium")
+        with view_col:
+            view_slot = st.container()
+            # Under the view (the chart column is taller): the one-line story of the picture, in the
+            # first screen on a projector.
+            if impact is not None and findings is not None:
+                _impact_panel(impact, findings)
+            else:
+                st.subheader("Healthy spine")
+                st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
+        with chart_col:
+            chart_slot = st.container()
+        _sections(model)
+        if findings is not None:
+            _findings_panel(findings)
+        _selection(quiet=True)
+        description_slot, expanded = st.container(), impact is None
+
+    def draw_pictures() -> None:
+        with view_slot:
+            _viewer(model)
+        with chart_slot:
+            _chart()
+        with description_slot:  # after the view: it shows the words the view left in session state
+            _description(expanded=expanded)
+
+    return draw_pictures
 
 
 def _symptoms_mode(model: SpineModel, state: ExplorerState) -> None:
@@ -391,14 +414,21 @@ def main() -> None:
     st.session_state[FRAGMENTS_DRAWN_KEY] = (
         (VIEWER_FRAGMENT,) if symptoms_mode
         else (VIEWER_FRAGMENT, CHART_FRAGMENT, SELECTION_FRAGMENT, SECTIONS_FRAGMENT, DESCRIPTION_FRAGMENT))
+    draw_pictures = None
     if symptoms_mode:
         _symptoms_mode(model, state)
     else:
-        _condition_mode(model, state, impact)
+        draw_pictures = _condition_mode(model, state, impact)
     st.divider()
     library = get_library()
-    reading_panel(library, state.with_(condition=NO_CONDITION) if symptoms_mode else state,
-                  summary_shown=state.audience == "patient" and not symptoms_mode)
+    # In a container of its own: the reading's length changes with the condition and its parameters,
+    # and the glossary and the lines below keep their place in the page's tree only if it does not
+    # move them. The browser reuses an element whose content and place are unchanged since the last
+    # run without rendering it again (Streamlit's frontend compares each message's hash with the
+    # element at its place); the glossary alone is a 7 kB Markdown render.
+    with st.container():
+        reading_panel(library, state.with_(condition=NO_CONDITION) if symptoms_mode else state,
+                      summary_shown=state.audience == "patient" and not symptoms_mode)
     glossary_panel(library)
     st.divider()
     st.caption(DISCLAIMER)
@@ -406,4 +436,6 @@ def main() -> None:
     # runs the app, so they sit at the bottom instead of pushing the 3D view off the first screen.
     for message in model.messages:
         st.caption(literal(message, limit=MAX_MESSAGE_CHARS))
+    if draw_pictures is not None:
+        draw_pictures()  # last: see _condition_mode
     settle_heap()  # once per process: what is alive now lives as long as the server

@@ -289,19 +289,23 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
 
     texts, topics = _condition_reading(library, state, audience)
     base = texts[0] if texts and not texts[0].params else None
-    if base is None:
-        st.info(literal(unavailable_message(library, state.condition, audience), limit=MAX_MESSAGE_CHARS))
-    else:
-        st.subheader(base.title, anchor=base.id)
-        if audience == "patient" and not summary_shown and base.summary:
-            show_markdown(base.summary, f"{base.id}_summary")
-        layout(base, base.id)
-    for extra in texts[1:] if base is not None else texts:
-        with st.container(border=True):
-            st.markdown(f"#### {extra.title}")
-            show_markdown(demote_headings(extra.body, 3), extra.id)
-    if audience == "student":
-        _quiz(texts)
+    # The condition's own texts in a container of their own (never empty: a heading or a notice):
+    # their length changes with the parameters, and the related topics below then keep their place
+    # in the page's tree, so the browser reuses them unchanged instead of rendering them again.
+    with st.container():
+        if base is None:
+            st.info(literal(unavailable_message(library, state.condition, audience), limit=MAX_MESSAGE_CHARS))
+        else:
+            st.subheader(base.title, anchor=base.id)
+            if audience == "patient" and not summary_shown and base.summary:
+                show_markdown(base.summary, f"{base.id}_summary")
+            layout(base, base.id)
+        for extra in texts[1:] if base is not None else texts:
+            with st.container(border=True):
+                st.markdown(f"#### {extra.title}")
+                show_markdown(demote_headings(extra.body, 3), extra.id)
+        if audience == "student":
+            _quiz(texts)
     for topic in topics:
         # The heading keeps the anchor that ``[words](#id)`` links in the texts jump to; the body
         # waits behind a click, so the page stays short.
