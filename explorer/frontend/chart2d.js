@@ -4,6 +4,7 @@
 
 import { applyDelta } from "./delta.js";
 import { frameGroup } from "./frame_group.js";
+import { componentData } from "./geometry.js";
 import { fastArrayAttributes, withCssSafeUids } from "./gl_workarounds.js";
 import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
 
@@ -100,8 +101,9 @@ async function pump(st) {
 
 export default function (component) {
   const { setStateValue, setTriggerValue, parentElement } = component;
-  // Sent as a one-element list (see body_chart): a top-level dict would make Streamlit import pandas.
-  const data = Array.isArray(component.data) ? component.data[0] : component.data;
+  // A binary frame, or a one-element list (see body_chart: a top-level dict would make Streamlit
+  // import pandas); geometry.js componentData reads both.
+  const data = componentData(component.data);
   if (!data) return;
   mark("chart-data");
   let wrap = parentElement.querySelector(":scope > .lumbar-chart-wrap");

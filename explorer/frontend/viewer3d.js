@@ -12,7 +12,7 @@ import {
   zoomLimits,
 } from "./camera.js";
 import { applyDelta } from "./delta.js";
-import { assemble, GeometryCache } from "./geometry.js";
+import { assemble, componentData, GeometryCache } from "./geometry.js";
 import {
   fastArrayAttributes, installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits,
   withCssSafeUids, withFastWebGL,
@@ -482,8 +482,8 @@ function mount(parentElement, d) {
 
 export default function (component) {
   const { data, setStateValue, setTriggerValue, parentElement } = component;
-  // Python wraps the payload in a one-element list (see explorer/ui/viewer3d.py).
-  const d = Array.isArray(data) ? data[0] : data;
+  // A binary frame, or the payload in a one-element list (explorer/ui/viewer3d.py; geometry.js).
+  const d = componentData(data);
   if (!d) return;
   mark("3d-data");
   geometryCache(d.settings).store(d.geometry);  // every payload's blobs, even one superseded before drawn
