@@ -106,7 +106,8 @@ class StoryView:
     lesion_ids, nerve_ids : tuple of str
         What the view was framed on (lesion meshes; squeezed nerve structures).
     scores : dict
-        Candidate -> score (for tests and tuning).
+        Candidate -> score (for tests and tuning), for the candidates scored exactly: one that could
+        not have won is left out (:func:`choose_story_view` prunes them).
     """
 
     direction: str
