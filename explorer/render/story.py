@@ -25,6 +25,7 @@ import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -572,11 +573,12 @@ def choose_story_view(model: SpineModel, impact: Impact, aspect: float = 1.0) ->
                      lesion_ids=tuple(sc.lesion), nerve_ids=sc.nerve_ids, scores=scores)
 
 
-def _spread(n: int) -> list[int]:
+@lru_cache(maxsize=8)
+def _spread(n: int) -> tuple[int, ...]:
     """0..n-1 in bit-reversed order: neighbouring samples (which tend to meet the same structures)
     come far apart, so the first few rays already see most of what blocks the view."""
     width = max(1, (n - 1).bit_length())
-    return sorted(range(n), key=lambda i: int(f"{i:0{width}b}"[::-1], 2))
+    return tuple(sorted(range(n), key=lambda i: int(f"{i:0{width}b}"[::-1], 2)))
 
 
 def _rays_and_score(sc: RayScene, c: _Candidate, side: float, slips: list[np.ndarray], best: float) -> float | None:
@@ -595,7 +597,7 @@ def _rays_and_score(sc: RayScene, c: _Candidate, side: float, slips: list[np.nda
     under = _segments(c.eye, sc.nerve_samples, 2.5) if n_u else []
     lesion_order, nerve_order = _spread(n_l), [n_l + i for i in _spread(n_n)]
     main_order = [k for pair in zip(lesion_order, nerve_order, strict=False) for k in pair]
-    main_order += lesion_order[len(nerve_order):] + nerve_order[len(lesion_order):]
+    main_order += [*lesion_order[len(nerve_order):], *nerve_order[len(lesion_order):]]
     hits = [0] * (n_l + n_n)
     hidden_l = hidden_n = hidden_u = 0
     blocking = 0
