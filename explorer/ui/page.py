@@ -354,10 +354,13 @@ def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | No
         description_slot, expanded = st.container(), impact is None
 
     def draw_pictures() -> None:
-        with view_slot:
-            _viewer(model)
+        # The chart first: it is built faster than the 3D view, so the browser has rendered it by
+        # the time the view's data comes, and the view (which waits for the chart to draw both in
+        # one frame) is called on an idle page.
         with chart_slot:
             _chart()
+        with view_slot:
+            _viewer(model)
         with description_slot:  # after the view: it shows the words the view left in session state
             _description(expanded=expanded)
 
