@@ -22,7 +22,6 @@ def calls(monkeypatch) -> list[dict[str, Any]]:
     monkeypatch.setattr(chart2d.st, "session_state", _FakeSessionState())
     monkeypatch.setattr(chart2d, "_chart_component", lambda **kw: sent.append(kw) or {})
     monkeypatch.setattr(chart2d, "ensure_plotly_static_once", lambda: None)
-    monkeypatch.setattr(chart2d, "_js_reads_frames", lambda: True)
     return sent
 
 

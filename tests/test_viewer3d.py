@@ -386,7 +386,6 @@ def test_spine_viewer_sends_one_binary_frame(session, monkeypatch) -> None:
 
     monkeypatch.setattr(viewer3d, "_viewer_component", fake_component)
     monkeypatch.setattr(viewer3d, "ensure_plotly_static_once", lambda: None)
-    monkeypatch.setattr(viewer3d, "_js_reads_frames", lambda: True)
     figure = _figure([_item("vertebra-l4"), _item("disc", center=(0, 0, 40))])
     camera = {"eye": {"x": np.float64(1.5), "y": 1.0, "z": 0.5}, "up": {"x": 0, "y": 0, "z": 1}}
     for _ in range(2):

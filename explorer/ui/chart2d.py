@@ -137,20 +137,9 @@ def body_chart(
     # Bytes, not a list or dict: Streamlit json.dumps those twice per rerun (and scans a dict for
     # dataframes, importing pandas); chart2d.js reads the frame with geometry.js componentData.
     text = join_json(_constant_fields(plotly_url(), tuple(workarounds_off())), data)
-    if not _js_reads_frames():  # TEMPORARY until chart2d.js calls componentData (H4)
-        _chart_component(key=key, data=[json.loads(text)], width="stretch", height="content",
-                         on_clicked_change=on_click or _noop, on_missing_change=_noop)
-        return
     frame = encode_frame(text)
     _chart_component(key=key, data=frame, width="stretch", height="content", on_clicked_change=on_click or _noop,
                      on_missing_change=_noop)
-
-
-@functools.cache
-def _js_reads_frames() -> bool:
-    from explorer.frontend import ASSET_DIR
-
-    return "componentData(" in (ASSET_DIR / "chart2d.js").read_text()
 
 
 @functools.lru_cache(maxsize=8)

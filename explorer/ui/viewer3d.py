@@ -317,20 +317,8 @@ def spine_viewer(
     # Bytes, not a list or dict: Streamlit json.dumps those twice per rerun (and scans a dict for
     # dataframes, importing pandas); the browser reads the frame with geometry.js componentData.
     text = join_json(_constant_fields(plotly_url(), tuple(workarounds_off())), data)
-    if not _js_reads_frames():  # TEMPORARY until viewer3d.js calls componentData (H4)
-        legacy = json.loads(text)
-        legacy["geometry"] = payload.geometry_payload(new_blobs)
-        _viewer_component(key=key, data=[legacy], width="stretch", height="content", **callbacks)
-        return
     frame = encode_frame(text, bodies)
     _viewer_component(key=key, data=frame, width="stretch", height="content", **callbacks)
-
-
-@functools.cache
-def _js_reads_frames() -> bool:
-    from explorer.frontend import ASSET_DIR
-
-    return "componentData(" in (ASSET_DIR / "viewer3d.js").read_text()
 
 
 @functools.lru_cache(maxsize=8)

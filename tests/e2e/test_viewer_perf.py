@@ -135,7 +135,9 @@ def test_condition_change_sends_styling_not_the_model(page, app_url, artifacts_d
     page.screenshot(path=str(artifacts_dir / "e2e-viewer-perf.png"))
     print(f"bytes: first load {first_load}, condition {condition_bytes}, parameter {parameter_bytes}, "
           f"layer {layer_bytes}")
-    assert first_load > 900_000, "the first load carries the model"
+    # The model's geometry travels quantised in a binary frame (transport.GeometryBlob.wire: about
+    # 607 kB for the whole model, 1.06 MB as base64 before).
+    assert first_load > 600_000, "the first load carries the model"
     for name, size in (("condition", condition_bytes), ("parameter", parameter_bytes), ("layer", layer_bytes)):
         assert size < MAX_BYTES_PER_INTERACTION, f"{name} change sent {size} bytes"
     viewer_errors = [e for e in page.console_errors if "lumbar 3D viewer" in e]  # type: ignore[attr-defined]
