@@ -381,13 +381,20 @@ def sidebar_controls() -> tuple[ExplorerState, tuple[str, ...]]:
                      label_visibility="collapsed", disabled=symptoms_mode,
                      help="Switch to 'Show a condition' to pick one." if symptoms_mode else None)
         condition = session_condition()
-        params = _condition_widgets(condition, plain) if not symptoms_mode else _current_params()
         if condition != NO_CONDITION and not symptoms_mode:
-            st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed,
-                        value=_starting_bool("dim_others", seed.dim_others))
-            st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_camera_button,
-                      args=(True,), key="focus_lesion",
-                      type="primary")
+            # In a container of its own (never empty: the checkbox and the button): each condition,
+            # and some parameter values, bring their own number of widgets, and the widgets below
+            # then keep their place in the page's tree, so the browser reuses them instead of
+            # rendering them again (explorer.ui.page, benchmarks/page_deltas.py).
+            with st.container():
+                params = _condition_widgets(condition, plain)
+                st.checkbox("Fade everything that is not squeezed", key="dim_others", on_change=_viewer_changed,
+                            value=_starting_bool("dim_others", seed.dim_others))
+                st.button("Go to the squeezed nerve" if plain else "Go to the lesion", on_click=_camera_button,
+                          args=(True,), key="focus_lesion",
+                          type="primary")
+        else:
+            params = _condition_widgets(condition, plain) if not symptoms_mode else _current_params()
         st.header("Show")
         for layer in settings.LAYERS:
             st.checkbox((plain and PLAIN_LAYER_LABELS.get(layer)) or settings.LAYER_LABELS[layer], key=f"layer_{layer}",
