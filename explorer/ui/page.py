@@ -371,7 +371,7 @@ def _symptoms_mode(model: SpineModel, state: ExplorerState) -> None:
     view_col, chart_col = st.columns([3, 2], gap="medium")
     with chart_col:  # drawn first: the marks decide which roots light up in 3D
         report = symptoms_chart(state)
-    with view_col:
+    with view_col, st.container():  # the viewer's place as in condition mode: the browser keeps it on a switch
         _viewer(model)
     st.header("From symptoms to cause")
     inputs_col, results_col = st.columns([2, 3], gap="large")
