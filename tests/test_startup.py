@@ -83,6 +83,8 @@ def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_
     real = resources.simulate
     monkeypatch.setattr(resources, "simulate", lambda c, p, m: (calls.append(c), real(c, p, m))[1])
     monkeypatch.setattr(startup, "AFTER_FIRST_RUN_S", 0.0)
+    # The meshes step (about 30 s of slip meshes) has its own test below; here it only records.
+    monkeypatch.setattr(startup, "warm_condition_meshes", lambda: calls.append("meshes"))
     waited = threading.Event()
     monkeypatch.setattr(resources, "wait_for_first_run", lambda timeout=None: waited.wait(timeout))
     thread = threading.Thread(target=startup.warm_up, args=(startup.LATER_STEPS, None, True))
@@ -91,11 +93,32 @@ def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_
     assert calls == []  # nothing before a page run has finished
     waited.set()
     thread.join(300)
+    assert calls[-1] == "meshes"  # after every condition's default impact
+    calls.pop()
     assert sorted(calls) == sorted(CONDITIONS)
     for condition in CONDITIONS:
         state = parse_query_params({"condition": condition}).state
         resources.get_impact(state.condition, state.params)
     assert sorted(calls) == sorted(CONDITIONS)  # all from the cache
+
+
+def test_the_meshes_step_builds_the_story_scene_and_every_conditions_own_meshes(monkeypatch):
+    """Each condition that declares a warm-up gets it called once, after the story view's shared
+    scene is built for the page's model."""
+    import dataclasses
+
+    from explorer.conditions.registry import CONDITIONS
+    from explorer.render import story
+
+    called: list[str] = []
+    monkeypatch.setattr(story, "warm_up", lambda model: called.append(f"story {model is resources.get_model()}"))
+    declared = [c for c, spec in CONDITIONS.items() if spec.warm_up is not None]
+    assert "spondylolisthesis" in declared  # its slip meshes take seconds per level to build
+    for condition in declared:
+        monkeypatch.setitem(CONDITIONS, condition, dataclasses.replace(
+            CONDITIONS[condition], warm_up=lambda condition=condition: called.append(condition)))
+    startup.warm_condition_meshes(pause_s=0.0)
+    assert called == ["story True", *declared]
 
 
 def test_later_steps_stop_when_no_page_run_comes(monkeypatch):
