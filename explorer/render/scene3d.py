@@ -10,6 +10,7 @@ about 4 bytes per coordinate instead of ~10 characters of decimal text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -356,9 +357,9 @@ def _layout(camera: Mapping[str, Any] | None, height_px: int, title: str | None,
                      default=_plain_number)
 
     def make() -> tuple[dict[str, Any], str]:
-        figure = build_scene_figure([], camera, height_px=height_px, title=title, box=box_list,
-                                    annotations=annotations)
-        layout = json_ready(figure.layout.to_plotly_json())
+        # Plain JSON without plotly's validation (about 60 ms per new camera or label set, i.e. per
+        # state no session has seen); tests/test_model_scene.py checks it equals the validated layout.
+        layout = json_ready(_layout_spec(camera, height_px, title, box_list, annotations))
         return layout, text_digest(layout)
     return _LAYOUTS.get_or_make(key, make)
 
@@ -425,40 +426,60 @@ def build_scene_figure(
         Dark-background scene with hidden axes, ``aspectmode="data"`` (true proportions) and a
         constant ``uirevision`` so camera changes made by the person survive updates.
     """
-    cam = dict(camera) if camera is not None else dict(CAMERA_PRESETS[DEFAULT_VIEW])
     traces = [_mesh_spec(item) for item in items if item.visible]
+    return go.Figure(data=traces, layout=_layout_spec(camera, height_px, title, box, annotations))
+
+
+@functools.cache
+def _no_template_json() -> str:
+    return json.dumps(pio.templates["none"].to_plotly_json())
+
+
+def _no_template() -> dict[str, Any]:
+    """Plotly's "none" template as the JSON plotly.py sends for it (it expands the name); a new
+    dict each time (layouts are cached and shared)."""
+    return dict(json.loads(_no_template_json()))
+
+
+def _layout_spec(camera: Mapping[str, Any] | None, height_px: int, title: str | None,
+                 box: Sequence[float] | None, annotations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The scene's layout as a plain dict (arguments as for :func:`build_scene_figure`)."""
+    cam = dict(camera) if camera is not None else dict(CAMERA_PRESETS[DEFAULT_VIEW])
     top = 48 if title else 0
-    layout = go.Layout(
-        # "none" instead of the default "plotly" template: the latter adds ~10 kB of JSON.
-        template="none",
-        height=int(height_px),
-        autosize=True,
-        margin={"l": 0, "r": 0, "t": top, "b": 0, "pad": 0},
-        paper_bgcolor=SCENE_BACKGROUND,
-        plot_bgcolor=SCENE_BACKGROUND,
-        showlegend=False,
-        uirevision=UIREVISION,
-        hoverlabel={"font": {"size": 16}},
-        title={"text": title, "font": {"color": "#F2F4F8", "size": 20}, "x": 0.02} if title else None,
-        scene={
-            "aspectmode": "data",
-            "bgcolor": SCENE_BACKGROUND,
-            "camera": cam,
-            "dragmode": "turntable",  # keeps the spine's long axis upright while rotating
-            "uirevision": UIREVISION,
-            "xaxis": dict(_HIDDEN_AXIS),
-            "yaxis": dict(_HIDDEN_AXIS),
-            "zaxis": dict(_HIDDEN_AXIS),
-            "annotations": [dict(a) for a in annotations],
-        },
-    )
-    figure = go.Figure(data=traces, layout=layout)
+    scene: dict[str, Any] = {
+        "aspectmode": "data",
+        "bgcolor": SCENE_BACKGROUND,
+        "camera": cam,
+        "dragmode": "turntable",  # keeps the spine's long axis upright while rotating
+        "uirevision": UIREVISION,
+        "xaxis": dict(_HIDDEN_AXIS),
+        "yaxis": dict(_HIDDEN_AXIS),
+        "zaxis": dict(_HIDDEN_AXIS),
+        "annotations": [dict(a) for a in annotations],
+    }
     if box is not None:
         lo, hi = np.asarray(box[0::2], dtype=float), np.asarray(box[1::2], dtype=float)
         ratio = _aspect_ratio(lo, hi)
-        figure.update_scenes(aspectmode="manual", aspectratio=dict(zip("xyz", ratio.tolist(), strict=True)),
-                             xaxis_range=[lo[0], hi[0]], yaxis_range=[lo[1], hi[1]], zaxis_range=[lo[2], hi[2]])
-    return figure
+        scene["aspectmode"] = "manual"
+        scene["aspectratio"] = dict(zip("xyz", ratio.tolist(), strict=True))
+        for n, axis in enumerate(("xaxis", "yaxis", "zaxis")):
+            scene[axis]["range"] = [float(lo[n]), float(hi[n])]
+    layout: dict[str, Any] = {
+        # "none" instead of the default "plotly" template: the latter adds ~10 kB of JSON.
+        "template": _no_template(),
+        "height": int(height_px),
+        "autosize": True,
+        "margin": {"l": 0, "r": 0, "t": top, "b": 0, "pad": 0},
+        "paper_bgcolor": SCENE_BACKGROUND,
+        "plot_bgcolor": SCENE_BACKGROUND,
+        "showlegend": False,
+        "uirevision": UIREVISION,
+        "hoverlabel": {"font": {"size": 16}},
+        "scene": scene,
+    }
+    if title:
+        layout["title"] = {"text": title, "font": {"color": "#F2F4F8", "size": 20}, "x": 0.02}
+    return layout
 
 
 def scene_point(point: Sequence[float], box: Sequence[float]) -> dict[str, float]:
