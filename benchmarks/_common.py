@@ -91,6 +91,24 @@ class Server:
                 raise RuntimeError(f"streamlit run {self.app} not ready after {timeout_s:.0f} s")
             time.sleep(0.02)
 
+    def wait_warmed_up(self, timeout_s: float = 180.0) -> float | None:
+        """Block until the app's start-up warm-up has finished its later steps (each condition's
+        impact and shared meshes, explorer/ui/startup.py: about 10-45 s of CPU after the first page
+        run), so what is measured next is the steady state a class meets (the server started before
+        the students), not the warm-up competing for the 2 cores. Seconds waited, or None when the
+        server keeps no log or the line did not come in time (then the run goes on regardless)."""
+        if self.log_path is None:
+            return None
+        start = time.monotonic()
+        while time.monotonic() - start < timeout_s:
+            text = self.log_path.read_text(errors="replace")
+            if any("Warm-up done" in line and "first page run served" in line for line in text.splitlines()):
+                return time.monotonic() - start
+            if self.proc.poll() is not None:
+                return None
+            time.sleep(0.5)
+        return None
+
     def rss_bytes(self) -> int:
         """Resident memory of the server process and all its descendants."""
         return tree_rss_bytes(self.proc.pid)

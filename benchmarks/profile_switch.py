@@ -227,6 +227,9 @@ async def amain(args) -> None:
             await _wait_idle(apage)
             await _open(fpage, floor.url, PAINTED_JS, "the floor app", floor.log_path)
             await _wait_idle(fpage)
+            waited = await asyncio.to_thread(app.wait_warmed_up)
+            print(f"app warm-up finished {waited:.1f} s after the pages opened" if waited is not None
+                  else "app warm-up: no end seen in its log (measuring anyway)", flush=True)
             acdp = await actx.new_cdp_session(apage)
             fcdp = await fctx.new_cdp_session(fpage)
             for c in (acdp, fcdp):

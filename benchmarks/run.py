@@ -639,6 +639,10 @@ async def interaction(args, browser, progress: dict[str, Any]) -> dict[str, Any]
         await _wait_idle(mpage)
         await _open(fpage, fproxy.url, PAINTED_JS, "the floor app (benchmarks/floor_app.py)", floor.log_path, errors)
         await _wait_idle(fpage)
+        # The steady state a class meets: the app's start-up warm-up done (see Server.wait_warmed_up).
+        waited = await asyncio.to_thread(app.wait_warmed_up)
+        progress["app_warm_up_wait_s"] = waited
+        deadline += waited or 0.0
         seen = {_state_key(_query(apage.url))}
         plan_i, choice_i, failed_in_a_row = 0, 0, 0
         # Rounds of one step each (minimal, floor, app) until --steps, or until the time allowed
