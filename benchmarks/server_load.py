@@ -46,6 +46,7 @@ import os
 import random
 import re
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Coroutine, Iterator
@@ -580,6 +581,8 @@ def measure(app: str, sessions: int, seconds: float, interval: float, linger: fl
             ready_s = deployment.wait_ready(600.0)
             nginx_pid: int | None = deployment.nginx.pid
         else:
+            if log_path is None and app == APP and warm:  # its log says when its start-up warm-up is done
+                log_path = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "app.log"
             server = stack.enter_context(Server(app, log_path=log_path))
             servers, url = [server], server.url
             ready_s = server.wait_ready(600.0)  # a busy machine (shared CI) can take minutes
@@ -591,6 +594,8 @@ def measure(app: str, sessions: int, seconds: float, interval: float, linger: fl
         if warm:
             for s in servers:  # each replica directly: a session through nginx reaches only one
                 warm_up(s, picker_key)
+                if s.app == APP:  # and its own start-up warm-up done (Server.wait_warmed_up)
+                    s.wait_warmed_up()
 
         def cpu() -> float:
             return sum(cpu_seconds(p) for p in pids)
