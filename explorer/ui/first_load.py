@@ -51,6 +51,7 @@ from typing import Any
 from streamlit.logger import get_logger
 
 from explorer.frontend import ASSET_DIR, PROJECT_NAME
+from explorer.ui import icon_font
 
 _LOG = get_logger(__name__)
 
@@ -332,6 +333,27 @@ def _precompressed_name(path: str) -> str | None:
     return name if name in PRECOMPRESSED_FILES else None
 
 
+async def _finish_font(start: Message | None, body: bytes, if_none_match: bytes, send: Any) -> None:
+    """Send Streamlit's icon font, or its cut-down copy when it was made from exactly this file
+    (:func:`explorer.ui.icon_font.replacement`): then with the copy's own ``ETag`` and
+    ``Cache-Control: no-cache`` (a browser revalidates, and gets ``304`` while it holds the copy)."""
+    assert start is not None  # a body always follows the start
+    headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
+    swapped = icon_font.replacement(body)
+    status = int(start.get("status", 200))
+    if swapped is not None:
+        body, etag = swapped
+        headers = [(k, v) for k, v in headers
+                   if k.lower() not in (b"etag", b"last-modified", b"cache-control", b"accept-ranges")]
+        headers += [(b"etag", etag), (b"cache-control", icon_font.CACHE_CONTROL)]
+        if etag in [t.strip() for t in if_none_match.split(b",")]:
+            status, body = 304, b""
+    if status != 304:
+        headers.append((b"content-length", str(len(body)).encode()))
+    await send({**start, "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 class FirstLoadMiddleware:
     """ASGI middleware: preload hints in the page, gzip (cached) for static files; see the module."""
 
@@ -352,13 +374,18 @@ class FirstLoadMiddleware:
             return
         accepted = _header(headers, b"accept-encoding").lower()
         gzip_ok = b"gzip" in accepted
+        # Streamlit's icon font, to be swapped for its cut-down copy (explorer/ui/icon_font.py).
+        font = is_asset and icon_font.is_font_path(path)
+        font_tag = _header(headers, b"if-none-match") if font else b""
         # A committed Brotli copy (the Plotly bundle: explorer/frontend/plotly_assets.precompressed).
         br_name = _precompressed_name(path) if _accepts(accepted, b"br") else None
         # Below: Streamlit's own gzip must not compress (per request) what is compressed here once.
         inner = dict(scope)
-        # The page: no conditional request either (a browser's old copy lacks the hints).
         hinting = maybe_page and bool(page_hints())
-        dropped = (b"accept-encoding", b"if-none-match", b"if-modified-since") if hinting else (b"accept-encoding",)
+        # The page and the font: no conditional request either (a browser's old copy lacks the hints;
+        # the font's validator is the copy's own ETag, answered in _finish_font).
+        dropped = ((b"accept-encoding", b"if-none-match", b"if-modified-since") if hinting or font
+                   else (b"accept-encoding",))
         inner["headers"] = [(k, v) for k, v in headers if k.lower() not in dropped]
         inner["extensions"] = {k: v for k, v in (scope.get("extensions") or {}).items()
                                if k != "http.response.pathsend"}
@@ -374,8 +401,9 @@ class FirstLoadMiddleware:
             if message["type"] == "http.response.start":
                 kind = _header(message.get("headers") or [], b"content-type").lower()
                 wanted = message.get("status") == 200 and (
-                    (is_asset and (gzip_ok or br_name is not None)
-                     and kind.startswith(tuple(t.encode() for t in COMPRESSIBLE_TYPES)))
+                    font
+                    or (is_asset and (gzip_ok or br_name is not None)
+                        and kind.startswith(tuple(t.encode() for t in COMPRESSIBLE_TYPES)))
                     or (maybe_page and kind.startswith(b"text/html")))
                 if not wanted or _header(message.get("headers") or [], b"content-encoding"):
                     passing = True
@@ -386,7 +414,10 @@ class FirstLoadMiddleware:
             if message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    await self._finish(path, is_asset, hinting, gzip_ok, start, b"".join(chunks), send, br_name)
+                    if font:
+                        await _finish_font(start, b"".join(chunks), font_tag, send)
+                    else:
+                        await self._finish(path, is_asset, hinting, gzip_ok, start, b"".join(chunks), send, br_name)
                 return
             await send(message)
 
