@@ -2,8 +2,9 @@
 #   docker build -t lumbar-explorer .
 #   docker run --rm -p 127.0.0.1:8501:8501 lumbar-explorer
 # Everything a browser or a fresh replica needs is made here, at build time: the baked meshes
-# (assets/models), the committed Plotly bundle (explorer/static/plotly-gl3d.min.js) and the
-# components' JavaScript, checked by deploy/check_image.py. Nothing is written at run time.
+# (assets/models), the Brotli copies of Streamlit's files (build/brotli), the committed Plotly
+# bundle (explorer/static/plotly-gl3d.min.js), the cut-down icon font and the components'
+# JavaScript, checked by deploy/check_image.py. Nothing is written at run time.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,10 +28,16 @@ RUN grep -v '^-e' requirements.txt > /tmp/requirements-deps.txt \
 COPY . .
 
 # The project's own install command, then the model build (assets/models complete and fresh for
-# this code), then the check that every file the browser needs exists (fails the build if not).
+# this code), then Brotli copies of Streamlit's own scripts and styles (build/brotli: about a sixth
+# smaller than the gzip the app would send; the `brotli` module is installed for this step only and
+# removed in the same layer: the app never needs it), then the check that every file the browser
+# needs exists and is fresh (fails the build if not).
 RUN pip install -r requirements.txt \
     && python -m explorer build-models \
-    && python deploy/check_image.py \
+    && pip install brotli==1.2.1 \
+    && python -m explorer.ui.brotli_copies \
+    && pip uninstall -y brotli \
+    && python deploy/check_image.py --brotli-copies \
     && python -m compileall -q explorer
 
 USER lumbar

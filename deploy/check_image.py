@@ -8,6 +8,9 @@ Run by the Dockerfile after the model build (``python deploy/check_image.py``), 
 * every JavaScript and CSS file of the two components, and every module they import by relative
   URL (``import ... from "./x.js"``), in ``explorer/frontend/``;
 * Streamlit's own front end (its ``static/index.html``);
+* the cut-down icon font made from the installed Streamlit's (``explorer/ui/icon_font.py``), and
+  with ``--brotli-copies`` a fresh Brotli copy of each of Streamlit's compressible files
+  (``explorer/ui/brotli_copies.py``, made by the Dockerfile just before);
 * the baked meshes in ``assets/models/`` complete and fresh (no rebuild at start-up: a replica
   whose image lacks them would spend 30-50 s rebuilding before its first page).
 """
@@ -97,8 +100,70 @@ def model_problems() -> list[str]:
     return [f"model asset not fresh: {message}" for message in model.messages]
 
 
+def icon_font_problems() -> list[str]:
+    """The cut-down icon font missing, altered, or made from another Streamlit font than the installed
+    one (the app would then send Streamlit's full 375 kB font: correct, but the first load grows).
+
+    Returns
+    -------
+    list of str
+        One message per problem; empty when the copy fits the installed Streamlit.
+    """
+    import zlib
+
+    from explorer.ui import icon_font
+
+    info = icon_font.manifest()
+    source = icon_font.source_font()
+    if not info or source is None:
+        return [f"icon font copy or Streamlit's icon font missing ({icon_font.MANIFEST}); see explorer/static/README.md"]
+    body = source.read_bytes()
+    if (info.get("source"), info.get("source_size"), info.get("source_crc32")) != (source.name, len(body),
+                                                                                    zlib.crc32(body)):
+        return [f"icon font copy was made from another Streamlit font than {source.name}: python -m explorer.ui.icon_font"]
+    if icon_font.replacement(body) is None:
+        return [f"icon font copy {info.get('subset')} missing or altered: python -m explorer.ui.icon_font"]
+    return []
+
+
+def brotli_copy_problems(folder: Path | None = None) -> list[str]:
+    """Streamlit's compressible static files without a fresh Brotli copy (``--brotli-copies``: the
+    image's build step ``python -m explorer.ui.brotli_copies`` made them).
+
+    Returns
+    -------
+    list of str
+        One message per problem (at most 5 files named); empty when every copy is there and fresh.
+    """
+    import zlib
+
+    from explorer.ui import brotli_copies
+    from explorer.ui.first_load import streamlit_static_dir
+
+    folder = folder or brotli_copies.copies_dir()
+    listed = brotli_copies.manifest(folder)
+    if not listed:
+        return [f"no Brotli copies in {folder}: python -m explorer.ui.brotli_copies"]
+    static = streamlit_static_dir()
+    stale = []
+    for src in sorted(static.rglob("*")):
+        if not src.is_file() or src.suffix not in brotli_copies.SUFFIXES or src.stat().st_size < brotli_copies.MIN_BYTES:
+            continue
+        rel = src.relative_to(static).as_posix()
+        entry = listed.get(rel)
+        body = src.read_bytes()
+        fresh = isinstance(entry, dict) and entry.get("size") == len(body) and entry.get("crc32") == zlib.crc32(body)
+        if entry is not None and (not fresh or brotli_copies.lookup("/" + rel, body, folder) is None):
+            stale.append(rel)
+    if stale:
+        return [(f"{len(stale)} Brotli copies stale in {folder} (e.g. {', '.join(stale[:5])}): "
+                 "python -m explorer.ui.brotli_copies")]
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run every check (``--no-model`` skips the slow model check).
+    """Run every check (``--no-model`` skips the slow model check; ``--brotli-copies`` also checks the
+    build-time Brotli copies of Streamlit's files).
 
     Parameters
     ----------
@@ -113,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     sys.path.insert(0, str(ROOT))
     problems = frontend_problems(ROOT / "explorer" / "frontend") + plotly_problems() + streamlit_problems()
+    problems += icon_font_problems()
+    if "--brotli-copies" in args:
+        problems += brotli_copy_problems()
     if "--no-model" not in args:
         problems += model_problems()
     for problem in problems:

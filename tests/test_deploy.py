@@ -175,6 +175,12 @@ def test_image_build_makes_and_checks_every_file_the_browser_needs(dockerfile) -
     assert "python -m explorer build-models" in runs, "assets/models baked at build time"
     assert "python deploy/check_image.py" in runs
     assert runs.index("build-models") < runs.index("check_image.py")
+    # Brotli copies of Streamlit's files made for the image's own Streamlit, then checked fresh.
+    assert "python -m explorer.ui.brotli_copies" in runs and "check_image.py --brotli-copies" in runs
+    assert runs.index("pip install -r requirements.txt") < runs.index("explorer.ui.brotli_copies") < runs.index(
+        "check_image.py")
+    assert re.search(r"pip install brotli==[\d.]+ ", runs), "the build-only encoder, pinned"
+    assert "pip uninstall -y brotli" in runs, "the app never needs the brotli module"
     ignored = (ROOT / ".dockerignore").read_text().split()
     for needed in ("explorer", "assets", "content", ".streamlit", "requirements.txt", "pyproject.toml",
                    "README.md", "deploy"):
@@ -194,6 +200,39 @@ def test_image_check_finds_missing_front_end_files(tmp_path: Path) -> None:
     problems = check_image.frontend_problems(tmp_path)
     assert any("gone.js" in p for p in problems) and any("camera.js" in p for p in problems)
     assert any("chart2d.js" in p for p in problems)
+
+
+def test_image_check_finds_stale_brotli_copies(tmp_path: Path) -> None:
+    import json
+    import zlib
+
+    from explorer.ui import brotli_copies
+    from explorer.ui.first_load import streamlit_static_dir
+
+    assert check_image.brotli_copy_problems(tmp_path) and "no Brotli copies" in check_image.brotli_copy_problems(
+        tmp_path)[0]
+    index = next((streamlit_static_dir() / "static" / "js").glob("index.*.js"))
+    rel = index.relative_to(streamlit_static_dir()).as_posix()
+    body = index.read_bytes()
+    (tmp_path / (rel + ".br")).parent.mkdir(parents=True)
+    (tmp_path / (rel + ".br")).write_bytes(b"copy")
+    entry = {"size": len(body), "crc32": zlib.crc32(body), "br": rel + ".br"}
+    (tmp_path / brotli_copies.MANIFEST).write_text(json.dumps({"files": {rel: entry}}))
+    assert check_image.brotli_copy_problems(tmp_path) == []
+    entry["crc32"] ^= 1  # made from another build of that file
+    (tmp_path / brotli_copies.MANIFEST).write_text(json.dumps({"files": {rel: entry}}))
+    problems = check_image.brotli_copy_problems(tmp_path)
+    assert len(problems) == 1 and rel in problems[0]
+
+
+def test_image_check_finds_an_icon_font_copy_of_another_font(monkeypatch) -> None:
+    from explorer.ui import icon_font
+
+    assert check_image.icon_font_problems() == []
+    other = {**icon_font.manifest(), "source_crc32": 1}  # made from another build of the font
+    monkeypatch.setattr(icon_font, "manifest", lambda: other)
+    problems = check_image.icon_font_problems()
+    assert len(problems) == 1 and "another Streamlit font" in problems[0]
 
 
 def test_compose_runs_replicas_behind_nginx() -> None:

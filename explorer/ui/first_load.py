@@ -51,7 +51,7 @@ from typing import Any
 from streamlit.logger import get_logger
 
 from explorer.frontend import ASSET_DIR, PROJECT_NAME
-from explorer.ui import icon_font
+from explorer.ui import brotli_copies, icon_font
 
 _LOG = get_logger(__name__)
 
@@ -377,8 +377,11 @@ class FirstLoadMiddleware:
         # Streamlit's icon font, to be swapped for its cut-down copy (explorer/ui/icon_font.py).
         font = is_asset and icon_font.is_font_path(path)
         font_tag = _header(headers, b"if-none-match") if font else b""
-        # A committed Brotli copy (the Plotly bundle: explorer/frontend/plotly_assets.precompressed).
-        br_name = _precompressed_name(path) if _accepts(accepted, b"br") else None
+        # A committed Brotli copy (the Plotly bundle: explorer/frontend/plotly_assets.precompressed),
+        # or one made at build time of Streamlit's own files (explorer/ui/brotli_copies.py).
+        br_ok = _accepts(accepted, b"br")
+        br_name = _precompressed_name(path) if br_ok else None
+        br_built = br_ok and path.startswith("/static/")
         # Below: Streamlit's own gzip must not compress (per request) what is compressed here once.
         inner = dict(scope)
         hinting = maybe_page and bool(page_hints())
@@ -402,7 +405,7 @@ class FirstLoadMiddleware:
                 kind = _header(message.get("headers") or [], b"content-type").lower()
                 wanted = message.get("status") == 200 and (
                     font
-                    or (is_asset and (gzip_ok or br_name is not None)
+                    or (is_asset and (gzip_ok or br_name is not None or br_built)
                         and kind.startswith(tuple(t.encode() for t in COMPRESSIBLE_TYPES)))
                     or (maybe_page and kind.startswith(b"text/html")))
                 if not wanted or _header(message.get("headers") or [], b"content-encoding"):
@@ -417,14 +420,15 @@ class FirstLoadMiddleware:
                     if font:
                         await _finish_font(start, b"".join(chunks), font_tag, send)
                     else:
-                        await self._finish(path, is_asset, hinting, gzip_ok, start, b"".join(chunks), send, br_name)
+                        await self._finish(path, is_asset, hinting, gzip_ok, start, b"".join(chunks), send, br_name,
+                                           br_built)
                 return
             await send(message)
 
         await self.app(inner, receive, collect)
 
     async def _finish(self, path: str, is_asset: bool, hinting: bool, gzip_ok: bool, start: Message | None,
-                      body: bytes, send: Any, br_name: str | None = None) -> None:
+                      body: bytes, send: Any, br_name: str | None = None, br_built: bool = False) -> None:
         assert start is not None  # a body always follows the start
         headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
         if hinting:  # the page: hints in, and no validator that would let a browser keep old hints
@@ -433,6 +437,8 @@ class FirstLoadMiddleware:
         from explorer.frontend.plotly_assets import precompressed
 
         brotli = precompressed(br_name, body) if br_name is not None and is_asset else None
+        if brotli is None and br_built and is_asset:
+            brotli = brotli_copies.lookup(path, body)
         encoding: bytes | None = None
         if brotli is not None:
             body, encoding = brotli, b"br"
