@@ -74,6 +74,19 @@ export const WORKAROUNDS = Object.freeze({
   // only when it is used: its link status, log, uniform and attribute lists are the first one's
   // (the same sources link to the same program). Anything else asked of it links it first.
   reuseProgramLinks: "answer a new program's link status and reflection from an earlier program with the same sources",
+  // After every redraw that changed anything (each condition change, each camera step), gl-plot3d
+  // (inside plotly.js) draws every mesh a second time into a hidden picking framebuffer (each
+  // mesh in its own id colour), and 1 ms later reads that framebuffer back with a synchronous
+  // readPixels into a CPU copy; hover labels and clicks on meshes look the pointer up in that
+  // copy. With software WebGL the second draw and the read-back (the page waits for the GPU to
+  // finish the whole frame) cost 135-200 ms of each change, although nobody points at the view
+  // while picking a condition in the sidebar. While neither the pointer is over the 3D view nor
+  // the keyboard focus inside it, the pass is recorded instead of drawn (the framebuffer is
+  // still cleared, the CPU copy reads "nothing here"); the moment the pointer comes over the view
+  // (or focus comes in), before Plotly's own mouse listener looks anything up, the recorded pass
+  // is drawn and read back with the camera of the frame on screen: the same pixels Plotly would
+  // have read. While the pointer is over the view, Plotly's own pass runs in every frame.
+  deferPickPass: "draw and read back Plotly's 3D picking buffer only when the pointer or focus is over the view",
 });
 
 function parseList(text) {
@@ -827,4 +840,149 @@ export function fastArrayAttributes(PlotSchema, { checks = 3, warn = (...a) => c
   };
   PlotSchema.__lumbarArrayAttrs = stats;
   return stats;
+}
+
+// ---- deferPickPass
+// gl-plot3d's scene (gd._fullLayout.scene._scene.glplot): `objects` (what it draws, in order),
+// `cameraParams` (the matrices of the frame drawn last), `gl`, `add`, `_stopped`, `contextLost`.
+// Its pick pass (createScene's drawPick) is, per picking buffer (gl-select-static): `begin()`
+// (bind its framebuffer, set the viewport to its size, clearColor(1, 1, 1, 1), clear colour and
+// depth), `obj.pixelRatio = 1; obj.drawPick(cameraParams)` for each object picked into it, then
+// `end()` (unbind, and 1 ms later: bind, readPixels of the whole buffer into its CPU copy).
+// Everything recorded here is what those calls show: the framebuffer bound when an object's
+// drawPick is called, the viewport set on it, the readPixels made while it is bound.
+const PICK_CLEAR = 0x4000 | 0x100;  // COLOR_BUFFER_BIT | DEPTH_BUFFER_BIT
+
+// Install on `glplot` (once per scene; later calls return the same controller). `stats` counts
+// {passes, deferred, drawsSkipped, readsSkipped, reads, redrawn, lateReads}. Returns the
+// controller ({setOver(bool), refresh(), stale()}) or null when the scene is not the shape this
+// was written for (nothing changed then: Plotly picks as it always does).
+export function installPickDeferral(glplot, stats = {}) {
+  if (glplot?.__lumbarPick) {
+    glplot.__lumbarPick.stats = stats;
+    return glplot.__lumbarPick;
+  }
+  const gl = glplot?.gl;
+  if (!gl || !Array.isArray(glplot.objects) || !glplot.cameraParams || typeof glplot.add !== "function"
+      || ["bindFramebuffer", "viewport", "clear", "readPixels", "clearColor"].some((n) => typeof gl[n] !== "function")) {
+    return null;
+  }
+  const FRAMEBUFFER = gl.FRAMEBUFFER ?? 0x8D40;
+  const orig = {};
+  for (const n of ["bindFramebuffer", "viewport", "clear", "readPixels"]) orig[n] = gl[n];
+  let bound = null;     // the framebuffer bound now (null: the canvas); client-side state, no GPU wait
+  try { bound = gl.getParameter?.(gl.FRAMEBUFFER_BINDING ?? 0x8CA6) ?? null; } catch (e) { bound = null; }
+  let clears = 0;       // counts clears of framebuffers: a new pick pass starts with one
+  const cleared = new WeakMap();  // framebuffer -> the clear count of its last clear
+  // pick framebuffer -> {fb, objects, pass, stale, read: readPixels arguments, readPass}
+  const recs = new Map();
+  const ctl = {
+    stats, over: false,
+    stale: () => [...recs.values()].some((r) => r.stale),
+    setOver(on) {
+      ctl.over = !!on;
+      if (ctl.over) ctl.refresh();
+    },
+    // Draw and read back every deferred pass now (true if one was); the camera is the one of the
+    // frame on screen (gl-plot3d draws the pick pass of a frame with that frame's matrices).
+    refresh() {
+      const todo = [...recs.values()].filter((r) => r.stale);
+      if (!todo.length || glplot._stopped || glplot.contextLost || gl.isContextLost?.()) return false;
+      const was = bound;
+      gl.colorMask(true, true, true, true);
+      gl.depthMask(true);
+      gl.disable(gl.BLEND);
+      gl.enable(gl.DEPTH_TEST);
+      gl.depthFunc(gl.LEQUAL);
+      for (const rec of todo) {
+        rec.stale = false;
+        orig.bindFramebuffer.call(gl, FRAMEBUFFER, rec.fb);
+        const size = viewports.get(rec.fb);
+        if (size) orig.viewport.apply(gl, size);
+        gl.clearColor(1, 1, 1, 1);
+        orig.clear.call(gl, PICK_CLEAR);
+        const live = new Set(glplot.objects);  // one removed since the pass is gone (its buffers too)
+        for (const obj of rec.objects) {
+          if (!live.has(obj)) continue;
+          obj.pixelRatio = 1;
+          obj.__lumbarDrawPick.call(obj, glplot.cameraParams);
+        }
+        stats.redrawn = (stats.redrawn || 0) + 1;
+        // The pass's own read-back already happened (skipped): do it now into the same CPU copy.
+        // If it is still to come (within 1 ms of the pass), it now reads for real.
+        if (rec.read && rec.readPass === rec.pass) {
+          orig.readPixels.apply(gl, rec.read);
+          stats.lateReads = (stats.lateReads || 0) + 1;
+        }
+      }
+      orig.bindFramebuffer.call(gl, FRAMEBUFFER, was);
+      bound = was;
+      // gl-plot3d sets the viewport, clear colour and the rest at the start of its next frame.
+      if (was === null) orig.viewport.call(gl, 0, 0, gl.drawingBufferWidth, gl.drawingBufferHeight);
+      return true;
+    },
+  };
+  gl.bindFramebuffer = function (target, fb) {
+    if (target === FRAMEBUFFER) bound = fb ?? null;
+    return orig.bindFramebuffer.call(this, target, fb);
+  };
+  const viewports = new WeakMap();  // framebuffer -> the viewport last set while it was bound (its size)
+  gl.viewport = function (...a) {
+    if (bound) viewports.set(bound, a);
+    return orig.viewport.apply(this, a);
+  };
+  gl.clear = function (mask) {
+    if (bound) cleared.set(bound, ++clears);
+    return orig.clear.call(this, mask);
+  };
+  gl.readPixels = function (...a) {
+    const rec = bound && recs.get(bound);
+    if (rec) {
+      if (rec.stale) {
+        // What a read of the cleared buffer gives: "nothing here" everywhere it reads.
+        const dest = a[6];
+        if (dest && typeof dest.fill === "function") dest.fill(255, 0, Math.min(dest.length, 4 * a[2] * a[3]));
+        rec.read = a;
+        rec.readPass = rec.pass;
+        stats.readsSkipped = (stats.readsSkipped || 0) + 1;
+        return undefined;
+      }
+      stats.reads = (stats.reads || 0) + 1;
+    }
+    return orig.readPixels.apply(this, a);
+  };
+  const wrap = (obj) => {
+    if (!obj || typeof obj.drawPick !== "function" || obj.__lumbarDrawPick) return;
+    const drawPick = obj.drawPick;
+    obj.__lumbarDrawPick = drawPick;
+    obj.drawPick = function (params) {
+      const fb = bound;
+      if (!fb) return drawPick.call(this, params);  // not gl-plot3d's pick pass
+      let rec = recs.get(fb);
+      if (!rec) {
+        rec = { fb, objects: [], pass: -1, stale: false, read: null, readPass: -2 };
+        recs.set(fb, rec);
+      }
+      const pass = cleared.get(fb) ?? 0;
+      if (rec.pass !== pass) {  // the first object of a new pass into this buffer
+        rec.pass = pass;
+        rec.objects = [];
+        rec.stale = !ctl.over;
+        stats.passes = (stats.passes || 0) + 1;
+        if (rec.stale) stats.deferred = (stats.deferred || 0) + 1;
+      }
+      if (!rec.stale) return drawPick.call(this, params);
+      rec.objects.push(this);
+      stats.drawsSkipped = (stats.drawsSkipped || 0) + 1;
+      return undefined;
+    };
+  };
+  glplot.objects.forEach(wrap);
+  const add = glplot.add;
+  glplot.add = function (obj) {
+    wrap(obj);
+    return add.call(this, obj);
+  };
+  glplot.__lumbarPick = ctl;
+  return ctl;
 }

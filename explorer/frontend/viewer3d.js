@@ -14,8 +14,8 @@ import {
 import { applyDelta } from "./delta.js";
 import { assemble, componentData, GeometryCache } from "./geometry.js";
 import {
-  fastArrayAttributes, installMeshUpdateMemo, liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits,
-  withCssSafeUids, withFastWebGL,
+  fastArrayAttributes, installMeshUpdateMemo, installPickDeferral, liveCamera as readCamera, pngAtDoubleResolution,
+  setZoomLimits, withCssSafeUids, withFastWebGL,
 } from "./gl_workarounds.js";
 import { frameGroup } from "./frame_group.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
@@ -208,8 +208,56 @@ function attachWheelAndTouch(st) {
   return () => window.removeEventListener("keydown", onKey, true);
 }
 
+// The pick pass (gl_workarounds.js, deferPickPass): Plotly's picking buffer is drawn and read back
+// only while the pointer is over the view or the keyboard focus is inside it, and at the moment
+// either arrives. The listeners run in the capture phase on the wrapper, before Plotly's own
+// mouse listener on the canvas looks anything up.
+function pickDeferral(st) {
+  return st.gd?._fullLayout?.scene?._scene?.glplot?.__lumbarPick ?? null;
+}
+
+function installPickPass(st) {
+  if (!uses(st, "deferPickPass")) return;
+  const ctl = installPickDeferral(st.gd?._fullLayout?.scene?._scene?.glplot, (G.pickStats ??= {}));
+  ctl?.setOver(st.pointerOver || st.focusWithin);
+}
+
+function attachPickListeners(st) {
+  const { wrap } = st;
+  const update = () => pickDeferral(st)?.setOver(st.pointerOver || st.focusWithin);
+  const refresh = () => {
+    const ctl = pickDeferral(st);
+    if (ctl?.stale()) ctl.refresh();
+  };
+  const arrive = () => {
+    if (st.pointerOver) return refresh();
+    st.pointerOver = true;
+    return update();
+  };
+  for (const type of ["pointerover", "pointermove", "pointerdown"]) {
+    wrap.addEventListener(type, arrive, { capture: true, passive: true });
+  }
+  // A touch ends with a pointerleave before the mouse events the browser makes from the tap
+  // (which Plotly picks with): only a mouse or pen leaving ends it.
+  wrap.addEventListener("pointerleave", (e) => {
+    if (e.pointerType === "touch") return;
+    st.pointerOver = false;
+    update();
+  });
+  // Anything else that may make Plotly look up the picking buffer draws a deferred pass first.
+  for (const type of ["mousemove", "mousedown", "mouseover", "touchstart", "wheel"]) {
+    wrap.addEventListener(type, refresh, { capture: true, passive: true });
+  }
+  wrap.addEventListener("focusin", () => { st.focusWithin = true; update(); });
+  wrap.addEventListener("focusout", (e) => {
+    st.focusWithin = !!(e.relatedTarget && wrap.contains(e.relatedTarget));
+    update();
+  });
+}
+
 function attachListeners(st) {
   const { gd, wrap } = st;
+  attachPickListeners(st);
   const s = st.latest.settings;
   const clicks = new ClickFilter({ tolerancePx: s.clickTolerancePx, lateMs: LATE_CLICK_MS });
   const onDown = (e) => clicks.down(e.clientX, e.clientY);
@@ -362,6 +410,7 @@ async function render(st, d) {
     }
     // Later reacts rewrite only the WebGL buffers of traces that changed (G.meshUpdates counts them).
     if (uses(st, "meshUpdateMemo")) installMeshUpdateMemo(gd, (G.meshUpdates ??= {}));
+    installPickPass(st);
     st.sceneHash = scene.hash;
     st.labelScale = fit.scale;
     cache.trim(used);
