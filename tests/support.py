@@ -71,3 +71,21 @@ class Exploding:
 
     def __repr__(self) -> str:
         raise RuntimeError("no repr either")
+
+
+def open_folds(at: Any, rounds: int = 3) -> Any:
+    """Open every closed fold of an AppTest page (``explorer.ui.reading.folded``) and rerun.
+
+    A fold is Streamlit's stateful expander: its content is sent only while it is open. AppTest has
+    no click for expanders, so this sets each closed one's widget value through session state, as
+    the browser's click does. The user key is the part of the element id after its hash
+    (``$$ID-<hash>-<key>``). Repeats for folds that appear only once others are open.
+    """
+    for _ in range(rounds):
+        closed = [e for e in at.expander if e.proto.id and not e.proto.expanded]
+        if not closed:
+            return at
+        for fold in closed:
+            at.session_state[fold.proto.id.split("-", 2)[2]] = True
+        at.run()
+    return at

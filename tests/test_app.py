@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import open_folds
 
 APP = str(Path(__file__).resolve().parent.parent / "explorer" / "app.py")
 TIMEOUT_S = 120
@@ -301,7 +302,7 @@ CLINICIAN_DETAIL = re.compile(r"\d+\s*%|\d\s*mm\b|extensor hallucis|tibialis|Lee
 
 @pytest.mark.parametrize("condition", ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"])
 def test_patient_reads_plain_words_before_any_clinician_detail(condition):
-    at = _run({"condition": condition, "audience": "patient"})
+    at = open_folds(_run({"condition": condition, "audience": "patient"}))
     items = _in_order(at)
     headings = [i for i, (kind, text, _) in enumerate(items) if kind == "header" and text == "What this means for you"]
     assert headings, "a patient sees 'What this means for you'"
@@ -370,12 +371,33 @@ def test_picture_line_is_plain(condition):
 
 
 def test_topics_shown_to_a_patient_leave_out_the_student_sections():
-    patient = _run({"condition": "herniation", "audience": "patient"})
-    student = _run({"condition": "herniation", "audience": "student"})
+    patient = open_folds(_run({"condition": "herniation", "audience": "patient"}))
+    student = open_folds(_run({"condition": "herniation", "audience": "student"}))
     topic_titles = {s.value for s in patient.subheader} & {s.value for s in student.subheader}
     assert "Sciatica" in topic_titles, "the related topic is offered to both"
     assert "For students" not in _text(patient)
     assert "For students" in _text(student)
+
+
+def test_closed_folds_send_nothing_until_opened() -> None:
+    """Closed sections, answers, references, related topics and the clinician detail are sent only
+    when opened (a condition change used to send and render them all again, closed)."""
+    at = _run({"condition": "herniation", "audience": "patient"})
+    folds = {e.label: e for e in at.expander if e.proto.id}
+    clinician = next(e for label, e in folds.items() if label.startswith("For clinicians"))
+    topic = next(e for label, e in folds.items() if label.startswith("Read: "))
+    assert not clinician.children and not topic.children and not clinician.proto.expanded
+    at.session_state[clinician.proto.id.split("-", 2)[2]] = True
+    at.run()
+    clinician = next(e for e in at.expander if e.label.startswith("For clinicians"))
+    assert clinician.proto.expanded
+    assert CLINICIAN_DETAIL.search(" ".join(str(m.value) for m in clinician.markdown))
+    # Only the opened one: the related topic stays closed and empty.
+    assert not next(e for e in at.expander if e.label == topic.label).children
+    # The first two student sections start open, with their text.
+    student = _run({"condition": "herniation"})
+    opened = [e for e in student.expander if e.proto.id and e.proto.expanded]
+    assert len(opened) >= 2 and all(e.markdown for e in opened[:2])
 
 
 def test_text_description_tells_what_the_story_view_shows() -> None:

@@ -34,6 +34,7 @@ from explorer.ui.offline import keep_streamlit_offline
 from explorer.ui.reading import (
     MAX_MESSAGE_CHARS,
     emergency_notice,
+    folded,
     get_library,
     glossary_panel,
     literal,
@@ -304,9 +305,10 @@ def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[s
     if not has_red_flags(impact):
         emergency_notice(get_library(), urgent=False)
     if impact is not None and findings is not None:
-        with st.expander("For clinicians: measurements, muscles and reflexes"):
-            _impact_panel(impact, findings, red_box=False)
-            _findings_panel(findings)
+        with folded("For clinicians: measurements, muscles and reflexes", "clinician_detail") as is_open:
+            if is_open:
+                _impact_panel(impact, findings, red_box=False)
+                _findings_panel(findings)
 
 
 def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | None) -> Callable[[], None]:

@@ -19,6 +19,8 @@ in a new tab, and a lecturer following a link must not land on the student texts
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import streamlit as st
@@ -196,6 +198,20 @@ def patient_summary(library: ContentLibrary, state: ExplorerState) -> tuple[str,
     return (named[0] if named else (base.title, base.body))
 
 
+@contextmanager
+def folded(label: str, key: str, expanded: bool = False) -> Iterator[bool]:
+    """An expander whose content is built and sent only while it is open; yields whether it is.
+
+    Why: a condition change used to send and render every closed section, quiz answer, reference
+    list and related topic again (about 20 Markdown elements, most of a change's text work in the
+    browser). Opening one is a rerun (Streamlit's stateful expander, ``on_change="rerun"``), which
+    sends its text then. ``key`` must be unique on the page and stable across reruns.
+    """
+    box = st.expander(label, expanded=expanded, key=f"fold:{key}", on_change="rerun")
+    with box:
+        yield bool(box.open)
+
+
 def _sections_layout(text: Text, open_sections: int, key: str, skip_summary: bool = False) -> None:
     shown = 0
     # Text.summary is set only when the first named section is the summary.
@@ -207,8 +223,9 @@ def _sections_layout(text: Text, open_sections: int, key: str, skip_summary: boo
         if skip_first_named:
             skip_first_named = False
             continue
-        with st.expander(heading, expanded=shown < open_sections):
-            show_markdown(demote_headings(body), f"{key}_{i}")
+        with folded(heading, f"{key}_{i}", expanded=shown < open_sections) as is_open:
+            if is_open:
+                show_markdown(demote_headings(body), f"{key}_{i}")
         shown += 1
 
 
@@ -245,15 +262,18 @@ def _quiz(texts: list[Text]) -> None:
         return
     st.markdown("#### Test yourself")
     for n, item in enumerate(items, 1):
-        with st.expander(f"Question {n}: {item.q}"):
-            st.markdown(item.a, unsafe_allow_html=False)
+        with folded(f"Question {n}: {item.q}", f"quiz_{n}_{item.q[:40]}") as is_open:
+            if is_open:
+                st.markdown(item.a, unsafe_allow_html=False)
 
 
 def _references_and_disclaimer(texts: list[Text]) -> None:
     refs = [r for t in texts for r in t.references]
     if refs:
-        with st.expander(f"References ({len(dict.fromkeys(r.format() for r in refs))})"):
-            st.markdown(format_references(refs), unsafe_allow_html=False)
+        ids = ",".join(dict.fromkeys(t.id for t in texts))
+        with folded(f"References ({len(dict.fromkeys(r.format() for r in refs))})", f"refs_{ids}") as is_open:
+            if is_open:
+                st.markdown(format_references(refs), unsafe_allow_html=False)
     st.caption(READING_DISCLAIMER)
 
 
@@ -310,8 +330,9 @@ def reading_panel(library: ContentLibrary, state: ExplorerState, summary_shown: 
         # The heading keeps the anchor that ``[words](#id)`` links in the texts jump to; the body
         # waits behind a click, so the page stays short.
         st.subheader(topic.title, anchor=topic.id)
-        with st.expander(f"Read: {topic.title}"):
-            show_markdown(demote_headings(topic.body), topic.id)
+        with folded(f"Read: {topic.title}", f"topic_{topic.id}") as is_open:
+            if is_open:
+                show_markdown(demote_headings(topic.body), topic.id)
     notice = library.notice(EMERGENCY_NOTICE_ID) if audience == "patient" else None
     _references_and_disclaimer([*texts, *topics, *([notice] if notice else [])])
 
@@ -350,7 +371,9 @@ def glossary_panel(library: ContentLibrary) -> None:
     """An expander with every glossary term and its plain-language definition, A to Z."""
     if not library.glossary:
         return
-    with st.expander(f"Glossary ({len(library.glossary)} terms)"):
+    with folded(f"Glossary ({len(library.glossary)} terms)", "glossary") as is_open:
+        if not is_open:
+            return
         lines = []
         for term in library.glossary:
             see = f" *See also: {', '.join(term.see_also)}.*" if term.see_also else ""
