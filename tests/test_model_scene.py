@@ -7,19 +7,19 @@ import numpy as np
 import pytest
 
 from explorer import settings
-from explorer.anatomy.model import load_model
+from explorer.anatomy.model import MeshData, SpineModel, load_model
 from explorer.anatomy.structures import STRUCTURES
 from explorer.conditions.simulate import simulate
 from explorer.render.labels import label_texts, scene_labels, short_lesion_name
 from explorer.render.model_scene import describe_scene, model_box, scene_items, squeeze_intensity
 from explorer.render.scene3d import build_scene_figure
 from explorer.render.story import (
-    Occluders,
     choose_story_view,
     frame,
     lesion_meshes,
     plotly_camera,
     project,
+    see_through_from,
     squeezed_nerves,
 )
 from explorer.state import ExplorerState
@@ -59,16 +59,44 @@ def test_frame_puts_every_point_inside_the_view_with_a_margin() -> None:
         assert np.abs(s).max() >= 0.5  # and not lost in the middle of the view
 
 
-def test_occluders_report_what_stands_in_front() -> None:
+def _wall(center: tuple[float, float, float]):
     import pyvista as pv
 
-    from explorer.anatomy.model import MeshData
+    return pv.Cube(center=center, x_length=20, y_length=2, z_length=20).triangulate()
 
-    wall = MeshData.from_polydata(pv.Cube(center=(0, -20, 0), x_length=20, y_length=2, z_length=20).triangulate())
-    occ = Occluders({"wall": wall})
-    eye = np.array([0.0, -100.0, 0.0])
-    hits = occ.blockers(eye, np.array([[0.0, 0.0, 0.0], [50.0, 0.0, 0.0]]))
-    assert hits == [{"wall"}, set()]
+
+def _walled_impact(replaced: dict | None = None):
+    """A made-up scene for the real ray code: a 4 mm lesion at the origin between two bones, one
+    wall 20 mm behind it (``vertebra-L4``, y = -20) and one 20 mm in front (``vertebra-L5``)."""
+    import pyvista as pv
+
+    from explorer.conditions.base import Lesion
+    from explorer.conditions.simulate import impact_from
+
+    model = SpineModel({"vertebra-L4": MeshData.from_polydata(_wall((0, -20, 0))),
+                        "vertebra-L5": MeshData.from_polydata(_wall((0, 20, 0)))})
+    lesion = Lesion(compressors={"lesion-disc": pv.Cube(center=(0, 0, 0), x_length=4, y_length=4,
+                                                        z_length=4).triangulate()},
+                    replaced=replaced or {}, names={"lesion-disc": "Fragment"}, focus=np.zeros(3), candidates=())
+    params = {"level": "L4-L5", "zone": "central", "severity": "moderate"}
+    return model, impact_from("herniation", params, lesion, (), model)
+
+
+def test_see_through_names_what_stands_between_the_eye_and_the_lesion() -> None:
+    """The story view's own ray code (see_through_from, the shared and per-impact locators) on a
+    scene whose answer is plain: only the wall on the eye's side is in the way."""
+    model, impact = _walled_impact()
+    assert see_through_from(model, impact, np.array([0.0, -100.0, 0.0])) == ("vertebra-L4",)
+    assert see_through_from(model, impact, np.array([0.0, 100.0, 0.0])) == ("vertebra-L5",)
+    assert see_through_from(model, impact, np.array([100.0, 0.0, 0.0])) == ()
+
+
+def test_see_through_sees_a_moved_structure_where_it_went_not_where_it_was() -> None:
+    """A structure the condition replaced (a slipped vertebra) stands in its new place only."""
+    model, impact = _walled_impact(replaced={"vertebra-L4": _wall((60, 0, 0)).rotate_z(90, point=(60, 0, 0))})
+    assert see_through_from(model, impact, np.array([0.0, -100.0, 0.0])) == ()
+    assert see_through_from(model, impact, np.array([100.0, 0.0, 0.0])) == ("vertebra-L4",)
+    assert see_through_from(model, impact, np.array([0.0, 100.0, 0.0])) == ("vertebra-L5",)
 
 
 # ---------------------------------------------------------------- the story view

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from support import free_port, run_coroutine
 
+from explorer.render import state_cache
 from explorer.ui import resources, startup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,10 +81,11 @@ def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_
 
     resources.get_impact.clear()
     calls: list[str] = []
-    real = resources.simulate
-    monkeypatch.setattr(resources, "simulate", lambda c, p, m: (calls.append(c), real(c, p, m))[1])
+    real = resources.state_impact
+    monkeypatch.setattr(resources, "state_impact", lambda c, p, m: (calls.append(c), real(c, p, m))[1])
     monkeypatch.setattr(startup, "AFTER_FIRST_RUN_S", 0.0)
-    # The meshes step (about 30 s of slip meshes) has its own test below; here it only records.
+    # The states and meshes steps (up to a minute of CPU) have their own tests below; here they only record.
+    monkeypatch.setattr(startup, "warm_states", lambda: calls.append("states"))
     monkeypatch.setattr(startup, "warm_condition_meshes", lambda: calls.append("meshes"))
     waited = threading.Event()
     monkeypatch.setattr(resources, "wait_for_first_run", lambda timeout=None: waited.wait(timeout))
@@ -93,8 +95,8 @@ def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_
     assert calls == []  # nothing before a page run has finished
     waited.set()
     thread.join(300)
-    assert calls[-1] == "meshes"  # after every condition's default impact
-    calls.pop()
+    assert calls[-2:] == ["states", "meshes"]  # after every condition's default impact
+    del calls[-2:]
     assert sorted(calls) == sorted(CONDITIONS)
     for condition in CONDITIONS:
         state = parse_query_params({"condition": condition}).state
@@ -117,8 +119,34 @@ def test_the_meshes_step_builds_the_story_scene_and_every_conditions_own_meshes(
     for condition in declared:
         monkeypatch.setitem(CONDITIONS, condition, dataclasses.replace(
             CONDITIONS[condition], warm_up=lambda condition=condition: called.append(condition)))
+    monkeypatch.setattr(state_cache, "missing", lambda model, states_dir=None: 1)  # some state not stored yet
     startup.warm_condition_meshes(pause_s=0.0)
     assert called == ["story True", *declared]
+    called.clear()
+    monkeypatch.setattr(state_cache, "missing", lambda model, states_dir=None: 0)  # every state stored
+    startup.warm_condition_meshes(pause_s=0.0)
+    assert called == []  # no visit builds a lesion or casts a ray then
+
+
+def test_the_states_step_stores_the_missing_states_once(monkeypatch, tmp_path):
+    """It builds into the state folder only when some state is missing, never waiting for another
+    process's build; a second start finds them all and builds nothing."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(state_cache, "STATES_DIR", tmp_path / "states")
+    few = state_cache.registry_states()[:2]
+    monkeypatch.setattr(state_cache, "registry_states", lambda: few)
+    builds: list[tuple[float, float]] = []
+    real_build = state_cache.build
+
+    def build(model, states_dir=None, states=None, log=print, pause_s=0.0, wait_s=60.0):
+        builds.append((pause_s, wait_s))
+        return real_build(model, states_dir, states, log, 0.0, wait_s)
+
+    monkeypatch.setattr(state_cache, "build", build)
+    startup.warm_states(pause_s=0.01)
+    assert builds == [(0.01, 0.0)] and len(list((tmp_path / "states").glob("*.state"))) == 2
+    startup.warm_states(pause_s=0.01)
+    assert len(builds) == 1
 
 
 def test_later_steps_stop_when_no_page_run_comes(monkeypatch):

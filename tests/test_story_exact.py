@@ -82,19 +82,33 @@ def test_pruning_drops_only_candidates_that_could_not_win(model, monkeypatch) ->
         assert full.scores[name] < full.scores[full.direction]
 
 
-def test_shared_locator_filters_replaced_and_target_structures(model) -> None:
-    """A replaced structure is seen in its new shape only, wherever the old one stood."""
-    import pyvista as pv
-
-    impact = simulate("piriformis", {"side": "right", "severity": "severe"}, model)
+@pytest.mark.parametrize(("condition", "params"), [
+    ("piriformis", {"side": "right", "severity": "severe"}),
+    ("spondylolisthesis", {"level": "L4-L5", "type": "isthmic", "grade": "3"}),
+])
+def test_shared_locator_filters_replaced_and_target_structures(model, condition, params) -> None:
+    """A replaced structure is seen in its new shape only, wherever the old one stood: every ray of
+    the ray scene (shared healthy locator, per-impact locator, bit masks) names exactly the meshes
+    that VTK's OBB tree finds on the same segment, mesh by mesh, in the scene as the condition left
+    it (the healthy meshes with the replaced ones swapped in)."""
+    impact = simulate(condition, params, model)
     sc = story.ray_scene(model, impact)
     assert sc is not None
-    bit = sc.ids.index("piriformis-right")
-    assert "piriformis-right" in sc.lesion  # the swollen muscle is the lesion: never cut away
-    assert not sc.occluders >> bit & 1 and not sc.healthy_keep >> bit & 1 and sc.own_main >> bit & 1
-    # The old Occluders answer (a locator of exactly these meshes) for a small scene of two walls.
-    wall = MeshData.from_polydata(pv.Cube(center=(0, -20, 0), x_length=20, y_length=2, z_length=20).triangulate())
-    back = MeshData.from_polydata(pv.Cube(center=(0, 20, 0), x_length=20, y_length=2, z_length=20).triangulate())
-    occ = story.Occluders({"wall": wall, "back": back})
-    hits = occ.blockers(np.array([0.0, -100.0, 0.0]), np.array([[0.0, 0.0, 0.0], [0.0, 40.0, 0.0], [50.0, 0, 0]]))
-    assert hits == [{"wall"}, {"wall", "back"}, set()]
+    if condition == "piriformis":
+        bit = sc.ids.index("piriformis-right")
+        assert "piriformis-right" in sc.lesion  # the swollen muscle is the lesion: never cut away
+        assert not sc.occluders >> bit & 1 and not sc.healthy_keep >> bit & 1 and sc.own_main >> bit & 1
+    polys = {sid: m.to_polydata() for sid, m in model.meshes.items()}
+    polys |= {sid: MeshData.from_polydata(m).to_polydata() for sid, m in impact.lesion.replaced.items()}
+    targets = np.vstack([sc.lesion_samples, sc.nerve_samples])[::3]
+    box = model_box(model)
+    seen: set[str] = set()
+    for name in ("posterior", "oblique", "lateral"):
+        eye = scene_to_mm(settings.CAMERA_PRESETS[name]["eye"], box)
+        for target, mask in zip(targets, sc.main(eye, targets), strict=True):
+            end = target - 1.5 * (target - eye) / np.linalg.norm(target - eye)
+            expected = {sid for sid, poly in polys.items() if len(poly.ray_trace(eye, end)[1])}
+            got = {sc.ids[n] for n in range(mask.bit_length()) if mask >> n & 1}
+            assert got == expected, (name, target.tolist())
+            seen |= got
+    assert seen & set(impact.lesion.replaced), "some ray should meet a replaced structure"

@@ -132,6 +132,20 @@ class SpineModel:
     def n_triangles(self) -> int:
         return sum(m.n_triangles for m in self.meshes.values())
 
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of every mesh's id, vertices and faces, in order (about 2 ms, once per model).
+
+        What was computed on these exact meshes (``explorer.render.state_cache``) is valid for a
+        model with the same digest, whichever file or rebuild it came from.
+        """
+        h = hashlib.sha256(f"meshes={len(self.meshes)}".encode())
+        for sid, m in self.meshes.items():
+            h.update(f"|{sid}|{m.vertices.dtype.str}{m.vertices.shape}|{m.faces.dtype.str}{m.faces.shape}|".encode())
+            h.update(np.ascontiguousarray(m.vertices).tobytes())
+            h.update(np.ascontiguousarray(m.faces).tobytes())
+        return h.hexdigest()
+
 
 # ----------------------------------------------------------------------------- building
 
@@ -210,7 +224,7 @@ def default_cache_dir(fingerprint: str) -> Path:
     return Path(root) / "lumbar-explorer" / f"models-{fingerprint[:16]}"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so a reader sees the old file or the whole new one, never a part.
 
     The bytes go to a temporary file in the same folder (same file system), are flushed to disk,
@@ -228,7 +242,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-def _remove_stale_temporaries(folder: Path) -> None:
+def remove_stale_temporaries(folder: Path) -> None:
     """Delete temporary files a killed writer left behind (older than an hour, so not in use)."""
     now = time.time()
     for tmp in folder.glob(f"{_TMP_PREFIX}*"):
@@ -261,7 +275,7 @@ def _write_mesh(models_dir: Path, sid: str, mesh: pv.PolyData) -> dict:
     path = models_dir / f"{sid}.vtp"
     data = mesh_file_bytes(mesh)
     parsed = _parse_vtp(data, path.name)  # the reader must accept what the writer writes
-    _atomic_write(path, data)
+    atomic_write(path, data)
     return {"file": path.name, "sha256": hashlib.sha256(data).hexdigest(), "triangles": parsed.n_triangles,
             "bytes": len(data)}
 
@@ -271,12 +285,12 @@ def _write_manifest(models_dir: Path, entries: dict[str, dict]) -> dict:
                 "structures": {sid: entries[sid] for sid in STRUCTURES if sid in entries},
                 "total_triangles": sum(e["triangles"] for e in entries.values()),
                 "total_bytes": sum(e["bytes"] for e in entries.values())}
-    _atomic_write(models_dir / settings.MANIFEST_NAME, (json.dumps(manifest, indent=1) + "\n").encode())
+    atomic_write(models_dir / settings.MANIFEST_NAME, (json.dumps(manifest, indent=1) + "\n").encode())
     return manifest
 
 
 @contextlib.contextmanager
-def _exclusive(folder: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[bool]:
+def exclusive(folder: Path, wait_s: float = LOCK_WAIT_S) -> Iterator[bool]:
     """Hold an exclusive ``flock`` on ``folder`` itself while rebuilding into it.
 
     The lock is taken on the folder's own file descriptor, so no lock file is left in the asset
@@ -569,7 +583,7 @@ def _save(folder: Path, found: _Found, rebuilt: dict[str, pv.PolyData]) -> dict[
         If the folder or the manifest cannot be written.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(folder)
+    remove_stale_temporaries(folder)
     entries = dict(found.entries)
     failed: dict[str, str] = {}
     for sid, mesh in rebuilt.items():
@@ -606,7 +620,7 @@ def load_model(models_dir: Path = settings.MODELS_DIR, save_rebuilt: bool = True
         return SpineModel(found.meshes)  # the usual case: no lock, no cache, nothing written
     cache = cache_dir if cache_dir is not None else default_cache_dir(fingerprint)
     writable = _writable(models_dir)
-    with _exclusive(models_dir if writable else cache) if save_rebuilt else contextlib.nullcontext(False):
+    with exclusive(models_dir if writable else cache) if save_rebuilt else contextlib.nullcontext(False):
         # Another process may have rebuilt while this one waited for the lock: read again.
         found = _read_folder(models_dir, fingerprint)
         return _complete(models_dir, cache, fingerprint, found, save_rebuilt and writable, save_rebuilt)
@@ -687,8 +701,8 @@ def bake(models_dir: Path = settings.MODELS_DIR, log: Callable[[str], None] = pr
     models_dir.mkdir(parents=True, exist_ok=True)
     entries: dict[str, dict] = {}
     started = time.perf_counter()
-    with _exclusive(models_dir):
-        _remove_stale_temporaries(models_dir)
+    with exclusive(models_dir):
+        remove_stale_temporaries(models_dir)
         for sid in STRUCTURES:
             t0 = time.perf_counter()
             mesh = build_structure(sid)

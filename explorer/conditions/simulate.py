@@ -311,8 +311,7 @@ def _nearest(sid: str, vertices: np.ndarray) -> np.ndarray:
 _NEAREST: dict[tuple[str, int, float], np.ndarray] = {}
 
 
-def _hits(compressed: tuple[Compression, ...], meshes: Mapping[str, pv.PolyData]
-          ) -> tuple[tuple[RootHit, ...], tuple[NerveHit, ...]]:
+def _hits(compressed: tuple[Compression, ...]) -> tuple[tuple[RootHit, ...], tuple[NerveHit, ...]]:
     roots: dict[tuple[str, str], float] = {}
     nerves: list[NerveHit] = []
     for c in compressed:
@@ -359,9 +358,19 @@ def simulate(condition: str, params: Mapping[str, str], model: SpineModel | None
         raise ValueError("; ".join(errors))
     lesion = spec.build_lesion(clean)
     model = _default_model() if model is None else model
-    meshes = model.polydata
-    compressed = measure(lesion, meshes)
-    roots, nerves = _hits(compressed, meshes)
+    return impact_from(condition, clean, lesion, measure(lesion, model.polydata), model)
+
+
+def impact_from(condition: str, clean: Mapping[str, str], lesion: Lesion, compressed: tuple[Compression, ...],
+                model: SpineModel) -> Impact:
+    """The impact of a lesion whose compression has been measured: the roots and nerves it squeezes
+    and the clinical picture, worked out from ``compressed`` (cheap; the geometry is the costly part).
+
+    :func:`simulate` ends here, and so does a state read back from ``explorer.render.state_cache``
+    (its lesion and measured compression stored on disk), so both give the same clinical picture.
+    """
+    spec: ConditionSpec = CONDITIONS[condition]
+    roots, nerves = _hits(compressed)
     from explorer.clinical.picture import clinical_picture
 
     applicable = spec.applicable(clean)

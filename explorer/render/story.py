@@ -299,18 +299,6 @@ def _segments(eye: np.ndarray, targets: np.ndarray, stop_mm: float) -> list[tupl
     return [(eye_l, end) for end in ends.tolist()]
 
 
-class Occluders:
-    """Structures in one cell locator, to ask what a ray passes through."""
-
-    def __init__(self, meshes: Mapping[str, MeshData]) -> None:
-        self.ids: list[str] = list(meshes)
-        self._locator = _Locator(meshes, {sid: n for n, sid in enumerate(self.ids)})
-
-    def blockers(self, eye: np.ndarray, targets: np.ndarray, stop_mm: float = 1.5) -> list[set[str]]:
-        """For each target point, the structures the segment from ``eye`` to it passes through."""
-        return [_names(m, self.ids) for m in self._locator.masks(np.asarray(eye, dtype=float), targets, stop_mm)]
-
-
 def _names(mask: int, ids: Sequence[str]) -> set[str]:
     return {ids[n] for n in range(mask.bit_length()) if mask >> n & 1}
 
@@ -658,28 +646,84 @@ def view_from(model: SpineModel, impact: Impact, camera: Mapping[str, Mapping[st
     if story is None:
         return None
     eye = scene_to_mm(camera["eye"], box)
-    center = scene_to_mm(camera.get("center", {}), box)
-    key = ("preset", id(model), impact.condition, tuple(sorted(impact.parameters.items())), tuple(np.round(eye, 1)))
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_LIMIT:
+    key = _preset_key(model, impact, eye)
+    hit = _CACHE.get(key, _MISSING)
+    if hit is _MISSING:
+        hit = _preset_view(story, camera, box, phrase, see_through_from(model, impact, eye))
+        _remember(key, hit)
+    return hit  # type: ignore[return-value]
+
+
+def _preset_view(story: StoryView, camera: Mapping[str, Mapping[str, float]], box: Sequence[float], phrase: str,
+                 see_through: tuple[str, ...]) -> StoryView:
+    return replace(story, direction="preset", phrase=phrase, eye_mm=scene_to_mm(camera["eye"], box),
+                   center_mm=scene_to_mm(camera.get("center", {}), box), see_through=see_through, scores={})
+
+
+def preset_see_through(model: SpineModel, impact: Impact, box: Sequence[float]) -> dict[str, tuple[str, ...]]:
+    """What each preset camera (``settings.CAMERA_PRESETS``) must see through: :func:`see_through_from`
+    from each preset's eye (what :func:`view_from` gives a page showing that preset)."""
+    return {name: see_through_from(model, impact, scene_to_mm(camera["eye"], box))
+            for name, camera in settings.CAMERA_PRESETS.items()}
+
+
+def remember_views(model: SpineModel, impact: Impact, aspect: float, story: StoryView | None,
+                   presets: Mapping[str, tuple[str, ...]], box: Sequence[float]) -> None:
+    """Hand :func:`story_view` and :func:`view_from` answers worked out before (a state read back
+    from ``explorer.render.state_cache``, computed by these same functions on the same model), so
+    they return them instead of casting rays. A preset not in ``presets`` is computed as usual."""
+    _remember(_story_key(model, impact, aspect), story)
+    if story is None:
+        return
+    for name, see_through in presets.items():
+        camera = settings.CAMERA_PRESETS.get(name)
+        if camera is not None:
+            eye = scene_to_mm(camera["eye"], box)
+            _remember(_preset_key(model, impact, eye),
+                      _preset_view(story, camera, box, settings.CAMERA_PHRASES[name], tuple(see_through)))
+
+
+def _story_key(model: SpineModel, impact: Impact, aspect: float) -> tuple:
+    return (id(model), impact.condition, tuple(sorted(impact.parameters.items())), round(float(aspect), 2))
+
+
+def _preset_key(model: SpineModel, impact: Impact, eye: np.ndarray) -> tuple:
+    return ("preset", id(model), impact.condition, tuple(sorted(impact.parameters.items())), tuple(np.round(eye, 1)))
+
+
+def _remember(key: tuple, view: StoryView | None) -> None:
+    with _CACHE_LOCK:
+        _CACHE.pop(key, None)
+        while len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = replace(story, direction="preset", phrase=phrase, eye_mm=eye, center_mm=center,
-                              see_through=see_through_from(model, impact, eye), scores={})
-    return _CACHE[key]
+        _CACHE[key] = view
 
 
 _CACHE: dict[tuple, StoryView | None] = {}
-_CACHE_LIMIT: int = 256
+_MISSING = object()
+_CACHE_LOCK = threading.Lock()
+# Story views are small (about 2 kB): room for every registry state's story view and its presets.
+_CACHE_LIMIT: int = 2048
+
+
+def clear_caches() -> None:
+    """Forget every remembered story view, preset view, ray scene and lesion mesh (the shared
+    locator of the healthy model stays): for tests and benchmarks of a state never seen before."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+    with _RAY_SCENES_LOCK:
+        _RAY_SCENES.clear()
+    _LESION_CACHE.clear()
 
 
 def story_view(model: SpineModel, impact: Impact, aspect: float = 1.0) -> StoryView | None:
     """:func:`choose_story_view`, remembered per model, condition, parameters and aspect."""
-    key = (id(model), impact.condition, tuple(sorted(impact.parameters.items())), round(float(aspect), 2))
-    if key not in _CACHE:
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = choose_story_view(model, impact, aspect)
-    return _CACHE[key]
+    key = _story_key(model, impact, aspect)
+    hit = _CACHE.get(key, _MISSING)
+    if hit is _MISSING:
+        hit = choose_story_view(model, impact, aspect)
+        _remember(key, hit)
+    return hit  # type: ignore[return-value]
 
 
 def plotly_camera(view: StoryView, box: Sequence[float]) -> dict[str, dict[str, float]]:

@@ -11,8 +11,9 @@ import threading
 import streamlit as st
 
 from explorer.anatomy.model import SpineModel, load_model
-from explorer.conditions.simulate import Impact, simulate
+from explorer.conditions.simulate import Impact
 from explorer.render.model_scene import model_box
+from explorer.render.state_cache import impact as state_impact
 
 
 @st.cache_resource(show_spinner="Loading the 3D model...")
@@ -21,10 +22,15 @@ def get_model() -> SpineModel:
     return load_model()
 
 
-@st.cache_resource(max_entries=128, show_spinner="Measuring the compression...")
+@st.cache_resource(max_entries=256, show_spinner="Measuring the compression...")
 def get_impact(condition: str, params: tuple[tuple[str, str], ...]) -> Impact:
-    """A condition's impact, shared by every session (pure function of its parameters)."""
-    return simulate(condition, dict(params), get_model())
+    """A condition's impact, shared by every session (pure function of its parameters).
+
+    Read from the state's file when one was built for this code and model (about 2 ms; its story
+    view comes with it, :mod:`explorer.render.state_cache`), else simulated. Room for every state of
+    the registry (231; about 0.1-0.3 MB each).
+    """
+    return state_impact(condition, dict(params), get_model())
 
 
 @st.cache_resource

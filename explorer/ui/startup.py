@@ -28,7 +28,11 @@ first ``simulate()`` of a condition paid SciPy and PyVista imports and first-use
 2026-12-06: herniation 1.19 s, spondylolisthesis 3.65 s, piriformis 0.60 s; a first switch to a
 slipped vertebra took a 6 s script run). The impacts go into the page's own cache
 (:func:`explorer.ui.resources.get_impact`), so the first visitor of a default condition gets it at
-once; the thread sleeps between conditions so a page run in between gets the interpreter.
+once; the thread sleeps between conditions so a page run in between gets the interpreter. Then
+every registry state that has no stored file yet (a fresh machine, a code change) is computed and
+stored (:func:`warm_states`, :mod:`explorer.render.state_cache`), so a first visit of any state
+reads it back instead of simulating it; only while some state is still missing are the slip meshes
+built ahead (:func:`warm_condition_meshes`).
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
 # the pause between two conditions; at most this long is waited for a first page run.
 AFTER_FIRST_RUN_S: float = 6.0
 BETWEEN_CONDITIONS_S: float = 0.3
+BETWEEN_STATES_S: float = 0.05
 FIRST_RUN_TIMEOUT_S: float = 600.0
 
 
@@ -123,14 +128,39 @@ def warm_conditions(pause_s: float = BETWEEN_CONDITIONS_S) -> None:
         time.sleep(pause_s)
 
 
+def warm_states(pause_s: float = BETWEEN_STATES_S) -> None:
+    """Every registry state's file (:mod:`explorer.render.state_cache`) that is missing or stale:
+    computed and written, one state at a time with a pause between (on a fresh machine or after a
+    code change; about 40 s of CPU for the 231 states). Nothing to do when they were built before
+    (``python -m explorer build-models``, the image's build step) or by an earlier start; another
+    process building them at the same time is left to it."""
+    from explorer.render import state_cache
+    from explorer.ui.resources import get_model
+
+    model = get_model()
+    missing = state_cache.missing(model)
+    if not missing:
+        LOG.info("Warm-up: every state is stored already")
+        return
+    LOG.info("Warm-up: %d of %d states to compute and store", missing, len(state_cache.registry_states()))
+    state_cache.build(model, log=LOG.info, pause_s=pause_s, wait_s=0.0)
+
+
 def warm_condition_meshes(pause_s: float = BETWEEN_CONDITIONS_S) -> None:
     """The story view's shared ray scene of the healthy model, then each condition's own shared
     meshes (``ConditionSpec.warm_up``: a slip's vertebra and its pars pieces, 4.7-6.3 s per level,
-    which the first visitor of a slip at that level would otherwise wait for)."""
+    which the first visitor of a slip at that level would otherwise wait for).
+
+    Skipped when every state is stored (:func:`warm_states`): then no visit builds a lesion or casts
+    a story view's rays, and these meshes (about 30 s of CPU at start-up) would serve nobody."""
     from explorer.conditions.registry import CONDITIONS
+    from explorer.render import state_cache
     from explorer.render.story import warm_up as warm_story
     from explorer.ui.resources import get_model
 
+    if not state_cache.missing(get_model()):
+        LOG.info("Warm-up: condition meshes not needed (every state is stored)")
+        return
     warm_story(get_model())
     for condition, spec in CONDITIONS.items():
         if spec.warm_up is None:
@@ -153,6 +183,7 @@ def _after_first_run() -> None:
 LATER_STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("first page run served", _after_first_run),
     ("conditions", lambda: warm_conditions()),  # looked up when run (tests replace them)
+    ("states", lambda: warm_states()),
     ("condition meshes", lambda: warm_condition_meshes()),
 )
 
