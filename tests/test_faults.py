@@ -29,7 +29,7 @@ import pyvista as pv
 
 from explorer import settings
 from explorer.anatomy import model as model_module
-from explorer.anatomy.model import load_model, read_manifest
+from explorer.anatomy.model import MeshData, load_model, read_manifest
 from explorer.anatomy.structures import STRUCTURES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -415,3 +415,188 @@ def test_killed_bake_leaves_no_half_written_file(baked):
             except ElementTree.ParseError as exc:
                 pytest.fail(f"{path.name} was left half-written by the killed bake ({exc})")
         json.loads((models / settings.MANIFEST_NAME).read_text())
+
+
+# --------------------------------------------------------------------------- stored states
+# explorer/render/state_cache.py: one file per registry state next to the meshes. The same rules: a bad
+# file is computed again (and rewritten by the next build), never fatal, and nothing is decoded before
+# its sizes are checked.
+
+STATE = ("herniation", {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"})
+
+
+@pytest.fixture(scope="module")
+def real_model():
+    return load_model(save_rebuilt=False)
+
+
+@pytest.fixture(scope="module")
+def good_state(real_model):
+    from explorer.render import state_cache
+
+    return state_cache.entry_bytes(state_cache.compute(real_model, *STATE), real_model)
+
+
+def _split_state(data: bytes) -> tuple[dict, bytes]:
+    from explorer.render.state_cache import MAGIC
+
+    n = int(data[len(MAGIC):len(MAGIC) + 10])
+    start = len(MAGIC) + 11
+    return json.loads(data[start:start + n]), data[start + n:]
+
+
+def _join_state(header: dict, body: bytes) -> bytes:
+    from explorer.render.state_cache import MAGIC
+
+    head = json.dumps(header).encode()
+    return MAGIC + f"{len(head):010d}\n".encode() + head + body
+
+
+@pytest.fixture()
+def state_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = tmp_path / "states"
+    folder.mkdir()
+    return folder
+
+
+def _refused(real_model, state_dir: Path, data: bytes | None, reason: str) -> None:
+    """The file is refused with ``reason`` in the message; the page still gets the right impact."""
+    from explorer.render import state_cache
+
+    path = state_dir / state_cache.file_name(*STATE)
+    if data is not None:
+        path.write_bytes(data)
+    entry, why = state_cache.lookup(real_model, *STATE, states_dir=state_dir)
+    assert entry is None and why is not None and reason in why, why
+    impact = state_cache.impact(*STATE, real_model, state_dir)  # simulated instead, never raises
+    assert [(c.id, c.degree) for c in impact.compressed] == [(c.id, c.degree) for c in
+                                                            state_cache.compute(real_model, *STATE).impact.compressed]
+
+
+def test_a_good_state_file_is_used(real_model, state_dir, good_state):
+    from explorer.render import state_cache
+
+    (state_dir / state_cache.file_name(*STATE)).write_bytes(good_state)
+    entry, why = state_cache.lookup(real_model, *STATE, states_dir=state_dir)
+    assert why is None and entry is not None and entry.impact.roots
+
+
+def test_state_file_from_other_code_or_meshes_is_stale(real_model, state_dir, good_state, monkeypatch):
+    from explorer.render import state_cache
+
+    header, body = _split_state(good_state)
+    header["fingerprint"] = "0" * 64  # made by other code, libraries or meshes
+    _refused(real_model, state_dir, _join_state(header, body), "stale")
+    # The fingerprint covers the model's meshes: the same code with one vertex moved is stale too.
+    moved = {sid: MeshData(m.vertices.copy(), m.faces) for sid, m in real_model.meshes.items()}
+    moved["vertebra-L4"].vertices[0, 0] += 0.01
+    other = type(real_model)(moved)
+    assert other.digest != real_model.digest
+    assert state_cache.fingerprint(other) != state_cache.fingerprint(real_model)
+
+
+def test_state_file_of_another_state_is_refused(real_model, state_dir, good_state):
+    header, body = _split_state(good_state)
+    header["params"] = [["level", "L5-S1"], *header["params"][1:]]
+    _refused(real_model, state_dir, _join_state(header, body), "another state")
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    (lambda h: h["arrays"].__setitem__(0, {"dtype": "<f8", "shape": [2_000_000_000, 3]}), "bad shape"),
+    (lambda h: h["arrays"].__setitem__(0, {"dtype": "|O", "shape": [3]}), "type this reader refuses"),
+    (lambda h: h.__setitem__("arrays", [{"dtype": "<f8", "shape": [1_000_000, 3]}] * 8), "more than"),
+    (lambda h: h.__setitem__("array_bytes", h["array_bytes"] + 8), "do not add up"),
+    (lambda h: h.__setitem__("sha256", "0" * 64), "hash"),
+    (lambda h: h["compressed"][0].__setitem__("id", "no-such-structure"), "not in the model"),
+    (lambda h: h["lesion"]["compressors"][0].__setitem__(1, 99), "malformed"),
+    (lambda h: h["story"].__setitem__("direction", "from-under-the-floor"), "unknown"),
+    (lambda h: h["compressed"][0].__setitem__("degree", "lots"), "finite number"),
+])
+def test_hostile_state_headers_are_refused_before_decoding(real_model, state_dir, good_state, change, reason):
+    header, body = _split_state(good_state)
+    change(header)
+    _refused(real_model, state_dir, _join_state(header, body), reason)
+
+
+def test_state_zlib_bomb_is_refused(real_model, state_dir, good_state):
+    """Arrays that inflate past their declared size stop at the declared size plus one byte."""
+    header, _ = _split_state(good_state)
+    bomb = zlib.compress(b"\0" * (64 * 1024 * 1024), 9)  # 64 MB of zeros in about 64 kB
+    _refused(real_model, state_dir, _join_state(header, bomb), "not the declared size")
+
+
+def test_state_faces_outside_the_points_are_refused(real_model, state_dir, good_state):
+    from explorer.render import state_cache
+
+    header, body = _split_state(good_state)
+    raw = bytearray(zlib.decompress(body))
+    spec = header["lesion"]["meshes"][0]
+    sizes = [int(np.prod(a["shape"])) * np.dtype(a["dtype"]).itemsize for a in header["arrays"]]
+    start = sum(sizes[:spec["faces"]])
+    faces = np.frombuffer(bytes(raw[start:start + sizes[spec["faces"]]]), dtype="<i8").copy()
+    faces[1] = 10**9  # a triangle naming a point that does not exist
+    raw[start:start + len(faces) * 8] = faces.tobytes()
+    header["sha256"] = hashlib.sha256(bytes(raw)).hexdigest()  # the hash 'matches'
+    _refused(real_model, state_dir, _join_state(header, zlib.compress(bytes(raw))), "not triangles of its points")
+    assert state_cache.MAX_FILE_BYTES < 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "not a state", "oversized", "directory", "deep json"])
+def test_damaged_state_files_are_refused(real_model, state_dir, good_state, damage):
+    from explorer.render import state_cache
+
+    path = state_dir / state_cache.file_name(*STATE)
+    data: bytes | None
+    if damage == "empty":
+        data, reason = b"", "not a state file"
+    elif damage == "truncated":
+        data, reason = good_state[:-20], "declared size"
+    elif damage == "not a state":
+        data, reason = b"<VTKFile>" + good_state, "not a state file"
+    elif damage == "oversized":
+        data, reason = good_state + b"\0" * (state_cache.MAX_FILE_BYTES + 1), "bytes"
+    elif damage == "directory":
+        path.mkdir()
+        data, reason = None, "not a regular file"
+    else:
+        head = b"[" * 100_000 + b"]" * 100_000
+        data = state_cache.MAGIC + f"{len(head):010d}\n".encode() + head
+        reason = "header"
+    _refused(real_model, state_dir, data, reason)
+
+
+def test_random_damage_to_a_state_file_never_escapes(real_model, state_dir, good_state):
+    """Bytes flipped anywhere: the file is used (the flip changed nothing that matters) or refused."""
+    from explorer.render import state_cache
+
+    rng = random.Random(14)
+    path = state_dir / state_cache.file_name(*STATE)
+    refused = 0
+    for _ in range(60):
+        data = bytearray(good_state)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        entry, why = state_cache.lookup(real_model, *STATE, states_dir=state_dir)
+        assert (entry is None) == (why is not None)
+        refused += entry is None
+    assert refused > 30  # most flips hit the hash-checked arrays or the header
+
+
+def test_state_build_survives_an_unwritable_path_and_a_killed_write(real_model, state_dir, monkeypatch):
+    from explorer.render import state_cache
+
+    path = state_dir / state_cache.file_name(*STATE)
+    path.mkdir()  # a directory where the file should go: that state fails, the build goes on
+    report = state_cache.build(real_model, state_dir, states=[STATE], log=lambda line: None)
+    assert list(report.failed or {}) == [path.name]
+    path.rmdir()
+
+    def killed(src: object, dst: object) -> None:
+        raise KeyboardInterrupt("killed mid-write")
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        state_cache.build(real_model, state_dir, states=[STATE], log=lambda line: None)
+    assert not list(state_dir.iterdir())  # no half-written state file, no temporary file left
