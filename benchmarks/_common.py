@@ -66,6 +66,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
+        if log_path:  # results/logs/ is not in git: a fresh clone has no such folder
+            log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("w") if log_path else subprocess.DEVNULL
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
