@@ -20,6 +20,18 @@ between Chromium and the server (HTTP after any compression, the websocket after
 permessage-deflate), ``wire_ws_bytes`` the websocket's part of it; ``wire_up_bytes`` what the
 browser sent.
 
+``--via nginx`` measures the documented deployment instead of a plain ``streamlit run``: the
+same server behind Debian's nginx configured by the measured tree's own ``deploy/nginx.conf``
+(rendered as ``benchmarks/replicas.py`` does: only the replica address and the listen port
+change), with the relay between Chromium and nginx. Like the image's build step, the current tree
+gets Brotli copies of Streamlit's files (``python -m explorer.ui.brotli_copies`` into a temporary
+folder, or ``--brotli-dir DIR`` made before) when the tree has that module.
+
+Every run also lists the requests the page made until the paint (``requests``: path, status,
+content encoding, bytes of the response on the wire as Chromium counts them: body as sent plus
+headers), and the summary prints the largest and a total per kind (Streamlit's scripts and
+styles, fonts, Plotly, the components, other).
+
 ``--against REF`` measures a baseline in the same run: a temporary copy of the working tree
 with the start-up and viewer files (:data:`BASELINE_FILES`, or ``--files``) taken from git ``REF``
 (a file that did not exist at ``REF`` is removed from the copy); runs alternate between the two so
@@ -27,7 +39,7 @@ both see the same machine load, and the ratio of medians is printed.
 
     python benchmarks/first_paint.py [--runs 5] [--against HEAD] [--screenshots DIR]
 
-Writes ``benchmarks/results/first_paint.json``.
+Writes ``benchmarks/results/first_paint.json`` (``first_paint-nginx.json`` with ``--via nginx``).
 """
 
 from __future__ import annotations
@@ -42,9 +54,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -63,9 +77,12 @@ GRAPH = '[data-testid="lumbar-3d"]'
 # package's asset_dir (pip install -e .: this checkout's explorer/frontend/), so both sides run
 # the current .js files; what differs is the Python (what is sent, and when, and what
 # explorer/app.py puts in the page).
+# The first load's files too: the middleware and what it sends (explorer/static/, the icon font, the
+# Brotli copies) and the proxy's configuration.
 BASELINE_FILES = ("explorer/app.py", "explorer/ui/startup.py", "explorer/ui/first_load.py", "explorer/ui/resources.py",
                   "explorer/anatomy/model.py", "explorer/ui/viewer3d.py", "explorer/render/scene3d.py",
-                  "explorer/render/model_scene.py", "explorer/frontend/")
+                  "explorer/render/model_scene.py", "explorer/frontend/", "explorer/ui/icon_font.py",
+                  "explorer/ui/brotli_copies.py", "explorer/static/", "deploy/nginx.conf")
 TIMEOUT_MS = 180_000
 
 # Marks in epoch milliseconds (same clock as time.time() in this process).
@@ -121,14 +138,55 @@ MARKS_JS = r"""
 """
 
 
+def _nginx_front(root: Path, port: int) -> tuple[subprocess.Popen[bytes], Path, int]:
+    """Debian's nginx with ``root``'s ``deploy/nginx.conf`` in front of the server on ``port``."""
+    from benchmarks.replicas import nginx_binary, render_nginx_conf
+
+    binary = nginx_binary()
+    if binary is None:
+        sys.exit("Debian's nginx is not installed: apt-get install nginx")
+    tmp = Path(tempfile.mkdtemp(prefix="first-paint-nginx-"))
+    front = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(render_nginx_conf((root / "deploy" / "nginx.conf").read_text(), [f"127.0.0.1:{port}"], front, tmp))
+    proc = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{front}/_stcore/health", timeout=1):
+                return proc, tmp, front
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(f"nginx did not start; see {tmp}") from None
+            time.sleep(0.05)
+
+
+def _kind(path: str) -> str:
+    """What a request was for (the summary's totals)."""
+    if "plotly" in path:
+        return "plotly"
+    if path.endswith((".woff2", ".woff", ".ttf")):
+        return "fonts"
+    if path.startswith("/static/"):
+        return "streamlit scripts+styles"
+    if path.startswith("/_stcore/bidi-components/"):
+        return "components"
+    return "other"
+
+
 def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | None = None,
-            env: dict[str, str] | None = None) -> dict[str, float]:
+            env: dict[str, str] | None = None, via: str = "streamlit") -> dict[str, Any]:
     port = free_port()
     t0 = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=root,
                             env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     relay = None
+    nginx: subprocess.Popen[bytes] | None = None
+    nginx_tmp: Path | None = None
+    requests: list[dict[str, Any]] = []
     try:
         while True:
             try:
@@ -139,12 +197,33 @@ def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | N
                     raise RuntimeError(f"streamlit exited with {proc.returncode} in {root}") from None
                 time.sleep(0.05)
         t_server = time.time() - t0
-        relay = WireProxy(port)
+        target = port
+        if via == "nginx":
+            nginx, nginx_tmp, target = _nginx_front(root, port)
+        relay = WireProxy(target)
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
         page = context.new_page()
         page.add_init_script(MARKS_JS)
+        painted = False
+
+        def finished(request: Any) -> None:
+            if painted:
+                return
+            try:
+                sizes = request.sizes()
+                response = request.response()
+            except Exception:  # noqa: BLE001 - a request that vanished with the page: not listed
+                return
+            path = urllib.parse.urlsplit(request.url).path
+            requests.append({"path": path, "status": response.status if response else 0,
+                             "encoding": (response.headers.get("content-encoding", "") if response else ""),
+                             "bytes": int(sizes["responseBodySize"]) + int(sizes["responseHeadersSize"]),
+                             "kind": _kind(path)})
+
+        page.on("requestfinished", finished)
         page.goto(f"http://127.0.0.1:{relay.port}")
         page.wait_for_function("() => window.__firstPaint && window.__firstPaint.painted", timeout=TIMEOUT_MS)
+        painted = True
         wire_ws = relay.ws_bytes
         wire_down, wire_up = wire_ws + relay.http_bytes, relay.up_bytes
         marks = page.evaluate("() => window.__firstPaint")
@@ -155,6 +234,14 @@ def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | N
     finally:
         if relay is not None:
             relay.close()
+        if nginx is not None:
+            nginx.terminate()
+            try:
+                nginx.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                nginx.kill()
+        if nginx_tmp is not None:
+            shutil.rmtree(nginx_tmp, ignore_errors=True)
         proc.terminate()
         try:
             proc.wait(timeout=20)
@@ -178,6 +265,7 @@ def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | N
         "wire_bytes": float(wire_down),
         "wire_ws_bytes": float(wire_ws),
         "wire_up_bytes": float(wire_up),
+        "requests": requests,
     }
 
 
@@ -191,6 +279,9 @@ def _files_at(ref: str, paths: tuple[str, ...]) -> tuple[list[str], list[str]]:
             listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", ref, rel], cwd=ROOT, check=True,
                                     capture_output=True, text=True).stdout.split()
             out += listed
+            # Files the working tree has there that REF did not have are not part of the baseline.
+            absent += [p.relative_to(ROOT).as_posix() for p in sorted((ROOT / rel).rglob("*"))
+                       if p.is_file() and "__pycache__" not in p.parts and p.relative_to(ROOT).as_posix() not in listed]
         elif subprocess.run(["git", "cat-file", "-e", f"{ref}:{rel}"], check=False, cwd=ROOT,
                             capture_output=True).returncode == 0:
             out.append(rel)
@@ -214,9 +305,11 @@ def baseline_tree(ref: str, files: tuple[str, ...] = BASELINE_FILES) -> Path:
     return tmp / "app"
 
 
-def summarise(runs: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     out = {}
     for key in runs[0]:
+        if key == "requests":
+            continue
         values = [r[key] for r in runs if r[key] == r[key]]  # drop NaN
         if values:
             out[key] = {"min": min(values), "median": statistics.median(values), "max": max(values)}
@@ -231,6 +324,10 @@ def main() -> int:
                         help="files (folders end in /) taken from REF for the baseline")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE]",
                         help="also measure this tree with these environment variables, interleaved")
+    parser.add_argument("--via", choices=("streamlit", "nginx"), default="streamlit",
+                        help="the browser talks to `streamlit run` directly, or through deploy/nginx.conf")
+    parser.add_argument("--brotli-dir", type=Path, metavar="DIR",
+                        help="with --via nginx: Brotli copies made before for the current tree (else made now)")
     parser.add_argument("--viewport", default="1600x1000", help="browser window, WIDTHxHEIGHT")
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
                         help="save a screenshot of each side's first run (1.5 s after the paint)")
@@ -254,9 +351,23 @@ def main() -> int:
         envs[name] = dict(p.split("=", 1) for p in pairs.split(",") if "=" in p)
     if args.against:
         roots[f"baseline ({args.against})"] = baseline_tree(args.against, tuple(args.files))
+    copies_tmp: list[Path] = []
+    if args.via == "nginx":
+        # As the image's build step does, for each tree that has the tool (not a baseline without it).
+        for name, root in roots.items():
+            if not (root / "explorer" / "ui" / "brotli_copies.py").is_file():
+                continue
+            folder = args.brotli_dir if (args.brotli_dir and root == ROOT) else None
+            if folder is None:
+                folder = Path(tempfile.mkdtemp(prefix="first-paint-brotli-"))
+                copies_tmp.append(folder)
+                print(f"{name}: making Brotli copies of Streamlit's files in {folder} ...", flush=True)
+                subprocess.run([sys.executable, "-m", "explorer.ui.brotli_copies", "--out", str(folder)], cwd=root,
+                               check=True)
+            envs[name] = {**envs.get(name, {}), "LUMBAR_BROTLI_DIR": str(folder)}
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
-    results: dict[str, list[dict[str, float]]] = {name: [] for name in roots}
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in roots}
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -264,16 +375,18 @@ def main() -> int:
                 for name, root in roots.items():
                     shot = (args.screenshots / f"first-paint-{name.split()[0]}-{width}x{height}.png"
                             if args.screenshots and i == 0 else None)
-                    r = one_run(browser, root, (width, height), shot, envs.get(name))
+                    r = one_run(browser, root, (width, height), shot, envs.get(name), via=args.via)
                     results[name].append(r)
                     print(f"run {i + 1} {name:<18} " + "  ".join(
-                        f"{k} {v / 1e6:.2f}MB" if k.endswith("bytes") else f"{k} {v:.2f}" for k, v in r.items()),
-                        flush=True)
+                        f"{k} {v / 1e6:.2f}MB" if k.endswith("bytes") else f"{k} {v:.2f}" for k, v in r.items()
+                        if k != "requests"), flush=True)
             browser.close()
     finally:
         for root in roots.values():
             if root != ROOT and root.parent.name.startswith("first-paint-baseline-"):
                 shutil.rmtree(root.parent, ignore_errors=True)
+        for folder in copies_tmp:
+            shutil.rmtree(folder, ignore_errors=True)
     summary = {name: summarise(runs) for name, runs in results.items()}
     for name, stats in summary.items():
         print(f"\n{name}")
@@ -282,6 +395,17 @@ def main() -> int:
                 print(f"  {key:<18} min {s['min'] / 1e6:6.2f}  median {s['median'] / 1e6:6.2f}  max {s['max'] / 1e6:6.2f} MB")
             else:
                 print(f"  {key:<18} min {s['min']:6.2f}  median {s['median']:6.2f}  max {s['max']:6.2f} s")
+    for name, runs in results.items():
+        reqs = runs[0]["requests"]
+        kinds: dict[str, int] = {}
+        for r in reqs:
+            kinds[r["kind"]] = kinds.get(r["kind"], 0) + r["bytes"]
+        print(f"\n{name}, run 1: {len(reqs)} requests until the paint, {sum(r['bytes'] for r in reqs) / 1e6:.3f} MB "
+              "(Chromium's count: bodies as sent + headers)")
+        for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1]):
+            print(f"  {kind:<26} {n / 1e3:9.1f} kB")
+        for r in sorted(reqs, key=lambda r: -r["bytes"])[:8]:
+            print(f"  {r['bytes'] / 1e3:9.1f} kB  {r['status']} {r['encoding'] or '-':<5} {r['path'][:90]}")
     if args.against:
         base = summary[f"baseline ({args.against})"]
         cur = summary["current"]
@@ -290,9 +414,13 @@ def main() -> int:
                 print(f"{key} median: current / baseline = {cur[key]['median'] / base[key]['median']:.2f}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "first_paint.json").write_text(json.dumps({
+    for runs in results.values():  # the request lists of the first run of each side are enough
+        for r in runs[1:]:
+            r.pop("requests", None)
+    name = "first_paint.json" if args.via == "streamlit" else f"first_paint-{args.via}.json"
+    (out / name).write_text(json.dumps({
         "date": datetime.now(UTC).isoformat(), "machine": platform.platform(), "cpus": os.cpu_count(),
-        "load_average": os.getloadavg(), "against": args.against, "viewport": [width, height],
+        "load_average": os.getloadavg(), "against": args.against, "via": args.via, "viewport": [width, height],
         "runs": results, "summary": summary}, indent=1))
     return 0
 
