@@ -12,6 +12,20 @@ story view is inside the 3D view); "other" is the script run minus the top-level
 
 Pure Python on a shared machine: compare numbers from one run, not across runs. Profiling adds
 about 10-30 % to Python-heavy parts.
+
+``--server BEFORE_TREE`` drives real servers over the websocket instead (no browser): the tree at
+BEFORE_TREE (a clean clone of an earlier commit) and this one, interleaved state by state.
+
+    PYTHONPATH=. python benchmarks/first_visit.py --server /tmp/before --states 12
+
+In process, each state is visited three ways, in fresh caches each time except the last (the order of the first
+two alternates from state to state):
+
+* ``computed``: the state store switched off (an empty folder), as before it existed: simulate and
+  the story view's rays (the slip meshes built beforehand, as the server's warm-up does);
+* ``stored``: the state read back from its file (``explorer/render/state_cache.py``, built first if
+  missing);
+* ``revisit``: the same state again right after ``stored`` (every cache warm).
 """
 
 from __future__ import annotations
@@ -19,11 +33,14 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import math
+import os
 import pstats
 import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +109,12 @@ def _inclusive(stats: pstats.Stats, suffix: str, name: str) -> float:
     return total
 
 
+MODES: tuple[str, ...] = ("computed", "stored", "revisit")
+
+
 def run(n_states: int, seed: int) -> dict:
+    import tempfile
+
     from streamlit.testing.v1 import AppTest
 
     import explorer.ui.page as page
@@ -100,7 +122,10 @@ def run(n_states: int, seed: int) -> dict:
     from explorer.anatomy.model import load_model
     from explorer.conditions.registry import CONDITIONS
     from explorer.conditions.simulate import simulate
+    from explorer.render import state_cache
+    from explorer.render import story as story_mod
     from explorer.render.story import story_view
+    from explorer.ui import resources
 
     # AppTest runs the page on a thread of its own: profile there, around the page's main().
     runs: list[tuple[cProfile.Profile, float]] = []
@@ -117,14 +142,26 @@ def run(n_states: int, seed: int) -> dict:
             runs.append((prof, time.perf_counter() - t0))
 
     page.main = profiled_main  # app.py looks main up on every run
-    # Warm: the model, each condition's first-use imports, the page's own first run.
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp()  # the user's own state cache stays out of it
+    stored_dir, empty_dir = state_cache.STATES_DIR, Path(tempfile.mkdtemp())
+    # Warm: the model, each condition's first-use imports and shared meshes (the server's warm-up
+    # builds the slip meshes), the page's own first run.
     model = load_model(save_rebuilt=False)
     for cid, spec in CONDITIONS.items():
         story_view(model, simulate(cid, spec.defaults(), model), settings.STORY_VIEW_ASPECT)
+        if spec.warm_up is not None:
+            spec.warm_up()
+    chosen = _states(n_states, seed)
+    built = state_cache.build(resources.get_model(), stored_dir, states=chosen, log=lambda line: None)
+    print(f"state files: {built.kept} there, {built.written} written ({built.seconds:.1f} s)", flush=True)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.run()
-    rows = []
-    for cid, params in _states(n_states, seed):
+
+    def visit(cid: str, params: dict[str, str], mode: str) -> dict[str, float]:
+        if mode != "revisit":  # a state no session has seen: drop what the process remembers of it
+            resources.get_impact.clear()
+            story_mod.clear_caches()
+            state_cache.STATES_DIR = empty_dir if mode == "computed" else stored_dir
         at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
         at.query_params["condition"] = cid
         for k, v in params.items():
@@ -141,17 +178,121 @@ def run(n_states: int, seed: int) -> dict:
                 suffix, name = f"explorer/conditions/{cid}.py", "build_lesion"
             ms[label] = _inclusive(stats, suffix, name) * 1000
         ms["other (script run - top-level parts)"] = ms["script run"] - sum(ms[k] for k in TOP_LEVEL)
-        row = {"state": f"{cid} " + ",".join(f"{k}={v}" for k, v in sorted(params.items())), **ms}
-        rows.append(row)
-        print(f"{row['state']:<70} run {wall * 1000:7.0f} ms  simulate {ms['simulate']:6.0f}  "
-              f"3D {ms['3D view (_build_view)']:6.0f}  story {ms['  story view (choose_story_view)']:5.0f}  "
-              f"chart {ms['body chart (condition_chart)']:5.0f}", flush=True)
+        return ms
+
+    rows: dict[str, list[dict]] = {m: [] for m in MODES}
+    for n, (cid, params) in enumerate(chosen):
+        state = f"{cid} " + ",".join(f"{k}={v}" for k, v in sorted(params.items()))
+        order = ("computed", "stored") if n % 2 == 0 else ("stored", "computed")
+        for mode in order:
+            rows[mode].append({"state": state, **visit(cid, params, mode)})
+            if mode == "stored":
+                rows["revisit"].append({"state": state, **visit(cid, params, "revisit")})
+        print(f"{state:<70} run ms: computed {rows['computed'][-1]['script run']:6.0f}  "
+              f"stored {rows['stored'][-1]['script run']:6.0f}  revisit {rows['revisit'][-1]['script run']:6.0f}",
+              flush=True)
+    state_cache.STATES_DIR = stored_dir
     labels = ["script run", *PARTS, "other (script run - top-level parts)"]
-    summary = {label: float(np.median([r[label] for r in rows])) for label in labels}
-    print(f"\np50 over {len(rows)} first visits (ms, inclusive, under cProfile):")
+    summary = {m: {label: float(np.median([r[label] for r in rows[m]])) for label in labels} for m in MODES}
+    print(f"\np50 over {len(chosen)} states (ms, inclusive, under cProfile):")
+    print(f"  {'':<42} {'computed':>9} {'stored':>9} {'revisit':>9}")
     for label in labels:
-        print(f"  {label:<42} {summary[label]:8.1f}")
+        print(f"  {label:<42} " + " ".join(f"{summary[m][label]:9.1f}" for m in MODES))
+    ratio = summary["stored"]["script run"] / summary["revisit"]["script run"]
+    print(f"  first visit (stored) / revisit: {ratio:.2f}x; computed / revisit: "
+          f"{summary['computed']['script run'] / summary['revisit']['script run']:.2f}x")
     return {"states": rows, "p50_ms": summary}
+
+
+def _tree_server(root: Path, log: Path) -> Any:
+    """``streamlit run explorer/app.py`` from the tree at ``root`` (its own ``explorer`` package:
+    ``python -m`` puts the working folder first on the path), on a free loopback port."""
+    import subprocess
+
+    from benchmarks._common import Server
+
+    server = Server.__new__(Server)
+    server.app, server.port = "explorer/app.py", _free_port()
+    server.url, server.log_path = f"http://127.0.0.1:{server.port}", log
+    server._log = log.open("w")  # noqa: SLF001 - Server's own field, filled as its __init__ does
+    server.t0 = time.perf_counter()
+    server.proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(server.port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", *Server.EXTRA_ARGS],
+        cwd=root, stdout=server._log, stderr=subprocess.STDOUT)  # noqa: SLF001
+    return server
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_servers(before: Path, n_states: int, seed: int) -> dict:
+    """Real servers, no browser: the tree at ``before`` and this tree, both warmed up (their start-up
+    warm-up finished), then for each state a new websocket session opens its link in one server and
+    in the other (the order alternating): the first visit's script run (request -> script_finished)
+    and the server's CPU for it, then the same session reruns it (a revisit)."""
+    import tempfile
+
+    from benchmarks.server_load import cpu_seconds, run_coroutine
+
+    logs = Path(tempfile.mkdtemp())
+    servers = {"before": _tree_server(before, logs / "before.log"), "after": _tree_server(ROOT, logs / "after.log")}
+    rows: dict[str, list[dict[str, float]]] = {k: [] for k in servers}
+    try:
+        for server in servers.values():
+            server.wait_ready(300.0)
+            run_coroutine(_visit(server.url, ""))  # the first page run, which lets the later warm-up start
+        for name, server in servers.items():
+            waited = server.wait_warmed_up(600.0)
+            print(f"{name}: warm-up done after {waited} s more; RSS {server.rss_bytes() / 2**20:.0f} MiB", flush=True)
+        rss0 = {k: s.rss_bytes() for k, s in servers.items()}
+        for n, (cid, params) in enumerate(_states(n_states, seed)):
+            query = "&".join(f"{k}={v}" for k, v in {"condition": cid, **params}.items())
+            order = list(servers) if n % 2 == 0 else list(reversed(servers))
+            line = []
+            for name in order:
+                server = servers[name]
+                cpu0 = cpu_seconds(server.proc.pid)
+                first, again, cpu_first = run_coroutine(_visit(server.url, query, lambda pid=server.proc.pid: cpu_seconds(pid)))
+                rows[name].append({"first_ms": first, "revisit_ms": again, "first_cpu_ms": (cpu_first - cpu0) * 1000})
+                line.append(f"{name} first {first:6.0f} ms (cpu {(cpu_first - cpu0) * 1000:5.0f}) revisit {again:5.0f} ms")
+            print(f"{cid} {query[len('condition=' + cid) + 1:]:<50} " + "  ".join(line), flush=True)
+        rss1 = {k: s.rss_bytes() for k, s in servers.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+    summary = {}
+    for name, r in rows.items():
+        summary[name] = {k: float(np.median([x[k] for x in r])) for k in ("first_ms", "revisit_ms", "first_cpu_ms")}
+        summary[name]["rss_before_mib"], summary[name]["rss_after_mib"] = rss0[name] / 2**20, rss1[name] / 2**20
+    print(f"\np50 over {n_states} states (ms): first visit / revisit / server CPU of the first visit; RSS MiB")
+    for name, x in summary.items():
+        print(f"  {name:<7} first {x['first_ms']:6.0f}  revisit {x['revisit_ms']:6.0f}  ({x['first_ms'] / x['revisit_ms']:.2f}x)"
+              f"  cpu {x['first_cpu_ms']:6.0f}  RSS {x['rss_before_mib']:.0f} -> {x['rss_after_mib']:.0f}")
+    b, a = summary["before"], summary["after"]
+    print(f"  first visit after / before: {a['first_ms'] / b['first_ms']:.2f}x; CPU {a['first_cpu_ms'] / b['first_cpu_ms']:.2f}x")
+    return {"servers": rows, "p50": summary, "before_tree": str(before)}
+
+
+async def _visit(url: str, query: str, cpu: Any = None) -> tuple[float, float, float]:
+    from benchmarks.server_load import Client, Session
+
+    s = Session(0)
+    client = Client(url, "condition", s)
+    await client.connect()
+    await client.load(query, timeout_s=300.0)
+    used = cpu() if cpu is not None else 0.0
+    await client.load(query, timeout_s=300.0)  # the same link again in the same session: a revisit
+    await client.close()
+    if s.errors:
+        raise RuntimeError(f"{query}: {s.errors[:3]}")
+    first, again = ((c.finished or math.nan) * 1000 - c.sent * 1000 for c in s.loads)
+    return first, again, used
 
 
 def main() -> None:
@@ -159,8 +300,10 @@ def main() -> None:
     parser.add_argument("--states", type=int, default=24, help="how many new states (default 24)")
     parser.add_argument("--seed", type=int, default=7, help="which states (a shuffle of the registry)")
     parser.add_argument("--json", type=Path, help="write the rows and the p50s here")
+    parser.add_argument("--server", type=Path, metavar="BEFORE_TREE",
+                        help="real servers instead: this tree against the one at BEFORE_TREE (a clean clone)")
     args = parser.parse_args()
-    result = run(args.states, args.seed)
+    result = run_servers(args.server, args.states, args.seed) if args.server else run(args.states, args.seed)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
 
