@@ -413,11 +413,9 @@ def read_file(path: Path, model: SpineModel, condition: str, params: Mapping[str
 
 def compute(model: SpineModel, condition: str, params: Mapping[str, str]) -> StateEntry:
     """Work a state out from scratch: simulate, the story view, each preset's see-through."""
-    from explorer.render.model_scene import model_box
-
     impact = simulate(condition, params, model)
     view = story_mod.choose_story_view(model, impact, settings.STORY_VIEW_ASPECT)
-    presets = story_mod.preset_see_through(model, impact, model_box(model)) if view is not None else {}
+    presets = story_mod.preset_see_through(model, impact, _box(model)) if view is not None else {}
     return StateEntry(impact, view, presets)
 
 
@@ -430,7 +428,8 @@ def lookup(model: SpineModel, condition: str, params: Mapping[str, str],
            states_dir: Path | None = None) -> tuple[StateEntry | None, str | None]:
     """The stored state, or None with the reason it cannot be used (never raises)."""
     why = None
-    for folder in folders(model, states_dir):
+    for n in range(2):  # the asset folder, then (only if needed) the per-user cache folder
+        folder = (STATES_DIR if states_dir is None else states_dir) if n == 0 else cache_dir(model)
         try:
             return read_file(folder / file_name(condition, _clean(condition, params)), model, condition, params), None
         except StateFileError as exc:
@@ -452,10 +451,23 @@ def impact(condition: str, params: Mapping[str, str], model: SpineModel, states_
 
 
 def _remember(entry: StateEntry, model: SpineModel) -> None:
+    story_mod.remember_views(model, entry.impact, settings.STORY_VIEW_ASPECT, entry.story, entry.presets,
+                             _box(model))
+
+
+def _box(model: SpineModel) -> tuple[float, ...]:
+    """``model_box(model)``, once per model (it scans every mesh: about 3.5 ms)."""
     from explorer.render.model_scene import model_box
 
-    story_mod.remember_views(model, entry.impact, settings.STORY_VIEW_ASPECT, entry.story, entry.presets,
-                             model_box(model))
+    hit = _BOXES.get(id(model))
+    if hit is None or hit[0] is not model:
+        hit = (model, tuple(model_box(model)))
+        _BOXES.clear()  # one model in use at a time (the baked one); tests may load more
+        _BOXES[id(model)] = hit
+    return hit[1]
+
+
+_BOXES: dict[int, tuple[SpineModel, tuple[float, ...]]] = {}
 
 
 def _writable(folder: Path) -> bool:
