@@ -90,7 +90,14 @@ MARKS_JS = r"""
 (() => {
   const T = (window.__firstPaint = {});
   const now = () => performance.timeOrigin + performance.now();
-  const mark = (k) => { if (!(k in T)) T[k] = now(); };
+  // Main-thread time in long tasks (> 50 ms: script evaluation, layout, React renders, newPlot) so
+  // far, stored with each mark as busy_<mark>: how much of a phase was the browser's own work.
+  let busy = 0;
+  try {
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) busy += e.duration; })
+      .observe({ type: "longtask", buffered: true });
+  } catch (e) { T.longtaskError = String(e); }
+  const mark = (k) => { if (!(k in T)) { T[k] = now(); T["busy_" + k] = busy; } };
   const NativeWS = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new NativeWS(...args);
@@ -126,11 +133,25 @@ MARKS_JS = r"""
         } catch (e) { T.gpuError = String(e); }
         mark("painted");
         // When the browser started fetching the bundle and the viewer's module (resource timing).
+        const nav = performance.getEntriesByType("navigation")[0];
+        if (nav) {
+          T.navStart = performance.timeOrigin;
+          T.pageResponse = performance.timeOrigin + nav.responseEnd;
+          T.domContentLoaded = performance.timeOrigin + nav.domContentLoadedEventEnd;
+        }
+        let ttfb = 0, ttfbMax = 0, n = 0, lastEnd = 0;
         for (const e of performance.getEntriesByType("resource")) {
           const at = performance.timeOrigin + e.startTime;
           if (/plotly[^/]*\.js/.test(e.name)) T.plotlyFetch ??= at;
           if (e.name.includes("viewer3d.js")) T.viewerFetch ??= at;
+          // What the page fetched before its websocket opened: how long the server took to answer.
+          if (T.wsOpen && at < T.wsOpen && e.responseStart > 0) {
+            const wait = e.responseStart - e.requestStart;
+            ttfb += wait; ttfbMax = Math.max(ttfbMax, wait); n += 1;
+            lastEnd = Math.max(lastEnd, performance.timeOrigin + e.responseEnd);
+          }
         }
+        T.preWsRequests = n; T.preWsServerWaitSum = ttfb; T.preWsServerWaitMax = ttfbMax; T.preWsLastResponse = lastEnd;
       }, 0);
     }
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-render-seq"] });
@@ -177,10 +198,10 @@ def _kind(path: str) -> str:
 
 
 def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | None = None,
-            env: dict[str, str] | None = None, via: str = "streamlit") -> dict[str, Any]:
+            env: dict[str, str] | None = None, via: str = "streamlit", app: str = "explorer/app.py") -> dict[str, Any]:
     port = free_port()
     t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", app, "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=root,
                             env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     relay = None
@@ -251,8 +272,20 @@ def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | N
     def since_start(key: str) -> float:
         return round((marks[key] - t0 * 1000) / 1000, 3) if key in marks else float("nan")
 
+    def busy(key: str) -> float:
+        return round(marks[f"busy_{key}"] / 1000, 3) if f"busy_{key}" in marks else float("nan")
+
     return {
         "server_ready_s": round(t_server, 3),
+        "nav_start_s": since_start("navStart"),
+        "page_response_s": since_start("pageResponse"),
+        "dom_content_loaded_s": since_start("domContentLoaded"),
+        # Before the websocket opened: the requests' server waits (request sent -> first byte),
+        # summed and the longest, and when the last of their responses ended.
+        "pre_ws_requests": float(marks.get("preWsRequests", float("nan"))),
+        "pre_ws_server_wait_sum_s": round(marks.get("preWsServerWaitSum", float("nan")) / 1000, 3),
+        "pre_ws_server_wait_max_s": round(marks.get("preWsServerWaitMax", float("nan")) / 1000, 3),
+        "pre_ws_last_response_s": since_start("preWsLastResponse"),
         "wsopen_s": since_start("wsOpen"),
         "first_message_s": since_start("firstMessage"),
         "viewer_mounted_s": since_start("mounted"),
@@ -262,6 +295,11 @@ def one_run(browser, root: Path, viewport: tuple[int, int], screenshot: Path | N
         "newplot_s": round((marks["newPlotEnd"] - marks["newPlotStart"]) / 1000, 3) if "newPlotEnd" in marks else float("nan"),
         "graph_data_s": since_start("graphData"),
         "first_3d_paint_s": since_start("painted"),
+        # Seconds of the page's main thread in long tasks before each of these marks.
+        "busy_wsopen_s": busy("wsOpen"),
+        "busy_mounted_s": busy("mounted"),
+        "busy_plotly_ready_s": busy("plotly"),
+        "busy_painted_s": busy("painted"),
         "wire_bytes": float(wire_down),
         "wire_ws_bytes": float(wire_ws),
         "wire_up_bytes": float(wire_up),
@@ -323,12 +361,15 @@ def main() -> int:
     parser.add_argument("--files", nargs="+", metavar="PATH", default=list(BASELINE_FILES),
                         help="files (folders end in /) taken from REF for the baseline")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE[,KEY=VALUE]",
-                        help="also measure this tree with these environment variables, interleaved")
+                        help="also measure this tree with these environment variables, interleaved "
+                             "(APP=path starts that script instead: floor:APP=benchmarks/floor_app.py)")
     parser.add_argument("--via", choices=("streamlit", "nginx"), default="streamlit",
                         help="the browser talks to `streamlit run` directly, or through deploy/nginx.conf")
     parser.add_argument("--brotli-dir", type=Path, metavar="DIR",
                         help="with --via nginx: Brotli copies made before for the current tree (else made now)")
     parser.add_argument("--viewport", default="1600x1000", help="browser window, WIDTHxHEIGHT")
+    parser.add_argument("--app", default="explorer/app.py",
+                        help="script to start (benchmarks/floor_app.py: Streamlit and the 3D viewer with the model only)")
     parser.add_argument("--screenshots", type=Path, metavar="DIR",
                         help="save a screenshot of each side's first run (1.5 s after the paint)")
     args = parser.parse_args()
@@ -375,7 +416,9 @@ def main() -> int:
                 for name, root in roots.items():
                     shot = (args.screenshots / f"first-paint-{name.split()[0]}-{width}x{height}.png"
                             if args.screenshots and i == 0 else None)
-                    r = one_run(browser, root, (width, height), shot, envs.get(name), via=args.via)
+                    env = dict(envs.get(name, {}))
+                    app = env.pop("APP", args.app)  # a variant may start another script: NAME:APP=path
+                    r = one_run(browser, root, (width, height), shot, env, via=args.via, app=app)
                     results[name].append(r)
                     print(f"run {i + 1} {name:<18} " + "  ".join(
                         f"{k} {v / 1e6:.2f}MB" if k.endswith("bytes") else f"{k} {v:.2f}" for k, v in r.items()
