@@ -13,9 +13,18 @@ floor app through its choices), interleaved. For every step it records, from the
 * main-thread long tasks (PerformanceObserver ``longtask``) and, with ``--profile N``, a CDP
   sampling CPU profile of the first N app steps, summed by function (self time) and by script.
 
+* the WebGL bytes uploaded (``window.__glUpload``) and the deferred pick pass's counters
+  (gl_workarounds.js ``deferPickPass``: passes deferred, read-backs skipped, passes drawn late).
+
+``--off ID[,ID]`` also measures each app in a second page with those front-end workarounds switched
+off (localStorage ``lumbar.no_workarounds``), its steps interleaved with the first page's (which
+page goes first alternates per step): a before/after of a workaround within one run, against
+the same servers.
+
 Diagnostics only (timings depend on the machine's load; compare the two apps within one run)::
 
     flock /tmp/heavy.lock timeout 900 python benchmarks/profile_switch.py --steps 8 --profile 4
+    flock /tmp/heavy.lock timeout 900 python benchmarks/profile_switch.py --gpu-done --steps 6 --off deferPickPass
 """
 
 from __future__ import annotations
@@ -121,17 +130,24 @@ READ_GL_JS = """() => ({calls: window.__glCount.calls, gpuDone: window.__glCount
   relayouts: window.__lumbar3d.cameraRelayouts || null})"""
 
 
-async def new_page(browser, gpu_done: bool = False):
+async def new_page(browser, gpu_done: bool = False, off: str = ""):
     ctx = await browser.new_context(viewport=VIEWPORT)
     if gpu_done:
         await ctx.add_init_script("window.__profileGpuDone = true;")
+    if off:
+        await ctx.add_init_script(f"window.localStorage.setItem('lumbar.no_workarounds', {json.dumps(off)});")
     await ctx.add_init_script(_init_js())
     await ctx.add_init_script(WEBGL_UPLOAD_COUNTER_JS)
     await ctx.add_init_script(GL_COUNT_JS)
     return ctx, await ctx.new_page()
 
 
+COUNTERS_JS = """() => ({upload: window.__glUpload ? window.__glUpload.bytes : 0,
+  pick: Object.assign({}, (window.__lumbar3d && window.__lumbar3d.pickStats) || {})})"""
+
+
 async def step(page, action, cdp=None) -> dict[str, Any]:
+    counters = await page.evaluate(COUNTERS_JS)
     await page.evaluate(RESET_JS)
     await page.evaluate(ARM_JS, {"graph": GRAPH, "body": BODY_CHART, "text": None})
     if cdp:
@@ -159,6 +175,10 @@ async def step(page, action, cdp=None) -> dict[str, Any]:
     for name, t in gl["marks"]:
         out.setdefault(f"mark_{name}", t - t0)  # the first of each
     out["relayouts"] = gl["relayouts"]
+    after = await page.evaluate(COUNTERS_JS)
+    out["upload_bytes"] = after["upload"] - counters["upload"]
+    out["pick"] = {k: v - counters["pick"].get(k, 0) for k, v in after["pick"].items() if isinstance(v, int | float)}
+    out["read_pixels"] = gl["calls"].get("readPixels", {}).get("n", 0)
     out["ws"] = [(round(t - t0), n) for t, n in gl["ws"]]
     out["gpu_done_ms"] = gl["gpuDone"] - t0 if gl["gpuDone"] is not None else None
     out["array_attrs"] = await page.evaluate("() => window.__lumbar3d.arrayAttrs || null")
@@ -221,52 +241,65 @@ async def amain(args) -> None:
         floor.wait_ready()
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            actx, apage = await new_page(browser, args.gpu_done)
-            fctx, fpage = await new_page(browser, args.gpu_done)
-            await _open(apage, app.url, PAINTED_JS, "the app", app.log_path)
-            await _wait_idle(apage)
-            await _open(fpage, floor.url, PAINTED_JS, "the floor app", floor.log_path)
-            await _wait_idle(fpage)
+            # (name, page, cdp) per app: the front end as it is, and with --off's workarounds off.
+            variants = [("", "")] + ([("-off", args.off)] if args.off else [])
+            pages: dict[str, list[tuple[str, Any, Any]]] = {"app": [], "floor": []}
+            for kind, server in (("app", app), ("floor", floor)):
+                for suffix, off in variants:
+                    ctx, page = await new_page(browser, args.gpu_done, off)
+                    await _open(page, server.url, PAINTED_JS, f"the {kind} app{suffix}", server.log_path)
+                    await _wait_idle(page)
+                    cdp = await ctx.new_cdp_session(page)
+                    await cdp.send("Profiler.enable")
+                    await cdp.send("Profiler.setSamplingInterval", {"interval": args.interval_us})
+                    pages[kind].append((kind + suffix, page, cdp))
             waited = await asyncio.to_thread(app.wait_warmed_up)
             print(f"app warm-up finished {waited:.1f} s after the pages opened" if waited is not None
                   else "app warm-up: no end seen in its log (measuring anyway)", flush=True)
-            acdp = await actx.new_cdp_session(apage)
-            fcdp = await fctx.new_cdp_session(fpage)
-            for c in (acdp, fcdp):
-                await c.send("Profiler.enable")
-                await c.send("Profiler.setSamplingInterval", {"interval": args.interval_us})
             plan_i = 0
             for i in range(args.steps):
                 label = MINIMAL_CHOICES[(i + 1) % len(MINIMAL_CHOICES)]
                 prof = i < args.profile
-                rf = await step(fpage, lambda label=label: _select(fpage, "choice", label), fcdp if prof else None)
-                results["floor"].append(rf)
+                first = i % 2 == 0  # which page goes first alternates per step
+                line = []
+                for name, fpage, fcdp in (pages["floor"] if first else pages["floor"][::-1]):
+                    rf = await step(fpage, lambda fpage=fpage, label=label: _select(fpage, "choice", label),
+                                    fcdp if prof else None)
+                    results[name].append(rf)
+                    line.append(f"{name} {rf['latency_ms']:5.0f} ms (gpu done {rf['gpu_done_ms'] or 0:5.0f}, "
+                                f"frames {rf['frames']}, draws {rf['gl'].get('drawElements', {}).get('n', 0)}, "
+                                f"readPixels {rf['read_pixels']})")
                 s = None
                 for _ in range(20):
-                    s = _next_step(apage.url, plan_i)
+                    s = _next_step(pages["app"][0][1].url, plan_i)
                     plan_i += 1
                     if s:
                         break
                 assert s is not None
                 key, lab, target = s
-                ra = await step(apage, lambda k=key, lab=lab: _select(apage, k, lab), acdp if prof else None)
-                ra["target"] = target
-                results["app"].append(ra)
-                print(f"step {i + 1:2d} {target:<26} app {ra['latency_ms']:6.0f} ms (script {ra['script_ms']:5.0f}, "
-                      f"gpu done {ra['gpu_done_ms'] or 0:5.0f}, frames {ra['frames']}, relayouts {ra['relayouts']}, program links {ra['links'][1]}, links {ra['gl'].get('linkProgram', {}).get('n', 0)}, "
-                      f"draws {ra['gl'].get('drawElements', {}).get('n', 0)})   floor {rf['latency_ms']:5.0f} ms "
-                      f"(gpu done {rf['gpu_done_ms'] or 0:5.0f}, frames {rf['frames']}, draws {rf['gl'].get('drawElements', {}).get('n', 0)})", flush=True)
+                for name, apage, acdp in (pages["app"] if first else pages["app"][::-1]):
+                    ra = await step(apage, lambda apage=apage, k=key, lab=lab: _select(apage, k, lab),
+                                    acdp if prof else None)
+                    ra["target"] = target
+                    results[name].append(ra)
+                    line.append(f"{name} {ra['latency_ms']:6.0f} ms (script {ra['script_ms']:5.0f}, "
+                                f"gpu done {ra['gpu_done_ms'] or 0:5.0f}, frames {ra['frames']}, "
+                                f"relayouts {ra['relayouts']}, links {ra['gl'].get('linkProgram', {}).get('n', 0)}, "
+                                f"draws {ra['gl'].get('drawElements', {}).get('n', 0)}, readPixels {ra['read_pixels']}, "
+                                f"upload {ra['upload_bytes'] / 1e6:.2f} MB, pick {ra['pick']})")
+                print(f"step {i + 1:2d} {target:<26} " + "\n    ".join(line), flush=True)
             await browser.close()
     finally:
         app.stop()
         floor.stop()
     out_lines: list[str] = []
-    for name in ("app", "floor"):
+    names = [n for n in ("app", "app-off", "floor", "floor-off") if results.get(n)]
+    for name in names:
         for row in results[name]:
             out_lines.append(f"{name} {row.get('target', ''):<26} {round(row['latency_ms']):5d} ms  gpu done "
                              f"{round(row['gpu_done_ms'] or 0):5d}  frames {row['frames']}  marks {row['marks']}  "
                              f"long {row['long']}\n    ws {row['ws']}")
-    for name in ("app", "floor"):
+    for name in names:
         steps = results[name]
         out_lines.append(f"== {name}: {len(steps)} steps")
         keys = sorted({k for s in steps for k, v in s.items() if isinstance(v, int | float)})
@@ -279,6 +312,8 @@ async def amain(args) -> None:
             ms = [s["gl"].get(g, {}).get("ms", 0) for s in steps]
             out_lines.append(f"  gl.{g:<25} n p50 {statistics.median(ns):8.0f}  ms p50 {statistics.median(ms):7.1f}")
         out_lines.append("  frames per step: " + str([len(s["frames"]) for s in steps]))
+        out_lines.append("  readPixels per step: " + str([s["read_pixels"] for s in steps]))
+        out_lines.append("  pick pass per step: " + str([s["pick"] for s in steps]))
         out_lines.append("  long tasks p50 sum: " + str(statistics.median([sum(x[1] for x in s["long"]) for s in steps])))
         profs = [s.pop("profile") for s in steps if "profile" in s]
         if profs:
@@ -287,6 +322,14 @@ async def amain(args) -> None:
                 for j, p in enumerate(profs):
                     Path(args.save_profiles).mkdir(parents=True, exist_ok=True)
                     (Path(args.save_profiles) / f"{name}-{j}.cpuprofile").write_text(json.dumps(p))
+    # Ratios within this run (p50 of click -> both pictures painted; with --gpu-done, drawn).
+    p50 = {n: statistics.median([s["latency_ms"] for s in results[n]]) for n in names}
+    out_lines.append("== click -> painted p50: " + ", ".join(f"{n} {v:.0f} ms" for n, v in p50.items()))
+    if p50.get("floor"):
+        out_lines.append(f"   app / floor {p50['app'] / p50['floor']:.2f}x"
+                         + (f"; with --off: app-off / floor-off {p50['app-off'] / p50['floor-off']:.2f}x, "
+                            f"app / app-off {p50['app'] / p50['app-off']:.2f}x, "
+                            f"floor / floor-off {p50['floor'] / p50['floor-off']:.2f}x" if "app-off" in p50 else ""))
     text = "\n".join(out_lines)
     print(text)
     if args.out:
@@ -301,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save-profiles", default="", help="folder for the .cpuprofile files")
     parser.add_argument("--gpu-done", action="store_true",
                         help="stamp when the GPU finished each change's frame (makes the page wait for it)")
+    parser.add_argument("--off", default="", help="also measure with these front-end workarounds off (ids, comma separated)")
     parser.add_argument("--out", default="", help="write the steps (JSON) and the summary here")
     args = parser.parse_args(argv)
     asyncio.run(amain(args))
