@@ -1,8 +1,8 @@
 """Hover labels and clicks on 3D structures with Plotly's pick pass deferred (gl_workarounds.js,
 ``deferPickPass``): after a condition change made in the sidebar (the pointer away from the view),
-the picking buffer is neither drawn nor read back; when the pointer comes over the view it is,
-and hovering and clicking a structure give what Plotly's own pick pass gives (the same page with
-the workaround switched off, same point, same change).
+the picking buffer is neither drawn nor read back; when the pointer (or keyboard focus) comes over
+the view it is, and hovering and clicking a structure give what Plotly's own pick pass gives (the
+same page with the workaround switched off, same point, same change).
 """
 
 from __future__ import annotations
@@ -135,8 +135,15 @@ def test_hover_and_click_after_a_change_with_the_pick_pass_deferred(browser, app
                 page.wait_for_timeout(1500)
                 again = page.evaluate(STATS_JS)
                 assert again.get("deferred", 0) > after.get("deferred", 0)
-                redrawn = again.get("redrawn", 0)
+                # Keyboard focus coming into the view (a modebar button) draws the pass too.
+                page.locator(f"{GRAPH} .modebar-btn").first.focus()
+                page.wait_for_timeout(300)
+                focused = page.evaluate(STATS_JS)
+                assert focused.get("redrawn", 0) > again.get("redrawn", 0), "focus in the view drew the pass"
+                page.evaluate("() => document.activeElement.blur()")
+                redrawn = focused.get("redrawn", 0)
                 _change_zone(page)
+                assert page.evaluate(STATS_JS).get("deferred", 0) > focused.get("deferred", 0), "deferred again"
             else:
                 assert after == {}, f"switched off: nothing deferred ({after})"
             point, hovered, label, selected = _hover_and_click(page)
