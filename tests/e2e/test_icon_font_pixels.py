@@ -14,11 +14,10 @@ import base64
 import io
 
 import pytest
+from PIL import Image, ImageChops  # Pillow comes with matplotlib (PyVista's dependency)
 
 from explorer.settings import STATIC_DIR
 from explorer.ui import icon_font
-
-PIL = pytest.importorskip("PIL.Image")
 
 CELL_PX = 44
 COLUMNS = 30
@@ -53,15 +52,13 @@ def _grids(browser, original: bytes, copy: bytes, names: list[str], size_px: int
             await document.fonts.load(`${px}px IconOriginal`); await document.fonts.load(`${px}px IconCopy`);
             await document.fonts.ready; }""", size_px)
         assert page.evaluate("() => [...document.fonts].every((f) => f.status === 'loaded')"), "a font did not load"
-        shots = [PIL.open(io.BytesIO(page.locator(sel).screenshot())).convert("RGB") for sel in ("#a", "#b")]
+        shots = [Image.open(io.BytesIO(page.locator(sel).screenshot())).convert("RGB") for sel in ("#a", "#b")]
     finally:
         context.close()
     return shots
 
 
 def _differing(a, b, names: list[str]) -> list[str]:
-    from PIL import ImageChops
-
     out = []
     for i, name in enumerate(names):
         x, y = (i % COLUMNS) * CELL_PX, (i // COLUMNS) * CELL_PX
