@@ -28,12 +28,14 @@ RUN grep -v '^-e' requirements.txt > /tmp/requirements-deps.txt \
 COPY . .
 
 # The project's own install command, then the model build (assets/models complete and fresh for
-# this code), then Brotli copies of Streamlit's own scripts and styles (build/brotli: about a sixth
+# this code), then every registry state's lesion and story view (assets/states: 231 files, about
+# 10 MB, 70-90 s; otherwise each replica computes them in its start-up warm-up), then Brotli copies of Streamlit's own scripts and styles (build/brotli: about a sixth
 # smaller than the gzip the app would send; the `brotli` module is installed for this step only and
 # removed in the same layer: the app never needs it), then the check that every file the browser
 # needs exists and is fresh (fails the build if not).
 RUN pip install -r requirements.txt \
     && python -m explorer build-models \
+    && python -m explorer.render.state_cache \
     && pip install brotli==1.2.1 \
     && python -m explorer.ui.brotli_copies \
     && pip uninstall -y brotli \

@@ -175,6 +175,9 @@ def test_image_build_makes_and_checks_every_file_the_browser_needs(dockerfile) -
     assert "python -m explorer build-models" in runs, "assets/models baked at build time"
     assert "python deploy/check_image.py" in runs
     assert runs.index("build-models") < runs.index("check_image.py")
+    # Every registry state's stored lesion and story view, made from the meshes just baked.
+    assert "python -m explorer.render.state_cache" in runs
+    assert runs.index("build-models") < runs.index("explorer.render.state_cache")
     # Brotli copies of Streamlit's files made for the image's own Streamlit, then checked fresh.
     assert "python -m explorer.ui.brotli_copies" in runs and "check_image.py --brotli-copies" in runs
     assert runs.index("pip install -r requirements.txt") < runs.index("explorer.ui.brotli_copies") < runs.index(
@@ -182,6 +185,7 @@ def test_image_build_makes_and_checks_every_file_the_browser_needs(dockerfile) -
     assert re.search(r"pip install brotli==[\d.]+ ", runs), "the build-only encoder, pinned"
     assert "pip uninstall -y brotli" in runs, "the app never needs the brotli module"
     ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "assets/states" in ignored, "the image makes its own state files for its own code"
     for needed in ("explorer", "assets", "content", ".streamlit", "requirements.txt", "pyproject.toml",
                    "README.md", "deploy"):
         assert needed not in ignored, f"{needed} is needed in the image"
