@@ -11,7 +11,14 @@ from explorer.clinical.types import SensoryFinding
 from explorer.conditions.registry import CONDITIONS
 from explorer.conditions.rules import expected
 from explorer.conditions.simulate import simulate
-from explorer.render.bodychart import ChartInput, build_body_chart, symptom_opacity
+from explorer.render.bodychart import (
+    ChartInput,
+    body_chart_figure,
+    build_body_chart,
+    pain_route_slots,
+    shown,
+    symptom_opacity,
+)
 
 # One case per condition sub-type, at typical severity.
 CASES = [
@@ -93,5 +100,61 @@ def test_figure_has_one_clickable_trace_per_area_and_intensity_grows() -> None:
 
 def test_selected_root_is_outlined_and_marks_show() -> None:
     fig = build_body_chart(ChartInput(selected_root=("L5", "left"), marked={"front:left:top of the foot"}))
-    names = [t.name for t in fig.data]
-    assert "Selected: L5 left" in names and "Marked by you" in names
+    drawn = [t for t in fig.data if t.visible is not False]
+    assert [t.name for t in drawn if t.name.startswith("Selected:")] == ["Selected: L5 left"]
+    assert [t.name for t in drawn if t.showlegend and t.name == "Marked by you"] == ["Marked by you"]
+    plain = body_chart_figure(ChartInput())["data"]
+    assert not [t for t in plain if shown(t) and str(t.get("name")).startswith("Selected:")]
+    assert not [t for t in plain if t.get("name") == "Marked by you" and t.get("showlegend")]
+
+
+# Attributes a state may change on a trace: editType "style" (or "none") for scatter traces in the
+# served plotly.js 4.1.1 schema (Plotly.PlotSchema.get(), read in the browser from
+# explorer/static/plotly-gl3d.min.js), plus "visible", which decides the slots the browser draws.
+STYLE_FIELDS = {"fillcolor", "name", "showlegend", "line.color", "line.width", "line.dash", "visible"}
+
+
+def _flat(trace: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in trace.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def test_every_chart_has_the_same_traces_and_states_differ_in_style_only(model) -> None:
+    charts = [ChartInput(), ChartInput(selected_root=("S4", "right")), ChartInput(marked={"back:left:heel"}),
+              ChartInput(show_dermatomes=False)]
+    for condition, params in CASES:
+        impact = simulate(condition, params, model)
+        s, d = impact.clinical.sensory, impact.degrees
+        charts.append(ChartInput(paint_areas(s, d), pain_paths(s, d), ("L5", "left"), show_dermatomes=False))
+    figures = [body_chart_figure(c)["data"] for c in charts]
+    uids = [t["uid"] for t in figures[0]]
+    assert len(set(uids)) == len(uids) and all(u.replace("-", "").isalnum() for u in uids)
+    assert all([t["uid"] for t in f] == uids for f in figures), "one shape for every state"
+    changed = set()
+    for f in figures[1:]:
+        for a, b in zip(figures[0], f, strict=True):
+            fa, fb = _flat(a), _flat(b)
+            changed |= {k for k in fa.keys() | fb.keys() if fa.get(k) != fb.get(k)}
+    assert changed and changed <= STYLE_FIELDS, sorted(changed - STYLE_FIELDS)
+
+
+def test_pain_routes_of_every_case_use_the_catalogue() -> None:
+    """A route the catalogue lacks would be an extra trace (a full replot): none for the cases, and
+    an unknown one is still drawn."""
+    model = load_model()
+    for condition, params in CASES:
+        impact = simulate(condition, params, model)
+        paths = pain_paths(impact.clinical.sensory, impact.degrees)
+        data = body_chart_figure(ChartInput(paths=paths))["data"]
+        assert not [t for t in data if t["uid"].startswith("pain-extra")]
+        drawn = [t for t in data if shown(t) and t.get("name") == "Radiating pain"]
+        assert len(drawn) == sum(len(p.points) for p in paths)
+    assert len(pain_route_slots()) > 20
+    odd = pain_paths([SensoryFinding("L5", "left", "pain", ("buttock", "heel"))], {("L5", "left"): 0.5})
+    data = body_chart_figure(ChartInput(paths=odd))["data"]
+    assert [t["uid"] for t in data if t["uid"].startswith("pain-extra") and shown(t)]

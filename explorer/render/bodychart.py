@@ -1,8 +1,22 @@
 """The body chart figure: the lower body from the front and the back, with dermatomes and symptoms.
 
 Plain 2D Plotly (SVG) traces, one filled trace per named skin area so hover tells the area, its
-root and its symptom, and a click can report the area (its id is the trace's ``customdata``).
+root and its symptom, and a click can report the area (its id is the trace's ``meta``).
 The figure is a pure function of what it is given; :mod:`explorer.ui.chart2d` draws it.
+
+**Fixed shape.** Every chart has the same traces in the same order with the same ``uid``: the
+areas, the body outline, one outline slot per (root, side) for "squeezed" and one for "selected",
+one slot per known pain route (root or nerve, side, view; :func:`pain_route_slots`), the labels,
+the key points and the legend swatches. Apart from which slots are in use (``visible``), a state
+changes only attributes that are ``editType: "style"`` (or ``"none"``) for scatter traces in
+plotly.js's schema (fill colours, line colours, widths and dashes, ``showlegend``, ``name``), so
+when the same slots stay in use ``Plotly.react`` restyles the SVG in place (its ``doTraceStyle``
+path) instead of recalculating and redrawing every trace (``calc`` or ``plot`` edits, or a
+different number of traces, mean a full replot: plot_api.js ``react``); see :func:`_slot_style`
+for why unused slots are ``visible: false`` (the browser leaves them out). Why an area's hover
+text is its ``name``: a hover on a fill shows the trace's ``text`` (``editType: "calc"``) or,
+without one, its ``name`` (scatter/hover.js). A pain route the catalogue does not know is drawn as an extra trace after the
+slots (correct, but that change is a full replot).
 """
 
 from __future__ import annotations
@@ -16,8 +30,19 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from explorer import settings
-from explorer.clinical.bodymap import VIEW_CENTRES, VIEW_LABELS, Area, areas, key_points, outline_rings, to_chart
-from explorer.clinical.symptom_map import KIND_LABELS, AreaSymptom, PainPath
+from explorer.clinical.bodymap import (
+    SIDES,
+    VIEW_CENTRES,
+    VIEW_LABELS,
+    Area,
+    areas,
+    key_points,
+    outline_rings,
+    to_chart,
+)
+from explorer.clinical.roots import NERVES, symptom_regions
+from explorer.clinical.symptom_map import KIND_LABELS, AreaSymptom, PainPath, pain_paths
+from explorer.clinical.types import ROOT_ORDER, SensoryFinding
 
 # Paul Tol's "light" scheme (colour-blind safe) for the plain dermatome map; labels name each
 # root as well, so colour is never the only cue.
@@ -116,7 +141,26 @@ def area_hover(area: Area, symptom: AreaSymptom | None, marked: bool = False) ->
     return text
 
 
-def _area_trace(area: Area, chart: ChartInput) -> Trace:
+# ----------------------------------------------------------------------------- fixed slots
+# A slot the current state does not use is left out of the drawing (``visible: false``).
+SQUEEZED_NAME = "Skin of the squeezed root (magenta, as in 3D)"
+PAIN_PATH_NAME = "Radiating pain"
+LEGEND_KINDS: tuple[str, ...] = ("numbness", "tingling", "pain")
+
+
+def css_safe(text: str) -> str:
+    """``text`` with every run of characters outside ``[A-Za-z0-9]`` as one ``-``: plotly.js puts
+    trace uids in CSS selectors (gl_workarounds.js ``cssSafeUids`` escapes others in the browser)."""
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in text).strip("-")
+
+
+def shown(trace: Mapping[str, Any]) -> bool:
+    """Whether a trace of :func:`body_chart_figure` is drawn in this state (an unused slot is not)."""
+    return trace.get("visible", True) is not False
+
+
+def _area_style(area: Area, chart: ChartInput) -> Trace:
+    """What changes with the state: fill, border, hover text (held in ``name``: see the module doc)."""
     symptom = chart.symptoms.get((area.name, area.side))
     marked = area.id in chart.marked
     base = DERMATOME_COLORS.get(area.root or "", NEUTRAL_SKIN) if chart.show_dermatomes else settings.CHART_SKIN
@@ -128,26 +172,177 @@ def _area_trace(area: Area, chart: ChartInput) -> Trace:
     if marked:
         fill = _alpha(settings.MARKED_COLOR, 0.7)
         border = {"color": "#2B1240", "width": 2.0}
-    xs, ys = _area_xy(area.id)
+    return {"fillcolor": fill, "line": border, "name": area_hover(area, symptom, marked)}
+
+
+@cache
+def _area_static(area_id: str) -> Trace:
+    """The part of an area's trace no state changes (shared between figures; never mutate)."""
+    xs, ys = _area_xy(area_id)
     return {
-        "type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself", "fillcolor": fill, "line": border,
-        "hoveron": "fills", "hoverinfo": "text", "text": area_hover(area, symptom, marked), "name": area.name,
+        "type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself", "hoveron": "fills",
+        "hoverinfo": "text",
         # One id per point: Plotly reports the clicked point's customdata.
-        "customdata": [area.id] * len(xs), "meta": area.id, "showlegend": False,
+        "customdata": [area_id] * len(xs), "meta": area_id, "showlegend": False, "uid": "area-" + css_safe(area_id),
     }
 
 
-def _selected_trace(chart: ChartInput) -> Trace | None:
-    if chart.selected_root is None:
-        return None
-    root, side = chart.selected_root
+def _area_trace(area: Area, chart: ChartInput) -> Trace:
+    return {**_area_static(area.id), **_area_style(area, chart)}
+
+
+@cache
+def root_slots() -> tuple[tuple[str, str], ...]:
+    """Every (root, side) with skin on the chart, in slot order (root order, left before right)."""
+    return tuple((r, s) for r in DERMATOME_COLORS for s in SIDES if _root_rings_xy(r, s) is not None)
+
+
+def _slot_style(used: bool, legend: bool, group: str) -> Trace:
+    """A slot's use: drawn or not (``visible``), and whether it carries its group's legend entry.
+
+    The browser hands Plotly only the slots in use (``chart2d.js`` ``drawnTraces``): so when a
+    change keeps the same slots in use (a severity, the fills and hover texts of the areas, marks)
+    Plotly gets the same traces with the same uids and restyles them; when it uses others, Plotly
+    replots the traces in use, the same traces as a chart without slots. Why not hand Plotly every
+    slot with ``opacity: 0``: each trace costs its defaults pass on every react, and 70 hidden
+    slots doubled it (CPU profile: 70 vs 28 ms), which ate the restyle's gain.
+    """
+    return {"visible": used, "showlegend": used and legend, "legendgroup": group}
+
+
+@cache
+def _squeezed_static(root: str, side: str) -> Trace:
     xy = _root_rings_xy(root, side)
-    if xy is None:
-        return None
+    assert xy is not None  # only for root_slots()
+    return {"type": "scatter", "x": xy[0], "y": xy[1], "mode": "lines", "hoverinfo": "skip",
+            "name": SQUEEZED_NAME, "meta": f"squeezed:{root}:{side}", "uid": f"squeezed-{root}-{side}"}
+
+
+def squeezed_width(degree: float) -> float:
+    """Outline width of a squeezed root's skin: thicker when squeezed harder."""
+    return 2.5 + 2.0 * min(degree, 1.0)
+
+
+def _squeezed_traces(chart: ChartInput) -> list[Trace]:
+    """One slot per (root, side): the squeezed roots' skin areas outlined in the squeeze magenta.
+
+    The legend entry sits on the most squeezed one (its line width is the legend's sample), as
+    when only the squeezed roots were drawn, most squeezed first."""
+    degrees = squeezed_roots(chart)
+    ranked = sorted(((k, d) for k, d in degrees.items() if _root_rings_xy(*k) is not None), key=lambda kv: -kv[1])
+    carrier = ranked[0][0] if ranked else None
+    out: list[Trace] = []
+    for root, side in root_slots():
+        degree = degrees.get((root, side))
+        width = squeezed_width(degree if degree is not None else 0.0)
+        out.append({**_squeezed_static(root, side),
+                    "line": {"color": settings.SQUEEZE_OUTLINE_COLOR, "width": width},
+                    **_slot_style(degree is not None, carrier == (root, side), "squeezed")})
+    return out
+
+
+@cache
+def _selected_static(root: str, side: str) -> Trace:
+    xy = _root_rings_xy(root, side)
+    assert xy is not None  # only for root_slots()
     return {"type": "scatter", "x": xy[0], "y": xy[1], "mode": "lines",
             "line": {"color": settings.SELECTED_COLOR, "width": 3.5},
-            "hoverinfo": "skip", "name": f"Selected: {root} {side}", "legendgroup": "selected", "showlegend": True,
-            "uid": "selected"}
+            "hoverinfo": "skip", "name": f"Selected: {root} {side}", "uid": f"selected-{root}-{side}"}
+
+
+def _selected_traces(chart: ChartInput) -> list[Trace]:
+    """One slot per (root, side); the selected root's skin outlined in cyan."""
+    return [{**_selected_static(root, side), **_slot_style(chart.selected_root == (root, side), True, "selected")}
+            for root, side in root_slots()]
+
+
+# --------------------------------------------------------------------------- pain routes
+@dataclass(frozen=True)
+class RouteSlot:
+    """One known route of radiating pain on the chart: a root or nerve, a side, a view."""
+
+    source: str
+    side: str
+    view: str
+    points: tuple[tuple[float, float], ...]
+    first: str
+    last: str
+
+    @property
+    def uid(self) -> str:
+        return css_safe(f"pain-{self.source}-{self.side}-{self.view}")
+
+
+@cache
+def pain_route_slots() -> tuple[RouteSlot, ...]:
+    """Every pain route the clinical layer can draw: each root's and nerve's pain path
+    (``explorer.clinical.roots.symptom_regions``), each side, each view it crosses (what
+    :func:`explorer.clinical.symptom_map.pain_paths` makes of a pain finding)."""
+    out: list[RouteSlot] = []
+    for source in (*ROOT_ORDER, *NERVES):
+        regions = tuple(r.plain for r in symptom_regions(source)[0])
+        for side in SIDES:
+            for path in pain_paths([SensoryFinding(source, side, "pain", regions)], {}):
+                for view, pts in path.points:
+                    out.append(RouteSlot(source, side, view, tuple(pts), path.names[0], path.names[-1]))
+    return tuple(out)
+
+
+@cache
+def _route_index() -> dict[tuple[str, str, str], int]:
+    return {(r.source, r.side, r.view): i for i, r in enumerate(pain_route_slots())}
+
+
+def path_width(degree: float) -> float:
+    """Line width of a pain route: thicker when the source is squeezed harder."""
+    return 2.5 + 3.5 * degree
+
+
+def _path_static(pts: Sequence[tuple[float, float]], text: str, uid: str) -> Trace:
+    color = settings.PAIN_PATH_COLOR
+    return {
+        "type": "scatter", "x": [p[0] for p in pts], "y": [p[1] for p in pts], "mode": "lines+markers",
+        "marker": {"symbol": "arrow", "angleref": "previous", "size": [0] * (len(pts) - 1) + [16], "color": color},
+        "text": text, "name": PAIN_PATH_NAME, "uid": uid,
+    }
+
+
+@cache
+def _route_static(index: int) -> Trace:
+    r = pain_route_slots()[index]
+    return _path_static(r.points, f"Pain runs from {r.first} to {r.last} ({r.source}, {r.side})", r.uid)
+
+
+def _path_line(degree: float) -> dict[str, Any]:
+    return {"color": settings.PAIN_PATH_COLOR, "width": path_width(degree), "shape": "spline"}
+
+
+def _path_traces(paths: Sequence[PainPath]) -> list[Trace]:
+    """One slot per known route, then any route the catalogue does not know (drawn as before).
+
+    The legend entry sits on the first route of the first path, as when only the paths were drawn."""
+    slots = pain_route_slots()
+    index = _route_index()
+    used: dict[int, tuple[float, bool]] = {}
+    extra: list[Trace] = []
+    for i, path in enumerate(paths):
+        for view, pts in path.points:
+            legend = i == 0 and view == path.points[0][0]
+            k = index.get((path.source, path.side, view))
+            if k is not None and k not in used and slots[k].points == tuple(pts) \
+                    and (slots[k].first, slots[k].last) == (path.names[0], path.names[-1]):
+                used[k] = (path.degree, legend)
+                continue
+            text = f"Pain runs from {path.names[0]} to {path.names[-1]} ({path.source}, {path.side})"
+            extra.append({**_path_static(pts, text, css_safe(f"pain-extra-{len(extra)}-{view}")),
+                          "line": _path_line(path.degree), "hoverinfo": "text",
+                          **_slot_style(True, legend, "pain-path")})
+    out: list[Trace] = []
+    for k in range(len(slots)):
+        degree, legend = used.get(k, (0.0, False))
+        out.append({**_route_static(k), "line": _path_line(degree), "hoverinfo": "text",
+                    **_slot_style(k in used, legend, "pain-path")})
+    return out + extra
 
 
 ROOT_NAMES: frozenset[str] = frozenset(DERMATOME_COLORS)
@@ -165,44 +360,12 @@ def squeezed_roots(chart: ChartInput) -> dict[tuple[str, str], float]:
     return out
 
 
-def _squeezed_traces(chart: ChartInput) -> list[Trace]:
-    """The squeezed roots' skin areas outlined in the squeeze magenta, thicker when squeezed harder."""
-    out: list[Trace] = []
-    for (root, side), degree in sorted(squeezed_roots(chart).items(), key=lambda kv: -kv[1]):
-        xy = _root_rings_xy(root, side)
-        if xy is None:
-            continue
-        out.append({"type": "scatter", "x": xy[0], "y": xy[1], "mode": "lines", "hoverinfo": "skip",
-                    "line": {"color": settings.SQUEEZE_OUTLINE_COLOR, "width": 2.5 + 2.0 * min(degree, 1.0)},
-                    "name": "Skin of the squeezed root (magenta, as in 3D)", "legendgroup": "squeezed",
-                    "showlegend": not out, "meta": f"squeezed:{root}:{side}"})
-    return out
-
-
 @cache
 def _outline_traces() -> tuple[Trace, ...]:
     xs, ys = _xy(outline_rings())
     return ({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
              "line": {"color": settings.CHART_OUTLINE, "width": 1.6},
              "hoverinfo": "skip", "showlegend": False, "name": "outline", "uid": "outline"},)
-
-
-def _path_traces(paths: Sequence[PainPath]) -> list[Trace]:
-    out: list[Trace] = []
-    color = settings.PAIN_PATH_COLOR
-    for i, path in enumerate(paths):
-        for view, pts in path.points:
-            out.append({
-                "type": "scatter", "x": [p[0] for p in pts], "y": [p[1] for p in pts], "mode": "lines+markers",
-                "line": {"color": color, "width": 2.5 + 3.5 * path.degree, "shape": "spline"},
-                "marker": {"symbol": "arrow", "angleref": "previous", "size": [0] * (len(pts) - 1) + [16],
-                           "color": color},
-                "hoverinfo": "text",
-                "text": f"Pain runs from {path.names[0]} to {path.names[-1]} ({path.source}, {path.side})",
-                "name": "Radiating pain", "legendgroup": "pain-path", "uid": f"pain-path:{i}:{view}",
-                "showlegend": i == 0 and view == path.points[0][0],
-            })
-    return out
 
 
 @cache
@@ -243,17 +406,18 @@ def _root_labels() -> Trace:
 
 
 def _legend_swatches(chart: ChartInput) -> list[Trace]:
-    """Legend-only entries for the symptom kinds (fills cannot show in the legend themselves)."""
+    """Legend-only entries for the symptom kinds (fills cannot show in the legend themselves) and
+    the marks: always there, in the legend only when the state has symptoms or marks."""
+    kinds = bool(chart.symptoms or chart.marked)
     out: list[Trace] = []
-    for kind in ("numbness", "tingling", "pain"):
+    for kind in LEGEND_KINDS:
         out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
                     "name": f"{KIND_LABELS[kind]} ({settings.SYMPTOM_BORDERS[kind]} border)",
                     "marker": {"symbol": "square", "size": 14, "color": settings.SYMPTOM_COLORS[kind]},
-                    "showlegend": True, "hoverinfo": "skip", "uid": f"legend:{kind}"})
-    if chart.marked:
-        out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "Marked by you",
-                    "marker": {"symbol": "square", "size": 14, "color": settings.MARKED_COLOR},
-                    "showlegend": True, "hoverinfo": "skip", "uid": "legend:marked"})
+                    "showlegend": kinds, "hoverinfo": "skip", "uid": f"legend-{kind}"})
+    out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "Marked by you",
+                "marker": {"symbol": "square", "size": 14, "color": settings.MARKED_COLOR},
+                "showlegend": bool(chart.marked), "hoverinfo": "skip", "uid": "legend-marked"})
     return out
 
 
@@ -277,8 +441,9 @@ def _annotations() -> tuple[dict[str, Any], ...]:
     return tuple(notes)
 
 
-# Every trace has an identity that stays from one chart to the next (areas: ``meta``; the others:
-# ``uid``), so the browser is sent only the fields that changed (explorer.frontend.transport).
+# Every trace has a uid that stays from one chart to the next, and every chart has the same traces
+# (module docstring): the browser is sent only the fields that changed (explorer.frontend.transport)
+# and Plotly.react restyles them in place.
 def body_chart_figure(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_PX,
                       title: str | None = None) -> dict[str, Any]:
     """The body chart as a plain Plotly figure dict (``{"data": [...], "layout": {...}}``).
@@ -300,14 +465,11 @@ def body_chart_figure(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_
     traces: list[Trace] = [_area_trace(a, chart) for a in areas()]
     traces += _outline_traces()
     traces += _squeezed_traces(chart)
-    selected = _selected_trace(chart)
-    if selected is not None:
-        traces.append(selected)
+    traces += _selected_traces(chart)
     traces += _path_traces(chart.paths)
     traces.append(_root_labels())
     traces.append(_key_point_trace())
-    if chart.symptoms or chart.marked:
-        traces += _legend_swatches(chart)
+    traces += _legend_swatches(chart)
     layout: dict[str, Any] = {
         "height": height_px, "margin": {"l": 4, "r": 4, "t": 36 if title else 8, "b": 4},
         "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "hovermode": "closest", "dragmode": False,

@@ -30,6 +30,7 @@ from explorer.frontend.transport import (
     text_digest,
     trace_keys,
 )
+from explorer.render.memo import Memo
 from explorer.render.scene3d import figure_to_json
 
 if TYPE_CHECKING:
@@ -86,15 +87,46 @@ def chart_payload(figure: Figure | dict[str, Any]) -> ScenePayload:
     outlined root for every session): the per-session delta then only compares digests, and
     patches between two shared figures are computed once
     (:func:`explorer.frontend.transport.scene_delta`).
+
+    A plain dict (:func:`explorer.render.bodychart.body_chart_figure`, plain JSON values whose
+    coordinate lists are shared by every chart of the process) is taken as it is, and each shared
+    list is digested once per process: the chart has ~140 traces of which a state changes only
+    styles, and the JSON round trip plus digesting every outline again cost about 7 ms of a new
+    state's 13 ms (measured on the fixed-shape chart). A ``go.Figure`` goes through plotly's JSON.
     """
-    scene = json.loads(figure_to_json(figure))  # a plain dict is serialised as it is
+    shared = isinstance(figure, dict)
+    scene = figure if shared else json.loads(figure_to_json(figure))
     data = scene.get("data") or []
     layout = scene.get("layout") or {}
     keys = trace_keys(data)
-    digests = tuple(text_digest(t) for t in data)
+    digests = tuple(_trace_digest(t, shared) for t in data)
     layout_digest = text_digest(layout)
     return ScenePayload(scene=scene, scene_hash=combined_hash(layout_digest, keys, digests), keys=tuple(keys),
                         digests=digests, layout_digest=layout_digest)
+
+
+# Digests of the long lists (outlines, ids) that figures share, by object, kept with the list so
+# its id is not reused while remembered.
+_LIST_DIGESTS: Memo[tuple[list[Any], str]] = Memo(1024)
+_LONG_LIST: int = 32
+
+
+def _trace_digest(trace: Mapping[str, Any], shared: bool) -> str:
+    """Digest of a trace (equal JSON, equal digest; key order does not matter): its long lists are
+    digested on their own and stand in the trace's digest as ``{"\u0000list": digest}``, looked up
+    by object when the figure's lists are shared (``shared``) and computed otherwise."""
+    parts: dict[str, Any] = {}
+    for k, v in trace.items():
+        if isinstance(v, list) and len(v) > _LONG_LIST:
+            hit = _LIST_DIGESTS.get(id(v)) if shared else None
+            if hit is None or hit[0] is not v:
+                hit = (v, text_digest(v))
+                if shared:
+                    _LIST_DIGESTS.put(id(v), hit)
+            parts[k] = {"\u0000list": hit[1]}
+        else:
+            parts[k] = v
+    return text_digest(parts)
 
 
 def body_chart(

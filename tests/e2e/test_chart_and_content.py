@@ -85,6 +85,38 @@ def test_changing_the_condition_changes_summary_and_chart(page, app_url):
     assert after_text != before_text and "exiting L4 root" in after_text
 
 
+# Counts `d` writes on the chart's trace lines and fills (a replot rewrites all of them, about 150; a
+# restyle none).
+WATCH_CHART_PATHS_JS = f"""() => {{
+    const gd = document.querySelector('{CHART}');
+    window.__chartPaths = {{d: 0, seq: gd.dataset.renderSeq}};
+    new MutationObserver((records) => {{
+        for (const r of records) {{
+            // the traces' lines and fills in the plot area (the legend draws its own samples anew)
+            if (r.target.matches('.js-line, .js-fill') && r.target.closest('.cartesianlayer')) window.__chartPaths.d += 1;
+        }}
+    }}).observe(gd, {{subtree: true, attributes: true, attributeFilter: ['d']}});
+}}"""
+
+
+def test_a_change_that_keeps_the_outlined_roots_restyles_the_chart_in_place(page, app_url):
+    """Moderate -> severe herniation: the same squeezed root and pain route, stronger fills. The chart
+    has the same traces in every state (explorer/render/bodychart.py), so Plotly restyles its SVG
+    instead of redrawing every outline."""
+    _open(page, f"{app_url}/?{CONDITION_CASES['herniation'][0]}")
+    before = sorted(page.evaluate(PAINTED_JS))
+    fills = page.evaluate(f"() => document.querySelector('{CHART}').data.map(t => t.fillcolor).join('|')")
+    page.evaluate(WATCH_CHART_PATHS_JS)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Severe (large extrusion / sequestration)", exact=True).click()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"body-chart\"]').dataset.renderSeq"
+                           " !== window.__chartPaths.seq", timeout=LOAD_TIMEOUT_MS)
+    wait_for_rerun(page)
+    after = sorted(page.evaluate(PAINTED_JS))
+    assert after and set(before) <= set(after), "the same areas at least, more at a harder squeeze"
+    assert page.evaluate(f"() => document.querySelector('{CHART}').data.map(t => t.fillcolor).join('|')") != fills
+    assert page.evaluate("() => window.__chartPaths.d") == 0, "no outline or fill was redrawn"
+
+
 def test_clicking_a_chart_area_selects_the_root_in_3d(page, app_url, artifacts_dir):
     _open(page, app_url)
     # Outer side of the patient's left lower leg, front view (leg-local u=9.5, v=25; front centre -22).
@@ -93,8 +125,8 @@ def test_clicking_a_chart_area_selects_the_root_in_3d(page, app_url, artifacts_d
     wait_for_rerun(page)
     text = _main_text(page)
     assert "L5 nerve root (left)" in text and "Sources:" in text
-    page.wait_for_function(f"() => (document.querySelector('{CHART}').data || []).some(t => t.name === 'Selected: L5 left')",
-                           timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function(f"() => (document.querySelector('{CHART}').data || [])"
+                           ".some(t => t.name === 'Selected: L5 left' && t.visible !== false)", timeout=LOAD_TIMEOUT_MS)
     page.screenshot(path=str(artifacts_dir / "e2e-chart-click-selects-root.png"))
 
 
@@ -143,7 +175,8 @@ def test_symptoms_to_cause_ranks_l5_and_opens_a_cause_in_3d(page, app_url, artif
     assert ranked.index("L5 root, left") < min(ranked.find(r) if r in ranked else 10**9
                                                for r in ("L4 root, left", "S1 root, left", "Sciatic nerve, left",
                                                          "sciatic nerve, left"))
-    marked = page.evaluate(f"() => (document.querySelector('{CHART}').data || []).filter(t => t.name === 'Marked by you').length")
+    marked = page.evaluate(f"() => (document.querySelector('{CHART}').data || [])"
+                           ".filter(t => t.name === 'Marked by you' && t.showlegend).length")
     assert marked == 1
     page.screenshot(path=str(artifacts_dir / "e2e-symptoms-mode.png"))
     page.get_by_role("button", name="Show Disc herniation: L4-L5, Paracentral (subarticular), Patient's left in 3D").click()
