@@ -246,21 +246,25 @@ def test_description_tells_view_see_through_and_highlight(model, impacts) -> Non
 # ---------------------------------------------------------------- same colours on the body chart
 def test_body_chart_outlines_the_squeezed_roots_skin_in_magenta(impacts) -> None:
     from explorer.clinical.symptom_map import pain_paths, paint_areas
-    from explorer.render.bodychart import ChartInput, build_body_chart
+    from explorer.render.bodychart import ChartInput, body_chart_figure, shown
 
     impact = impacts["left"]
     degrees = impact.degrees
     chart = ChartInput(paint_areas(impact.clinical.sensory, degrees), pain_paths(impact.clinical.sensory, degrees),
                        None, show_dermatomes=False)
-    fig = build_body_chart(chart)
-    outlined = [t for t in fig.data if str(t.meta or "").startswith("squeezed:")]
-    assert [t.meta for t in outlined][:1] == ["squeezed:L5:left"]
-    assert all(t.line.color == settings.SQUEEZE_OUTLINE_COLOR for t in outlined)
+    data = body_chart_figure(chart)["data"]
+    # The chart has one outline slot per root and side in every state (fixed shape); the drawn ones count.
+    outlined = [t for t in data if shown(t) and str(t.get("meta") or "").startswith("squeezed:")]
+    # A left paracentral L4-L5 herniation squeezes the traversing left L5 root most: its skin has the
+    # thickest outline and carries the legend entry.
+    assert max(outlined, key=lambda t: t["line"]["width"])["meta"] == "squeezed:L5:left"
+    assert [t["meta"] for t in outlined if t.get("showlegend")] == ["squeezed:L5:left"]
+    assert all(t["line"]["color"] == settings.SQUEEZE_OUTLINE_COLOR for t in outlined)
     # the symptom fills keep their own colours
-    fills = {t.fillcolor for t in fig.data if t.fill == "toself" and t.fillcolor}
+    fills = {t.get("fillcolor") for t in data if t.get("fill") == "toself" and t.get("fillcolor")}
     assert not any(settings.SQUEEZE_OUTLINE_COLOR.lower() in str(f).lower() for f in fills)
-    plain = build_body_chart(ChartInput())
-    assert not [t for t in plain.data if str(t.meta or "").startswith("squeezed:")]
+    plain = body_chart_figure(ChartInput())["data"]
+    assert not [t for t in plain if shown(t) and str(t.get("meta") or "").startswith("squeezed:")]
 
 
 def test_preset_view_sees_through_what_hides_the_lesion_from_there(model, impacts) -> None:
