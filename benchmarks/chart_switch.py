@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
-import io
 import json
 import os
 import statistics
@@ -56,6 +55,7 @@ from benchmarks.run import (
     _select,
     _wait_idle,
 )
+from benchmarks.screens_before_after import compare
 
 # Marks on, and a MutationObserver on the body chart counting what each step does to its SVG.
 INIT_JS = """
@@ -237,18 +237,6 @@ async def measure(page, action: Action) -> dict[str, Any]:
     return {"redrawn": r["seq"] != seq0, "reacts": len(ends), "react_ms": react if ends else None,
             "plot_area_changed": h0 is not None and r["plotH"] != h0,
             "ws_bytes": r["ws"], **{f"svg_{k}": v for k, v in r["m"].items()}}
-
-
-def compare(a: bytes, b: bytes, tolerance: int) -> tuple[int, Any]:
-    import numpy as np
-    from PIL import Image
-
-    x = np.asarray(Image.open(io.BytesIO(a)).convert("RGB"), dtype=np.int16)
-    y = np.asarray(Image.open(io.BytesIO(b)).convert("RGB"), dtype=np.int16)
-    if x.shape != y.shape:
-        return -1, None
-    differ = abs(x - y).max(axis=2) > tolerance
-    return int(differ.sum()), differ
 
 
 async def amain(args) -> int:
