@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,12 @@ class Server:
     # running sessions, which then fail with KeyError: 'explorer' on import.
     EXTRA_ARGS: tuple[str, ...] = ("--server.fileWatcherType", "none")
 
-    def __init__(self, app: str = "explorer/app.py", log_path: Path | None = None) -> None:
+    def __init__(self, app: str = "explorer/app.py", log_path: Path | None = None, *, root: Path | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        """``root``: the source tree to run (default: this checkout); ``env``: variables added to
+        the server's environment (chart_switch.py runs two trees side by side with these)."""
         self.app = app
+        self.root = root or ROOT
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -73,7 +78,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", app, "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", *self.EXTRA_ARGS],
-            cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=self.root, env={**os.environ, **env} if env else None, stdout=self._log, stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout_s: float = 120.0) -> float:

@@ -6,8 +6,9 @@ run.py) and steps both through the same changes, interleaved (which page goes fi
 run.py's PLAN (every condition and its parameters), a root picked in the chart's list, the three
 audiences, symptoms mode with marks, and back. For every step and page it records
 
-* the body chart's ``Plotly.react`` time (the component's ``lumbar:chart-react-start/end`` marks,
-  which it puts when ``window.__lumbar3d.marks`` is set);
+* the body chart's update time: ``Plotly.react`` before, the SVG renderer's ``render`` after (the
+  component's ``lumbar:chart-react-start/end`` marks around either, put when
+  ``window.__lumbar3d.marks`` is set);
 * what that react did to the chart's SVG (a MutationObserver on the chart element): mutation
   records, attribute writes, path ``d`` writes (a full replot rewrites every path's ``d``; a
   restyle none), nodes added and removed;
@@ -29,11 +30,8 @@ import argparse
 import asyncio
 import functools
 import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -42,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import BODY_CHART, CHROMIUM_ARGS, ROOT, chromium_path, free_port
+from benchmarks._common import BODY_CHART, CHROMIUM_ARGS, ROOT, Server, chromium_path
 from benchmarks.run import (
     ARM_JS,
     DONE_JS,
@@ -80,8 +78,9 @@ INIT_JS = """
         C.m.attrs += 1;
         if (r.attributeName === 'd') {
           C.m.d += 1;
-          // in the plot area (the traces), not the legend: a restyle writes none there
-          if (r.target.closest && r.target.closest('.cartesianlayer')) C.m.plot_d += 1;
+          // in the plot area (the traces; Plotly's or the SVG renderer's), not the legend: a
+          // change of styles writes none there
+          if (r.target.closest && r.target.closest('.cartesianlayer, .bc-plot')) C.m.plot_d += 1;
         }
         if (r.attributeName === 'style') C.m.style += 1;
       } else if (r.type === 'childList') {
@@ -104,58 +103,30 @@ INIT_JS = """
 RESET_JS = "() => { window.__chartBench.reset(); performance.clearMarks(); }"
 READ_JS = """() => ({ws: window.__chartBench.ws, m: window.__chartBench.m,
   seq: document.querySelector('[data-testid="body-chart"]')?.dataset.renderSeq || null,
-  plotH: document.querySelector('[data-testid="body-chart"]')?._fullLayout?._size?.h ?? null,
+  plotH: (() => { const gd = document.querySelector('[data-testid="body-chart"]');
+                  return gd?._fullLayout?._size?.h ?? gd?._chart?.frame?.h ?? null; })(),
   marks: performance.getEntriesByType('mark').filter((m) => m.name.startsWith('lumbar:chart'))
     .map((m) => [m.name.slice(7), m.startTime])})"""
 SEQ_JS = "() => document.querySelector('[data-testid=\"body-chart\"]')?.dataset.renderSeq || null"
 
 
-class TreeServer:
-    """``python -m streamlit run explorer/app.py`` from source tree ``root`` on a free loopback port."""
+class TreeServer(Server):
+    """``python -m streamlit run explorer/app.py`` from source tree ``root`` on a free loopback port,
+    without the start-up warm-up (so neither server works in the background while the other is
+    measured)."""
 
     def __init__(self, root: Path, log_path: Path) -> None:
-        self.root = root
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("w")
-        env = {**os.environ, "PYTHONPATH": str(root), "LUMBAR_WARM_UP": "0"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "explorer/app.py", "--server.port", str(self.port),
-             "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none"],
-            cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server in {self.root} exited; see {self.log_path}")
-            time.sleep(0.1)
-        raise RuntimeError(f"server in {self.root} not ready after {timeout_s:.0f} s")
+        super().__init__(log_path=log_path, root=root, env={"PYTHONPATH": str(root), "LUMBAR_WARM_UP": "0"})
 
     def check_serves_own_frontend(self) -> None:
         """The chart's JavaScript this server sends is its own tree's (not the installed package's)."""
-        for name in ("chart2d.js", "delta.js", "plotly_loader.js"):
+        for name in ("chart2d.js", "delta.js", "plotly_loader.js", "bodychart_svg.js"):
+            if not (self.root / "explorer" / "frontend" / name).is_file():
+                continue  # a tree from before that file
             with urllib.request.urlopen(f"{self.url}/_stcore/bidi-components/explorer.chart2d/{name}", timeout=10) as r:
                 served = r.read()
             if served != (self.root / "explorer" / "frontend" / name).read_bytes():
                 raise SystemExit(f"{self.url} serves another tree's {name}: the comparison would be meaningless")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self._log.close()
 
 
 async def _pick_anywhere(page, key: str, label: str) -> None:
@@ -248,6 +219,8 @@ async def amain(args) -> int:
                "after": TreeServer(Path(args.after).resolve(), out / "after-server.log")}
     rows: list[dict[str, Any]] = []
     worst = 0
+    w, _, h = str(args.viewport).partition("x")
+    viewport = {"width": int(w), "height": int(h)} if args.viewport else VIEWPORT
     try:
         for s in servers.values():
             s.wait_ready()
@@ -256,7 +229,7 @@ async def amain(args) -> int:
             browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             pages = {}
             for side, server in servers.items():
-                ctx = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+                ctx = await browser.new_context(viewport=viewport)  # type: ignore[arg-type]
                 await ctx.add_init_script(_init_js())
                 await ctx.add_init_script(INIT_JS)
                 page = await ctx.new_page()
@@ -355,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tolerance", type=int, default=0, help="per-channel difference ignored (of 255)")
     parser.add_argument("--max-pixels", type=int, default=0, help="pixels allowed to differ")
     parser.add_argument("--out", default="/tmp/chart_switch")
+    parser.add_argument("--viewport", default="", help="WIDTHxHEIGHT of the pages (default: run.py's VIEWPORT, 1600x1000)")
     args = parser.parse_args(argv)
     return asyncio.run(amain(args))
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from explorer.anatomy.model import load_model
 from explorer.clinical.bodymap import areas
+from explorer.clinical.roots import symptom_regions
 from explorer.clinical.symptom_map import chart_lines, pain_paths, paint_areas
 from explorer.clinical.types import SensoryFinding
 from explorer.conditions.registry import CONDITIONS
@@ -158,3 +164,37 @@ def test_pain_routes_of_every_case_use_the_catalogue() -> None:
     odd = pain_paths([SensoryFinding("L5", "left", "pain", ("buttock", "heel"))], {("L5", "left"): 0.5})
     data = body_chart_figure(ChartInput(paths=odd))["data"]
     assert [t["uid"] for t in data if t["uid"].startswith("pain-extra") and shown(t)]
+
+
+# --------------------------------------------------------------------------- the JS fixture
+JS_FIXTURE = Path(__file__).resolve().parent / "js" / "fixtures" / "bodychart_figures.json"
+
+
+def _js_fixture() -> dict[str, Any]:
+    """Two real charts for tests/js/bodychart_svg.test.js: the plain dermatome map whole, and a
+    left L5 pain and numbness chart with the left L5 root picked as the fields of each trace that
+    differ (``{...plain trace, ...changed[uid]}``; the same keys in both: no field is dropped)."""
+    route = tuple(r.plain for r in symptom_regions("L5")[0])  # the L5 pain route the catalogue has
+    sensory = [SensoryFinding("L5", "left", "pain", route), SensoryFinding("L5", "left", "numbness", ("top of the foot",))]
+    degrees = {("L5", "left"): 0.6}
+    plain = body_chart_figure(ChartInput())
+    pain = body_chart_figure(ChartInput(paint_areas(sensory, degrees), pain_paths(sensory, degrees), ("L5", "left"),
+                                        show_dermatomes=False))
+    assert all(a.keys() == b.keys() for a, b in zip(plain["data"], pain["data"], strict=True))
+    # the fields that differ (the outlines are the same lists: not repeated)
+    changed = {b["uid"]: {k: v for k, v in b.items() if a.get(k) != v}
+               for a, b in zip(plain["data"], pain["data"], strict=True) if a != b}
+    return json.loads(json.dumps({"plain": plain, "pain": {"layout": pain["layout"], "changed": changed}}))
+
+
+def test_the_js_fixture_is_current() -> None:
+    """tests/js/fixtures/bodychart_figures.json is this module's output (``LUMBAR_UPDATE_FIXTURES=1``
+    rewrites it; otherwise it must be current)."""
+    want = _js_fixture()
+    if os.environ.get("LUMBAR_UPDATE_FIXTURES") == "1":
+        JS_FIXTURE.write_text(json.dumps(want, separators=(",", ":"), sort_keys=True) + "\n")
+    assert JS_FIXTURE.is_file(), "run LUMBAR_UPDATE_FIXTURES=1 python -m pytest tests/test_bodychart.py"
+    assert json.loads(JS_FIXTURE.read_text()) == want, (
+        "the body chart changed: LUMBAR_UPDATE_FIXTURES=1 python -m pytest tests/test_bodychart.py -k js_fixture, "
+        "then node --test tests/js")
+    assert all("x" not in t for t in want["pain"]["changed"].values()), "a state changes styles, not outlines"

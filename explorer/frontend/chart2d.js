@@ -1,75 +1,75 @@
-// The body chart: one persistent Plotly div updated in place; a click on an area is reported to
-// Python as the area's id (the trace's `meta`). Python side: explorer/ui/chart2d.py.
-// Uses the plotly.min.js the 3D viewer serves, loaded once per page (plotly_loader.js).
+// The body chart: one persistent SVG drawn by bodychart_svg.js (no Plotly: it draws before the
+// Plotly bundle has loaded, and a change sets only the attributes that changed). A click on an
+// area is reported to Python as the area's id (the trace's `meta`). Python side:
+// explorer/ui/chart2d.py; the figure: explorer/render/bodychart.py.
 
+import { BodyChart } from "./bodychart_svg.js";
 import { applyDelta } from "./delta.js";
 import { frameGroup } from "./frame_group.js";
 import { componentData } from "./geometry.js";
-import { fastArrayAttributes, withCssSafeUids } from "./gl_workarounds.js";
-import { loadPlotly, shared, workarounds } from "./plotly_loader.js";
 
 const RESEND_RETRY_MS = 4000;
+// Plotly's camera icon (plotly.js src/fonts/ploticon.js, MIT): the download button keeps the look
+// of the modebar the chart had.
+const CAMERA_ICON = "m500 450c-83 0-150-67-150-150 0-83 67-150 150-150 83 0 150 67 150 150 0 83-67 150-150 150z"
+  + "m400 150h-120c-16 0-34 13-39 29l-31 93c-6 15-23 28-40 28h-340c-16 0-34-13-39-28l-31-94c-6-15-23-28-40-28h-120"
+  + "c-55 0-100-45-100-100v-450c0-55 45-100 100-100h800c55 0 100 45 100 100v450c0 55-45 100-100 100z"
+  + "m-400-550c-138 0-250 112-250 250 0 138 112 250 250 250 138 0 250-112 250-250 0-138-112-250-250-250z"
+  + "m365 380c-19 0-35 16-35 35 0 19 16 35 35 35 19 0 35-16 35-35 0-19-16-35-35-35z";
 
-// Timing marks for benchmarks/profile_switch.py (only when the page set window.__lumbar3d.marks).
+// The page-wide state both components share (the same object plotly_loader.js makes; defined
+// here too so the chart does not load the Plotly loader and its workarounds).
+function shared() {
+  return (window.__lumbar3d ??= { plotly: null, webgl: undefined, memory: {} });
+}
+
+// Timing marks for benchmarks (only when the page set window.__lumbar3d.marks).
 function mark(what) {
   if (shared().marks) performance.mark("lumbar:" + what);
 }
 
-// The id of the clicked area, or "" (a click on no area, or on a trace without meta).
+// The id of the clicked area from a Plotly click event, or "" (kept for callers that still hold
+// Plotly events; the SVG chart reports the id itself).
 export function clickedAreaId(ev) {
   const pt = ev?.points?.[0];
   return pt ? String((pt.data ?? pt.fullData ?? {}).meta ?? "") : "";
 }
 
-// The traces Plotly draws: the figure's slots in use. Python sends the same traces every time
-// (explorer/render/bodychart.py, "fixed shape"), an unused slot with `visible: false`, so a change
-// patches a few style fields. Plotly is given only the slots in use, the very objects of the
-// scene (unchanged ones identical): when the same slots stay in use, the same traces with the
-// same uids come in the same order and Plotly.react restyles in place (fills, widths, hover
-// texts: editType "style"); when others are used, it replots these traces only. An unused slot
-// handed to Plotly costs its defaults pass on every react (measured: 70 hidden slots doubled it).
-export function drawnTraces(data) {
-  return data.filter((t) => t && t.visible !== false);
+// The trace-like view tests and tools read as `element.data` (as they did on Plotly's div): the
+// figure's traces, unused slots included (`visible: false`).
+function exposeData(st) {
+  if (Object.getOwnPropertyDescriptor(st.gd, "data")) return;
+  Object.defineProperty(st.gd, "data", { configurable: true, get: () => st.scene?.data ?? [] });
+  Object.defineProperty(st.gd, "layout", { configurable: true, get: () => st.scene?.layout ?? {} });
+  // the renderer (its plot frame and last render's counts) for benchmarks/chart_switch.py
+  Object.defineProperty(st.gd, "_chart", { configurable: true, get: () => st.chart });
 }
 
 async function draw(st) {
   while (st.dirty) {
     st.dirty = false;
-    const d = st.latest;
-    const Plotly = await loadPlotly(d.plotlyUrl, d.plotlyJsVersion, d.workaroundsOff);
-    // The same memo as the 3D view's (one per page: Plotly.PlotSchema is shared).
-    if (workarounds(d.workaroundsOff).enabled("fastArrayAttributes", Plotly.version)) {
-      shared().arrayAttrs = fastArrayAttributes(Plotly.PlotSchema);
-    }
     const fig = st.scene;
     if (!fig || st.sceneWanted) {  // a change built on a figure this page does not have
       askForFigure(st);
       continue;
     }
-    if (fig.hash !== st.drawnHash) {
-      // Unchanged traces are the objects drawn last time: Plotly.react restyles only the others.
-      const layout = Object.assign({}, fig.layout, { autosize: true });
-      delete layout.width;
-      const drawn = drawnTraces(fig.data);
-      const data = workarounds(d.workaroundsOff).enabled("cssSafeUids", Plotly.version)
-        ? withCssSafeUids(drawn, (st.safeUids ??= new WeakMap())) : drawn;
-      if (!st.plotted) {
-        await Plotly.newPlot(st.gd, data, layout, d.config);
-        st.plotted = true;
-        frameGroup(shared()).join(st.groupId);
-        st.gd.on("plotly_click", (ev) => {
-          const id = clickedAreaId(ev);
-          if (id) st.api.setTriggerValue("clicked", { id, n: (st.clicks = (st.clicks || 0) + 1) });
-        });
-      } else {
+    const width = st.gd.clientWidth;
+    const height = st.latest.height;
+    if (!width) continue;  // not laid out yet: the resize observer draws it
+    if (fig.hash !== st.drawnHash || width !== st.drawnWidth || height !== st.drawnHeight) {
+      if (st.drawnHash !== undefined && fig.hash !== st.drawnHash) {
         // In the same task as the 3D view's redraw when this rerun changes both (frame_group.js).
         mark("chart-turn-asked");
         await frameGroup(shared()).turn(st.groupId);
-        mark("chart-react-start");
-        await Plotly.react(st.gd, data, layout, d.config);
-        mark("chart-react-end");
+        if (st.dirty) continue;  // a newer figure arrived while waiting
       }
+      mark("chart-react-start");
+      st.lastStats = st.chart.render(fig, width, height);
+      mark("chart-react-end");
+      if (st.drawnHash === undefined) frameGroup(shared()).join(st.groupId);
       st.drawnHash = fig.hash;
+      st.drawnWidth = width;
+      st.drawnHeight = height;
     }
     // Tests and benchmarks wait for this to change: the figure of the last rerun is drawn.
     st.gd.dataset.renderSeq = String(Number(st.gd.dataset.renderSeq || 0) + 1);
@@ -111,12 +111,59 @@ async function pump(st) {
   }
 }
 
+// The chart as a PNG file (the download button; Plotly's modebar offered the same).
+async function downloadPng(st, name = "lumbar-body-chart", scale = 2) {
+  const svg = st.chart.svg;
+  const w = Number(svg.getAttribute("width")), h = Number(svg.getAttribute("height"));
+  const text = new XMLSerializer().serializeToString(svg);
+  const url = URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }));
+  try {
+    const img = new Image();
+    await new Promise((resolve, reject) => { img.onload = resolve; img.onerror = reject; img.src = url; });
+    const canvas = document.createElement("canvas");
+    canvas.width = w * scale;
+    canvas.height = h * scale;
+    const ctx = canvas.getContext("2d");
+    ctx.scale(scale, scale);
+    ctx.drawImage(img, 0, 0, w, h);
+    const a = document.createElement("a");
+    a.download = name + ".png";
+    a.href = canvas.toDataURL("image/png");
+    a.click();
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function modebar(st) {
+  const bar = document.createElement("div");
+  bar.className = "lumbar-chart-modebar";
+  const btn = document.createElement("button");
+  btn.type = "button";
+  btn.className = "lumbar-chart-btn";
+  btn.setAttribute("aria-label", "Download plot as a PNG");
+  btn.title = "Download plot as a PNG";
+  btn.innerHTML = '<svg viewBox="0 0 1000 1000" width="1em" height="1em" aria-hidden="true">'
+    + `<path transform="matrix(1 0 0 -1 0 850)" d="${CAMERA_ICON}"/></svg>`;
+  btn.addEventListener("click", () => {
+    downloadPng(st, st.latest.downloadName, st.latest.downloadScale).catch((err) => console.error("lumbar body chart:", err));
+  });
+  bar.appendChild(btn);
+  return bar;
+}
+
 export default function (component) {
   const { setStateValue, setTriggerValue, parentElement } = component;
   // A binary frame, or a one-element list (see body_chart: a top-level dict would make Streamlit
   // import pandas); geometry.js componentData reads both.
-  const data = componentData(component.data);
-  if (!data) return;
+  let data;
+  try {
+    data = componentData(component.data);
+  } catch (err) {  // a frame that is not ours: say so in the console, keep the page
+    console.error("lumbar body chart:", err);
+    return;
+  }
+  if (!data || typeof data !== "object") return;
   mark("chart-data");
   let wrap = parentElement.querySelector(":scope > .lumbar-chart-wrap");
   if (!wrap || !wrap.__chart) {
@@ -133,7 +180,20 @@ export default function (component) {
     msg.hidden = true;
     wrap.append(gd, msg);
     parentElement.appendChild(wrap);
-    wrap.__chart = { gd, msg, plotted: false, busy: false, dirty: false, groupId: "chart:" + data.testId };
+    const st = { gd, msg, busy: false, dirty: false, groupId: "chart:" + data.testId };
+    st.chart = new BodyChart(gd, {
+      onClick: (id) => st.api.setTriggerValue("clicked", { id, n: (st.clicks = (st.clicks || 0) + 1) }),
+    });
+    gd.appendChild(modebar(st));
+    exposeData(st);
+    // A new column width redraws at once (no waiting for the 3D view: nothing else changes).
+    if (typeof ResizeObserver === "function") {
+      st.resize = new ResizeObserver(() => {
+        if (st.gd.clientWidth && st.gd.clientWidth !== st.drawnWidth) { st.dirty = true; pump(st); }
+      });
+      st.resize.observe(gd);
+    }
+    wrap.__chart = st;
   }
   const st = wrap.__chart;
   st.api = { setStateValue, setTriggerValue };
@@ -147,7 +207,7 @@ export default function (component) {
     setTimeout(() => {
       if (wrap.isConnected) return;
       frameGroup(shared()).leave(st.groupId);
-      if (window.Plotly && st.plotted) window.Plotly.purge(st.gd);
+      st.resize?.disconnect();
     }, 0);
   };
 }

@@ -1,22 +1,24 @@
 """The body chart figure: the lower body from the front and the back, with dermatomes and symptoms.
 
-Plain 2D Plotly (SVG) traces, one filled trace per named skin area so hover tells the area, its
-root and its symptom, and a click can report the area (its id is the trace's ``meta``).
-The figure is a pure function of what it is given; :mod:`explorer.ui.chart2d` draws it.
+A figure in Plotly's format (plain 2D scatter traces), one filled trace per named skin area so
+hover tells the area, its root and its symptom, and a click can report the area (its id is the
+trace's ``meta``). The figure is a pure function of what it is given; :mod:`explorer.ui.chart2d`
+sends it and the browser draws it as SVG without Plotly (``explorer/frontend/bodychart_svg.js``,
+which draws this subset of the format as plotly.js does); :func:`build_body_chart` validates it
+with plotly's own validators in the tests.
 
 **Fixed shape.** Every chart has the same traces in the same order with the same ``uid``: the
 areas, the body outline, one outline slot per (root, side) for "squeezed" and one for "selected",
 one slot per known pain route (root or nerve, side, view; :func:`pain_route_slots`), the labels,
 the key points and the legend swatches. Apart from which slots are in use (``visible``), a state
-changes only attributes that are ``editType: "style"`` (or ``"none"``) for scatter traces in
-plotly.js's schema (fill colours, line colours, widths and dashes, ``showlegend``, ``name``), so
-when the same slots stay in use ``Plotly.react`` restyles the SVG in place (its ``doTraceStyle``
-path) instead of recalculating and redrawing every trace (``calc`` or ``plot`` edits, or a
-different number of traces, mean a full replot: plot_api.js ``react``); see :func:`_slot_style`
-for why unused slots are ``visible: false`` (the browser leaves them out). Why an area's hover
-text is its ``name``: a hover on a fill shows the trace's ``text`` (``editType: "calc"``) or,
-without one, its ``name`` (scatter/hover.js). A pain route the catalogue does not know is drawn as an extra trace after the
-slots (correct, but that change is a full replot).
+changes only style attributes (fill colours, line colours, widths and dashes, ``showlegend``,
+``name``): the browser gets only those fields (explorer/frontend/transport.py) and the SVG
+renderer sets only those attributes on the one element it keeps per trace (its ``uid``); the
+outlines' coordinates are sent once. Unused slots are ``visible: false`` (not drawn; see
+:func:`_slot_style`). Why an area's hover text is its ``name``: a hover on a fill shows the
+trace's ``text`` or, without one, its ``name`` (plotly.js scatter/hover.js; the SVG renderer
+does the same). A pain route the catalogue does not know is drawn as an extra trace after the
+slots (correct, but it sends that trace whole).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from functools import cache
 from typing import Any
 
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from explorer import settings
 from explorer.clinical.bodymap import (
@@ -182,8 +183,8 @@ def _area_static(area_id: str) -> Trace:
     return {
         "type": "scatter", "x": xs, "y": ys, "mode": "lines", "fill": "toself", "hoveron": "fills",
         "hoverinfo": "text",
-        # One id per point: Plotly reports the clicked point's customdata.
-        "customdata": [area_id] * len(xs), "meta": area_id, "showlegend": False, "uid": "area-" + css_safe(area_id),
+        # A click reports the area's `meta` (explorer/frontend/bodychart_svg.js).
+        "meta": area_id, "showlegend": False, "uid": "area-" + css_safe(area_id),
     }
 
 
@@ -200,12 +201,8 @@ def root_slots() -> tuple[tuple[str, str], ...]:
 def _slot_style(used: bool, legend: bool, group: str) -> Trace:
     """A slot's use: drawn or not (``visible``), and whether it carries its group's legend entry.
 
-    The browser hands Plotly only the slots in use (``chart2d.js`` ``drawnTraces``): so when a
-    change keeps the same slots in use (a severity, the fills and hover texts of the areas, marks)
-    Plotly gets the same traces with the same uids and restyles them; when it uses others, Plotly
-    replots the traces in use, the same traces as a chart without slots. Why not hand Plotly every
-    slot with ``opacity: 0``: each trace costs its defaults pass on every react, and 70 hidden
-    slots doubled it (CPU profile: 70 vs 28 ms), which ate the restyle's gain.
+    Every slot is always sent (the same traces in every state), so a change of use is a change
+    of ``visible``: one display write in the browser (``bodychart_svg.js``), no outline resent.
     """
     return {"visible": used, "showlegend": used and legend, "legendgroup": group}
 
@@ -421,11 +418,10 @@ def _legend_swatches(chart: ChartInput) -> list[Trace]:
     return out
 
 
-@cache
-def _template() -> dict[str, Any]:
-    """Plotly's default template as plain JSON (a ``go.Figure`` applies it itself; the chart's
-    fonts, colours and hover labels were designed with it)."""
-    return dict(pio.templates[pio.templates.default].to_plotly_json())
+# The font of the chart's words where the figure names none (the legend): Plotly's default family
+# and colour, as the page drew them with Plotly (measured: the legend's text was #444). The figure
+# used to carry Plotly's whole default template (7 kB of JSON per first load) for this.
+CHART_FONT: Mapping[str, str] = {"family": '"Open Sans", verdana, arial, sans-serif', "color": "#444"}
 
 
 @cache
@@ -443,7 +439,7 @@ def _annotations() -> tuple[dict[str, Any], ...]:
 
 # Every trace has a uid that stays from one chart to the next, and every chart has the same traces
 # (module docstring): the browser is sent only the fields that changed (explorer.frontend.transport)
-# and Plotly.react restyles them in place.
+# and the SVG renderer sets only those attributes (explorer/frontend/bodychart_svg.js).
 def body_chart_figure(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_PX,
                       title: str | None = None) -> dict[str, Any]:
     """The body chart as a plain Plotly figure dict (``{"data": [...], "layout": {...}}``).
@@ -477,7 +473,7 @@ def body_chart_figure(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_
         "yaxis": {"range": list(Y_RANGE), "visible": False, "fixedrange": True, "scaleanchor": "x", "scaleratio": 1},
         "legend": {"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top", "font": {"size": 13}},
         "annotations": list(_annotations()), "hoverlabel": {"font": {"size": 14}}, "uirevision": "body-chart",
-        "template": _template(),
+        "font": dict(CHART_FONT),
     }
     if title:
         layout["title"] = {"text": title, "x": 0.02, "font": {"size": 16}}

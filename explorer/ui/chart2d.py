@@ -1,12 +1,13 @@
-"""The body chart in the page: a small Streamlit Components v2 component around ``Plotly.react``.
+"""The body chart in the page: a small Streamlit Components v2 component drawing the figure as SVG.
 
-Why not ``st.plotly_chart``: its selection events report points, not clicks on filled areas, and
-it would load a second copy of Plotly. This component draws into one persistent div with the
-``plotly.min.js`` the 3D viewer already serves (loaded once per page by the shared
-``explorer/frontend/plotly_loader.js``), and reports a click on an area as the area's id (the
-trace's ``meta``). The browser side is ``explorer/frontend/chart2d.js``. Keyboard and
-screen-reader users get the same choices in lists beside the chart (see :mod:`explorer.ui.page`),
-so the click is a shortcut, not the only way.
+Why not ``st.plotly_chart`` or Plotly at all: its selection events report points, not clicks on
+filled areas, and ``Plotly.react`` cost 137-184 ms of the browser's main thread per condition
+change (issue 12). The browser side (``explorer/frontend/chart2d.js`` with ``bodychart_svg.js``)
+draws the Plotly-format figure of :mod:`explorer.render.bodychart` as plain SVG, one persistent
+element per trace, setting only what changed; it needs no Plotly bundle, so it draws before the 3D
+view's Plotly has loaded. A click on an area is reported as the area's id (the trace's ``meta``).
+Keyboard and screen-reader users get the same choices in lists beside the chart (see
+:mod:`explorer.ui.page`), so the click is a shortcut, not the only way.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from explorer.frontend import AssetComponent
-from explorer.frontend.plotly_assets import ensure_plotly_static_once, plotly_js_version, plotly_url, workarounds_off
 from explorer.frontend.transport import (
     DeltaLedger,
     ScenePayload,
@@ -36,20 +36,13 @@ from explorer.render.scene3d import figure_to_json
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure
 
-# The JavaScript and CSS are files in explorer/frontend/ (chart2d.js imports the shared Plotly
-# loader); created on first use in a script run (see explorer/frontend/__init__.py).
+# The JavaScript and CSS are files in explorer/frontend/ (chart2d.js imports bodychart_svg.js);
+# created on first use in a script run (see explorer/frontend/__init__.py).
 _chart_component = AssetComponent("chart2d", js="chart2d.js", css="chart2d.css")
 
-CHART_CONFIG: dict[str, Any] = {
-    "displaylogo": False,
-    "responsive": True,
-    "displayModeBar": True,
-    "showSendToCloud": False,
-    "plotlyServerURL": "",
-    "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
-                               "resetScale2d"],
-    "toImageButtonOptions": {"format": "png", "filename": "lumbar-body-chart", "scale": 2},
-}
+# The chart's download button (where Plotly's modebar had its camera): file name and pixel scale.
+DOWNLOAD_NAME = "lumbar-body-chart"
+DOWNLOAD_SCALE = 2
 ERROR_TEXT = "The body chart could not be drawn. The same information is listed in words below it."
 
 
@@ -158,7 +151,6 @@ def body_chart(
     test_id : str
         ``data-testid`` of the chart element.
     """
-    ensure_plotly_static_once()
     data = {
         # Only the areas (traces) and layout that changed since the figure this browser has.
         "figure": payload_delta(figure if isinstance(figure, ScenePayload) else chart_payload(figure), _ledger(key)),
@@ -168,15 +160,15 @@ def body_chart(
     }
     # Bytes, not a list or dict: Streamlit json.dumps those twice per rerun (and scans a dict for
     # dataframes, importing pandas); chart2d.js reads the frame with geometry.js componentData.
-    text = join_json(_constant_fields(plotly_url(), tuple(workarounds_off())), data)
+    text = join_json(_constant_fields(), data)
     frame = encode_frame(text)
     _chart_component(key=key, data=frame, width="stretch", height="content", on_clicked_change=on_click or _noop,
                      on_missing_change=_noop)
 
 
-@functools.lru_cache(maxsize=8)
-def _constant_fields(url: str, off: tuple[str, ...]) -> str:
+@functools.cache
+def _constant_fields() -> str:
     """The fields every message carries that do not change while the server runs, as JSON text
     (encoded once, not once per rerun)."""
-    return json.dumps({"plotlyUrl": url, "plotlyJsVersion": plotly_js_version(), "workaroundsOff": list(off),
-                       "config": CHART_CONFIG, "errorText": ERROR_TEXT}, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps({"downloadName": DOWNLOAD_NAME, "downloadScale": DOWNLOAD_SCALE, "errorText": ERROR_TEXT},
+                      separators=(",", ":"), ensure_ascii=False)

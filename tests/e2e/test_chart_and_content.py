@@ -27,7 +27,7 @@ HIGHLIGHTED_JS = f"""() => (document.querySelector('{GRAPH}')?.data || [])
 def _open(page, url: str) -> None:
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(f"{GRAPH} canvas", timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_selector(f"{CHART} .main-svg", timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_selector(f"{CHART} svg.bc-svg", timeout=LOAD_TIMEOUT_MS)
     wait_for_rerun(page)
 
 
@@ -36,15 +36,24 @@ def _main_text(page) -> str:
 
 
 def _click_chart_point(page, x: float, y: float) -> None:
-    """Click the chart at data coordinates (x, y)."""
+    """Click the chart at data coordinates (x, y): the plot group maps chart units (x, -y) to the
+    screen (explorer/frontend/bodychart_svg.js)."""
     box = page.evaluate(f"""([x, y]) => {{
-        const gd = document.querySelector('{CHART}');
-        const fl = gd._fullLayout, r = gd.getBoundingClientRect();
-        return [r.left + fl._size.l + fl.xaxis.d2p(x), r.top + fl._size.t + fl.yaxis.d2p(y)];
+        const plot = document.querySelector('{CHART} .bc-plot');
+        const p = new DOMPoint(x, -y).matrixTransform(plot.getScreenCTM());
+        return [p.x, p.y];
     }}""", [x, y])
     page.mouse.move(box[0], box[1])
     page.wait_for_timeout(300)
     page.mouse.click(box[0], box[1])
+
+
+def _hover_text(page) -> str | None:
+    """The chart's hover label, or None when none is shown."""
+    return page.evaluate(f"""() => {{
+        const tip = document.querySelector('{CHART} .bc-hover');
+        return tip && !tip.hidden ? tip.innerText : null;
+    }}""")
 
 
 def test_first_load_shows_the_dermatome_chart(page, app_url, artifacts_dir):
@@ -85,15 +94,15 @@ def test_changing_the_condition_changes_summary_and_chart(page, app_url):
     assert after_text != before_text and "exiting L4 root" in after_text
 
 
-# Counts `d` writes on the chart's trace lines and fills (a replot rewrites all of them, about 150; a
-# restyle none).
+# Counts `d` writes on the chart's trace lines and fills (drawing the outlines again would rewrite
+# about 150; a change of styles none).
 WATCH_CHART_PATHS_JS = f"""() => {{
     const gd = document.querySelector('{CHART}');
     window.__chartPaths = {{d: 0, seq: gd.dataset.renderSeq}};
     new MutationObserver((records) => {{
         for (const r of records) {{
             // the traces' lines and fills in the plot area (the legend draws its own samples anew)
-            if (r.target.matches('.js-line, .js-fill') && r.target.closest('.cartesianlayer')) window.__chartPaths.d += 1;
+            if (r.target.matches('.bc-line, .bc-fill') && r.target.closest('.bc-plot')) window.__chartPaths.d += 1;
         }}
     }}).observe(gd, {{subtree: true, attributes: true, attributeFilter: ['d']}});
 }}"""
@@ -101,8 +110,8 @@ WATCH_CHART_PATHS_JS = f"""() => {{
 
 def test_a_change_that_keeps_the_outlined_roots_restyles_the_chart_in_place(page, app_url):
     """Moderate -> severe herniation: the same squeezed root and pain route, stronger fills. The chart
-    has the same traces in every state (explorer/render/bodychart.py), so Plotly restyles its SVG
-    instead of redrawing every outline."""
+    has the same traces in every state (explorer/render/bodychart.py), so the SVG renderer sets the
+    new fills instead of redrawing every outline."""
     _open(page, f"{app_url}/?{CONDITION_CASES['herniation'][0]}")
     before = sorted(page.evaluate(PAINTED_JS))
     fills = page.evaluate(f"() => document.querySelector('{CHART}').data.map(t => t.fillcolor).join('|')")
@@ -121,6 +130,9 @@ def test_clicking_a_chart_area_selects_the_root_in_3d(page, app_url, artifacts_d
     _open(page, app_url)
     # Outer side of the patient's left lower leg, front view (leg-local u=9.5, v=25; front centre -22).
     _click_chart_point(page, -22 + 9.5, 25.0)
+    # the pointer rests on the area: its hover label names it and its root (bodychart.py area_hover)
+    hover = _hover_text(page)
+    assert hover and "Outer side of the lower leg" in hover and "L5 dermatome" in hover, hover
     page.wait_for_function("() => location.search.includes('selected=root-L5-left')", timeout=LOAD_TIMEOUT_MS)
     wait_for_rerun(page)
     text = _main_text(page)
