@@ -5,8 +5,9 @@ as the script draws it, and its frontend renders each as it arrives; a component
 body chart) is called only after that render. Two properties of ``explorer.ui.page`` keep the
 browser's work between the pictures' data and their drawing small:
 
-* the 3D view and the body chart are sent after every text of the page (the texts are rendered
-  while the server still builds the pictures), in places created in layout order;
+* the 3D view and the body chart are sent before the texts of the main area (the browser's main
+  thread is the slow part of a change: the pictures' data waits behind every part sent before it,
+  and the texts render while the GPU draws the 3D frame), in places created in layout order;
 * parts whose content does not change keep their place in the tree when the reading above them
   gets longer or shorter: Streamlit's frontend reuses an element whose hash and place are unchanged
   since the last run instead of rendering it again (``applyDelta`` in its ``AppRoot``).
@@ -92,23 +93,24 @@ def _component_index(deltas: list[Delta], part: str) -> int:
 
 
 @pytest.mark.parametrize("audience", ["student", "educator", "patient"])
-def test_the_pictures_are_sent_after_every_text(recorded: list[Delta], audience: str) -> None:
+def test_the_pictures_are_sent_before_the_texts(recorded: list[Delta], audience: str) -> None:
     deltas = _main(_run(recorded, {"condition": "herniation", "audience": audience}))
     viewer, chart = _component_index(deltas, "viewer3d"), _component_index(deltas, "chart2d")
-    first = min(viewer, chart)
+    first, last = min(viewer, chart), max(viewer, chart)
     glossary = [i for i, d in enumerate(deltas) if d.name.startswith("Glossary")]
-    assert glossary and glossary[0] < first
-    markdown_before = sum(1 for d in deltas[:first] if d.what == "markdown")
-    markdown_after = [d for d in deltas[first:] if d.what == "markdown"]
-    texts_before = sum(1 for d in deltas[:first] if d.what in ("markdown", "heading", "alert", "expandable"))
-    # After the first picture come only the chart's caption and words, the view's help line and its
-    # text description: a handful, against the texts before them (closed folds send only their label).
-    assert markdown_before >= 5 and texts_before >= 15, (markdown_before, texts_before)
-    assert len(markdown_after) <= 5, markdown_after
-    # ...and they still sit in the places made for them in layout order: the 3D view in the first
-    # column, the chart in the last one, both of the same row of columns.
+    assert glossary and glossary[0] > last
+    texts = ("markdown", "heading", "alert", "expandable")
+    texts_before = [d for d in deltas[:first] if d.what in texts]
+    texts_after = sum(1 for d in deltas[last:] if d.what in texts)
+    # Before the first picture only the page's title and its notes; the condition's words, the
+    # findings and the reading (closed folds send only their label) come after both pictures.
+    assert len(texts_before) <= 2 and texts_after >= 15, (texts_before, texts_after)
+    assert not any(d.what == "markdown" and d.path[:2] != deltas[viewer].path[:2] for d in deltas[first:last])
+    # ...and they sit in the places made for them in layout order: the 3D view in the first
+    # column, the chart in the last one, both of the same row of columns, each first in its column.
     assert deltas[viewer].path[:2] == deltas[chart].path[:2]
     assert deltas[viewer].path[2] == 0 and deltas[chart].path[2] > 0
+    assert deltas[viewer].path[3] == 0 and deltas[chart].path[3] == 0
 
 
 @pytest.mark.parametrize(("first", "second"), [
@@ -126,9 +128,10 @@ def test_unchanged_parts_keep_their_place_when_the_reading_changes(
     in_b = {(d.path, d.hash) for d in b}
 
     def tail(deltas: list[Delta]) -> list[Delta]:
+        # From the glossary to the pictures' text description (its words change with the state).
         start = next(i for i, d in enumerate(deltas) if d.name.startswith("Glossary"))
-        pictures = min(_component_index(deltas, "viewer3d"), _component_index(deltas, "chart2d"))
-        return [d for d in deltas[start:pictures] if d.kind == "new_element"]
+        end = next(i for i, d in enumerate(deltas) if d.name.startswith("What you are looking at in 3D"))
+        return [d for d in deltas[start:end] if d.kind == "new_element"]
 
     assert tail(a), "no glossary found"
     moved = [d for d in tail(a) if (d.path, d.hash) not in in_b]

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer import settings
@@ -323,34 +324,37 @@ def _patient_below(state: ExplorerState, impact: Impact | None, findings: dict[s
 
 
 def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | None) -> Callable[[], None]:
-    """Lay out the page for a condition (or the healthy spine); return what draws its two pictures.
+    """Lay out the page for a condition (or the healthy spine); return what draws the view's text
+    description (its place is at the bottom, its words come from the 3D view).
 
-    The 3D view, the body chart and the view's text description get their places here, in layout
-    order, but are drawn by the returned function, which :func:`main` calls after every text on the
-    page. Why: Streamlit sends each part as it is drawn and the browser renders each as it arrives;
-    a component is called only after that. With the pictures last, the browser renders the ~80 text
-    elements while the server is still building the 3D view (its slowest part), instead of after
-    the pictures' data has arrived (the texts' render then delayed the components by 200-400 ms).
+    The 3D view and the body chart are drawn first, into places made for them in layout order, and
+    the texts after them. Why: Streamlit sends each part as it is drawn and its frontend renders
+    the parts in arrival order; a component is called only after every part that arrived before it
+    has been rendered. With the pictures first, our components get their data at the start of the
+    run and the browser draws them while the server and Streamlit's frontend go on with the ~80
+    text elements. (Until session 9 they came last, when building the 3D view was the slowest part
+    of a run; since every state is read from disk it takes a few milliseconds, and the texts'
+    render then held the pictures back by 100-200 ms: benchmarks/switch_timeline.py.)
     The places are plain ``st.container()``s: the page looks the same.
     """
     findings = findings_lines(impact) if impact is not None else None
     if state.audience == "patient":
         view_col, words_col, chart_col = st.columns([6, 4, 3], gap="small")
+        view_slot = view_col.container()
+        _draw_pictures(model, chart_col.container(), view_slot)
         with view_col:
-            view_slot = st.container()
             _selection(quiet=True)  # a clicked part, in plain words, under the picture
         with words_col:
             _patient_words(state, impact)
-        with chart_col:
-            chart_slot = st.container()
         _sections(model)
         with st.container():  # one or two parts (red flags move the notice up): the rest keeps its place
             _patient_below(state, impact, findings)
         description_slot, expanded = st.container(), False
     else:
         view_col, chart_col = st.columns([3, 2], gap="medium")
+        view_slot = view_col.container()
+        _draw_pictures(model, chart_col.container(), view_slot)
         with view_col:
-            view_slot = st.container()
             # Under the view (the chart column is taller): the one-line story of the picture, in the
             # first screen on a projector.
             if impact is not None and findings is not None:
@@ -358,26 +362,27 @@ def _condition_mode(model: SpineModel, state: ExplorerState, impact: Impact | No
             else:
                 st.subheader("Healthy spine")
                 st.write("Pick a condition in the sidebar to see which nerve it squeezes and where that is felt.")
-        with chart_col:
-            chart_slot = st.container()
         _sections(model)
         if findings is not None:
             _findings_panel(findings)
         _selection(quiet=True)
         description_slot, expanded = st.container(), impact is None
 
-    def draw_pictures() -> None:
-        # The chart first: it is built faster than the 3D view, so the browser has rendered it by
-        # the time the view's data comes, and the view (which waits for the chart to draw both in
-        # one frame) is called on an idle page.
-        with chart_slot:
-            _chart()
-        with view_slot:
-            _viewer(model)
+    def draw_description() -> None:
         with description_slot:  # after the view: it shows the words the view left in session state
             _description(expanded=expanded)
 
-    return draw_pictures
+    return draw_description
+
+
+def _draw_pictures(model: SpineModel, chart_slot: DeltaGenerator, view_slot: DeltaGenerator) -> None:
+    """The body chart, then the 3D view, each into its place."""
+    # The chart first: the view waits for the chart to draw both in one frame
+    # (explorer/frontend/frame_group.js), and the chart's data is the smaller.
+    with chart_slot:
+        _chart()
+    with view_slot:
+        _viewer(model)
 
 
 def _symptoms_mode(model: SpineModel, state: ExplorerState) -> None:
@@ -432,11 +437,11 @@ def main() -> None:
     st.session_state[FRAGMENTS_DRAWN_KEY] = (
         (VIEWER_FRAGMENT,) if symptoms_mode
         else (VIEWER_FRAGMENT, CHART_FRAGMENT, SELECTION_FRAGMENT, SECTIONS_FRAGMENT, DESCRIPTION_FRAGMENT))
-    draw_pictures = None
+    draw_description = None
     if symptoms_mode:
         _symptoms_mode(model, state)
     else:
-        draw_pictures = _condition_mode(model, state, impact)
+        draw_description = _condition_mode(model, state, impact)
     st.divider()
     library = get_library()
     # In a container of its own: the reading's length changes with the condition and its parameters,
@@ -454,6 +459,6 @@ def main() -> None:
     # runs the app, so they sit at the bottom instead of pushing the 3D view off the first screen.
     for message in model.messages:
         st.caption(literal(message, limit=MAX_MESSAGE_CHARS))
-    if draw_pictures is not None:
-        draw_pictures()  # last: see _condition_mode
+    if draw_description is not None:
+        draw_description()  # last: the 3D view's words, once every part of the page is drawn
     settle_heap()  # once per process: what is alive now lives as long as the server
