@@ -4,7 +4,8 @@ The JavaScript (ES modules) and CSS live in this folder as ordinary files:
 
 * ``viewer3d.js`` / ``viewer3d.css``: the 3D viewer (:mod:`explorer.ui.viewer3d`),
 * ``chart2d.js`` / ``chart2d.css``: the body chart (:mod:`explorer.ui.chart2d`),
-* ``plotly_loader.js``: the one loader of the served ``plotly.min.js``,
+* ``bodychart_svg.js``: draws the body chart's Plotly-format figure as SVG without Plotly (chart2d.js uses it),
+* ``plotly_loader.js``: the one loader of the served ``plotly.min.js`` (the 3D viewer's; the chart needs none),
 * ``gl_workarounds.js``: every browser workaround and reach into Plotly's internals,
 * ``geometry.js``, ``camera.js``, ``interaction.js``: pure logic, tested with
   ``node --test tests/js``.
