@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import BODY_CHART, CHROMIUM_ARGS, ROOT, Server, chromium_path
+from benchmarks._common import BODY_CHART, CHROMIUM_ARGS, ROOT, Server, chromium_path, percentile
 from benchmarks.run import (
     ARM_JS,
     DONE_JS,
@@ -307,7 +307,8 @@ def summarize(rows: list[dict[str, Any]]) -> str:
             continue
         mb, ma = statistics.median(b), statistics.median(a)
         ratio = f"{ma / mb:.2f}x" if mb else "-"
-        lines.append(f"{key:<12} p50 before {mb:10.1f}  after {ma:10.1f}  ({ratio});  max before {max(b):10.1f}  after {max(a):10.1f}")
+        lines.append(f"{key:<12} p50 before {mb:10.1f}  after {ma:10.1f}  ({ratio});  p95 before {percentile(b, 95):10.1f}  "
+                     f"after {percentile(a, 95):10.1f};  max before {max(b):10.1f}  after {max(a):10.1f}")
     lines.append(f"steps where both pages redrew the chart: {len(both)} of {len(rows) - 1}")
     resized = [r for r in both if r["after"].get("plot_area_changed")]
     kept = [r for r in both if not r["after"].get("plot_area_changed")]

@@ -99,7 +99,7 @@ function tangent(prev, cur, next, smoothness) {
 // A marker symbol's path around (0, 0) in pixels (drawing/symbol_defs.js): circle, square and
 // arrow (rotated by `angle` degrees, tip at the point); anything else is drawn as a circle.
 export function symbolPath(symbol, size, angle = 0) {
-  const r = Math.max(num(size, 6), 0) / 2;
+  const r = Math.min(Math.max(num(size, 6), 0), 400) / 2;  // bounded: a wild size from bad data stays a marker
   if (r === 0) return "";
   if (symbol === "square") return `M${r},${r}H${-r}V${-r}H${r}Z`;
   if (symbol === "arrow") {

@@ -197,3 +197,19 @@ def test_symptoms_to_cause_ranks_l5_and_opens_a_cause_in_3d(page, app_url, artif
     wait_for_rerun(page)
     page.wait_for_function(f"() => (document.querySelector('{GRAPH}').data || []).some(t => t.meta === 'lesion-disc')",
                            timeout=LOAD_TIMEOUT_MS)
+
+
+def test_clicking_chart_areas_in_symptoms_mode_marks_and_unmarks_them(page, app_url, artifacts_dir):
+    """In the symptoms-to-cause mode a click on an area marks it (its fill turns the marks' purple
+    and the legend gains "Marked by you"); a second click unmarks it."""
+    _open(page, f"{app_url}/?mode=symptoms")
+    marked_js = f"""() => (document.querySelector('{CHART}').data || [])
+        .filter(t => t.meta === 'front:left:outer side of the lower leg').map(t => t.name.includes('Marked by you'))[0]"""
+    assert page.evaluate(marked_js) is False
+    _click_chart_point(page, -22 + 9.5, 25.0)
+    page.wait_for_function(marked_js, timeout=LOAD_TIMEOUT_MS)
+    wait_for_rerun(page)
+    assert page.locator(CHART).locator("text.bc-legend-text", has_text="Marked by you").count() == 1
+    page.screenshot(path=str(artifacts_dir / "e2e-symptoms-chart-click.png"))
+    _click_chart_point(page, -22 + 9.5, 25.0)
+    page.wait_for_function(f"() => !({marked_js})()", timeout=LOAD_TIMEOUT_MS)
