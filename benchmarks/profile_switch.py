@@ -143,7 +143,8 @@ async def new_page(browser, gpu_done: bool = False, off: str = ""):
 
 
 COUNTERS_JS = """() => ({upload: window.__glUpload ? window.__glUpload.bytes : 0,
-  pick: Object.assign({}, (window.__lumbar3d && window.__lumbar3d.pickStats) || {})})"""
+  pick: Object.assign({}, (window.__lumbar3d && window.__lumbar3d.pickStats) || {}),
+  depth: Object.assign({}, (window.__lumbar3d && window.__lumbar3d.depthStats) || {})})"""
 
 
 async def step(page, action, cdp=None) -> dict[str, Any]:
@@ -181,6 +182,16 @@ async def step(page, action, cdp=None) -> dict[str, Any]:
     out["read_pixels"] = gl["calls"].get("readPixels", {}).get("n", 0)
     out["ws"] = [(round(t - t0), n) for t, n in gl["ws"]]
     out["gpu_done_ms"] = gl["gpuDone"] - t0 if gl["gpuDone"] is not None else None
+    # The 3D react's own synchronous part: the body chart's react granted in the same task runs
+    # inside the 3D react's promise, so react_lumbar-3d_ms counts both (viewer3d.js marks the end
+    # of its synchronous part). And, with --gpu-done, the GPU's time after the last frame was issued.
+    if "mark_3d-react-sync" in out and "mark_3d-react-start" in out:
+        out["react_3d_sync_ms"] = out["mark_3d-react-sync"] - out["mark_3d-react-start"]
+    if out["gpu_done_ms"] is not None and out["frames"]:
+        out["gpu_after_last_frame_ms"] = out["gpu_done_ms"] - out["frames"][-1]
+    # depthPrepassPick (gl_workarounds.js): depth-only draws done by the picking program / left to draw().
+    out["depth_prepass"] = {k: v - counters["depth"].get(k, 0) for k, v in after["depth"].items()
+                            if isinstance(v, int | float)}
     out["array_attrs"] = await page.evaluate("() => window.__lumbar3d.arrayAttrs || null")
     out["links"] = await page.evaluate("() => [window.__lumbar3d.cameraRelayouts || null, window.__lumbar3d.programLinks || null]")
     if prof:
@@ -195,6 +206,9 @@ def summarize_profile(profiles: list[dict[str, Any]], top: int = 40) -> list[str
     total_ms = 0.0
     # Inclusive time for selected frames: attribute each sample to every distinct ancestor.
     incl: Counter[str] = Counter()
+    # Samples whose stack passes through a component's module (what it does and what it calls:
+    # Plotly.react included), the 3D viewer first.
+    by_component: Counter[str] = Counter()
     for prof in profiles:
         nodes = {n["id"]: n for n in prof["nodes"]}
         parent = {}
@@ -211,6 +225,13 @@ def summarize_profile(profiles: list[dict[str, Any]], top: int = 40) -> list[str
             by_fn[name] += ms
             by_url[url] += ms
             total_ms += ms
+            stack_urls = set()
+            cur = sid
+            while cur is not None:
+                stack_urls.add(nodes[cur]["callFrame"].get("url", "").rsplit("/", 1)[-1].split("?")[0])
+                cur = parent.get(cur)
+            by_component["3D viewer (viewer3d.js)" if "viewer3d.js" in stack_urls
+                         else "body chart (chart2d.js)" if "chart2d.js" in stack_urls else "rest"] += ms
             seen = set()
             cur = sid
             while cur is not None:
@@ -223,6 +244,8 @@ def summarize_profile(profiles: list[dict[str, Any]], top: int = 40) -> list[str
     n = max(1, len(profiles))
     lines = [f"sampled {total_ms / n:.0f} ms per step over {len(profiles)} steps", "self time by script (ms/step):"]
     lines += [f"  {ms / n:8.1f}  {u}" for u, ms in by_url.most_common(15)]
+    lines.append("time on stacks through each component (ms/step):")
+    lines += [f"  {ms / n:8.1f}  {c}" for c, ms in by_component.most_common()]
     lines.append("self time by function (ms/step):")
     lines += [f"  {ms / n:8.1f}  {f}" for f, ms in by_fn.most_common(top)]
     lines.append("inclusive time by function (ms/step):")
@@ -286,7 +309,7 @@ async def amain(args) -> None:
                                 f"gpu done {ra['gpu_done_ms'] or 0:5.0f}, frames {ra['frames']}, "
                                 f"relayouts {ra['relayouts']}, links {ra['gl'].get('linkProgram', {}).get('n', 0)}, "
                                 f"draws {ra['gl'].get('drawElements', {}).get('n', 0)}, readPixels {ra['read_pixels']}, "
-                                f"upload {ra['upload_bytes'] / 1e6:.2f} MB, pick {ra['pick']})")
+                                f"upload {ra['upload_bytes'] / 1e6:.2f} MB, pick {ra['pick']}, depth {ra['depth_prepass']})")
                 print(f"step {i + 1:2d} {target:<26} " + "\n    ".join(line), flush=True)
             await browser.close()
     finally:

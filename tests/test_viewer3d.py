@@ -553,7 +553,8 @@ def test_workarounds_switched_off_by_the_environment(monkeypatch) -> None:
     # every id named in gl_workarounds.js's WORKAROUNDS table can be switched off from here
     ids = re.findall(r"^  ([a-zA-Z]+): \"", (FRONTEND / "gl_workarounds.js").read_text(), flags=re.M)
     assert {"readbackCanvases", "fastValidityChecks", "liveCamera", "pngAtDoubleResolution", "zoomLimits",
-            "meshUpdateMemo", "cssSafeUids", "fastArrayAttributes", "reuseProgramLinks", "deferPickPass"} == set(ids)
+            "meshUpdateMemo", "cssSafeUids", "fastArrayAttributes", "reuseProgramLinks", "deferPickPass",
+            "depthPrepassPick"} == set(ids)
 
 
 def test_not_installed_project_shows_a_message_not_a_traceback(monkeypatch) -> None:

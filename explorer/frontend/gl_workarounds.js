@@ -87,6 +87,18 @@ export const WORKAROUNDS = Object.freeze({
   // is drawn and read back with the camera of the frame on screen: the same pixels Plotly would
   // have read. While the pointer is over the view, Plotly's own pass runs in every frame.
   deferPickPass: "draw and read back Plotly's 3D picking buffer only when the pointer or focus is over the view",
+  // When any mesh is see-through, each gl-plot3d frame draws every opaque mesh twice: once onto the
+  // screen, then again into its transparency framebuffer with every colour channel masked, only to
+  // fill that framebuffer's depth (the see-through meshes are then tested against it). That second
+  // draw still runs gl-mesh3d's lit fragment shader (normals, Cook-Torrance specular, colour
+  // texture) for every covered pixel, although it writes no colour: measured 35-105 ms of each
+  // 190-440 ms software frame of this scene (the floor app pays it too: its default view has 6
+  // see-through meshes, a story view 14-17). In that depth-only draw an opaque mesh is drawn with its
+  // own picking program (gl-mesh3d's drawPick: the same triangles from the same vertex array,
+  // gl_Position by the same expression, the same discard outside the clip box; an opaque mesh's
+  // colours all have alpha 1, so the lit shader's other discard, alpha 0, never fires): the same
+  // depth, so the same picture (full frames read back: 0 pixels differ), for 23-47 ms less a frame.
+  depthPrepassPick: "fill the transparency pass's depth with each opaque mesh's picking program, not its lit shader",
 });
 
 function parseList(text) {
@@ -984,5 +996,77 @@ export function installPickDeferral(glplot, stats = {}) {
     return add.call(this, obj);
   };
   glplot.__lumbarPick = ctl;
+  return ctl;
+}
+
+// ---- depthPrepassPick
+// gl-plot3d's frame (createScene's redraw), when an object is see-through: after the opaque objects
+// are drawn onto the screen, its accumulation framebuffer is bound, its depth cleared, every colour
+// channel masked (colorMask(false, false, false, false)) and each opaque object's draw() called again;
+// then the colour mask is restored for the see-through objects. An object's draw() called while a
+// framebuffer is bound and every colour channel is masked is that depth-only draw (the screen pass
+// runs with no framebuffer bound, the pick pass calls drawPick, not draw).
+const CULL_FACE = 0x0B44;
+
+// True when drawPick draws exactly the depth that draw() would for gl-mesh3d mesh `m`: an opaque
+// mesh of triangles only (drawPick also draws edges and points, draw() contour lines: those keep
+// their own draw), with gl-mesh3d's triangle and picking programs.
+export function pickDrawsSameDepth(m) {
+  return !!m && typeof m.drawPick === "function" && typeof m.isOpaque === "function" && m.isOpaque() === true
+    && !!m.triShader && !!m.pickShader && !!m.triangleVAO && m.triangleCount > 0
+    && !(m.edgeCount > 0) && !(m.pointCount > 0) && !(m.contourEnable && m.contourCount > 0);
+}
+
+// Install on `glplot` (once per scene; later calls return the same controller with `stats` swapped
+// in). `stats` counts {picked: depth-only draws done with the picking program, kept: depth-only draws
+// left to draw()}. Returns the controller ({stats}) or null when the scene is not the shape this was
+// written for (nothing changed then).
+export function installDepthPrepass(glplot, stats = {}) {
+  if (glplot?.__lumbarDepth) {
+    glplot.__lumbarDepth.stats = stats;
+    return glplot.__lumbarDepth;
+  }
+  const gl = glplot?.gl;
+  if (!gl || !Array.isArray(glplot.objects) || typeof glplot.add !== "function"
+      || ["bindFramebuffer", "colorMask", "disable"].some((n) => typeof gl[n] !== "function")) {
+    return null;
+  }
+  const FRAMEBUFFER = gl.FRAMEBUFFER ?? 0x8D40;
+  const ctl = { stats };
+  let bound = null;    // the framebuffer bound now (null: the canvas); client-side state, no GPU wait
+  try { bound = gl.getParameter?.(gl.FRAMEBUFFER_BINDING ?? 0x8CA6) ?? null; } catch (e) { bound = null; }
+  let masked = false;  // every colour channel masked
+  const bindFramebuffer = gl.bindFramebuffer, colorMask = gl.colorMask;
+  gl.bindFramebuffer = function (target, fb) {
+    if (target === FRAMEBUFFER) bound = fb ?? null;
+    return bindFramebuffer.call(this, target, fb);
+  };
+  gl.colorMask = function (r, g, b, a) {
+    masked = !r && !g && !b && !a;
+    return colorMask.call(this, r, g, b, a);
+  };
+  const wrap = (obj) => {
+    if (!obj || typeof obj.draw !== "function" || obj.__lumbarDraw) return;
+    const draw = obj.draw;
+    obj.__lumbarDraw = draw;
+    obj.draw = function (params) {
+      if (!bound || !masked) return draw.call(this, params);
+      if (!pickDrawsSameDepth(this)) {
+        ctl.stats.kept = (ctl.stats.kept || 0) + 1;
+        return draw.call(this, params);
+      }
+      ctl.stats.picked = (ctl.stats.picked || 0) + 1;
+      gl.disable(CULL_FACE);  // as draw() does (drawPick leaves culling as it finds it)
+      // Plotly's own drawPick (deferPickPass wraps the method to record pick passes: this is not one).
+      return (this.__lumbarDrawPick ?? this.drawPick).call(this, params);
+    };
+  };
+  glplot.objects.forEach(wrap);
+  const add = glplot.add;
+  glplot.add = function (obj) {
+    wrap(obj);
+    return add.call(this, obj);
+  };
+  glplot.__lumbarDepth = ctl;
   return ctl;
 }

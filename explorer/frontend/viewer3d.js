@@ -14,8 +14,8 @@ import {
 import { applyDelta } from "./delta.js";
 import { assemble, componentData, GeometryCache } from "./geometry.js";
 import {
-  fastArrayAttributes, installMeshUpdateMemo, installPickDeferral, liveCamera as readCamera, pngAtDoubleResolution,
-  setZoomLimits, withCssSafeUids, withFastWebGL,
+  fastArrayAttributes, installDepthPrepass, installMeshUpdateMemo, installPickDeferral, liveCamera as readCamera,
+  pngAtDoubleResolution, setZoomLimits, withCssSafeUids, withFastWebGL,
 } from "./gl_workarounds.js";
 import { frameGroup } from "./frame_group.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
@@ -222,6 +222,13 @@ function installPickPass(st) {
   ctl?.setOver(st.pointerOver || st.focusWithin);
 }
 
+// The transparency pass's depth-only draw with each opaque mesh's picking program (gl_workarounds.js,
+// depthPrepassPick). Installed before the pick deferral, so it sees every framebuffer bound.
+function installDepthPass(st) {
+  if (!uses(st, "depthPrepassPick")) return;
+  installDepthPrepass(st.gd?._fullLayout?.scene?._scene?.glplot, (G.depthStats ??= {}));
+}
+
 function attachPickListeners(st) {
   const { wrap } = st;
   const update = () => pickDeferral(st)?.setOver(st.pointerOver || st.focusWithin);
@@ -404,12 +411,16 @@ async function render(st, d) {
       // next in the same task, frame_group.js) instead of from the end of the task. WebGL's
       // flush() does not wait for anything.
       for (const ctx of st.contexts ?? []) if (ctx.canvas?.isConnected && !ctx.isContextLost()) ctx.flush();
+      // The 3D react's own (synchronous) part ends here; "3d-react-end" comes after the body chart's
+      // react granted in the same task (so a timer around the whole promise counts both).
+      mark("3d-react-sync");
       await reacting;
       mark("3d-react-end");
       reacted = true;
     }
     // Later reacts rewrite only the WebGL buffers of traces that changed (G.meshUpdates counts them).
     if (uses(st, "meshUpdateMemo")) installMeshUpdateMemo(gd, (G.meshUpdates ??= {}));
+    installDepthPass(st);
     installPickPass(st);
     st.sceneHash = scene.hash;
     st.labelScale = fit.scale;

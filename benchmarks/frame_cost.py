@@ -1,0 +1,151 @@
+"""What one 3D frame costs the GPU (software WebGL), with front-end workarounds on and off.
+
+Starts ``streamlit run explorer/app.py`` once and opens two pages on it: one with the front end as
+it is, one with the workarounds named by ``--off`` switched off (localStorage
+``lumbar.no_workarounds``, as profile_switch.py does). For each state (a URL query) both pages
+load it, then take turns (which page goes first alternates per round) drawing the scene again:
+gl-plot3d's ``redraw()`` followed by a one-pixel ``readPixels``, which waits until the GPU has
+drawn the whole frame. So the time is the frame's GPU cost (plus the few ms of WebGL calls), the
+part of a condition change that profile_switch.py sees only as "gpu done" after the react.
+After the timing, each page's whole frame is read back and the two are compared pixel by pixel:
+a workaround that must not change the picture should show 0 pixels differing.
+
+Diagnostics, not part of run.py (timings depend on the machine's load; compare within one run)::
+
+    flock /tmp/heavy.lock timeout 900 python benchmarks/frame_cost.py --off depthPrepassPick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import CHROMIUM_ARGS, GRAPH, Server, chromium_path
+from benchmarks.run import RESULTS, _wait_idle
+
+# A story view for each condition (the URL's defaults for the rest) and the plain model.
+STATES = ["?condition=herniation", "?condition=stenosis", "?condition=spondylolisthesis",
+          "?condition=piriformis", "?condition=cauda_equina", "?condition=none"]
+
+DRAWN_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) >= 1"
+
+# Draw the scene `n` times, each time until the GPU has finished it; ms per frame.
+FRAMES_JS = f"""(n) => {{
+  const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
+  const gl = gp.gl, px = new Uint8Array(4);
+  const done = () => gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  done();
+  const ms = [];
+  for (let i = 0; i < n; i++) {{
+    const t = performance.now();
+    gp.redraw();
+    done();
+    ms.push(performance.now() - t);
+  }}
+  const see = gp.objects.filter((o) => o.isTransparent && o.isTransparent()).length;
+  return {{ms, objects: gp.objects.length, seeThrough: see}};
+}}"""
+
+# One frame read back whole (base64 RGBA) with its size.
+PIXELS_JS = f"""() => {{
+  const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
+  const gl = gp.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
+  gp.redraw();
+  const px = new Uint8Array(w * h * 4);
+  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  let s = '';
+  for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode.apply(null, px.subarray(i, i + 0x8000));
+  return {{w, h, data: btoa(s)}};
+}}"""
+
+
+def differing_pixels(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, int]:
+    """(pixels that differ in any channel, largest difference of 255); (-1, -1) if the sizes differ."""
+    if (a["w"], a["h"]) != (b["w"], b["h"]):
+        return -1, -1
+    import numpy as np
+
+    x = np.frombuffer(base64.b64decode(a["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
+    y = np.frombuffer(base64.b64decode(b["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
+    d = np.abs(x - y).max(axis=1)
+    return int((d > 0).sum()), int(d.max(initial=0))
+
+
+async def amain(args) -> int:
+    from playwright.async_api import async_playwright
+
+    server = Server(log_path=RESULTS / "logs" / "frame-cost-app.log")
+    lines: list[str] = []
+    ratios: list[float] = []
+    worst_diff = 0
+    try:
+        server.wait_ready()
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            pages = {}
+            for name, off in (("on", ""), ("off", args.off)):
+                ctx = await browser.new_context(viewport={"width": args.width, "height": args.height})
+                if off:
+                    await ctx.add_init_script(f"localStorage.setItem('lumbar.no_workarounds', {json.dumps(off)});")
+                pages[name] = await ctx.new_page()
+            print(f"workarounds off in the 'off' page: {args.off}; {args.rounds} rounds x {args.frames} frames "
+                  f"per state and page; viewport {args.width}x{args.height}", flush=True)
+            for state in args.states:
+                for page in pages.values():
+                    await page.goto(server.url + "/" + state, timeout=120_000)
+                    await page.wait_for_function(DRAWN_JS, timeout=120_000, polling=100)
+                    await _wait_idle(page)
+                    await page.wait_for_timeout(1500)  # the story camera's last frames, the deferred work
+                ms: dict[str, list[float]] = {"on": [], "off": []}
+                info: dict[str, Any] = {}
+                for r in range(args.rounds):
+                    order = ["on", "off"] if r % 2 == 0 else ["off", "on"]
+                    for name in order:
+                        got = await pages[name].evaluate(FRAMES_JS, args.frames)
+                        ms[name] += got["ms"]
+                        info = got
+                shots = {name: await page.evaluate(PIXELS_JS) for name, page in pages.items()}
+                count, worst = differing_pixels(shots["on"], shots["off"])
+                worst_diff = max(worst_diff, count if count >= 0 else 10**9)
+                on, off = statistics.median(ms["on"]), statistics.median(ms["off"])
+                ratios.append(on / off)
+                line = (f"{state or '(default)':<32} {info['objects']:3d} objects ({info['seeThrough']:2d} see-through)  "
+                        f"frame p50 on {on:6.1f} ms  off {off:6.1f} ms  on/off {on / off:.2f}x  "
+                        f"pixels differing {count} (max {worst}/255)")
+                print(line, flush=True)
+                lines.append(line)
+            await browser.close()
+    finally:
+        server.stop()
+    summary = (f"on/off median over states {statistics.median(ratios):.2f}x (per state: "
+               + ", ".join(f"{r:.2f}" for r in ratios) + f"); most pixels differing in one state: {worst_diff}")
+    print(summary)
+    if args.out:
+        Path(args.out).write_text("\n".join(lines + [summary]) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--off", required=True, help="workaround ids switched off in the second page (comma separated)")
+    parser.add_argument("--states", nargs="*", default=STATES, help="URL queries (default: a story view per condition)")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--frames", type=int, default=3, help="frames per round and page")
+    parser.add_argument("--width", type=int, default=1366)
+    parser.add_argument("--height", type=int, default=768)
+    parser.add_argument("--out", default="", help="write the table here")
+    args = parser.parse_args(argv)
+    return asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

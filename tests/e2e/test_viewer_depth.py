@@ -1,0 +1,73 @@
+"""The transparency pass's depth-only draw by each opaque mesh's picking program (gl_workarounds.js,
+``depthPrepassPick``) in the real browser: in a story view (see-through bones in front of the
+lesion) the workaround draws the depth-only pass with the picking program, and the frame it draws
+is the frame Plotly's own pass draws, pixel for pixel (the same page with the workaround switched
+off, the same state; both frames read back whole from WebGL, so no screenshot scaling or page
+compositing comes between).
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from app_page import GRAPH, open_viewer, wait_for_rerun
+
+pytestmark = pytest.mark.e2e
+
+# A story view with see-through meshes (a left paracentral L4-L5 herniation), and after a change
+# to another condition (a slipped vertebra: other meshes, other see-throughs).
+STATES = ["condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=moderate",
+          "condition=spondylolisthesis"]
+VIEWPORT = {"width": 1366, "height": 768}
+
+# Draw the scene once more and read the whole frame back (base64 RGBA), with what the frame held.
+FRAME_JS = f"""() => {{
+  const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
+  const gl = gp.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
+  gp.redraw();
+  const px = new Uint8Array(w * h * 4);
+  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  let s = '';
+  for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode.apply(null, px.subarray(i, i + 0x8000));
+  return {{w, h, data: btoa(s), seeThrough: gp.objects.filter((o) => o.isTransparent && o.isTransparent()).length,
+           depth: Object.assign({{}}, window.__lumbar3d.depthStats || {{}})}};
+}}"""
+
+
+def _differing(a: dict, b: dict) -> tuple[int, int]:
+    import numpy as np
+
+    assert (a["w"], a["h"]) == (b["w"], b["h"])
+    x = np.frombuffer(base64.b64decode(a["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
+    y = np.frombuffer(base64.b64decode(b["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
+    d = np.abs(x - y).max(axis=1)
+    return int((d > 0).sum()), int(d.max(initial=0))
+
+
+def test_depth_pass_by_the_picking_program_draws_the_same_frame(browser, app_url) -> None:
+    frames: dict[str, list[dict]] = {}
+    for mode in ("workaround", "plotly"):
+        context = browser.new_context(viewport=VIEWPORT)
+        if mode == "plotly":
+            context.add_init_script("window.localStorage.setItem('lumbar.no_workarounds', 'depthPrepassPick')")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        try:
+            frames[mode] = []
+            for state in STATES:
+                open_viewer(page, f"{app_url}/?{state}")
+                wait_for_rerun(page)
+                page.wait_for_timeout(1500)  # the story camera's last frames
+                frames[mode].append(page.evaluate(FRAME_JS))
+            assert not [e for e in errors if "lumbar" in e.lower() or "webgl" in e.lower()], errors
+        finally:
+            context.close()
+    for i, state in enumerate(STATES):
+        on, off = frames["workaround"][i], frames["plotly"][i]
+        assert on["seeThrough"] > 0, f"{state}: a story view has see-through meshes (else there is no such pass)"
+        assert on["depth"].get("picked", 0) > 0, f"{state}: the depth-only draws used the picking program {on['depth']}"
+        assert off["depth"] == {}, f"switched off: nothing drawn by it ({off['depth']})"
+        count, worst = _differing(on, off)
+        assert count == 0, f"{state}: {count} pixels differ (up to {worst}/255) from Plotly's own pass"
