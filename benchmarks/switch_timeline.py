@@ -241,6 +241,19 @@ def server_marks(events: list[tuple[float, str, str]], to_page: float) -> dict[s
     return out
 
 
+def patient_label(key: str, target: str, label: str, condition: str) -> str:
+    """The words a patient's page shows for run.py's step (everyday names: explorer.ui.controls)."""
+    from explorer.conditions.registry import CONDITIONS
+    from explorer.ui.controls import condition_label
+
+    name, _, value = target.partition("=")
+    if key == "condition":
+        return condition_label(value, "patient")
+    spec = CONDITIONS.get(condition)
+    p = spec.param(name) if spec is not None and name in [q.name for q in spec.params] else None
+    return str(getattr(p, "plain_label_for", p.label_for)(value)) if p is not None else label
+
+
 async def measure(page, action, quiet_ms: int, net: NetClock | None = None, cdp: Any = None,
                   server: ClockServer | None = None, save_profile: str = "") -> dict[str, Any]:
     import time
@@ -376,6 +389,8 @@ async def amain(args) -> int:
                         break
                 assert step is not None
                 key, lab, target = step
+                if args.audience == "patient":
+                    lab = patient_label(key, target, lab, _query(pages["after"].url).get("condition", "none"))
                 order = list(pages) if i % 2 == 0 else list(pages)[::-1]
                 line = []
                 for side in order:
