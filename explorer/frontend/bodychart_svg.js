@@ -177,7 +177,8 @@ export function legendLayout(entries, widths, maxWidth, fontSize) {
   let x = 0, row = 0;
   for (let i = 0; i < n; i++) {
     const next = cell ?? w[i];
-    if (x > 0 && x + next - LEGEND.itemGap >= maxWidth) { x = 0; row += 1; }
+    // a grouped row takes an item while it fits with its gap; a grid row, without the last gap
+    if (x > 0 && (grouped ? x + next > maxWidth : x + next - LEGEND.itemGap >= maxWidth)) { x = 0; row += 1; }
     items.push({ x, row });
     x += next;
   }

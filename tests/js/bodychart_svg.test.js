@@ -59,6 +59,11 @@ test("the plot frame and legend match Plotly's for the page's chart (600 x 620, 
   assert.deepEqual(leg.items.map((i) => [i.row, i.x]), [[0, 0], [0, 345.296875], [1, 0], [1, 138.953125],
                                                          [1, 366.046875], [2, 0], [2, 180]]);
   assert.equal(leg.height, 90);
+  // the page's 372 px column (1366 x 768): "Radiating pain" and the key points do not share a row
+  // (364 px wide legend; Plotly: five rows)
+  const narrow = svg.legendLayout(names.filter((e) => e.group !== "selected"), widths.filter((_, i) => i !== 1), 364, 13);
+  assert.deepEqual(narrow.items.map((i) => i.row), [0, 1, 2, 3, 4, 4]);
+  assert.equal(narrow.height, 150);
   // ungrouped and not one row: a grid of the widest item (the symptoms mode's legend, 70 px)
   const marks = ["Key", "Numbness", "Tingling", "Pain", "Marked"].map((name) => ({ name, group: "" }));
   const grid = svg.legendLayout(marks, [182.09375, 160.203125, 135, 119.640625, 95.953125], 592, 13);
