@@ -278,3 +278,87 @@ def test_the_websocket_is_untouched(server):
     with websockets.connect(ws_url, subprotocols=["streamlit"], origin=url, open_timeout=30) as ws:
         assert ws.subprotocol == "streamlit"
         assert ws.response.headers.get("content-encoding") is None
+
+
+# --------------------------------------------------------------------------- giving way to a page load
+
+
+class ScriptedTraffic:
+    """``quiet_for()`` answers 0.0 (a request in flight) ``busy`` times, then 1.0."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+        self.asked = 0
+        self.websocket_seen = False
+
+    def quiet_for(self) -> float:
+        self.asked += 1
+        return 0.0 if self.asked <= self.busy else 1.0
+
+
+def test_the_gate_waits_while_requests_are_in_flight_then_goes_on(monkeypatch):
+    monkeypatch.setattr(startup, "GATE_POLL_S", 0.0)
+    traffic = ScriptedTraffic(busy=5)
+    gate = startup.Gate(traffic, quiet_s=0.05, budget_s=60.0)
+    gate.wait()
+    assert traffic.asked == 6 and gate.waits == 1  # asked until quiet, no further
+    gate.wait()  # quiet now: goes straight on
+    assert traffic.asked == 7 and gate.waits == 1
+
+
+def test_the_gate_opens_once_a_websocket_connects_or_its_budget_is_spent(monkeypatch):
+    monkeypatch.setattr(startup, "GATE_POLL_S", 0.001)
+    never_quiet = ScriptedTraffic(busy=10**9)
+    never_quiet.websocket_seen = True  # a page's first script run needs the warm-up now
+    gate = startup.Gate(never_quiet, budget_s=60.0)
+    gate.wait()
+    assert gate.open() and gate.waits == 0
+    busy = ScriptedTraffic(busy=10**9)
+    gate = startup.Gate(busy, budget_s=0.02)
+    gate.wait()  # a server that never goes quiet still warms up
+    assert gate.open() and gate.waited_s >= 0.02
+    asked = busy.asked
+    gate.wait()
+    assert busy.asked == asked  # spent: no more waiting
+
+
+class CountingGate(startup.Gate):
+    def __init__(self) -> None:
+        super().__init__(ScriptedTraffic(busy=0))
+        self.calls = 0
+
+    def wait(self) -> None:
+        self.calls += 1
+
+
+def test_imports_by_the_apps_modules_on_the_warm_up_thread_wait_at_the_gate(tmp_path, monkeypatch):
+    import builtins
+
+    for name in ("lumbar_gate_probe_a", "lumbar_gate_probe_b", "lumbar_gate_probe_c"):
+        (tmp_path / f"{name}.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    gate = CountingGate()
+    original = builtins.__import__
+    app_module = {"__name__": "explorer.ui.page"}
+    with startup.gated_imports(gate):
+        builtins.__import__("lumbar_gate_probe_a", app_module, None, (), 0)
+        assert gate.calls == 1  # a module not loaded yet, imported by one of the app's modules
+        builtins.__import__("lumbar_gate_probe_a", app_module, None, (), 0)
+        builtins.__import__("os", app_module, None, (), 0)
+        assert gate.calls == 1  # loaded already: nothing to wait for
+        builtins.__import__("lumbar_gate_probe_b", {"__name__": "numpy.core"}, None, (), 0)
+        assert gate.calls == 1  # not the app's module (it may hold locks the event loop needs)
+        other = threading.Thread(target=builtins.__import__, args=("lumbar_gate_probe_c", app_module, None, (), 0))
+        other.start()
+        other.join()
+        assert gate.calls == 1  # another thread (a script run) never waits
+    assert builtins.__import__ is original
+    for name in ("lumbar_gate_probe_a", "lumbar_gate_probe_b", "lumbar_gate_probe_c"):
+        assert name in sys.modules
+        del sys.modules[name]
+
+
+def test_the_warm_up_gives_way_before_each_step():
+    gate = CountingGate()
+    report = startup.warm_up([("a", lambda: None), ("b", lambda: None)], gate=gate)
+    assert gate.calls == 2 and report.done.is_set() and not report.failed
