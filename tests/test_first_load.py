@@ -339,14 +339,17 @@ def test_eager_plotly_goes_through_the_viewers_own_loader(monkeypatch):
     assert "<link" not in hints  # nothing else preloaded with eager alone
 
 
-def test_the_default_page_starts_plotly_early_and_none_switches_it_off(monkeypatch):
+def test_the_default_page_has_no_hints_and_none_is_none_too(monkeypatch):
     monkeypatch.delenv(first_load.PRELOAD_ENV, raising=False)
     first_load.preload_kinds.cache_clear()
     try:
-        assert first_load.preload_kinds() == {"eager"}
+        assert first_load.preload_kinds() == frozenset()
         monkeypatch.setenv(first_load.PRELOAD_ENV, "none")
         first_load.preload_kinds.cache_clear()
         assert first_load.preload_kinds() == frozenset()
+        monkeypatch.setenv(first_load.PRELOAD_ENV, "eager, plotly")
+        first_load.preload_kinds.cache_clear()
+        assert first_load.preload_kinds() == {"eager", "plotly"}
     finally:
         first_load.preload_kinds.cache_clear()
         first_load.page_hints.cache_clear()

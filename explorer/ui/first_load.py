@@ -12,15 +12,13 @@ every request (``streamlit/web/server/starlette/starlette_gzip_middleware.py``).
 :class:`FirstLoadMiddleware` (passed to ``st.App`` by ``explorer/app.py``; it runs before
 Streamlit's own middleware) does three things (websockets pass through untouched):
 
-* **The page** (``index.html``, whatever path it is served for) starts Plotly early: a small module
-  script asks the 3D viewer's own loader (``plotly_loader.js``, ``preloadPlotly``) to fetch and
-  evaluate the bundle at once, where the browser has WebGL. The browser's main thread is mostly
-  idle while it waits for Streamlit's scripts and the first script run, and evaluating Plotly
-  (0.6-1 s with 2 cores) no longer comes after the 3D view has mounted (``DEFAULT_PRELOAD``, the
-  measurements there). ``LUMBAR_PRELOAD`` chooses other hints (:data:`PRELOAD_KINDS`):
-  ``<link rel=preload>`` / ``<link rel=modulepreload>`` for Streamlit's component chunk and the
-  sidebar's widget chunks, both components' modules (their import graph read from the files) and
-  the bundle; ``none`` sends the page as Streamlit made it. With hints, the page is sent without
+* **The page** (``index.html``, whatever path it is served for) can carry hints, chosen with
+  ``LUMBAR_PRELOAD`` (:data:`PRELOAD_KINDS`; none by default: ``DEFAULT_PRELOAD`` has the
+  measurements): ``eager``, a small module script asking the 3D viewer's own loader
+  (``plotly_loader.js``, ``preloadPlotly``) to fetch and evaluate the bundle at once where the
+  browser has WebGL; ``<link rel=preload>`` / ``<link rel=modulepreload>`` for Streamlit's
+  component chunk and the sidebar's widget chunks, both components' modules (their import graph
+  read from the files) and the bundle. With hints, the page is sent without
   ``ETag``/``Last-Modified`` (it stays ``no-cache``), so a browser never keeps a copy with stale ones.
 * **Static files** (Streamlit's ``/static/``, ``/app/static/``, the components' files) are sent
   gzipped to browsers that accept it, compressed **once per file per process** and kept in
@@ -160,11 +158,14 @@ PRELOAD_ENV: str = "LUMBAR_PRELOAD"
 PRELOAD_KINDS: tuple[str, ...] = ("plotly", "components", "chunks", "late", "early", "eager")
 
 
-# Without LUMBAR_PRELOAD: Plotly evaluated early ("eager"). benchmarks/first_paint.py, 2026-12-06
-# 19:13-19:31 UTC (load 4-6), 4 cold starts each interleaved, with the warm-up giving way to page
-# loads in both: Plotly ready 4.09 s after `streamlit run` instead of 6.13 s (before the 3D view
-# mounted, 5.53 s, instead of after it), first painted 3D median 7.43 vs 7.95 s (min 6.61 vs 6.90).
-DEFAULT_PRELOAD: frozenset[str] = frozenset({"eager"})
+# Without LUMBAR_PRELOAD: nothing. "eager" (Plotly evaluated while the page waits for Streamlit's
+# scripts) was measured twice with benchmarks/first_paint.py on 2026-12-06, 4 cold starts each
+# interleaved with the tree before, and did not hold up: at 19:13-19:31 UTC (load 4-6) first painted
+# 3D median 7.43 s against 7.95 s (min 6.61 vs 7.11 s), at 19:50 UTC (load 3-4) 8.97 s against 8.54 s
+# (min 7.11 vs 8.14 s; later in 3 of 4 pairs). The bundle arrives only after Streamlit's scripts (a
+# low-priority request), so its 0.6-1.2 s evaluation often lands on the first script run's render and
+# the 3D view mounted later (7.00 vs 5.97 s median), once with a 3 s first Plotly.newPlot.
+DEFAULT_PRELOAD: frozenset[str] = frozenset()
 
 
 @cache
