@@ -27,7 +27,9 @@ requests (:class:`Gate`, :func:`gated_imports`; ``LUMBAR_WARM_UP_GATE=0`` switch
 benchmarks/first_paint.py, 4 cold starts each interleaved with the tree before (2026-12-06, load
 4-6): the requests before the websocket waited 2.5 s summed on the server instead of 6.6 s, and
 the websocket opened 0.6 s sooner (3.02 vs 3.62 s after ``streamlit run``); the 3D view mounted at
-the same time (5.53 vs 5.60 s: the first page run then waits for the rest of the warm-up).
+the same time (5.53 vs 5.60 s: the first page run then waits for the rest of the warm-up) and
+the first painted 3D did not move (7.95 vs 7.95 s median). It changes when the browser's requests
+are answered, not how much CPU the server needs before the first page run can finish.
 
 After the first page run has been served, and a little later still (the first visitor's browser
 is then drawing the 3D model with software WebGL on the same cores), the same thread measures each
