@@ -132,11 +132,19 @@ class TreeServer(Server):
 async def _pick_anywhere(page, key: str, label: str) -> None:
     """Pick `label` in the selectbox with key `key` outside the sidebar (the chart's root list)."""
     combo = page.locator(f'[data-testid="stMain"] .st-key-{key} input[role="combobox"]')
-    await combo.click(timeout=STEP_TIMEOUT_MS)
-    option = page.get_by_role("option", name=label, exact=True)
-    if not await option.count():
-        await combo.press_sequentially(label)
-    await option.first.click(timeout=STEP_TIMEOUT_MS)
+    for attempt in range(3):  # the list re-renders while the page settles: its option may detach
+        await combo.click(timeout=STEP_TIMEOUT_MS)
+        option = page.get_by_role("option", name=label, exact=True)
+        if not await option.count():
+            await combo.press_sequentially(label)
+        try:
+            await option.first.click(timeout=10_000)
+            return
+        except Exception:  # playwright's TimeoutError
+            if attempt == 2:
+                raise
+            await page.keyboard.press("Escape")
+            await page.wait_for_timeout(500)
 
 
 async def _button(page, name: str) -> None:

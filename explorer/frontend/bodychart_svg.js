@@ -322,6 +322,7 @@ export class BodyChart {
     this.marks = svg.appendChild(el(doc, "g", "bc-marks"));     // markers and text, pixels
     this.notes = svg.appendChild(el(doc, "g", "bc-notes"));     // annotations
     this.legend = svg.appendChild(el(doc, "g", "bc-legend"));
+    this.notes.style.pointerEvents = this.legend.style.pointerEvents = "none";  // words, not targets
     this.tip = doc.createElement("div");
     this.tip.className = "bc-hover";
     this.tip.hidden = true;
@@ -518,6 +519,9 @@ export class BodyChart {
       if (!item) {
         const node = slot.marks.appendChild(el(this.doc, "text", "bc-text"));
         node.setAttribute("text-anchor", "middle");
+        // labels never take the pointer: the area under them hovers and clicks (Plotly finds
+        // hover targets by distance, not by what is drawn on top)
+        node.style.pointerEvents = "none";
         item = { node, rec: {} };
         slot.texts.push(item);
       }
@@ -639,7 +643,8 @@ export class BodyChart {
     const box = this.host.getBoundingClientRect();
     const x = ev.clientX - box.left, y = ev.clientY - box.top;
     const tw = this.tip.offsetWidth, th = this.tip.offsetHeight;
-    const left = x + 14 + tw > box.width ? Math.max(x - 14 - tw, 0) : x + 14;
+    // right of the pointer, else left of it, else as far right as fits
+    const left = x + 14 + tw <= box.width ? x + 14 : x - 14 - tw >= 0 ? x - 14 - tw : Math.max(box.width - tw, 0);
     this.tip.style.left = left + "px";
     this.tip.style.top = Math.min(Math.max(y - th / 2, 0), Math.max(box.height - th, 0)) + "px";
   }

@@ -212,5 +212,6 @@ test("labels sit where Plotly puts them: centred, baseline 0.25 em below the poi
   near(Number(first.getAttribute("x")), f.ox + f.kx * t.x[0], 0.01, "x");
   near(Number(first.getAttribute("y")), f.oy - f.ky * t.y[0] + 3.5, 0.01, "y");
   assert.equal(first.textContent, t.text[0]);
+  assert.equal(first.style.pointerEvents, "none", "a label does not hide the area under it from the pointer");
   assert.equal(labels.texts.length, t.text.length);
 });
