@@ -362,3 +362,13 @@ def test_the_warm_up_gives_way_before_each_step():
     gate = CountingGate()
     report = startup.warm_up([("a", lambda: None), ("b", lambda: None)], gate=gate)
     assert gate.calls == 2 and report.done.is_set() and not report.failed
+
+
+def test_the_gate_is_off_unless_asked_for(monkeypatch):
+    monkeypatch.delenv(startup.GATE_ENV, raising=False)
+    assert not startup.gate_enabled()
+    for on in ("1", "on", "TRUE", " yes "):
+        monkeypatch.setenv(startup.GATE_ENV, on)
+        assert startup.gate_enabled(), on
+    monkeypatch.setenv(startup.GATE_ENV, "0")
+    assert not startup.gate_enabled()
