@@ -114,6 +114,12 @@ async def amain(args) -> int:
                         ms[name] += got["ms"]
                         info = got
                 shots = {name: await page.evaluate(PIXELS_JS) for name, page in pages.items()}
+                if args.shots:  # the 3D view as the page shows it, to look at
+                    folder = Path(args.shots)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    tag = (state.lstrip("?").replace("=", "-").replace("&", "_") or "default")[:60]
+                    for name, page in pages.items():
+                        await page.locator(GRAPH).screenshot(path=str(folder / f"{tag}-{name}.png"))
                 count, worst = differing_pixels(shots["on"], shots["off"])
                 worst_diff = max(worst_diff, count if count >= 0 else 10**9)
                 on, off = statistics.median(ms["on"]), statistics.median(ms["off"])
@@ -143,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1366)
     parser.add_argument("--height", type=int, default=768)
     parser.add_argument("--out", default="", help="write the table here")
+    parser.add_argument("--shots", default="", help="folder for screenshots of the 3D view from both pages")
     args = parser.parse_args(argv)
     return asyncio.run(amain(args))
 
