@@ -26,8 +26,8 @@ Streamlit's own middleware) does three things (websockets pass through untouched
   The headers Streamlit set stay (``Cache-Control: public, immutable, max-age=...`` for its
   hashed files); ``Content-Encoding``, ``Content-Length`` and ``Vary: Accept-Encoding`` are
   added, and the ``ETag`` becomes weak, as nginx does. Range requests and anything other than a
-  complete ``200`` pass through unchanged. :func:`warm_compressed` (run by the start-up warm-up,
-  after the first page run) compresses the first load's files for later visitors.
+  complete ``200`` pass through unchanged. :func:`warm_compressed` (run by the start-up warm-up)
+  compresses the first load's files before a browser asks.
 * **Traffic** (:class:`Traffic`): it counts the HTTP requests in flight and notes the first
   websocket, so the start-up warm-up can give way while a browser fetches Streamlit's scripts.
 

@@ -19,8 +19,7 @@ being made.
 The steps fill the same caches the page reads (the modules in ``sys.modules``, the
 ``st.cache_resource`` entries of :mod:`explorer.ui.resources` and :func:`explorer.ui.reading.get_library`,
 which are process-wide and work outside a script run) and precompress the browser's first load
-(:func:`explorer.ui.first_load.warm_compressed`, after the first page run). Set ``LUMBAR_WARM_UP=0``
-to switch it off.
+(:func:`explorer.ui.first_load.warm_compressed`). Set ``LUMBAR_WARM_UP=0`` to switch it off.
 
 While a browser fetches Streamlit's scripts before its websocket opens, the steps give way to those
 requests when ``LUMBAR_WARM_UP_GATE=1`` (:class:`Gate`, :func:`gated_imports`; off by default):
@@ -110,15 +109,16 @@ def _settle() -> None:
 
 
 # In the order the first page run needs them: the modules and the model before the 3D view is
-# sent, the texts after it. Compressing the first load's files waits for LATER_STEPS: a browser that
-# comes meanwhile has each file compressed as it asks for it, once (first_load.GzipCache), and
-# here, on 2 cores, compressing all of them (0.3-0.9 s of CPU) ran alongside the first page run
-# and the requests for the 3D view's scripts (Streamlit's component chunk waited 0.65 s).
+# sent, the texts after it. Compressing the first load goes last (zlib releases the GIL). Moving it
+# after the first page run (it ran alongside that run: once Streamlit's component chunk waited
+# 0.65 s for the server) was measured only together with the gate, or at load 9.7 (16.18 vs 15.89 s
+# median): not shown to help, so it stays here.
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("page hints", _page_hints),
     ("modules", _import_page),
     ("model", _model),
     ("texts", _texts),
+    ("first load", _first_load),
     ("heap", _settle),
 )
 
@@ -289,7 +289,6 @@ def _after_first_run() -> None:
 # Run after STEPS, on the same thread; a failure skips the rest of them (the page does the work).
 LATER_STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("first page run served", _after_first_run),
-    ("first load", _first_load),  # for later visitors (the first one's files are compressed already)
     ("conditions", lambda: warm_conditions()),  # looked up when run (tests replace them)
     ("states", lambda: warm_states()),
     ("condition meshes", lambda: warm_condition_meshes()),
