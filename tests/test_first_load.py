@@ -84,7 +84,7 @@ def app():
 
 @pytest.fixture
 def no_hints(monkeypatch):
-    monkeypatch.setenv(first_load.PRELOAD_ENV, "none")
+    monkeypatch.delenv(first_load.PRELOAD_ENV, raising=False)
     first_load.preload_kinds.cache_clear()
     first_load.page_hints.cache_clear()
     yield
@@ -268,88 +268,3 @@ def test_the_committed_brotli_copy_is_the_committed_bundle():
                           str(plotly_assets.STATIC_DIR / (plotly_assets.PLOTLY_FILENAME + ".br"))],
                          capture_output=True, check=True, timeout=120)
     assert out.stdout == bundle
-
-
-# --------------------------------------------------------------------------- traffic, for the warm-up
-
-
-class Recording(FakeStreamlit):
-    """Records how many requests the middleware counted in flight while each one was answered."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.in_flight_seen: list[int] = []
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            self.in_flight_seen.append(first_load.TRAFFIC.in_flight)
-            if scope["path"] == "/boom":
-                raise RuntimeError("handler failed")
-        await super().__call__(scope, receive, send)
-
-
-def test_requests_in_flight_and_websockets_are_counted_for_the_warm_up(monkeypatch, no_hints):
-    traffic = first_load.Traffic()
-    monkeypatch.setattr(first_load, "TRAFFIC", traffic)
-    inner = Recording()
-    mw = FirstLoadMiddleware(inner, cache=GzipCache())
-    call(mw, "/static/js/index.abc.js", {"Accept-Encoding": "gzip"})
-    call(mw, "/_stcore/health")
-    call(mw, "/", method="POST")  # passed through untouched, still counted
-    assert inner.in_flight_seen == [1, 1, 1] and traffic.in_flight == 0 and traffic.requests == 3
-    assert traffic.quiet_for() >= 0.0 and not traffic.websocket_seen
-    with pytest.raises(RuntimeError):  # a failing handler still ends its request
-        call(mw, "/boom")
-    assert traffic.in_flight == 0
-    traffic.begin()
-    assert traffic.quiet_for() == 0.0  # a request in flight: never quiet
-    traffic.end()
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "websocket.connect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        pass
-
-    run_coroutine(mw({"type": "websocket", "path": "/_stcore/stream", "headers": []}, receive, send))
-    assert traffic.websocket_seen and traffic.requests == 5
-
-
-def test_eager_plotly_goes_through_the_viewers_own_loader(monkeypatch):
-    """LUMBAR_PRELOAD=eager: the page imports the 3D viewer's plotly_loader.js (the same URL the
-    viewer imports it from, so one module and one promise) and asks it for the served bundle."""
-    from explorer.frontend.plotly_assets import plotly_js_version, plotly_url
-
-    monkeypatch.setenv(first_load.PRELOAD_ENV, "eager")
-    first_load.preload_kinds.cache_clear()
-    first_load.page_hints.cache_clear()
-    try:
-        hints = first_load.page_hints()
-    finally:
-        first_load.preload_kinds.cache_clear()
-        first_load.page_hints.cache_clear()
-    script = re.search(r'<script type="module" async>import\("([^"]+)"\)\.then\(\(m\) => m\.preloadPlotly\(\.\.\.(\[.*?\])\)\)',
-                       hints)
-    assert script, hints
-    import json
-
-    assert script.group(1) == "/_stcore/bidi-components/explorer.viewer3d/plotly_loader.js"
-    assert json.loads(script.group(2))[:2] == [plotly_url(), plotly_js_version()]
-    assert "export function preloadPlotly(" in (ASSET_DIR / "plotly_loader.js").read_text()
-    assert "<link" not in hints  # nothing else preloaded with eager alone
-
-
-def test_the_default_page_has_no_hints_and_none_is_none_too(monkeypatch):
-    monkeypatch.delenv(first_load.PRELOAD_ENV, raising=False)
-    first_load.preload_kinds.cache_clear()
-    try:
-        assert first_load.preload_kinds() == frozenset()
-        monkeypatch.setenv(first_load.PRELOAD_ENV, "none")
-        first_load.preload_kinds.cache_clear()
-        assert first_load.preload_kinds() == frozenset()
-        monkeypatch.setenv(first_load.PRELOAD_ENV, "eager, plotly")
-        first_load.preload_kinds.cache_clear()
-        assert first_load.preload_kinds() == {"eager", "plotly"}
-    finally:
-        first_load.preload_kinds.cache_clear()
-        first_load.page_hints.cache_clear()

@@ -52,30 +52,3 @@ export function loadPlotly(url, version, off) {
   }
   return G.plotly;
 }
-
-// Whether this browser can draw the 3D view (WebGL), probed once per page and kept on the shared
-// object: the 3D viewer shows its text instead of loading Plotly when not (viewer3d.js reads the
-// same G.webgl).
-export function webglAvailable(doc = globalThis.document) {
-  const G = shared();
-  if (G.webgl === undefined) {
-    try {
-      const canvas = doc.createElement("canvas");
-      const ctx = canvas.getContext("webgl2") || canvas.getContext("webgl");
-      G.webgl = !!ctx;
-      ctx?.getExtension?.("WEBGL_lose_context")?.loseContext();  // free the probe context
-    } catch (e) {
-      G.webgl = false;
-    }
-  }
-  return G.webgl;
-}
-
-// The page's own early start (explorer/ui/first_load.py, LUMBAR_PRELOAD "eager"): evaluate Plotly
-// while the browser waits for Streamlit's scripts and the first script run, so the 3D view finds
-// it ready. Nothing where the 3D view will not draw (no WebGL: it never needs Plotly); resolves to
-// window.Plotly or null, never rejects (the viewer loads it again itself if this failed).
-export function preloadPlotly(url, version, off, doc = globalThis.document) {
-  if (!webglAvailable(doc)) return Promise.resolve(null);
-  return loadPlotly(url, version, off).catch(() => null);
-}

@@ -10,16 +10,16 @@ load; 1.2 MB gzipped), on purpose: Starlette's ``GZipMiddleware`` would compress
 every request (``streamlit/web/server/starlette/starlette_gzip_middleware.py``).
 
 :class:`FirstLoadMiddleware` (passed to ``st.App`` by ``explorer/app.py``; it runs before
-Streamlit's own middleware) does three things (websockets pass through untouched):
+Streamlit's own middleware) does two things for plain HTTP requests (websockets pass through
+untouched):
 
-* **The page** (``index.html``, whatever path it is served for) can carry hints, chosen with
-  ``LUMBAR_PRELOAD`` (:data:`PRELOAD_KINDS`; none by default: ``DEFAULT_PRELOAD`` has the
-  measurements): ``eager``, a small module script asking the 3D viewer's own loader
-  (``plotly_loader.js``, ``preloadPlotly``) to fetch and evaluate the bundle at once where the
-  browser has WebGL; ``<link rel=preload>`` / ``<link rel=modulepreload>`` for Streamlit's
-  component chunk and the sidebar's widget chunks, both components' modules (their import graph
-  read from the files) and the bundle. With hints, the page is sent without
-  ``ETag``/``Last-Modified`` (it stays ``no-cache``), so a browser never keeps a copy with stale ones.
+* **The page** (``index.html``, whatever path it is served for) gets ``<link rel=preload>`` /
+  ``<link rel=modulepreload>`` hints for everything the first screen will ask for later:
+  Streamlit's component chunk and the widget chunks of the sidebar, both components' modules
+  (``explorer/frontend/*.js``, their import graph read from the files) and the Plotly bundle.
+  The browser fetches them while it starts Streamlit's own scripts, and the viewer finds them in
+  its cache. The page is then sent without ``ETag``/``Last-Modified`` (it stays ``no-cache``), so
+  a browser never keeps a copy with stale hints.
 * **Static files** (Streamlit's ``/static/``, ``/app/static/``, the components' files) are sent
   gzipped to browsers that accept it, compressed **once per file per process** and kept in
   memory (:class:`GzipCache`), so the CPU cost Streamlit avoids is paid once, not per request.
@@ -28,8 +28,6 @@ Streamlit's own middleware) does three things (websockets pass through untouched
   added, and the ``ETag`` becomes weak, as nginx does. Range requests and anything other than a
   complete ``200`` pass through unchanged. :func:`warm_compressed` (run by the start-up warm-up)
   compresses the first load's files before a browser asks.
-* **Traffic** (:class:`Traffic`): it counts the HTTP requests in flight and notes the first
-  websocket, so the start-up warm-up can give way while a browser fetches Streamlit's scripts.
 
 ``deploy/nginx.conf`` still compresses and preloads for replicas behind it; responses already
 gzipped here pass through nginx unchanged.
@@ -43,7 +41,6 @@ import html
 import json
 import re
 import threading
-import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable, MutableMapping
@@ -155,27 +152,15 @@ def _strip_base(path: str, base: str) -> str:
 
 
 PRELOAD_ENV: str = "LUMBAR_PRELOAD"
-PRELOAD_KINDS: tuple[str, ...] = ("plotly", "components", "chunks", "late", "early", "eager")
-
-
-# Without LUMBAR_PRELOAD: nothing. "eager" (Plotly evaluated while the page waits for Streamlit's
-# scripts) was measured twice with benchmarks/first_paint.py on 2026-12-06, 4 cold starts each
-# interleaved with the tree before, and did not hold up: at 19:13-19:31 UTC (load 4-6) first painted
-# 3D median 7.43 s against 7.95 s (min 6.61 vs 7.11 s), at 19:50 UTC (load 3-4) 8.97 s against 8.54 s
-# (min 7.11 vs 8.14 s; later in 3 of 4 pairs). The bundle arrives only after Streamlit's scripts (a
-# low-priority request), so its 0.6-1.2 s evaluation often lands on the first script run's render and
-# the 3D view mounted later (7.00 vs 5.97 s median), once with a 3 s first Plotly.newPlot.
-DEFAULT_PRELOAD: frozenset[str] = frozenset()
+PRELOAD_KINDS: tuple[str, ...] = ("plotly", "components", "chunks", "late", "early")
 
 
 @cache
 def preload_kinds() -> frozenset[str]:
     """What the page preloads, from ``LUMBAR_PRELOAD`` (comma-separated :data:`PRELOAD_KINDS`,
-    ``all``, or ``none``); :data:`DEFAULT_PRELOAD` when unset (see the module docstring)."""
+    or ``all``); nothing by default (see the module docstring for the measurements)."""
     import os
 
-    if PRELOAD_ENV not in os.environ:
-        return DEFAULT_PRELOAD
     raw = {k.strip().lower() for k in os.environ.get(PRELOAD_ENV, "").split(",") if k.strip()}
     if "all" in raw:
         raw = {"plotly", "components", "chunks"}
@@ -224,14 +209,6 @@ def page_hints() -> str:
         tags.append(
             '<script type="module">addEventListener("load", () => setTimeout(() => '
             f'import("{loader}").then((m) => m.loadPlotly(...{args})).catch(() => {{}}), 0));</script>')
-    if "eager" in kinds:
-        # Evaluate Plotly as soon as the loader's two modules are here, while the browser still
-        # waits for Streamlit's scripts and the first script run (its main thread is mostly idle
-        # then), through the same loader and URL as the components (one promise per page).
-        loader = f"{base}/_stcore/bidi-components/{PROJECT_NAME}.viewer3d/plotly_loader.js"
-        args = json.dumps([url, plotly_js_version(), workarounds_off()]).replace("</", "<\\/")
-        tags.append(f'<script type="module" async>import({json.dumps(loader)}).then((m) => m.preloadPlotly(...{args}))'
-                    '.catch(() => {});</script>')
     return "\n".join(tags) + "\n"
 
 
@@ -327,46 +304,6 @@ def warm_compressed(cache: GzipCache = GZIP_CACHE) -> int:
     return done
 
 
-# --------------------------------------------------------------------------- traffic, for the warm-up
-
-
-class Traffic:
-    """HTTP requests in flight through :class:`FirstLoadMiddleware`, and whether a websocket has
-    connected: what the start-up warm-up (:mod:`explorer.ui.startup`) looks at to stay out of the
-    way of a browser fetching Streamlit's scripts.
-
-    Why: the warm-up's imports hold the GIL, and every handoff of the GIL back to the event loop
-    waits out Python's switch interval (5 ms), several times per request (socket writes, file reads
-    on worker threads). Measured (benchmarks/first_paint.py, 2026-12-06, 3 cold starts): the 64-65
-    requests before the websocket waited 5.2 s summed on the server with the warm-up against
-    2.2 s without it, and the websocket opened about 0.9 s later.
-
-    Updated on the event loop only (plain int and float writes); read from the warm-up's thread.
-    """
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self.last_change = time.monotonic()
-        self.websocket_seen = False  # a page has started: its first script run needs the warm-up now
-        self.requests = 0
-
-    def begin(self) -> None:
-        self.in_flight += 1
-        self.requests += 1
-        self.last_change = time.monotonic()
-
-    def end(self) -> None:
-        self.in_flight = max(0, self.in_flight - 1)
-        self.last_change = time.monotonic()
-
-    def quiet_for(self) -> float:
-        """Seconds since the last request began or ended with none in flight now; 0.0 while one is."""
-        return 0.0 if self.in_flight else time.monotonic() - self.last_change
-
-
-TRAFFIC = Traffic()
-
-
 # --------------------------------------------------------------------------- the middleware
 
 
@@ -425,19 +362,7 @@ class FirstLoadMiddleware:
         self.cache = cache if cache is not None else GZIP_CACHE
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            TRAFFIC.websocket_seen = True
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        TRAFFIC.begin()
-        try:
-            await self._http(scope, receive, send)
-        finally:
-            TRAFFIC.end()
-
-    async def _http(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope.get("method") != "GET":
+        if scope["type"] != "http" or scope.get("method") != "GET":
             await self.app(scope, receive, send)
             return
         headers = list(scope.get("headers") or [])

@@ -21,17 +21,6 @@ The steps fill the same caches the page reads (the modules in ``sys.modules``, t
 which are process-wide and work outside a script run) and precompress the browser's first load
 (:func:`explorer.ui.first_load.warm_compressed`). Set ``LUMBAR_WARM_UP=0`` to switch it off.
 
-While a browser fetches Streamlit's scripts before its websocket opens, the steps give way to those
-requests when ``LUMBAR_WARM_UP_GATE=1`` (:class:`Gate`, :func:`gated_imports`; off by default):
-benchmarks/first_paint.py, 4 cold starts each interleaved with the tree before (2026-12-06, load
-4-6): the requests before the websocket waited 2.5 s summed on the server instead of 6.6 s, and
-the websocket opened 0.6 s sooner (3.02 vs 3.62 s after ``streamlit run``); the 3D view mounted at
-the same time (5.53 vs 5.60 s: the first page run then waits for the rest of the warm-up) and
-the first painted 3D did not move (7.95 vs 7.95 s median). A second run (20:00 UTC, load 3-4, 3
-cold starts each): 8.64 vs 8.18 s median (min 7.38 vs 7.42 s), the 3D view mounted later (6.33 vs
-5.36 s). It changes when the browser's requests are answered, not how much CPU the server needs
-before the first page run can finish, so it is off by default.
-
 After the first page run has been served, and a little later still (the first visitor's browser
 is then drawing the 3D model with software WebGL on the same cores), the same thread measures each
 condition once with its default parameters (:data:`LATER_STEPS`, :func:`warm_conditions`): the
@@ -48,18 +37,15 @@ built ahead (:func:`warm_condition_meshes`).
 
 from __future__ import annotations
 
-import builtins
 import gc
 import logging
 import os
-import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import import_module
-from types import ModuleType
 from typing import Any
 
 from streamlit.logger import get_logger
@@ -109,10 +95,7 @@ def _settle() -> None:
 
 
 # In the order the first page run needs them: the modules and the model before the 3D view is
-# sent, the texts after it. Compressing the first load goes last (zlib releases the GIL). Moving it
-# after the first page run (it ran alongside that run: once Streamlit's component chunk waited
-# 0.65 s for the server) was measured only together with the gate, or at load 9.7 (16.18 vs 15.89 s
-# median): not shown to help, so it stays here.
+# sent, the texts after it. Compressing the first load goes last (zlib releases the GIL).
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("page hints", _page_hints),
     ("modules", _import_page),
@@ -121,96 +104,6 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("first load", _first_load),
     ("heap", _settle),
 )
-
-
-# --------------------------------------------------------------------------- giving way to a page load
-# While a browser fetches Streamlit's scripts (a chain of 64-65 requests before the websocket
-# opens), the warm-up pauses before each of its steps and before each import made by one of the
-# app's modules: the event loop then gets the GIL at once instead of waiting out Python's switch
-# interval at every handoff (explorer.ui.first_load.Traffic). It goes on when no request has been
-# in flight for GATE_QUIET_S, once a websocket has connected (that page's first script run needs
-# the warm-up's work now), or when it has waited GATE_BUDGET_S in all (a server that never goes
-# quiet still warms up). Off by default (see gate_enabled); LUMBAR_WARM_UP_GATE=1 switches it on.
-GATE_ENV: str = "LUMBAR_WARM_UP_GATE"
-GATE_QUIET_S: float = 0.05
-GATE_BUDGET_S: float = 2.0
-GATE_POLL_S: float = 0.005
-
-
-class Gate:
-    """Waits for a quiet moment in a page load (see above); ``waited_s`` is the time spent waiting.
-
-    Parameters
-    ----------
-    traffic : object, optional
-        With ``quiet_for() -> float`` and ``websocket_seen``; default
-        :data:`explorer.ui.first_load.TRAFFIC` (what the middleware counts).
-    quiet_s, budget_s : float
-        See :data:`GATE_QUIET_S`, :data:`GATE_BUDGET_S`.
-    """
-
-    def __init__(self, traffic: Any = None, quiet_s: float = GATE_QUIET_S, budget_s: float = GATE_BUDGET_S) -> None:
-        if traffic is None:
-            from explorer.ui.first_load import TRAFFIC
-
-            traffic = TRAFFIC
-        self.traffic = traffic
-        self.quiet_s = quiet_s
-        self.budget_s = budget_s
-        self.waited_s = 0.0
-        self.waits = 0
-
-    def open(self) -> bool:
-        """True when the warm-up no longer gives way (a websocket connected, or the budget is spent)."""
-        return bool(self.traffic.websocket_seen) or self.waited_s >= self.budget_s
-
-    def wait(self) -> None:
-        """Return when no request has been in flight for ``quiet_s`` (or the gate is open)."""
-        if self.open() or self.traffic.quiet_for() >= self.quiet_s:
-            return
-        self.waits += 1
-        start = time.monotonic()
-        left = self.budget_s - self.waited_s
-        while (not self.traffic.websocket_seen and self.traffic.quiet_for() < self.quiet_s
-               and time.monotonic() - start < left):
-            time.sleep(GATE_POLL_S)  # releases the GIL
-        self.waited_s += time.monotonic() - start
-
-
-def gate_enabled() -> bool:
-    """True when ``LUMBAR_WARM_UP_GATE`` is ``1``, ``on``, ``true`` or ``yes``; off by default: in two
-    interleaved runs it moved the websocket 0.6 s earlier but never the first painted 3D (7.95 vs
-    7.95 s; 8.64 vs 8.18 s median, min 7.38 vs 7.42 s), and in the second the 3D view mounted later
-    (6.33 vs 5.36 s): the first page run waits for a warm-up that gave way."""
-    return os.environ.get(GATE_ENV, "0").strip().lower() in ("1", "on", "true", "yes")
-
-
-@contextmanager
-def gated_imports(gate: Gate) -> Iterator[None]:
-    """While inside, an import statement run by one of the app's modules (``explorer.*``) on this
-    thread first waits at ``gate`` when its module is not loaded yet.
-
-    Only there: the thread then holds import locks of ``explorer`` modules alone, which the event
-    loop never asks for (it imports none of them while serving), so it cannot wait on us while we
-    wait on it. ``builtins.__import__`` is the documented hook (importlib itself is unchanged);
-    it is put back on the way out, unless someone replaced it meanwhile.
-    """
-    original = builtins.__import__
-    thread = threading.get_ident()
-
-    def gated(name: str, globals: Mapping[str, object] | None = None, locals: Mapping[str, object] | None = None,
-              fromlist: Sequence[str] | None = (), level: int = 0) -> ModuleType:
-        if (threading.get_ident() == thread and (level or name not in sys.modules) and globals
-                and str(globals.get("__name__", "")).startswith("explorer")):
-            gate.wait()
-        return original(name, globals, locals, fromlist, level)
-
-    builtins.__import__ = gated
-    try:
-        yield
-    finally:
-        if builtins.__import__ is gated:
-            builtins.__import__ = original
 
 
 # Seconds to wait after the first page run before the later steps (the browser's first paint), and
@@ -317,12 +210,10 @@ class WarmUpReport:
     failed: dict[str, str] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
     later: WarmUpReport | None = None  # LATER_STEPS, once they have run
-    gate_waited_s: float = 0.0  # seconds the steps waited for page loads (Gate)
 
 
 def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
-            report: WarmUpReport | None = None, stop_on_failure: bool = False,
-            gate: Gate | None = None) -> WarmUpReport:
+            report: WarmUpReport | None = None, stop_on_failure: bool = False) -> WarmUpReport:
     """Run the warm-up steps in order; a step that raises is logged and skipped (never raises).
 
     Parameters
@@ -333,8 +224,6 @@ def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
         Filled in as the steps finish (``done`` is set at the end).
     stop_on_failure : bool
         Skip the remaining steps after one fails (steps that depend on the one before).
-    gate : Gate, optional
-        Give way to a page load: wait at it before each step and each import of the app's modules.
 
     Returns
     -------
@@ -347,12 +236,9 @@ def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
     context_log.addFilter(_FILTER)
     try:
         for name, step in steps:
-            if gate is not None:
-                gate.wait()
             t = time.perf_counter()
             try:
-                with gated_imports(gate) if gate is not None else nullcontext():
-                    step()
+                step()
             except Exception as exc:  # the page redoes this work itself: log, go on
                 report.failed[name] = f"{type(exc).__name__}: {exc}"[:300]
                 LOG.warning("Warm-up step %r failed (the first page run will do it instead): %s",
@@ -361,11 +247,8 @@ def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
                     break
             finally:
                 report.seconds[name] = round(time.perf_counter() - t, 3)
-        if gate is not None:
-            report.gate_waited_s = round(gate.waited_s, 3)
-        LOG.info("Warm-up done in %.2f s (%s)%s", time.perf_counter() - started,
-                  ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()),
-                  f"; gave way to page loads {gate.waits} times, {gate.waited_s:.2f} s" if gate is not None else "")
+        LOG.info("Warm-up done in %.2f s (%s)", time.perf_counter() - started,
+                  ", ".join(f"{k} {v:.2f} s" for k, v in report.seconds.items()))
     finally:
         context_log.removeFilter(_FILTER)
         report.done.set()
@@ -373,13 +256,7 @@ def warm_up(steps: Sequence[tuple[str, Callable[[], None]]] | None = None,
 
 
 def _warm_up_then_later(steps: Sequence[tuple[str, Callable[[], None]]] | None, report: WarmUpReport) -> None:
-    gate = None
-    if gate_enabled():
-        try:
-            gate = Gate()
-        except Exception:  # no traffic to look at: warm up without giving way
-            LOG.warning("Warm-up: cannot watch the page loads; not giving way to them", exc_info=True)
-    warm_up(steps, report, gate=gate)
+    warm_up(steps, report)
     if steps is None:  # the real start-up (tests pass their own steps)
         later = WarmUpReport()
         warm_up(LATER_STEPS, later, stop_on_failure=True)
