@@ -48,8 +48,8 @@ from benchmarks.run import (
     STEP_TIMEOUT_MS,
     VIEWPORT,
     _init_js,
-    _next_step,
     _open,
+    _plan_step,
     _select,
     _wait_idle,
 )
@@ -248,12 +248,7 @@ async def amain(args) -> int:
             rows.append(await run_step(0, steps[0], pages, out, args))
             plan_i = 0
             for _ in range(args.plan_steps):
-                step = None
-                for _ in range(20):
-                    step = _next_step(pages["after"].url, plan_i)
-                    plan_i += 1
-                    if step:
-                        break
+                step, plan_i = _plan_step(pages["after"].url, plan_i)
                 assert step is not None
                 key, label, target = step
                 pick: Action = functools.partial(_select, key=key, label=label)

@@ -51,8 +51,8 @@ from benchmarks.run import (
     RESULTS,
     VIEWPORT,
     _init_js,
-    _next_step,
     _open,
+    _plan_step,
     _select,
     _wait_idle,
 )
@@ -292,12 +292,7 @@ async def amain(args) -> None:
                     line.append(f"{name} {rf['latency_ms']:5.0f} ms (gpu done {rf['gpu_done_ms'] or 0:5.0f}, "
                                 f"frames {rf['frames']}, draws {rf['gl'].get('drawElements', {}).get('n', 0)}, "
                                 f"readPixels {rf['read_pixels']})")
-                s = None
-                for _ in range(20):
-                    s = _next_step(pages["app"][0][1].url, plan_i)
-                    plan_i += 1
-                    if s:
-                        break
+                s, plan_i = _plan_step(pages["app"][0][1].url, plan_i)
                 assert s is not None
                 key, lab, target = s
                 for name, apage, acdp in (pages["app"] if first else pages["app"][::-1]):

@@ -400,6 +400,17 @@ def _next_step(page_url: str, step_index: int) -> tuple[str, str, str] | None:
     return f"param_{what}", label, f"{what}={value}"
 
 
+def _plan_step(page_url: str, plan_i: int) -> tuple[tuple[str, str, str] | None, int]:
+    """The first step of PLAN from ``plan_i`` on that changes the page's state, and the plan index
+    after it; ``None`` if every step of the plan leads back to the current state."""
+    for _ in range(len(PLAN)):
+        step = _next_step(page_url, plan_i)
+        plan_i += 1
+        if step:
+            return step, plan_i
+    return None, plan_i
+
+
 def _react_split(r: dict[str, Any], t0: float) -> dict[str, float | None]:
     """Where the browser's time went: Plotly.react calls of this step (diagnostics)."""
     out: dict[str, float | None] = {}
@@ -659,12 +670,7 @@ async def interaction(args, browser, progress: dict[str, Any]) -> dict[str, Any]
         while len(app_steps) < args.steps and (len(app_steps) < 4 or time.perf_counter() < deadline):
             choice_i += 1
             label = MINIMAL_CHOICES[choice_i % len(MINIMAL_CHOICES)]
-            step = None
-            for _ in range(len(PLAN)):
-                step = _next_step(apage.url, plan_i)
-                plan_i += 1
-                if step:
-                    break
+            step, plan_i = _plan_step(apage.url, plan_i)
             if step is None:  # every step of the plan leads back to the current state
                 break
             key, app_label, target = step
@@ -846,12 +852,8 @@ async def classroom(args, pw) -> dict[str, Any]:
             plan_i = s["i"] * 3  # sessions start at different places of the plan
             await asyncio.sleep(rng.uniform(0, args.think_s))
             while time.perf_counter() < until:
-                step = None
-                for _ in range(len(PLAN)):
-                    step = _next_step(page.url, plan_i)
-                    plan_i += 1
-                    if step:
-                        break
+                step, plan_i = _plan_step(page.url, plan_i)
+                assert step is not None
                 try:
                     r = await _measure_step(page, None, lambda st=step: _select(page, st[0], st[1]),
                                             "app" if s["webgl"] else "idle", body_grace_ms=args.body_grace_ms)

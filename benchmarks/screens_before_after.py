@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import BODY_CHART, CHROMIUM_ARGS, GRAPH, ROOT, Server, chromium_path
-from benchmarks.run import PAINTED_JS, RESULTS, _next_step, _open, _select, _wait_idle
+from benchmarks.run import PAINTED_JS, RESULTS, _open, _plan_step, _select, _wait_idle
 
 MODULE_RE = re.compile(r"/([A-Za-z0-9_]+\.(?:js|css))(?:\?.*)?$")
 CAMERA_JS = f"""() => {{
@@ -113,12 +113,7 @@ async def amain(args) -> int:
             plan_i = 0
             for n in range(args.steps + 1):
                 if n:
-                    step = None
-                    for _ in range(20):
-                        step = _next_step(pages["after"].url, plan_i)
-                        plan_i += 1
-                        if step:
-                            break
+                    step, plan_i = _plan_step(pages["after"].url, plan_i)
                     assert step is not None
                     key, label, target = step
                     for page in pages.values():

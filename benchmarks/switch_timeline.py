@@ -49,8 +49,8 @@ from benchmarks.run import (
     STEP_TIMEOUT_MS,
     VIEWPORT,
     _init_js,
-    _next_step,
     _open,
+    _plan_step,
     _query,
     _select,
     _state_key,
@@ -381,12 +381,7 @@ async def amain(args) -> int:
             seen: dict[str, set[tuple]] = {side: set() for side in pages}
             plan_i = 0
             for i in range(args.steps):
-                step = None
-                for _ in range(20):
-                    step = _next_step(pages["after"].url, plan_i)
-                    plan_i += 1
-                    if step:
-                        break
+                step, plan_i = _plan_step(pages["after"].url, plan_i)
                 assert step is not None
                 key, lab, target = step
                 if args.audience == "patient":
