@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import statistics
 import sys
@@ -30,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import CHROMIUM_ARGS, GRAPH, Server, chromium_path
+from benchmarks.gl_frames import differing_pixels, whole_frame_js
 from benchmarks.run import RESULTS, _wait_idle
 
 # A story view for each condition (the URL's defaults for the rest) and the plain model.
@@ -56,28 +56,7 @@ FRAMES_JS = f"""(n) => {{
 }}"""
 
 # One frame read back whole (base64 RGBA) with its size.
-PIXELS_JS = f"""() => {{
-  const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
-  const gl = gp.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
-  gp.redraw();
-  const px = new Uint8Array(w * h * 4);
-  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
-  let s = '';
-  for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode.apply(null, px.subarray(i, i + 0x8000));
-  return {{w, h, data: btoa(s)}};
-}}"""
-
-
-def differing_pixels(a: dict[str, Any], b: dict[str, Any]) -> tuple[int, int]:
-    """(pixels that differ in any channel, largest difference of 255); (-1, -1) if the sizes differ."""
-    if (a["w"], a["h"]) != (b["w"], b["h"]):
-        return -1, -1
-    import numpy as np
-
-    x = np.frombuffer(base64.b64decode(a["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
-    y = np.frombuffer(base64.b64decode(b["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
-    d = np.abs(x - y).max(axis=1)
-    return int((d > 0).sum()), int(d.max(initial=0))
+PIXELS_JS = whole_frame_js()
 
 
 async def amain(args) -> int:

@@ -8,10 +8,10 @@ compositing comes between).
 
 from __future__ import annotations
 
-import base64
-
 import pytest
-from app_page import GRAPH, open_viewer, wait_for_rerun
+from app_page import open_viewer, wait_for_rerun
+
+from benchmarks.gl_frames import differing_pixels, whole_frame_js
 
 pytestmark = pytest.mark.e2e
 
@@ -22,27 +22,8 @@ STATES = ["condition=herniation&level=L4-L5&zone=paracentral&side=left&severity=
 VIEWPORT = {"width": 1366, "height": 768}
 
 # Draw the scene once more and read the whole frame back (base64 RGBA), with what the frame held.
-FRAME_JS = f"""() => {{
-  const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
-  const gl = gp.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
-  gp.redraw();
-  const px = new Uint8Array(w * h * 4);
-  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
-  let s = '';
-  for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode.apply(null, px.subarray(i, i + 0x8000));
-  return {{w, h, data: btoa(s), seeThrough: gp.objects.filter((o) => o.isTransparent && o.isTransparent()).length,
-           depth: Object.assign({{}}, window.__lumbar3d.depthStats || {{}})}};
-}}"""
-
-
-def _differing(a: dict, b: dict) -> tuple[int, int]:
-    import numpy as np
-
-    assert (a["w"], a["h"]) == (b["w"], b["h"])
-    x = np.frombuffer(base64.b64decode(a["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
-    y = np.frombuffer(base64.b64decode(b["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
-    d = np.abs(x - y).max(axis=1)
-    return int((d > 0).sum()), int(d.max(initial=0))
+FRAME_JS = whole_frame_js("seeThrough: gp.objects.filter((o) => o.isTransparent && o.isTransparent()).length, "
+                          "depth: Object.assign({}, window.__lumbar3d.depthStats || {})")
 
 
 def test_depth_pass_by_the_picking_program_draws_the_same_frame(browser, app_url) -> None:
@@ -69,5 +50,6 @@ def test_depth_pass_by_the_picking_program_draws_the_same_frame(browser, app_url
         assert on["seeThrough"] > 0, f"{state}: a story view has see-through meshes (else there is no such pass)"
         assert on["depth"].get("picked", 0) > 0, f"{state}: the depth-only draws used the picking program {on['depth']}"
         assert off["depth"] == {}, f"switched off: nothing drawn by it ({off['depth']})"
-        count, worst = _differing(on, off)
+        assert (on["w"], on["h"]) == (off["w"], off["h"])
+        count, worst = differing_pixels(on, off)
         assert count == 0, f"{state}: {count} pixels differ (up to {worst}/255) from Plotly's own pass"

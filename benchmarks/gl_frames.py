@@ -1,0 +1,44 @@
+"""One whole WebGL frame of the 3D view, read back from the page, and two such frames compared.
+
+Shared by benchmarks/frame_cost.py and tests/e2e/test_viewer_depth.py (a public module, so the
+test need not reach into the benchmarks' private ``_common``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from benchmarks._common import GRAPH
+
+
+def whole_frame_js(extra: str = "") -> str:
+    """A page function: draw the 3D scene once more and read the whole WebGL frame back, returning
+    ``{w, h, data}`` (base64 RGBA) plus the ``extra`` fields (JS object-literal entries, read in the
+    same call, right after that frame). Used by benchmarks/frame_cost.py and tests/e2e/test_viewer_depth.py."""
+    fields = f", {extra}" if extra else ""
+    return f"""() => {{
+  const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
+  const gl = gp.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
+  gp.redraw();
+  const px = new Uint8Array(w * h * 4);
+  gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  let s = '';
+  for (let i = 0; i < px.length; i += 0x8000) s += String.fromCharCode.apply(null, px.subarray(i, i + 0x8000));
+  return {{w, h, data: btoa(s){fields}}};
+}}"""
+
+
+def differing_pixels(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[int, int]:
+    """Two frames from :func:`whole_frame_js`: (pixels that differ in any channel, largest difference
+    of 255); (-1, -1) if their sizes differ."""
+    if (a["w"], a["h"]) != (b["w"], b["h"]):
+        return -1, -1
+    import base64
+
+    import numpy as np
+
+    x = np.frombuffer(base64.b64decode(a["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
+    y = np.frombuffer(base64.b64decode(b["data"]), dtype=np.uint8).astype(np.int16).reshape(-1, 4)
+    d = np.abs(x - y).max(axis=1)
+    return int((d > 0).sum()), int(d.max(initial=0))
