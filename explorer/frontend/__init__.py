@@ -6,6 +6,7 @@ The JavaScript (ES modules) and CSS live in this folder as ordinary files:
 * ``chart2d.js`` / ``chart2d.css``: the body chart (:mod:`explorer.ui.chart2d`),
 * ``bodychart_svg.js``: draws the body chart's Plotly-format figure as SVG without Plotly (chart2d.js uses it),
 * ``plotly_loader.js``: the one loader of the served ``plotly.min.js`` (the 3D viewer's; the chart needs none),
+* ``page_shared.js``: the page-wide object both components share (``window.__lumbar3d``),
 * ``gl_workarounds.js``: every browser workaround and reach into Plotly's internals,
 * ``geometry.js``, ``camera.js``, ``interaction.js``: pure logic, tested with
   ``node --test tests/js``.

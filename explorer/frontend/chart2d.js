@@ -7,6 +7,7 @@ import { BodyChart } from "./bodychart_svg.js";
 import { applyDelta } from "./delta.js";
 import { frameGroup } from "./frame_group.js";
 import { componentData } from "./geometry.js";
+import { shared } from "./page_shared.js";
 
 const RESEND_RETRY_MS = 4000;
 // Plotly's camera icon (plotly.js src/fonts/ploticon.js, MIT): the download button keeps the look
@@ -17,22 +18,10 @@ const CAMERA_ICON = "m500 450c-83 0-150-67-150-150 0-83 67-150 150-150 83 0 150 
   + "m-400-550c-138 0-250 112-250 250 0 138 112 250 250 250 138 0 250-112 250-250 0-138-112-250-250-250z"
   + "m365 380c-19 0-35 16-35 35 0 19 16 35 35 35 19 0 35-16 35-35 0-19-16-35-35-35z";
 
-// The page-wide state both components share (the same object plotly_loader.js makes; defined
-// here too so the chart does not load the Plotly loader and its workarounds).
-function shared() {
-  return (window.__lumbar3d ??= { plotly: null, webgl: undefined, memory: {} });
-}
 
 // Timing marks for benchmarks (only when the page set window.__lumbar3d.marks).
 function mark(what) {
   if (shared().marks) performance.mark("lumbar:" + what);
-}
-
-// The id of the clicked area from a Plotly click event, or "" (kept for callers that still hold
-// Plotly events; the SVG chart reports the id itself).
-export function clickedAreaId(ev) {
-  const pt = ev?.points?.[0];
-  return pt ? String((pt.data ?? pt.fullData ?? {}).meta ?? "") : "";
 }
 
 // The trace-like view tests and tools read as `element.data` (as they did on Plotly's div): the

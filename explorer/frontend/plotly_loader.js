@@ -1,15 +1,11 @@
-// The one loader of the locally served plotly.min.js, shared by the 3D viewer and the body chart.
-//
-// Both components are ES modules served from this folder (each under its own URL, so each may
-// get its own copy of this module): what must be shared lives on one window-level object,
-// window.__lumbar3d, which also outlives component remounts. A page reload starts it afresh.
+// The one loader of the locally served plotly.min.js (the 3D viewer's; the body chart draws
+// without Plotly). What must be shared across module copies lives on the page-wide object of
+// page_shared.js, so one promise loads Plotly once per page.
 
 import { readbackCanvasesWhileLoading, Workarounds } from "./gl_workarounds.js";
+import { shared } from "./page_shared.js";
 
-// The window-level state: {plotly: Promise|null, webgl, memory: {viewer key: {...}}, ...}.
-export function shared() {
-  return (window.__lumbar3d ??= { plotly: null, webgl: undefined, memory: {} });
-}
+export { shared };  // the window-level state (page_shared.js), for the viewer
 
 // The workaround switches for this page (see gl_workarounds.js), made once.
 export function workarounds(off) {

@@ -29,12 +29,3 @@ test("every front-end file is plain ES module code served as is (no build step, 
     assert.doesNotMatch(text, /\brequire\(/, f);
   }
 });
-
-test("chart2d: a click on an area reports the trace's meta; a click on nothing reports nothing", async () => {
-  const { clickedAreaId } = await import(join(FRONTEND, "chart2d.js"));
-  assert.equal(clickedAreaId({ points: [{ data: { meta: "dermatome-L5-left" } }] }), "dermatome-L5-left");
-  assert.equal(clickedAreaId({ points: [{ fullData: { meta: "saddle" } }] }), "saddle");
-  assert.equal(clickedAreaId({ points: [{ data: {} }] }), "");
-  assert.equal(clickedAreaId({ points: [] }), "");
-  assert.equal(clickedAreaId(null), "");
-});
