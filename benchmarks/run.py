@@ -260,6 +260,9 @@ SCENE_JS = f"""() => {{
   const full = (gd && gd._fullData) || [];
   return {{traces: full.length, triangles: full.reduce((s, t) => s + ((t.i && t.i.length) || 0), 0)}};
 }}"""
+MINIMAL_READY_JS = "() => document.querySelector('[data-testid=\"stMain\"]')?.textContent.includes('Selected:')"
+# (name, app, what counts as its first paint): the floor app's 3D model as the app's, the minimal app's text.
+BASELINE_COLD = (("floor", "benchmarks/floor_app.py", PAINTED_JS), ("minimal", "benchmarks/minimal_app.py", MINIMAL_READY_JS))
 FALLBACK_JS = "() => !!document.querySelector('.lumbar-3d-fallback:not([hidden])')"
 GL_BYTES_JS = "() => window.__glUpload ? window.__glUpload.bytes : null"
 
@@ -610,14 +613,34 @@ async def cold_start(args, browser, progress: dict[str, Any]) -> dict[str, Any]:
         finally:
             await ctx.close()
             server.stop()
+        # The baselines' own cold start in the same round: how much of the app's is Streamlit and
+        # the software-WebGL drawing of the model, which any app showing it pays.
+        for name, app_path, ready_js in BASELINE_COLD:
+            run[f"{name}_first_paint_s"] = await _cold_baseline(browser, name, app_path, ready_js, i)
+        _log(f"  cold start {i + 1}/{args.cold_runs}: floor app {run['floor_first_paint_s']:.2f} s, "
+             f"minimal app {run['minimal_first_paint_s']:.2f} s")
     return cold_summary(progress)
+
+
+
+async def _cold_baseline(browser, name: str, app_path: str, ready_js: str, i: int) -> float:
+    """`streamlit run <baseline>` -> its first paint (seconds), as the app's cold start is timed."""
+    ctx, page, _ = await _new_page(browser, frames=False)
+    server = Server(app_path, log_path=LOGS / f"cold-{name}-{i}.log")
+    try:
+        server.wait_ready()
+        await _open(page, server.url, ready_js, f"the {name} app (cold start {i + 1})", server.log_path)
+        return time.perf_counter() - server.t0
+    finally:
+        await ctx.close()
+        server.stop()
 
 
 def cold_summary(progress: dict[str, Any]) -> dict[str, Any]:
     """Medians of the cold-start runs collected so far."""
     runs = progress.get("runs", [])
     keys = ["server_ready_s", "first_paint_s", "open_to_paint_s", "warm_open_to_paint_s", "page_first_ws_message_s",
-            "page_first_run_done_s", "page_painted_s"]
+            "page_first_run_done_s", "page_painted_s", "floor_first_paint_s", "minimal_first_paint_s"]
     return {"runs": runs, "summary": {k: _stats([r[k] for r in runs if k in r]) for k in keys}}
 
 
@@ -653,9 +676,8 @@ async def interaction(args, browser, progress: dict[str, Any]) -> dict[str, Any]
             p.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
         await _open(apage, aproxy.url, PAINTED_JS, "the app (explorer/app.py)", app.log_path, errors)
         await _wait_idle(apage)
-        await _open(mpage, mproxy.url,
-                    "() => document.querySelector('[data-testid=\"stMain\"]')?.textContent.includes('Selected:')",
-                    "the minimal app (benchmarks/minimal_app.py)", minimal.log_path, errors)
+        await _open(mpage, mproxy.url, MINIMAL_READY_JS, "the minimal app (benchmarks/minimal_app.py)", minimal.log_path,
+                    errors)
         await _wait_idle(mpage)
         await _open(fpage, fproxy.url, PAINTED_JS, "the floor app (benchmarks/floor_app.py)", floor.log_path, errors)
         await _wait_idle(fpage)
@@ -973,6 +995,12 @@ def report(res: dict[str, Any]) -> None:
             f"{s['page_first_ws_message_s']['p50']:.2f} s, first script run done {s['page_first_run_done_s']['p50']:.2f} s, "
             f"painted {s['page_painted_s']['p50']:.2f} s (page clock)")
         row("  page open -> painted (warm server)", f"median {s['warm_open_to_paint_s'].get('p50', float('nan')):.2f} s")
+        floor_fp, minimal_fp = s["floor_first_paint_s"], s["minimal_first_paint_s"]
+        if floor_fp.get("n") and minimal_fp.get("n"):
+            row("floor app: streamlit run -> 3D painted", f"median {floor_fp['p50']:.2f} s (app / floor "
+                f"{_ratio(fp['p50'], floor_fp['p50']):.2f}x)")
+            row("minimal app: streamlit run -> text shown", f"median {minimal_fp['p50']:.2f} s (app / minimal "
+                f"{_ratio(fp['p50'], minimal_fp['p50']):.2f}x)")
         r0 = c["runs"][0]
         row("first load size", f"{r0['first_load_bytes'] / 1e6:.2f} MB transferred = HTTP {r0['http_transferred_bytes'] / 1e6:.2f} MB "
             f"({r0['http_decoded_bytes'] / 1e6:.2f} MB decoded, {r0['http_requests']} requests) + "
