@@ -198,3 +198,51 @@ def test_the_js_fixture_is_current() -> None:
         "the body chart changed: LUMBAR_UPDATE_FIXTURES=1 python -m pytest tests/test_bodychart.py -k js_fixture, "
         "then node --test tests/js")
     assert all("x" not in t for t in want["pain"]["changed"].values()), "a state changes styles, not outlines"
+
+
+# --------------------------------------------------------------------------- shared traces
+def _chart_inputs(model) -> list[ChartInput]:
+    """Charts that differ in every way a trace's look can: symptoms of several conditions (fills,
+    borders, dashes, hover texts), pain routes, squeezed and selected slots, marks, the plain map."""
+    charts = [ChartInput(), ChartInput(selected_root=("S4", "right")), ChartInput(marked={"back:left:heel"}),
+              ChartInput(show_dermatomes=False), ChartInput(selected_root=("L5", "left"), show_dermatomes=False)]
+    for condition, params in CASES:
+        impact = simulate(condition, params, model)
+        s, d = impact.clinical.sensory, impact.degrees
+        for selected in (None, ("L5", "left")):
+            charts.append(ChartInput(paint_areas(s, d), pain_paths(s, d), selected, show_dermatomes=False))
+    return charts
+
+
+def test_shared_traces_give_every_chart_exactly_as_built_alone(model) -> None:
+    """Traces are shared between charts by look (bodychart.SHARED_TRACES): a chart built after all the
+    others is the same JSON as the same chart built first, in a fresh process's state (a key that
+    missed a field would hand one chart another chart's trace)."""
+    from explorer.render import bodychart
+
+    charts = _chart_inputs(model)
+    alone = []
+    for c in charts:
+        bodychart.SHARED_TRACES.clear()
+        alone.append(json.dumps(body_chart_figure(c), sort_keys=True))
+    bodychart.SHARED_TRACES.clear()
+    for c in reversed(charts):  # every chart now finds the traces the others made
+        body_chart_figure(c)
+    together = [json.dumps(body_chart_figure(c), sort_keys=True) for c in charts]
+    assert together == alone
+    assert len(set(alone)) == len(alone), "the inputs do differ"
+
+
+def test_a_look_seen_before_is_the_same_trace_object(model) -> None:
+    from explorer.render import bodychart
+
+    impact = simulate("herniation", {"level": "L4-L5", "zone": "paracentral", "side": "left", "severity": "moderate"},
+                      model)
+    s, d = impact.clinical.sensory, impact.degrees
+    a = body_chart_figure(ChartInput(paint_areas(s, d), pain_paths(s, d), None, show_dermatomes=False))["data"]
+    b = body_chart_figure(ChartInput(paint_areas(s, d), pain_paths(s, d), ("L5", "left"), show_dermatomes=False))["data"]
+    same = [x is y for x, y in zip(a, b, strict=True)]
+    # only the two selected-outline slots of left L5 differ (its slot in use, no other): the rest is shared
+    differ = [(x["uid"], x["visible"], y["visible"]) for x, y, s_ in zip(a, b, same, strict=True) if not s_]
+    assert differ == [("selected-L5-left", False, True)]
+    assert len(bodychart.SHARED_TRACES) <= bodychart.SHARED_TRACES.limit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -47,3 +48,23 @@ def test_body_chart_sends_a_frame_with_the_changes_only(calls: list[dict[str, An
     assert changed["figure"]["base"] == first["figure"]["hash"]
     assert 0 < len(changed["figure"]["traces"]) + len(changed["figure"].get("patches", {})) < len(plain.scene["data"])
 
+
+
+def test_a_shared_trace_is_digested_once_and_as_its_json() -> None:
+    """A plain figure's traces are digested once per object (chart2d.TRACE_DIGESTS), and the digest is
+    the one its JSON gives: equal traces built apart have equal digests, a changed look another."""
+    from explorer.render.bodychart import body_chart_figure
+
+    plain = body_chart_figure(ChartInput())
+    again = body_chart_figure(ChartInput())
+    picked = body_chart_figure(ChartInput(selected_root=("L5", "left")))
+    first = chart2d.chart_payload(plain)
+    copied = chart2d.chart_payload(json.loads(json.dumps(plain)))  # new objects, same JSON
+    assert chart2d.chart_payload(again).digests == first.digests == copied.digests
+    assert first.scene_hash == copied.scene_hash
+    other = chart2d.chart_payload(picked)
+    changed = [k for k, a, b in zip(first.keys, first.digests, other.digests, strict=True) if a != b]
+    assert changed == ["uid:selected-L5-left"]
+    # a digest remembered for a trace object is that object's own (ids are not reused while kept)
+    for trace, digest in zip(plain["data"], first.digests, strict=True):
+        assert chart2d.TRACE_DIGESTS.get(id(trace)) == (trace, digest)

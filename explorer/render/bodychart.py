@@ -23,7 +23,7 @@ slots (correct, but it sends that trace whole).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -44,6 +44,7 @@ from explorer.clinical.bodymap import (
 from explorer.clinical.roots import NERVES, symptom_regions
 from explorer.clinical.symptom_map import KIND_LABELS, AreaSymptom, PainPath, pain_paths
 from explorer.clinical.types import ROOT_ORDER, SensoryFinding
+from explorer.render.memo import Memo
 
 # Paul Tol's "light" scheme (colour-blind safe) for the plain dermatome map; labels name each
 # root as well, so colour is never the only cue.
@@ -188,8 +189,29 @@ def _area_static(area_id: str) -> Trace:
     }
 
 
+# Traces shared between charts: one dict per distinct look of a slot (an area with its fill,
+# border and hover text; a root outline slot in or out of use ...), the same object in every chart
+# that shows that look. Why: a state no session has seen shares most of its 143 traces with charts
+# built before, and a shared trace is digested and diffed once per process
+# (explorer.ui.chart2d._trace_digest, explorer.frontend.transport._patch remember by object),
+# not once per new state. Never mutate them (figures are read-only already).
+SHARED_TRACES: Memo[Trace] = Memo(8192)
+
+
+def _shared(make: Callable[..., Trace], *look: Any) -> Trace:
+    """The one trace ``make(*look)`` (``look``: the slot and every value its trace depends on), made once."""
+    key = (make.__name__, *look)
+    hit = SHARED_TRACES.get(key)
+    return hit if hit is not None else SHARED_TRACES.put(key, make(*look))
+
+
+def _area_look(area_id: str, fill: str, line: tuple[tuple[str, Any], ...], name: str) -> Trace:
+    return {**_area_static(area_id), "fillcolor": fill, "line": dict(line), "name": name}
+
+
 def _area_trace(area: Area, chart: ChartInput) -> Trace:
-    return {**_area_static(area.id), **_area_style(area, chart)}
+    style = _area_style(area, chart)
+    return _shared(_area_look, area.id, style["fillcolor"], tuple(style["line"].items()), style["name"])
 
 
 @cache
@@ -232,10 +254,13 @@ def _squeezed_traces(chart: ChartInput) -> list[Trace]:
     for root, side in root_slots():
         degree = degrees.get((root, side))
         width = squeezed_width(degree if degree is not None else 0.0)
-        out.append({**_squeezed_static(root, side),
-                    "line": {"color": settings.SQUEEZE_OUTLINE_COLOR, "width": width},
-                    **_slot_style(degree is not None, carrier == (root, side), "squeezed")})
+        out.append(_shared(_squeezed_look, root, side, width, degree is not None, carrier == (root, side)))
     return out
+
+
+def _squeezed_look(root: str, side: str, width: float, used: bool, legend: bool) -> Trace:
+    return {**_squeezed_static(root, side), "line": {"color": settings.SQUEEZE_OUTLINE_COLOR, "width": width},
+            **_slot_style(used, legend, "squeezed")}
 
 
 @cache
@@ -249,8 +274,11 @@ def _selected_static(root: str, side: str) -> Trace:
 
 def _selected_traces(chart: ChartInput) -> list[Trace]:
     """One slot per (root, side); the selected root's skin outlined in cyan."""
-    return [{**_selected_static(root, side), **_slot_style(chart.selected_root == (root, side), True, "selected")}
-            for root, side in root_slots()]
+    return [_shared(_selected_look, root, side, chart.selected_root == (root, side)) for root, side in root_slots()]
+
+
+def _selected_look(root: str, side: str, used: bool) -> Trace:
+    return {**_selected_static(root, side), **_slot_style(used, True, "selected")}
 
 
 # --------------------------------------------------------------------------- pain routes
@@ -337,9 +365,13 @@ def _path_traces(paths: Sequence[PainPath]) -> list[Trace]:
     out: list[Trace] = []
     for k in range(len(slots)):
         degree, legend = used.get(k, (0.0, False))
-        out.append({**_route_static(k), "line": _path_line(degree), "hoverinfo": "text",
-                    **_slot_style(k in used, legend, "pain-path")})
+        out.append(_shared(_route_look, k, degree, k in used, legend))
     return out + extra
+
+
+def _route_look(index: int, degree: float, used: bool, legend: bool) -> Trace:
+    return {**_route_static(index), "line": _path_line(degree), "hoverinfo": "text",
+            **_slot_style(used, legend, "pain-path")}
 
 
 ROOT_NAMES: frozenset[str] = frozenset(DERMATOME_COLORS)
@@ -406,16 +438,20 @@ def _legend_swatches(chart: ChartInput) -> list[Trace]:
     """Legend-only entries for the symptom kinds (fills cannot show in the legend themselves) and
     the marks: always there, in the legend only when the state has symptoms or marks."""
     kinds = bool(chart.symptoms or chart.marked)
-    out: list[Trace] = []
-    for kind in LEGEND_KINDS:
-        out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers",
-                    "name": f"{KIND_LABELS[kind]} ({settings.SYMPTOM_BORDERS[kind]} border)",
-                    "marker": {"symbol": "square", "size": 14, "color": settings.SYMPTOM_COLORS[kind]},
-                    "showlegend": kinds, "hoverinfo": "skip", "uid": f"legend-{kind}"})
-    out.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "Marked by you",
-                "marker": {"symbol": "square", "size": 14, "color": settings.MARKED_COLOR},
-                "showlegend": bool(chart.marked), "hoverinfo": "skip", "uid": "legend-marked"})
-    return out
+    return [*(_shared(_kind_swatch, kind, kinds) for kind in LEGEND_KINDS), _shared(_marked_swatch, bool(chart.marked))]
+
+
+def _kind_swatch(kind: str, shown_in_legend: bool) -> Trace:
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers",
+            "name": f"{KIND_LABELS[kind]} ({settings.SYMPTOM_BORDERS[kind]} border)",
+            "marker": {"symbol": "square", "size": 14, "color": settings.SYMPTOM_COLORS[kind]},
+            "showlegend": shown_in_legend, "hoverinfo": "skip", "uid": f"legend-{kind}"}
+
+
+def _marked_swatch(shown_in_legend: bool) -> Trace:
+    return {"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "Marked by you",
+            "marker": {"symbol": "square", "size": 14, "color": settings.MARKED_COLOR},
+            "showlegend": shown_in_legend, "hoverinfo": "skip", "uid": "legend-marked"}
 
 
 # The font of the chart's words where the figure names none (the legend): Plotly's default family
