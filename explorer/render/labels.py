@@ -137,9 +137,14 @@ def _screen_side(story: StoryView | None) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _meshes(model: SpineModel, impact: Impact | None) -> dict[str, MeshData]:
+    # The scene's own conversion, remembered per mesh: a first visit of a state converted the same
+    # lesion meshes three times (twice here, once for the scene). Imported here: model_scene imports
+    # this module.
+    from explorer.render.model_scene import mesh_data
+
     out = dict(model.meshes)
     if impact is not None:
-        out.update({sid: MeshData.from_polydata(m) for sid, m in impact.lesion.replaced.items()})
+        out.update({sid: mesh_data(m) for sid, m in impact.lesion.replaced.items()})
     return out
 
 
