@@ -554,7 +554,7 @@ def test_workarounds_switched_off_by_the_environment(monkeypatch) -> None:
     ids = re.findall(r"^  ([a-zA-Z]+): \"", (FRONTEND / "gl_workarounds.js").read_text(), flags=re.M)
     assert {"readbackCanvases", "fastValidityChecks", "liveCamera", "pngAtDoubleResolution", "zoomLimits",
             "meshUpdateMemo", "cssSafeUids", "fastArrayAttributes", "reuseProgramLinks", "deferPickPass",
-            "depthPrepassPick"} == set(ids)
+            "depthPrepassPick", "seeThroughVertexLit"} == set(ids)
 
 
 def test_not_installed_project_shows_a_message_not_a_traceback(monkeypatch) -> None:

@@ -99,6 +99,16 @@ export const WORKAROUNDS = Object.freeze({
   // colours all have alpha 1, so the lit shader's other discard, alpha 0, never fires): the same
   // depth, so the same picture (full frames read back: 0 pixels differ), for 23-47 ms less a frame.
   depthPrepassPick: "fill the transparency pass's depth with each opaque mesh's picking program, not its lit shader",
+  // A faded mesh (the story view's see-through occluders, opacity 0.12) is drawn in the transparency
+  // pass by gl-mesh3d's lit fragment shader: per pixel a Cook-Torrance specular term (exp, pow, five
+  // normalisations) for every covered pixel of both its faces. With software WebGL that shader is
+  // most of what a faded mesh costs (frame of a story view with the faded meshes drawn by a flat
+  // shader instead: 0.62-0.76x, without them at all: 0.56-0.75x). Meshes at most
+  // VERTEX_LIT_MAX_OPACITY opaque are drawn with the same lighting worked out at their vertices
+  // (for the front and the back face) and interpolated across each triangle (Gouraud): at 12%
+  // opacity the light of a faded bone moves a pixel by a few levels of 255 at most. More opaque
+  // meshes (discs, the sac, the lesion) keep gl-mesh3d's own shader.
+  seeThroughVertexLit: "light faded (see-through) meshes at their vertices, not per pixel",
 });
 
 function parseList(text) {
@@ -1068,5 +1078,203 @@ export function installDepthPrepass(glplot, stats = {}) {
     return add.call(this, obj);
   };
   glplot.__lumbarDepth = ctl;
+  return ctl;
+}
+
+// ---- seeThroughVertexLit
+// gl-mesh3d's draw() (drawTransparent is the same function) binds this.triShader, hands it the frame's
+// uniforms (model, view, projection, inverseModel, eyePosition, lightPosition, clipBounds, kambient,
+// kdiffuse, kspecular, roughness, fresnel, texture) in one assignment, binds the triangle vertex
+// array and draws. For a faded mesh that shader is swapped, for the call, for a stand-in with the
+// same two members that uses our program: gl-mesh3d's vertex and fragment code with the lighting
+// moved into the vertex shader. Its attributes are bound to the locations of the mesh's own
+// program, so the mesh's vertex array feeds it unchanged.
+export const VERTEX_LIT_MAX_OPACITY = 0.2;  // the story's faded meshes are 0.12; discs 0.45, the sac 0.3
+
+// gl-mesh3d 2.x's triangle shader (plotly.js 4.1.1), lighting moved to the vertex stage. The
+// specular and diffuse terms are computed exactly as there, for the normal as seen from either side
+// (gl-mesh3d flips the normal for front-facing fragments).
+const LIGHTING_GLSL = `
+float beckmannDistribution(float x, float roughness) {
+  float NdotH = max(x, 0.0001);
+  float cos2Alpha = NdotH * NdotH;
+  float tan2Alpha = (cos2Alpha - 1.0) / cos2Alpha;
+  float roughness2 = roughness * roughness;
+  float denom = 3.141592653589793 * roughness2 * cos2Alpha * cos2Alpha;
+  return exp(tan2Alpha / roughness2) / denom;
+}
+float cookTorranceSpecular(vec3 lightDirection, vec3 viewDirection, vec3 surfaceNormal, float roughness, float fresnel) {
+  float VdotN = max(dot(viewDirection, surfaceNormal), 0.0);
+  float LdotN = max(dot(lightDirection, surfaceNormal), 0.0);
+  vec3 H = normalize(lightDirection + viewDirection);
+  float NdotH = max(dot(surfaceNormal, H), 0.0);
+  float VdotH = max(dot(viewDirection, H), 0.000001);
+  float LdotH = max(dot(lightDirection, H), 0.000001);
+  float G1 = (2.0 * NdotH * VdotN) / VdotH;
+  float G2 = (2.0 * NdotH * LdotN) / LdotH;
+  float G = min(1.0, min(G1, G2));
+  float D = beckmannDistribution(NdotH, roughness);
+  float F = pow(1.0 - VdotN, fresnel);
+  return G * F * D / max(3.14159265 * VdotN, 0.000001);
+}`;
+
+export const VERTEX_LIT_VERT = `precision highp float;
+attribute vec3 position, normal;
+attribute vec4 color;
+attribute vec2 uv;
+uniform mat4 model, view, projection, inverseModel;
+uniform vec3 eyePosition, lightPosition;
+uniform float roughness, fresnel, kambient, kdiffuse, kspecular;
+uniform sampler2D texture;
+varying vec4 f_front, f_back;
+varying vec3 f_data;
+${LIGHTING_GLSL}
+vec4 lit(vec4 surfaceColor, vec3 N, vec3 L, vec3 V) {
+  float specular = min(1.0, max(0.0, cookTorranceSpecular(L, V, N, roughness, fresnel)));
+  float diffuse = min(kambient + kdiffuse * max(dot(N, L), 0.0), 1.0);
+  return surfaceColor.a * vec4(diffuse * surfaceColor.rgb + kspecular * vec3(1.0) * specular, 1.0) * color.a;
+}
+void main() {
+  gl_Position = projection * (view * (model * vec4(position, 1.0)));
+  vec4 cameraCoordinate = view * vec4(position, 1.0);
+  cameraCoordinate.xyz /= cameraCoordinate.w;
+  vec3 L = normalize(lightPosition - cameraCoordinate.xyz);
+  vec3 V = normalize(eyePosition - cameraCoordinate.xyz);
+  vec3 N = normalize((vec4(normal, 0.0) * inverseModel).xyz);
+  // The colour texture read at the vertex (a faded mesh has one flat colour: the same texel).
+  vec4 surfaceColor = vec4(color.rgb, 1.0) * texture2D(texture, uv);
+  f_front = lit(surfaceColor, -N, L, V);
+  f_back = lit(surfaceColor, N, L, V);
+  f_data = position;
+}`;
+
+export const VERTEX_LIT_FRAG = `precision highp float;
+uniform vec3 clipBounds[2];
+varying vec4 f_front, f_back;
+varying vec3 f_data;
+bool outOfRange(float a, float b, float p) { return p > max(a, b) || p < min(a, b); }
+bool outOfRange(vec3 a, vec3 b, vec3 p) {
+  return outOfRange(a.x, b.x, p.x) || outOfRange(a.y, b.y, p.y) || outOfRange(a.z, b.z, p.z);
+}
+void main() {
+  if (outOfRange(clipBounds[0], clipBounds[1], f_data)) discard;
+  gl_FragColor = gl_FrontFacing ? f_front : f_back;
+}`;
+
+const VERTEX_LIT_ATTRIBUTES = ["position", "normal", "color", "uv"];
+
+// True when mesh `m` is a faded gl-mesh3d mesh of triangles only (edges, points and contour lines
+// are drawn by other programs in the same draw(): such a mesh keeps its own).
+export function vertexLitApplies(m, maxOpacity = VERTEX_LIT_MAX_OPACITY) {
+  // (gl-mesh3d discards fragments of alpha 0: a mesh of opacity 0 keeps its own shader.)
+  return !!m && typeof m.drawTransparent === "function" && typeof m.opacity === "number"
+    && m.opacity > 0 && m.opacity <= maxOpacity && !!m.triShader?.program && !!m.triangleVAO && m.triangleCount > 0
+    && !(m.edgeCount > 0) && !(m.pointCount > 0) && !(m.contourEnable && m.contourCount > 0);
+}
+
+// Our program on context `gl`, its attributes at the locations `own` (the mesh's gl-mesh3d program)
+// gives them, with its uniform locations; null if it does not compile or link (the caller falls back).
+export function vertexLitProgram(gl, own) {
+  const shader = (type, src) => {
+    const sh = gl.createShader(type);
+    gl.shaderSource(sh, src);
+    gl.compileShader(sh);
+    return sh;
+  };
+  const vs = shader(gl.VERTEX_SHADER, VERTEX_LIT_VERT), fs = shader(gl.FRAGMENT_SHADER, VERTEX_LIT_FRAG);
+  const program = gl.createProgram();
+  gl.attachShader(program, vs);
+  gl.attachShader(program, fs);
+  const attributes = {};
+  for (const name of VERTEX_LIT_ATTRIBUTES) {
+    const at = gl.getAttribLocation(own, name);
+    if (!(at >= 0)) return null;  // not the program this was written for
+    attributes[name] = at;
+    gl.bindAttribLocation(program, at, name);
+  }
+  gl.linkProgram(program);
+  if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
+    console.warn("lumbar viewer: seeThroughVertexLit did not link:", gl.getProgramInfoLog(program),
+                 gl.getShaderInfoLog(vs), gl.getShaderInfoLog(fs));
+    return null;
+  }
+  const uniforms = {};
+  for (const name of ["model", "view", "projection", "inverseModel", "eyePosition", "lightPosition",
+    "roughness", "fresnel", "kambient", "kdiffuse", "kspecular", "texture", "clipBounds[0]", "clipBounds[1]"]) {
+    uniforms[name] = gl.getUniformLocation(program, name);
+  }
+  return { program, attributes, uniforms };
+}
+
+// Hand the uniforms gl-mesh3d's draw() computed (`u`) to our program `p`.
+export function setVertexLitUniforms(gl, p, u) {
+  const loc = p.uniforms;
+  for (const name of ["model", "view", "projection", "inverseModel"]) {
+    if (loc[name] && u[name]) gl.uniformMatrix4fv(loc[name], false, u[name]);
+  }
+  for (const name of ["eyePosition", "lightPosition"]) {
+    if (loc[name] && u[name]) gl.uniform3fv(loc[name], u[name]);
+  }
+  for (const name of ["roughness", "fresnel", "kambient", "kdiffuse", "kspecular"]) {
+    if (loc[name]) gl.uniform1f(loc[name], Number(u[name]));
+  }
+  if (loc.texture) gl.uniform1i(loc.texture, Number(u.texture) || 0);
+  if (u.clipBounds) {
+    if (loc["clipBounds[0]"]) gl.uniform3fv(loc["clipBounds[0]"], u.clipBounds[0]);
+    if (loc["clipBounds[1]"]) gl.uniform3fv(loc["clipBounds[1]"], u.clipBounds[1]);
+  }
+}
+
+// Install on `glplot` (once per scene). `stats` counts {vertexLit: faded meshes drawn by our
+// program, own: transparent draws left to gl-mesh3d's shader, failed: our program could not be
+// made}. Returns the controller ({stats}) or null when the scene is not the shape this was written for.
+export function installVertexLitSeeThrough(glplot, stats = {}, maxOpacity = VERTEX_LIT_MAX_OPACITY) {
+  if (glplot?.__lumbarVertexLit) {
+    glplot.__lumbarVertexLit.stats = stats;
+    return glplot.__lumbarVertexLit;
+  }
+  const gl = glplot?.gl;
+  if (!gl || !Array.isArray(glplot.objects) || typeof glplot.add !== "function"
+      || ["createProgram", "useProgram", "uniformMatrix4fv"].some((n) => typeof gl[n] !== "function")) {
+    return null;
+  }
+  const ctl = { stats, program: undefined };  // undefined: not made yet; null: could not be made
+  const wrap = (obj) => {
+    if (!obj || typeof obj.drawTransparent !== "function" || obj.__lumbarVertexLit) return;
+    const drawTransparent = obj.drawTransparent;
+    obj.__lumbarVertexLit = drawTransparent;
+    obj.drawTransparent = function (params) {
+      if (!vertexLitApplies(this, maxOpacity)) {
+        ctl.stats.own = (ctl.stats.own || 0) + 1;
+        return drawTransparent.call(this, params);
+      }
+      if (ctl.program === undefined) ctl.program = vertexLitProgram(gl, this.triShader.program);
+      if (!ctl.program) {
+        ctl.stats.failed = (ctl.stats.failed || 0) + 1;
+        return drawTransparent.call(this, params);
+      }
+      const p = ctl.program, own = this.triShader;
+      // What draw() does with its triangle shader: bind() it, then assign the uniforms.
+      this.triShader = {
+        program: own.program,
+        bind() { gl.useProgram(p.program); },
+        set uniforms(u) { setVertexLitUniforms(gl, p, u); },
+        get uniforms() { return {}; },
+      };
+      ctl.stats.vertexLit = (ctl.stats.vertexLit || 0) + 1;
+      try {
+        return drawTransparent.call(this, params);
+      } finally {
+        this.triShader = own;
+      }
+    };
+  };
+  glplot.objects.forEach(wrap);
+  const add = glplot.add;
+  glplot.add = function (obj) {
+    wrap(obj);
+    return add.call(this, obj);
+  };
+  glplot.__lumbarVertexLit = ctl;
   return ctl;
 }

@@ -14,8 +14,8 @@ import {
 import { applyDelta } from "./delta.js";
 import { assemble, componentData, GeometryCache } from "./geometry.js";
 import {
-  fastArrayAttributes, installDepthPrepass, installMeshUpdateMemo, installPickDeferral, liveCamera as readCamera,
-  pngAtDoubleResolution, setZoomLimits, withCssSafeUids, withFastWebGL,
+  fastArrayAttributes, installDepthPrepass, installMeshUpdateMemo, installPickDeferral, installVertexLitSeeThrough,
+  liveCamera as readCamera, pngAtDoubleResolution, setZoomLimits, withCssSafeUids, withFastWebGL,
 } from "./gl_workarounds.js";
 import { frameGroup } from "./frame_group.js";
 import { ClickFilter, takeScrollRequest, TouchRouter, WheelGate } from "./interaction.js";
@@ -229,6 +229,12 @@ function installDepthPass(st) {
   installDepthPrepass(st.gd?._fullLayout?.scene?._scene?.glplot, (G.depthStats ??= {}));
 }
 
+// Faded meshes lit at their vertices in the transparency pass (gl_workarounds.js, seeThroughVertexLit).
+function installVertexLit(st) {
+  if (!uses(st, "seeThroughVertexLit")) return;
+  installVertexLitSeeThrough(st.gd?._fullLayout?.scene?._scene?.glplot, (G.vertexLitStats ??= {}));
+}
+
 function attachPickListeners(st) {
   const { wrap } = st;
   const update = () => pickDeferral(st)?.setOver(st.pointerOver || st.focusWithin);
@@ -421,6 +427,7 @@ async function render(st, d) {
     // Later reacts rewrite only the WebGL buffers of traces that changed (G.meshUpdates counts them).
     if (uses(st, "meshUpdateMemo")) installMeshUpdateMemo(gd, (G.meshUpdates ??= {}));
     installDepthPass(st);
+    installVertexLit(st);
     installPickPass(st);
     st.sceneHash = scene.hash;
     st.labelScale = fit.scale;
