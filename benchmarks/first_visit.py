@@ -26,6 +26,16 @@ two alternates from state to state):
 * ``stored``: the state read back from its file (``explorer/render/state_cache.py``, built first if
   missing);
 * ``revisit``: the same state again right after ``stored`` (every cache warm).
+
+``--session`` walks one AppTest session (one browser's) through run.py's PLAN twice, as run.py's
+switch benchmark does: the first pass visits states the process has not seen, the second revisits
+them with the same changes (the scene and chart deltas, the patches between the same pairs). Each
+page run's thread CPU, and that of its costly parts, p50 over first visits and over revisits (no
+profiler: the parts are timed by wrapping them). ``--views`` runs the start-up warm-up's views step
+(``explorer.ui.startup.warm_views``) before the walk, as a warmed-up server has; ``--against TREE``
+walks a clean clone at TREE too, in its own process, alternating ``--rounds`` times::
+
+    PYTHONPATH=. python benchmarks/first_visit.py --session --views --against /tmp/before --rounds 2
 """
 
 from __future__ import annotations
@@ -295,6 +305,137 @@ async def _visit(url: str, query: str, cpu: Any = None) -> tuple[float, float, f
     return first, again, used
 
 
+# The page run's costly parts on a state's first visit, timed in --session mode: (module, name looked
+# up there at call time). Thread CPU, inclusive.
+SESSION_PARTS: tuple[tuple[str, str], ...] = (
+    ("explorer.ui.resources", "_make_impact"),
+    ("explorer.ui.viewer_panel", "_build_view"),
+    ("explorer.ui.viewer_panel", "scene_labels"),
+    ("explorer.ui.viewer_panel", "scene_items"),
+    ("explorer.ui.viewer_panel", "build_scene_payload"),
+    ("explorer.ui.viewer_panel", "spine_viewer"),
+    ("explorer.ui.where_felt", "_condition_chart_payload"),
+    ("explorer.ui.where_felt", "chart_payload"),
+    ("explorer.ui.where_felt", "body_chart"),
+)
+
+
+def run_session(steps: int, views: bool) -> dict[str, Any]:
+    """One AppTest session through run.py's PLAN (see the module docstring); thread CPU in ms."""
+    import functools
+    import importlib
+    import tempfile
+    from collections import defaultdict
+
+    from streamlit.testing.v1 import AppTest
+
+    import explorer.ui.page as page
+    from benchmarks.run import PLAN
+    from explorer.conditions.registry import CONDITIONS
+    from explorer.ui import startup
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(module: Any, name: str) -> None:
+        real = getattr(module, name)
+
+        @functools.wraps(real)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t = time.thread_time()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                spent[name] += time.thread_time() - t
+        setattr(module, name, wrapper)
+
+    for module_name, name in SESSION_PARTS:
+        timed(importlib.import_module(module_name), name)
+    runs: list[tuple[float, dict[str, float]]] = []
+    real_main = page.main
+
+    def timed_main() -> None:
+        spent.clear()
+        t = time.thread_time()
+        try:
+            real_main()
+        finally:
+            runs.append((time.thread_time() - t, dict(spent)))
+
+    page.main = timed_main  # app.py looks main up on every run
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp()  # the user's own state cache stays out of it
+    for _name, step in startup.STEPS:  # as a server's start-up: modules, model, texts
+        step()
+    app = str(Path(page.__file__).resolve().parent.parent / "app.py")
+    at = AppTest.from_file(app, default_timeout=TIMEOUT_S)
+    at.run()
+    startup.warm_conditions(0.0)  # the later warm-up's first step
+    warm_views = getattr(startup, "warm_views", None)  # a tree from before the views step has none
+    if views and warm_views is not None:
+        warm_views(0.0)
+    at.run()
+
+    def widget(key: str) -> Any:
+        return next((w for kind in (at.selectbox, at.radio) for w in kind if w.key == key), None)
+
+    rows: list[tuple[bool, float, dict[str, float]]] = []
+    seen: set[tuple[Any, ...]] = set()
+    plan_i = 0
+    while len(rows) < steps:
+        kind, what = PLAN[plan_i % len(PLAN)]
+        plan_i += 1
+        condition = widget("condition").value
+        if kind == "condition":
+            if what == condition:
+                continue
+            widget("condition").set_value(what)
+        else:
+            w = widget(f"param_{what}")
+            if condition not in CONDITIONS or w is None:
+                continue
+            values = list(CONDITIONS[condition].param(what).values)
+            w.set_value(values[(values.index(w.value) + 1) % len(values)])
+        runs.clear()
+        at.run()
+        if at.exception:
+            raise RuntimeError(f"step {len(rows) + 1}: {at.exception}")
+        state = (widget("condition").value,
+                 *((w.key, w.value) for kind in (at.selectbox, at.radio) for w in kind if str(w.key).startswith("param_")))
+        rows.append((state not in seen, runs[-1][0] * 1000, {k: v * 1000 for k, v in runs[-1][1].items()}))
+        seen.add(state)
+    labels = ["page run", *(name for _m, name in SESSION_PARTS)]
+    summary: dict[str, dict[str, float]] = {}
+    for first, label in ((True, "first visit"), (False, "revisit")):
+        chosen = [r for r in rows if r[0] is first]
+        summary[label] = {name: float(np.median([r[1] if name == "page run" else r[2].get(name, 0.0) for r in chosen]))
+                          for name in labels} if chosen else {}
+        summary[label]["n"] = len(chosen)
+    return summary
+
+
+def run_sessions(steps: int, views: bool, against: Path | None, rounds: int) -> dict[str, Any]:
+    """:func:`run_session` in a process of its own per tree (this one, and ``against``), alternating."""
+    import subprocess
+    import tempfile
+
+    trees = {"this": ROOT} if against is None else {"against": against.resolve(), "this": ROOT}
+    results: dict[str, list[dict[str, Any]]] = {k: [] for k in trees}
+    for n in range(rounds):
+        for name, tree in (trees.items() if n % 2 == 0 else reversed(trees.items())):
+            with tempfile.NamedTemporaryFile(suffix=".json") as out:
+                cmd = [sys.executable, __file__, "--session-tree", str(tree), "--steps", str(steps), "--json", out.name]
+                subprocess.run([*cmd, *(["--views"] if views else [])], cwd=tree, check=True,
+                               env={**os.environ, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL)
+                results[name].append(json.loads(Path(out.name).read_text()))
+    labels = list(next(iter(results.values()))[0]["first visit"])
+    print(f"thread CPU per page run, p50 (ms): first visit / revisit; {rounds} round(s), {steps} steps each")
+    for label in labels:
+        cells = []
+        for name, rs in results.items():
+            cells.append(f"{name} " + ", ".join(f"{r['first visit'][label]:6.1f} / {r['revisit'][label]:6.1f}" for r in rs))
+        print(f"  {label:<26} " + "   ".join(cells))
+    return {"trees": {k: str(v) for k, v in trees.items()}, "views": views, "rounds": results}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--states", type=int, default=24, help="how many new states (default 24)")
@@ -302,8 +443,20 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the rows and the p50s here")
     parser.add_argument("--server", type=Path, metavar="BEFORE_TREE",
                         help="real servers instead: this tree against the one at BEFORE_TREE (a clean clone)")
+    parser.add_argument("--session", action="store_true", help="one session through run.py's PLAN, twice (see above)")
+    parser.add_argument("--steps", type=int, default=34, help="--session: page changes (PLAN has 17 per pass)")
+    parser.add_argument("--views", action="store_true", help="--session: run the warm-up's views step first")
+    parser.add_argument("--against", type=Path, metavar="TREE", help="--session: also a clean clone at TREE, alternating")
+    parser.add_argument("--rounds", type=int, default=2, help="--session: processes per tree")
+    parser.add_argument("--session-tree", type=Path, help=argparse.SUPPRESS)  # one walk in this process
     args = parser.parse_args()
-    result = run_servers(args.server, args.states, args.seed) if args.server else run(args.states, args.seed)
+    if args.session_tree is not None:
+        sys.path.insert(0, str(args.session_tree))  # that tree's explorer package, before any import of it
+        result = run_session(args.steps, args.views)
+    elif args.session:
+        result = run_sessions(args.steps, args.views, args.against, args.rounds)
+    else:
+        result = run_servers(args.server, args.states, args.seed) if args.server else run(args.states, args.seed)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
 
