@@ -7,7 +7,12 @@ rendered again); anything new, or moved to another place, is rendered again. Thi
 states in order (AppTest, no browser) and prints per state the messages and elements sent, and per
 change how many elements are reused and how many must be rendered again.
 
-    python benchmarks/page_deltas.py [--audience patient] [-v]
+    python benchmarks/page_deltas.py [--audience patient] [-v] [--kinds]
+
+``--kinds`` also lists each run's elements and blocks by type. Every one of them costs the browser on
+every switch, changed or not: Streamlit's frontend renders the whole page again in the 3-4 big React
+commits of a run (benchmarks/react_commits.py; benchmarks/results/page_ablation-s10.txt), so the
+number of elements on the page, not only the number that change, is what to keep small.
 
 No timing: counts only, the same on every machine.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audience", default="", help="student (default), educator or patient")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the elements rendered again")
+    parser.add_argument("--kinds", action="store_true", help="count each run's elements and blocks by type")
     args = parser.parse_args(argv)
     states = [{**s, **({"audience": args.audience} if args.audience else {})} for s in STATES]
     runs = record(states)
@@ -88,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"      {r[0]} {r[2]} {r[4]} B")
         else:
             print(line)
+        if args.kinds:
+            kinds = Counter(r[2] or r[1] for r in run)
+            print("      " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
         prev = run
     return 0
 
