@@ -86,7 +86,6 @@ def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_
     monkeypatch.setattr(startup, "AFTER_FIRST_RUN_S", 0.0)
     # The states and meshes steps (up to a minute of CPU) have their own tests below; here they only record.
     monkeypatch.setattr(startup, "warm_states", lambda: calls.append("states"))
-    monkeypatch.setattr(startup, "warm_views", lambda: calls.append("views"))
     monkeypatch.setattr(startup, "warm_condition_meshes", lambda: calls.append("meshes"))
     waited = threading.Event()
     monkeypatch.setattr(resources, "wait_for_first_run", lambda timeout=None: waited.wait(timeout))
@@ -96,8 +95,8 @@ def test_later_steps_measure_each_condition_into_the_page_cache_after_the_first_
     assert calls == []  # nothing before a page run has finished
     waited.set()
     thread.join(300)
-    assert calls[-3:] == ["states", "views", "meshes"]  # after every condition's default impact
-    del calls[-3:]
+    assert calls[-2:] == ["states", "meshes"]  # after every condition's default impact
+    del calls[-2:]
     assert sorted(calls) == sorted(CONDITIONS)
     for condition in CONDITIONS:
         state = parse_query_params({"condition": condition}).state
@@ -148,36 +147,6 @@ def test_the_states_step_stores_the_missing_states_once(monkeypatch, tmp_path):
     assert builds == [(0.01, 0.0)] and len(list((tmp_path / "states").glob("*.state"))) == 2
     startup.warm_states(pause_s=0.01)
     assert len(builds) == 1
-
-
-def test_the_views_step_leaves_a_first_visit_nothing_to_build(monkeypatch):
-    """After the views step, a page run that opens a state no session has seen (a link) reads no
-    state file, lays out no labels, packs and codes no geometry, quantises no highlight and
-    digests no chart trace: each of those is made to fail, and the page still runs cleanly."""
-    from streamlit.testing.v1 import AppTest
-
-    from explorer.render import labels, scene3d
-    from explorer.ui import chart2d
-
-    state = ("herniation", {"level": "L3-L4", "zone": "foraminal", "side": "right", "severity": "mild"})
-    resources.get_impact.clear()
-    AppTest.from_file(str(ROOT / "explorer" / "app.py"), default_timeout=120).run()  # the page's own first run
-    startup.warm_views(pause_s=0.0, states=[state])
-
-    def built(*args: object, **kwargs: object) -> None:
-        raise AssertionError("made again on a first visit")
-
-    for module, name in ((resources, "state_impact"), (labels, "level_labels"), (scene3d, "pack_geometry"),
-                         (scene3d, "quantise_intensity"), (chart2d, "text_digest")):
-        monkeypatch.setattr(module, name, built)
-    monkeypatch.setattr("explorer.frontend.transport.delta_planes", built)  # GeometryBlob.wire's coding
-    at = AppTest.from_file(str(ROOT / "explorer" / "app.py"), default_timeout=120)
-    at.query_params["condition"] = state[0]
-    for k, v in state[1].items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    assert any("L3-L4" in m.value for m in at.markdown) or any("L3-L4" in c.value for c in at.caption)
 
 
 def test_later_steps_stop_when_no_page_run_comes(monkeypatch):

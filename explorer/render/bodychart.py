@@ -502,13 +502,6 @@ def body_chart_figure(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_
     traces.append(_root_labels())
     traces.append(_key_point_trace())
     traces += _legend_swatches(chart)
-    return {"data": traces, "layout": _chart_layout(height_px, title)}
-
-
-@cache
-def _chart_layout(height_px: int, title: str | None) -> dict[str, Any]:
-    """The chart's layout, one shared dict per height and title (never mutate it): digested once
-    per process (explorer.ui.chart2d), not once per chart."""
     layout: dict[str, Any] = {
         "height": height_px, "margin": {"l": 4, "r": 4, "t": 36 if title else 8, "b": 4},
         "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "hovermode": "closest", "dragmode": False,
@@ -520,7 +513,7 @@ def _chart_layout(height_px: int, title: str | None) -> dict[str, Any]:
     }
     if title:
         layout["title"] = {"text": title, "x": 0.02, "font": {"size": 16}}
-    return layout
+    return {"data": traces, "layout": layout}
 
 
 def build_body_chart(chart: ChartInput, height_px: int = settings.CHART_HEIGHT_PX, title: str | None = None) -> go.Figure:

@@ -93,7 +93,7 @@ def chart_payload(figure: Figure | dict[str, Any]) -> ScenePayload:
     layout = scene.get("layout") or {}
     keys = trace_keys(data)
     digests = tuple(_trace_digest(t, shared) for t in data)
-    layout_digest = _trace_digest(layout, shared)  # the same digest as text_digest(layout): no long lists
+    layout_digest = text_digest(layout)
     return ScenePayload(scene=scene, scene_hash=combined_hash(layout_digest, keys, digests), keys=tuple(keys),
                         digests=digests, layout_digest=layout_digest)
 

@@ -42,7 +42,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -111,7 +111,6 @@ STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
 AFTER_FIRST_RUN_S: float = 6.0
 BETWEEN_CONDITIONS_S: float = 0.3
 BETWEEN_STATES_S: float = 0.05
-BETWEEN_VIEWS_S: float = 0.02
 FIRST_RUN_TIMEOUT_S: float = 600.0
 
 
@@ -145,68 +144,6 @@ def warm_states(pause_s: float = BETWEEN_STATES_S) -> None:
         return
     LOG.info("Warm-up: %d of %d states to compute and store", missing, len(state_cache.registry_states()))
     state_cache.build(model, log=LOG.info, pause_s=pause_s, wait_s=0.0)
-
-
-def warm_views(pause_s: float = BETWEEN_VIEWS_S, states: Sequence[tuple[str, Mapping[str, str]]] | None = None) -> None:
-    """Every registry state's impact, 3D scene pieces and body chart traces, made while the server
-    is idle, so that a first visit of a state finds them as a revisit does.
-
-    Why: a state no session has seen cost its first visitor's page run about 15-25 ms more than a
-    revisit (one AppTest session over run.py's PLAN, thread CPU): reading its stored file, laying
-    out its 3D labels, its highlighted nerves' and lesion's traces, its camera's layout, coding
-    its lesion's geometry for the wire, its body chart's new looks. All of it is a pure function of
-    the state, shared by every session (:func:`explorer.ui.resources.get_impact`,
-    :func:`explorer.render.labels.scene_labels`, the memos of :mod:`explorer.render.scene3d`,
-    :data:`explorer.render.bodychart.SHARED_TRACES`), so it is made here once per process, in the
-    page's own order: the story view's camera, the labels, the default layers (``ExplorerState``'s
-    defaults), the page's 3D height. A visitor with other settings still finds most of it (traces
-    are remembered by what they show). One state at a time with a pause between, after the
-    conditions and the stored states, never before the first page has been served; ``states``: these
-    (condition, parameters) instead of the registry's (tests).
-
-    Measured (2026-12-06, 2 shared cores): one AppTest session over run.py's PLAN, thread CPU, this
-    step on and off alternating, two rounds: a first visit's page run p50 55.6 / 62.9 -> 41.1 / 48.6
-    ms (a revisit 33 ms), the 3D view's build 11.5 / 13.7 -> 2.6 / 2.5 ms. Real servers without a
-    browser (``benchmarks/first_visit.py --server``, 16 states, against 982e0c3): a link's first
-    page run p50 117 -> 101 ms, its server CPU 120 -> 100 ms. Costs 4-5 s of CPU once, and the
-    server holds every state's pieces from the start (RSS after the warm-up 186 -> 278 MiB), as it
-    would anyway once visitors had seen every state (the memos have room for all 231)."""
-    from explorer import settings
-    from explorer.clinical.symptom_map import pain_paths, paint_areas
-    from explorer.render import state_cache
-    from explorer.render.bodychart import ChartInput, body_chart_figure
-    from explorer.render.labels import scene_labels
-    from explorer.render.model_scene import scene_items
-    from explorer.render.scene3d import build_scene_payload
-    from explorer.render.story import plotly_camera, story_view
-    from explorer.state import ExplorerState, condition_params
-    from explorer.ui.chart2d import chart_payload
-    from explorer.ui.page import VIEWER_HEIGHT_PX
-    from explorer.ui.resources import get_box, get_impact, get_model
-
-    model, box = get_model(), get_box()
-    started, done = time.perf_counter(), 0
-    for condition, raw in state_cache.registry_states() if states is None else states:
-        params, _ = condition_params(condition, raw)
-        impact = get_impact(condition, params)
-        story = story_view(model, impact, settings.STORY_VIEW_ASPECT)
-        camera = plotly_camera(story, box) if story is not None else settings.CAMERA_PRESETS[settings.DEFAULT_VIEW]
-        state = ExplorerState(condition=condition, params=params)
-        labels = scene_labels(model, impact, story) if state.labels else []
-        payload = build_scene_payload(scene_items(model, state, impact, story=story), camera,
-                                      height_px=VIEWER_HEIGHT_PX, box=box, annotations=labels)
-        for blob in payload.geometry.values():
-            _ = blob.wire  # coded once per blob (a cached property), as the viewer sends it
-        sensory, degrees = impact.clinical.sensory, impact.degrees
-        chart_payload(body_chart_figure(ChartInput(paint_areas(sensory, degrees), pain_paths(sensory, degrees),
-                                                   None, show_dermatomes=False)))
-        done += 1
-        time.sleep(pause_s)
-    # They live as long as the process (or until a memo drops them, which refcounting still frees):
-    # out of the cyclic collector's way, as the first run's objects are (resources.settle_heap).
-    gc.collect()
-    gc.freeze()
-    LOG.info("Warm-up: %d states' views prepared in %.1f s", done, time.perf_counter() - started)
 
 
 def warm_condition_meshes(pause_s: float = BETWEEN_CONDITIONS_S) -> None:
@@ -247,7 +184,6 @@ LATER_STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("first page run served", _after_first_run),
     ("conditions", lambda: warm_conditions()),  # looked up when run (tests replace them)
     ("states", lambda: warm_states()),
-    ("views", lambda: warm_views()),
     ("condition meshes", lambda: warm_condition_meshes()),
 )
 
