@@ -31,11 +31,10 @@ two alternates from state to state):
 switch benchmark does: the first pass visits states the process has not seen, the second revisits
 them with the same changes (the scene and chart deltas, the patches between the same pairs). Each
 page run's thread CPU, and that of its costly parts, p50 over first visits and over revisits (no
-profiler: the parts are timed by wrapping them). ``--views`` runs the start-up warm-up's views step
-(``explorer.ui.startup.warm_views``) before the walk, as a warmed-up server has; ``--against TREE``
-walks a clean clone at TREE too, in its own process, alternating ``--rounds`` times::
+profiler: the parts are timed by wrapping them). ``--against TREE`` walks a clean clone at TREE too,
+in its own process, alternating ``--rounds`` times::
 
-    PYTHONPATH=. python benchmarks/first_visit.py --session --views --against /tmp/before --rounds 2
+    PYTHONPATH=. python benchmarks/first_visit.py --session --against /tmp/before --rounds 2
 """
 
 from __future__ import annotations
@@ -320,7 +319,7 @@ SESSION_PARTS: tuple[tuple[str, str], ...] = (
 )
 
 
-def run_session(steps: int, views: bool) -> dict[str, Any]:
+def run_session(steps: int) -> dict[str, Any]:
     """One AppTest session through run.py's PLAN (see the module docstring); thread CPU in ms."""
     import functools
     import importlib
@@ -369,9 +368,6 @@ def run_session(steps: int, views: bool) -> dict[str, Any]:
     at = AppTest.from_file(app, default_timeout=TIMEOUT_S)
     at.run()
     startup.warm_conditions(0.0)  # the later warm-up's first step
-    warm_views = getattr(startup, "warm_views", None)  # a tree from before the views step has none
-    if views and warm_views is not None:
-        warm_views(0.0)
     at.run()
 
     def widget(key: str) -> Any:
@@ -412,7 +408,7 @@ def run_session(steps: int, views: bool) -> dict[str, Any]:
     return summary
 
 
-def run_sessions(steps: int, views: bool, against: Path | None, rounds: int) -> dict[str, Any]:
+def run_sessions(steps: int, against: Path | None, rounds: int) -> dict[str, Any]:
     """:func:`run_session` in a process of its own per tree (this one, and ``against``), alternating."""
     import subprocess
     import tempfile
@@ -423,7 +419,7 @@ def run_sessions(steps: int, views: bool, against: Path | None, rounds: int) -> 
         for name, tree in (trees.items() if n % 2 == 0 else reversed(trees.items())):
             with tempfile.NamedTemporaryFile(suffix=".json") as out:
                 cmd = [sys.executable, __file__, "--session-tree", str(tree), "--steps", str(steps), "--json", out.name]
-                subprocess.run([*cmd, *(["--views"] if views else [])], cwd=tree, check=True,
+                subprocess.run(cmd, cwd=tree, check=True,
                                env={**os.environ, "PYTHONPATH": str(tree)}, stdout=subprocess.DEVNULL)
                 results[name].append(json.loads(Path(out.name).read_text()))
     labels = list(next(iter(results.values()))[0]["first visit"])
@@ -433,7 +429,7 @@ def run_sessions(steps: int, views: bool, against: Path | None, rounds: int) -> 
         for name, rs in results.items():
             cells.append(f"{name} " + ", ".join(f"{r['first visit'][label]:6.1f} / {r['revisit'][label]:6.1f}" for r in rs))
         print(f"  {label:<26} " + "   ".join(cells))
-    return {"trees": {k: str(v) for k, v in trees.items()}, "views": views, "rounds": results}
+    return {"trees": {k: str(v) for k, v in trees.items()}, "rounds": results}
 
 
 def main() -> None:
@@ -445,16 +441,15 @@ def main() -> None:
                         help="real servers instead: this tree against the one at BEFORE_TREE (a clean clone)")
     parser.add_argument("--session", action="store_true", help="one session through run.py's PLAN, twice (see above)")
     parser.add_argument("--steps", type=int, default=34, help="--session: page changes (PLAN has 17 per pass)")
-    parser.add_argument("--views", action="store_true", help="--session: run the warm-up's views step first")
     parser.add_argument("--against", type=Path, metavar="TREE", help="--session: also a clean clone at TREE, alternating")
     parser.add_argument("--rounds", type=int, default=2, help="--session: processes per tree")
     parser.add_argument("--session-tree", type=Path, help=argparse.SUPPRESS)  # one walk in this process
     args = parser.parse_args()
     if args.session_tree is not None:
         sys.path.insert(0, str(args.session_tree))  # that tree's explorer package, before any import of it
-        result = run_session(args.steps, args.views)
+        result = run_session(args.steps)
     elif args.session:
-        result = run_sessions(args.steps, args.views, args.against, args.rounds)
+        result = run_sessions(args.steps, args.against, args.rounds)
     else:
         result = run_servers(args.server, args.states, args.seed) if args.server else run(args.states, args.seed)
     if args.json:
