@@ -113,3 +113,30 @@ def close_sidebar_if_open(page) -> None:
     if box and box["x"] + box["width"] > 1 and box["width"] > 1:  # on screen
         page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
         page.wait_for_timeout(800)
+
+
+def frames_on_and_off(browser, app_url: str, states: list[str], workaround: str, frame_js: str,
+                      viewport: dict, console_kinds: tuple[str, ...], about: tuple[str, ...]) -> dict[str, list[dict]]:
+    """Each state's whole WebGL frame (``frame_js``, e.g. :func:`benchmarks.gl_frames.whole_frame_js`) as the
+    viewer draws it with ``workaround`` on and, in a context of its own, switched off (the viewer's
+    ``lumbar.no_workarounds`` switch): ``{"workaround": [...], "plotly": [...]}``, one frame per state.
+    Fails if the console says anything of ``console_kinds`` that mentions one of ``about``."""
+    frames: dict[str, list[dict]] = {}
+    for mode in ("workaround", "plotly"):
+        context = browser.new_context(viewport=viewport)
+        if mode == "plotly":
+            context.add_init_script(f"window.localStorage.setItem('lumbar.no_workarounds', '{workaround}')")
+        page = context.new_page()
+        said: list[str] = []
+        page.on("console", lambda m, said=said: said.append(m.text) if m.type in console_kinds else None)
+        try:
+            frames[mode] = []
+            for state in states:
+                open_viewer(page, f"{app_url}/?{state}")
+                wait_for_rerun(page)
+                page.wait_for_timeout(1500)  # the story camera's last frames
+                frames[mode].append(page.evaluate(frame_js))
+            assert not [s for s in said if any(word in s.lower() for word in about)], said
+        finally:
+            context.close()
+    return frames

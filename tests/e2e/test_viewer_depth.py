@@ -9,7 +9,7 @@ compositing comes between).
 from __future__ import annotations
 
 import pytest
-from app_page import open_viewer, wait_for_rerun
+from app_page import frames_on_and_off
 
 from benchmarks.gl_frames import differing_pixels, whole_frame_js
 
@@ -27,24 +27,8 @@ FRAME_JS = whole_frame_js("seeThrough: gp.objects.filter((o) => o.isTransparent 
 
 
 def test_depth_pass_by_the_picking_program_draws_the_same_frame(browser, app_url) -> None:
-    frames: dict[str, list[dict]] = {}
-    for mode in ("workaround", "plotly"):
-        context = browser.new_context(viewport=VIEWPORT)
-        if mode == "plotly":
-            context.add_init_script("window.localStorage.setItem('lumbar.no_workarounds', 'depthPrepassPick')")
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        try:
-            frames[mode] = []
-            for state in STATES:
-                open_viewer(page, f"{app_url}/?{state}")
-                wait_for_rerun(page)
-                page.wait_for_timeout(1500)  # the story camera's last frames
-                frames[mode].append(page.evaluate(FRAME_JS))
-            assert not [e for e in errors if "lumbar" in e.lower() or "webgl" in e.lower()], errors
-        finally:
-            context.close()
+    frames = frames_on_and_off(browser, app_url, STATES, "depthPrepassPick", FRAME_JS, VIEWPORT,
+                               console_kinds=("error",), about=("lumbar", "webgl"))
     for i, state in enumerate(STATES):
         on, off = frames["workaround"][i], frames["plotly"][i]
         assert on["seeThrough"] > 0, f"{state}: a story view has see-through meshes (else there is no such pass)"

@@ -11,7 +11,7 @@ exactly as before.
 from __future__ import annotations
 
 import pytest
-from app_page import open_viewer, wait_for_rerun
+from app_page import frames_on_and_off
 
 from benchmarks.gl_frames import differing_pixels, whole_frame_js
 
@@ -29,24 +29,8 @@ FRAME_JS = whole_frame_js("faded: gp.objects.filter((o) => o.isTransparent && o.
 
 
 def test_faded_meshes_lit_at_their_vertices_look_as_before(browser, app_url) -> None:
-    frames: dict[str, list[dict]] = {}
-    for mode in ("workaround", "plotly"):
-        context = browser.new_context(viewport=VIEWPORT)
-        if mode == "plotly":
-            context.add_init_script("window.localStorage.setItem('lumbar.no_workarounds', 'seeThroughVertexLit')")
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type in ("error", "warning") else None)
-        try:
-            frames[mode] = []
-            for state in STATES:
-                open_viewer(page, f"{app_url}/?{state}")
-                wait_for_rerun(page)
-                page.wait_for_timeout(1500)  # the story camera's last frames
-                frames[mode].append(page.evaluate(FRAME_JS))
-            assert not [e for e in errors if "seethroughvertexlit" in e.lower() or "webgl" in e.lower()], errors
-        finally:
-            context.close()
+    frames = frames_on_and_off(browser, app_url, STATES, "seeThroughVertexLit", FRAME_JS, VIEWPORT,
+                               console_kinds=("error", "warning"), about=("seethroughvertexlit", "webgl"))
     for i, state in enumerate(STATES):
         on, off = frames["workaround"][i], frames["plotly"][i]
         assert off["lit"] == {}, f"switched off: nothing drawn by it ({off['lit']})"
