@@ -200,9 +200,7 @@ SHARED_TRACES: Memo[Trace] = Memo(8192)
 
 def _shared(make: Callable[..., Trace], *look: Any) -> Trace:
     """The one trace ``make(*look)`` (``look``: the slot and every value its trace depends on), made once."""
-    key = (make.__name__, *look)
-    hit = SHARED_TRACES.get(key)
-    return hit if hit is not None else SHARED_TRACES.put(key, make(*look))
+    return SHARED_TRACES.get_or_make((make.__name__, *look), lambda: make(*look))
 
 
 def _area_look(area_id: str, fill: str, line: tuple[tuple[str, Any], ...], name: str) -> Trace:
