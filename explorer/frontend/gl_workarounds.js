@@ -864,6 +864,31 @@ export function fastArrayAttributes(PlotSchema, { checks = 3, warn = (...a) => c
   return stats;
 }
 
+// ---- shared by the workarounds below, which wrap methods of the scene's objects
+// Replace `method` of every object of gl-plot3d scene `glplot`, those there now and those added
+// later, with `makeWrapper(original)`; the original stays on the object as `keepAs`, which also marks
+// it wrapped (so a second install does not wrap twice).
+function wrapEveryObject(glplot, method, keepAs, makeWrapper) {
+  const wrap = (obj) => {
+    if (!obj || typeof obj[method] !== "function" || obj[keepAs]) return;
+    const original = obj[method];
+    obj[keepAs] = original;
+    obj[method] = makeWrapper(original);
+  };
+  glplot.objects.forEach(wrap);
+  const add = glplot.add;
+  glplot.add = function (obj) {
+    wrap(obj);
+    return add.call(this, obj);
+  };
+}
+
+// True when gl-mesh3d mesh `m` draws triangles only: edges, points and contour lines are drawn by
+// other programs in the same call, which a workaround that swaps the triangle program must leave alone.
+function trianglesOnly(m) {
+  return m.triangleCount > 0 && !(m.edgeCount > 0) && !(m.pointCount > 0) && !(m.contourEnable && m.contourCount > 0);
+}
+
 // ---- deferPickPass
 // gl-plot3d's scene (gd._fullLayout.scene._scene.glplot): `objects` (what it draws, in order),
 // `cameraParams` (the matrices of the frame drawn last), `gl`, `add`, `_stopped`, `contextLost`.
@@ -973,38 +998,27 @@ export function installPickDeferral(glplot, stats = {}) {
     }
     return orig.readPixels.apply(this, a);
   };
-  const wrap = (obj) => {
-    if (!obj || typeof obj.drawPick !== "function" || obj.__lumbarDrawPick) return;
-    const drawPick = obj.drawPick;
-    obj.__lumbarDrawPick = drawPick;
-    obj.drawPick = function (params) {
-      const fb = bound;
-      if (!fb) return drawPick.call(this, params);  // not gl-plot3d's pick pass
-      let rec = recs.get(fb);
-      if (!rec) {
-        rec = { fb, objects: [], pass: -1, stale: false, read: null, readPass: -2 };
-        recs.set(fb, rec);
-      }
-      const pass = cleared.get(fb) ?? 0;
-      if (rec.pass !== pass) {  // the first object of a new pass into this buffer
-        rec.pass = pass;
-        rec.objects = [];
-        rec.stale = !ctl.over;
-        stats.passes = (stats.passes || 0) + 1;
-        if (rec.stale) stats.deferred = (stats.deferred || 0) + 1;
-      }
-      if (!rec.stale) return drawPick.call(this, params);
-      rec.objects.push(this);
-      stats.drawsSkipped = (stats.drawsSkipped || 0) + 1;
-      return undefined;
-    };
-  };
-  glplot.objects.forEach(wrap);
-  const add = glplot.add;
-  glplot.add = function (obj) {
-    wrap(obj);
-    return add.call(this, obj);
-  };
+  wrapEveryObject(glplot, "drawPick", "__lumbarDrawPick", (drawPick) => function (params) {
+    const fb = bound;
+    if (!fb) return drawPick.call(this, params);  // not gl-plot3d's pick pass
+    let rec = recs.get(fb);
+    if (!rec) {
+      rec = { fb, objects: [], pass: -1, stale: false, read: null, readPass: -2 };
+      recs.set(fb, rec);
+    }
+    const pass = cleared.get(fb) ?? 0;
+    if (rec.pass !== pass) {  // the first object of a new pass into this buffer
+      rec.pass = pass;
+      rec.objects = [];
+      rec.stale = !ctl.over;
+      stats.passes = (stats.passes || 0) + 1;
+      if (rec.stale) stats.deferred = (stats.deferred || 0) + 1;
+    }
+    if (!rec.stale) return drawPick.call(this, params);
+    rec.objects.push(this);
+    stats.drawsSkipped = (stats.drawsSkipped || 0) + 1;
+    return undefined;
+  });
   glplot.__lumbarPick = ctl;
   return ctl;
 }
@@ -1023,8 +1037,7 @@ const CULL_FACE = 0x0B44;
 // their own draw), with gl-mesh3d's triangle and picking programs.
 export function pickDrawsSameDepth(m) {
   return !!m && typeof m.drawPick === "function" && typeof m.isOpaque === "function" && m.isOpaque() === true
-    && !!m.triShader && !!m.pickShader && !!m.triangleVAO && m.triangleCount > 0
-    && !(m.edgeCount > 0) && !(m.pointCount > 0) && !(m.contourEnable && m.contourCount > 0);
+    && !!m.triShader && !!m.pickShader && !!m.triangleVAO && trianglesOnly(m);
 }
 
 // Install on `glplot` (once per scene; later calls return the same controller with `stats` swapped
@@ -1055,28 +1068,17 @@ export function installDepthPrepass(glplot, stats = {}) {
     masked = !r && !g && !b && !a;
     return colorMask.call(this, r, g, b, a);
   };
-  const wrap = (obj) => {
-    if (!obj || typeof obj.draw !== "function" || obj.__lumbarDraw) return;
-    const draw = obj.draw;
-    obj.__lumbarDraw = draw;
-    obj.draw = function (params) {
-      if (!bound || !masked) return draw.call(this, params);
-      if (!pickDrawsSameDepth(this)) {
-        ctl.stats.kept = (ctl.stats.kept || 0) + 1;
-        return draw.call(this, params);
-      }
-      ctl.stats.picked = (ctl.stats.picked || 0) + 1;
-      gl.disable(CULL_FACE);  // as draw() does (drawPick leaves culling as it finds it)
-      // Plotly's own drawPick (deferPickPass wraps the method to record pick passes: this is not one).
-      return (this.__lumbarDrawPick ?? this.drawPick).call(this, params);
-    };
-  };
-  glplot.objects.forEach(wrap);
-  const add = glplot.add;
-  glplot.add = function (obj) {
-    wrap(obj);
-    return add.call(this, obj);
-  };
+  wrapEveryObject(glplot, "draw", "__lumbarDraw", (draw) => function (params) {
+    if (!bound || !masked) return draw.call(this, params);
+    if (!pickDrawsSameDepth(this)) {
+      ctl.stats.kept = (ctl.stats.kept || 0) + 1;
+      return draw.call(this, params);
+    }
+    ctl.stats.picked = (ctl.stats.picked || 0) + 1;
+    gl.disable(CULL_FACE);  // as draw() does (drawPick leaves culling as it finds it)
+    // Plotly's own drawPick (deferPickPass wraps the method to record pick passes: this is not one).
+    return (this.__lumbarDrawPick ?? this.drawPick).call(this, params);
+  });
   glplot.__lumbarDepth = ctl;
   return ctl;
 }
@@ -1168,8 +1170,7 @@ const VERTEX_LIT_ATTRIBUTES = ["position", "normal", "color", "uv"];
 export function vertexLitApplies(m, maxOpacity = VERTEX_LIT_MAX_OPACITY) {
   // (gl-mesh3d discards fragments of alpha 0: a mesh of opacity 0 keeps its own shader.)
   return !!m && typeof m.drawTransparent === "function" && typeof m.opacity === "number"
-    && m.opacity > 0 && m.opacity <= maxOpacity && !!m.triShader?.program && !!m.triangleVAO && m.triangleCount > 0
-    && !(m.edgeCount > 0) && !(m.pointCount > 0) && !(m.contourEnable && m.contourCount > 0);
+    && m.opacity > 0 && m.opacity <= maxOpacity && !!m.triShader?.program && !!m.triangleVAO && trianglesOnly(m);
 }
 
 // Our program on context `gl`, its attributes at the locations `own` (the mesh's gl-mesh3d program)
@@ -1239,42 +1240,31 @@ export function installVertexLitSeeThrough(glplot, stats = {}, maxOpacity = VERT
     return null;
   }
   const ctl = { stats, program: undefined };  // undefined: not made yet; null: could not be made
-  const wrap = (obj) => {
-    if (!obj || typeof obj.drawTransparent !== "function" || obj.__lumbarVertexLit) return;
-    const drawTransparent = obj.drawTransparent;
-    obj.__lumbarVertexLit = drawTransparent;
-    obj.drawTransparent = function (params) {
-      if (!vertexLitApplies(this, maxOpacity)) {
-        ctl.stats.own = (ctl.stats.own || 0) + 1;
-        return drawTransparent.call(this, params);
-      }
-      if (ctl.program === undefined) ctl.program = vertexLitProgram(gl, this.triShader.program);
-      if (!ctl.program) {
-        ctl.stats.failed = (ctl.stats.failed || 0) + 1;
-        return drawTransparent.call(this, params);
-      }
-      const p = ctl.program, own = this.triShader;
-      // What draw() does with its triangle shader: bind() it, then assign the uniforms.
-      this.triShader = {
-        program: own.program,
-        bind() { gl.useProgram(p.program); },
-        set uniforms(u) { setVertexLitUniforms(gl, p, u); },
-        get uniforms() { return {}; },
-      };
-      ctl.stats.vertexLit = (ctl.stats.vertexLit || 0) + 1;
-      try {
-        return drawTransparent.call(this, params);
-      } finally {
-        this.triShader = own;
-      }
+  wrapEveryObject(glplot, "drawTransparent", "__lumbarVertexLit", (drawTransparent) => function (params) {
+    if (!vertexLitApplies(this, maxOpacity)) {
+      ctl.stats.own = (ctl.stats.own || 0) + 1;
+      return drawTransparent.call(this, params);
+    }
+    if (ctl.program === undefined) ctl.program = vertexLitProgram(gl, this.triShader.program);
+    if (!ctl.program) {
+      ctl.stats.failed = (ctl.stats.failed || 0) + 1;
+      return drawTransparent.call(this, params);
+    }
+    const p = ctl.program, own = this.triShader;
+    // What draw() does with its triangle shader: bind() it, then assign the uniforms.
+    this.triShader = {
+      program: own.program,
+      bind() { gl.useProgram(p.program); },
+      set uniforms(u) { setVertexLitUniforms(gl, p, u); },
+      get uniforms() { return {}; },
     };
-  };
-  glplot.objects.forEach(wrap);
-  const add = glplot.add;
-  glplot.add = function (obj) {
-    wrap(obj);
-    return add.call(this, obj);
-  };
+    ctl.stats.vertexLit = (ctl.stats.vertexLit || 0) + 1;
+    try {
+      return drawTransparent.call(this, params);
+    } finally {
+      this.triShader = own;
+    }
+  });
   glplot.__lumbarVertexLit = ctl;
   return ctl;
 }
