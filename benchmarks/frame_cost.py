@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import CHROMIUM_ARGS, GRAPH, Server, chromium_path
-from benchmarks.gl_frames import differing_pixels, whole_frame_js
+from benchmarks.gl_frames import TIMED_FRAMES_FN, differing_pixels, whole_frame_js
 from benchmarks.run import RESULTS, _wait_idle
 
 # A story view for each condition (the URL's defaults for the rest) and the plain model.
@@ -41,16 +41,7 @@ DRAWN_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq |
 # Draw the scene `n` times, each time until the GPU has finished it; ms per frame.
 FRAMES_JS = f"""(n) => {{
   const gp = document.querySelector('{GRAPH}')._fullLayout.scene._scene.glplot;
-  const gl = gp.gl, px = new Uint8Array(4);
-  const done = () => gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
-  done();
-  const ms = [];
-  for (let i = 0; i < n; i++) {{
-    const t = performance.now();
-    gp.redraw();
-    done();
-    ms.push(performance.now() - t);
-  }}
+  const ms = ({TIMED_FRAMES_FN})(gp, n);
   const see = gp.objects.filter((o) => o.isTransparent && o.isTransparent()).length;
   return {{ms, objects: gp.objects.length, seeThrough: see}};
 }}"""

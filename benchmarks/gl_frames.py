@@ -1,7 +1,8 @@
-"""One whole WebGL frame of the 3D view, read back from the page, and two such frames compared.
+"""One whole WebGL frame of the 3D view, read back from the page, two such frames compared, and
+how long a frame takes the GPU.
 
-Shared by benchmarks/frame_cost.py and tests/e2e/test_viewer_depth.py (a public module, so the
-test need not reach into the benchmarks' private ``_common``).
+Shared by benchmarks/frame_cost.py, benchmarks/see_through_cost.py and the e2e tests that compare
+frames (a public module, so the tests need not reach into the benchmarks' private ``_common``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from benchmarks._common import GRAPH
+
+# A JS function expression ``(gp, n) => ms[]``: draw gl-plot3d scene ``gp`` ``n`` times, each time
+# until the GPU has finished the frame (a one-pixel readPixels waits for it); milliseconds per frame.
+TIMED_FRAMES_FN = """(gp, n) => {
+  const gl = gp.gl, px = new Uint8Array(4);
+  const done = () => gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  done();
+  const ms = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    gp.redraw();
+    done();
+    ms.push(performance.now() - t);
+  }
+  return ms;
+}"""
 
 
 def whole_frame_js(extra: str = "") -> str:

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import CHROMIUM_ARGS, GRAPH, Server, chromium_path
+from benchmarks.gl_frames import TIMED_FRAMES_FN
 from benchmarks.run import RESULTS, _wait_idle
 
 CONDITIONS = ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"]
@@ -44,13 +45,7 @@ SETUP_JS = f"""() => {{
   const scene = gd._fullLayout.scene._scene, gp = scene.glplot, gl = gp.gl;
   const H = window.__seeThrough = {{gp, gl, byMesh: new Map()}};
   for (const t of Object.values(scene.traces)) if (t.mesh) H.byMesh.set(t.mesh, t);
-  H.frames = (n) => {{
-    const px = new Uint8Array(4), done = () => gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
-    done();
-    const ms = [];
-    for (let i = 0; i < n; i++) {{ const t = performance.now(); gp.redraw(); done(); ms.push(performance.now() - t); }}
-    return ms;
-  }};
+  H.frames = (n) => ({TIMED_FRAMES_FN})(gp, n);
   H.setObjects = (list) => {{ gp.objects.length = 0; list.forEach((o) => gp.objects.push(o)); }};
   H.faded = () => gp.objects.filter((o) => o.isTransparent && o.isTransparent() && o.opacity <= {FADED_MAX_OPACITY});
   H.whole = () => {{
