@@ -427,7 +427,9 @@ def run_sessions(steps: int, against: Path | None, rounds: int) -> dict[str, Any
     for label in labels:
         cells = []
         for name, rs in results.items():
-            cells.append(f"{name} " + ", ".join(f"{r['first visit'][label]:6.1f} / {r['revisit'][label]:6.1f}" for r in rs))
+            # (no revisits in a walk shorter than one pass of the plan: those cells read nan)
+            cells.append(f"{name} " + ", ".join(f"{r['first visit'].get(label, math.nan):6.1f} / "
+                                                f"{r['revisit'].get(label, math.nan):6.1f}" for r in rs))
         print(f"  {label:<26} " + "   ".join(cells))
     return {"trees": {k: str(v) for k, v in trees.items()}, "rounds": results}
 
