@@ -865,6 +865,28 @@ export function fastArrayAttributes(PlotSchema, { checks = 3, warn = (...a) => c
 }
 
 // ---- shared by the workarounds below, which wrap methods of the scene's objects
+// The controller a workaround left on gl-plot3d scene `glplot` under `marker` (installed once per
+// scene), its stats now `stats`; undefined when it is not installed yet.
+function installedBefore(glplot, marker, stats) {
+  const ctl = glplot?.[marker];
+  if (ctl) ctl.stats = stats;
+  return ctl;
+}
+
+// True when `glplot` has the shape these workarounds were written for: `objects`, `add`, and a WebGL
+// context with each of `glMethods` (another shape, after a Plotly upgrade: Plotly draws on its own).
+function sceneShaped(glplot, glMethods) {
+  const gl = glplot?.gl;
+  return Boolean(gl && Array.isArray(glplot.objects) && typeof glplot.add === "function"
+    && glMethods.every((n) => typeof gl[n] === "function"));
+}
+
+// The framebuffer bound on `gl` now (null: the canvas). Read once at install; the wrappers then
+// follow bindFramebuffer on the client side, which never waits for the GPU.
+function boundFramebuffer(gl) {
+  try { return gl.getParameter?.(gl.FRAMEBUFFER_BINDING ?? 0x8CA6) ?? null; } catch (e) { return null; }
+}
+
 // Replace `method` of every object of gl-plot3d scene `glplot`, those there now and those added
 // later, with `makeWrapper(original)`; the original stays on the object as `keepAs`, which also marks
 // it wrapped (so a second install does not wrap twice).
@@ -905,20 +927,15 @@ const PICK_CLEAR = 0x4000 | 0x100;  // COLOR_BUFFER_BIT | DEPTH_BUFFER_BIT
 // controller ({setOver(bool), refresh(), stale()}) or null when the scene is not the shape this
 // was written for (nothing changed then: Plotly picks as it always does).
 export function installPickDeferral(glplot, stats = {}) {
-  if (glplot?.__lumbarPick) {
-    glplot.__lumbarPick.stats = stats;
-    return glplot.__lumbarPick;
-  }
-  const gl = glplot?.gl;
-  if (!gl || !Array.isArray(glplot.objects) || !glplot.cameraParams || typeof glplot.add !== "function"
-      || ["bindFramebuffer", "viewport", "clear", "readPixels", "clearColor"].some((n) => typeof gl[n] !== "function")) {
-    return null;
-  }
+  const before = installedBefore(glplot, "__lumbarPick", stats);
+  if (before) return before;
+  if (!sceneShaped(glplot, ["bindFramebuffer", "viewport", "clear", "readPixels", "clearColor"])
+      || !glplot.cameraParams) return null;
+  const gl = glplot.gl;
   const FRAMEBUFFER = gl.FRAMEBUFFER ?? 0x8D40;
   const orig = {};
   for (const n of ["bindFramebuffer", "viewport", "clear", "readPixels"]) orig[n] = gl[n];
-  let bound = null;     // the framebuffer bound now (null: the canvas); client-side state, no GPU wait
-  try { bound = gl.getParameter?.(gl.FRAMEBUFFER_BINDING ?? 0x8CA6) ?? null; } catch (e) { bound = null; }
+  let bound = boundFramebuffer(gl);  // followed by the bindFramebuffer wrapper below
   let clears = 0;       // counts clears of framebuffers: a new pick pass starts with one
   const cleared = new WeakMap();  // framebuffer -> the clear count of its last clear
   // pick framebuffer -> {fb, objects, pass, stale, read: readPixels arguments, readPass}
@@ -1045,19 +1062,13 @@ export function pickDrawsSameDepth(m) {
 // left to draw()}. Returns the controller ({stats}) or null when the scene is not the shape this was
 // written for (nothing changed then).
 export function installDepthPrepass(glplot, stats = {}) {
-  if (glplot?.__lumbarDepth) {
-    glplot.__lumbarDepth.stats = stats;
-    return glplot.__lumbarDepth;
-  }
-  const gl = glplot?.gl;
-  if (!gl || !Array.isArray(glplot.objects) || typeof glplot.add !== "function"
-      || ["bindFramebuffer", "colorMask", "disable"].some((n) => typeof gl[n] !== "function")) {
-    return null;
-  }
+  const before = installedBefore(glplot, "__lumbarDepth", stats);
+  if (before) return before;
+  if (!sceneShaped(glplot, ["bindFramebuffer", "colorMask", "disable"])) return null;
+  const gl = glplot.gl;
   const FRAMEBUFFER = gl.FRAMEBUFFER ?? 0x8D40;
   const ctl = { stats };
-  let bound = null;    // the framebuffer bound now (null: the canvas); client-side state, no GPU wait
-  try { bound = gl.getParameter?.(gl.FRAMEBUFFER_BINDING ?? 0x8CA6) ?? null; } catch (e) { bound = null; }
+  let bound = boundFramebuffer(gl);  // followed by the bindFramebuffer wrapper below
   let masked = false;  // every colour channel masked
   const bindFramebuffer = gl.bindFramebuffer, colorMask = gl.colorMask;
   gl.bindFramebuffer = function (target, fb) {
@@ -1230,15 +1241,10 @@ export function setVertexLitUniforms(gl, p, u) {
 // program, own: transparent draws left to gl-mesh3d's shader, failed: our program could not be
 // made}. Returns the controller ({stats}) or null when the scene is not the shape this was written for.
 export function installVertexLitSeeThrough(glplot, stats = {}, maxOpacity = VERTEX_LIT_MAX_OPACITY) {
-  if (glplot?.__lumbarVertexLit) {
-    glplot.__lumbarVertexLit.stats = stats;
-    return glplot.__lumbarVertexLit;
-  }
-  const gl = glplot?.gl;
-  if (!gl || !Array.isArray(glplot.objects) || typeof glplot.add !== "function"
-      || ["createProgram", "useProgram", "uniformMatrix4fv"].some((n) => typeof gl[n] !== "function")) {
-    return null;
-  }
+  const before = installedBefore(glplot, "__lumbarVertexLit", stats);
+  if (before) return before;
+  if (!sceneShaped(glplot, ["createProgram", "useProgram", "uniformMatrix4fv"])) return null;
+  const gl = glplot.gl;
   const ctl = { stats, program: undefined };  // undefined: not made yet; null: could not be made
   wrapEveryObject(glplot, "drawTransparent", "__lumbarVertexLit", (drawTransparent) => function (params) {
     if (!vertexLitApplies(this, maxOpacity)) {
