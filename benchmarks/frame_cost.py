@@ -13,6 +13,7 @@ a workaround that must not change the picture should show 0 pixels differing.
 Diagnostics, not part of run.py (timings depend on the machine's load; compare within one run)::
 
     flock /tmp/heavy.lock timeout 900 python benchmarks/frame_cost.py --off depthPrepassPick
+    python benchmarks/frame_cost.py --no-antialias   # what the canvas's MSAA costs (not a workaround)
 """
 
 from __future__ import annotations
@@ -49,6 +50,17 @@ FRAMES_JS = f"""(n) => {{
 # One frame read back whole (base64 RGBA) with its size.
 PIXELS_JS = whole_frame_js()
 
+# For --no-antialias: every WebGL context of the page made without multisampling (Plotly asks for
+# antialias: true), to see what the canvas's 4x MSAA costs a software frame. A diagnosis only: the
+# app keeps MSAA, since without it every edge is a visible staircase.
+NO_ANTIALIAS_JS = """(() => {
+  const getContext = HTMLCanvasElement.prototype.getContext;
+  HTMLCanvasElement.prototype.getContext = function (kind, attrs) {
+    if (String(kind).startsWith("webgl")) attrs = Object.assign({}, attrs || {}, { antialias: false });
+    return getContext.call(this, kind, attrs);
+  };
+})();"""
+
 
 async def amain(args) -> int:
     from playwright.async_api import async_playwright
@@ -66,8 +78,11 @@ async def amain(args) -> int:
                 ctx = await browser.new_context(viewport={"width": args.width, "height": args.height})
                 if off:
                     await ctx.add_init_script(f"localStorage.setItem('lumbar.no_workarounds', {json.dumps(off)});")
+                if name == "off" and args.no_antialias:
+                    await ctx.add_init_script(NO_ANTIALIAS_JS)
                 pages[name] = await ctx.new_page()
-            print(f"workarounds off in the 'off' page: {args.off}; {args.rounds} rounds x {args.frames} frames "
+            print(f"workarounds off in the 'off' page: {args.off or '(none)'}"
+                  f"{'; no MSAA there' if args.no_antialias else ''}; {args.rounds} rounds x {args.frames} frames "
                   f"per state and page; viewport {args.width}x{args.height}", flush=True)
             for state in args.states:
                 for page in pages.values():
@@ -112,7 +127,9 @@ async def amain(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--off", required=True, help="workaround ids switched off in the second page (comma separated)")
+    parser.add_argument("--off", default="", help="workaround ids switched off in the second page (comma separated)")
+    parser.add_argument("--no-antialias", action="store_true",
+                        help="the second page's WebGL contexts without multisampling (what MSAA costs a frame)")
     parser.add_argument("--states", nargs="*", default=STATES, help="URL queries (default: a story view per condition)")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--frames", type=int, default=3, help="frames per round and page")
@@ -121,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="", help="write the table here")
     parser.add_argument("--shots", default="", help="folder for screenshots of the 3D view from both pages")
     args = parser.parse_args(argv)
+    if not args.off and not args.no_antialias:
+        parser.error("nothing differs between the two pages: give --off and/or --no-antialias")
     return asyncio.run(amain(args))
 
 
