@@ -26,6 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+# Chromium's own choice on a machine without a GPU, which is what a visitor's browser does there
+# (chrome://gpu: rasterization and compositing "Software only", WebGL "Software only" through
+# SwiftShader). CHROMIUM_ARGS instead makes SwiftShader the GPU for everything: the page's own
+# raster and compositing then run in the GPU process too, in turn with the 3D view's WebGL frame.
+CHROMIUM_NO_GPU_ARGS = [a for a in CHROMIUM_ARGS if a not in ("--use-angle=swiftshader", "--enable-unsafe-swiftshader")]
 # A lighter client for crowd tests: no WebGL at all, so the 3D viewer shows its text fallback
 # while the server still runs every rerun and sends every figure.
 NO_WEBGL_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
