@@ -26,7 +26,14 @@ What is measured
   the same model, one nerve recoloured per change: with software WebGL a frame of the model costs
   0.3-0.4 s, so this is the floor the explorer cannot go under). The clock starts at the
   ``pointerdown`` of the click that makes the change (recorded in the page). The section stops
-  after ``--interaction-s`` (at least 4 rounds).
+  after ``--interaction-s`` (at least 4 rounds). Each step also has a "drawn" time: after the
+  painted stamp, a synchronous ``getError`` on the 3D view's canvases waits until the GPU has
+  finished the frame (two frames after a render, a software frame may not be drawn yet).
+* The same interaction again (section ``interaction_no_gpu``) in Chromium as it sets itself up on a
+  machine without a GPU (``_common.CHROMIUM_NO_GPU_ARGS``: software raster and compositing, WebGL in
+  SwiftShader), which is what a visitor's browser does there. The first pass uses the prescribed
+  WebGL flags, which make SwiftShader the GPU for everything: the page's raster then runs in the
+  GPU process, in turn with the WebGL frame.
 * Bytes per interaction: websocket frames server -> browser from the click until the step was
   painted, twice: as the page received them (Chrome's DevTools Protocol reports each message
   after the browser decompressed it, so this is the uncompressed size) and as they travelled on
