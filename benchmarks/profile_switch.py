@@ -41,7 +41,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._common import BODY_CHART, CHROMIUM_ARGS, GRAPH, WEBGL_UPLOAD_COUNTER_JS, Server, chromium_path
+from benchmarks._common import (
+    BODY_CHART,
+    CHROMIUM_ARGS,
+    CHROMIUM_NO_GPU_ARGS,
+    GRAPH,
+    WEBGL_UPLOAD_COUNTER_JS,
+    Server,
+    chromium_path,
+)
 from benchmarks.run import (
     ARM_JS,
     DONE_JS,
@@ -263,7 +271,7 @@ async def amain(args) -> None:
         app.wait_ready()
         floor.wait_ready()
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=chromium_path(), args=GRAPHICS[args.graphics])
             # (name, page, cdp) per app: the front end as it is, and with --off's workarounds off.
             variants = [("", "")] + ([("-off", args.off)] if args.off else [])
             pages: dict[str, list[tuple[str, Any, Any]]] = {"app": [], "floor": []}
@@ -354,6 +362,11 @@ async def amain(args) -> None:
         Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n\n" + text)
 
 
+# Chromium's graphics set-ups (--graphics); see _common.CHROMIUM_NO_GPU_ARGS.
+GRAPHICS = {"flags": CHROMIUM_ARGS, "cpu-raster": [*CHROMIUM_ARGS, "--disable-gpu-rasterization"],
+            "no-gpu": CHROMIUM_NO_GPU_ARGS}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8)
@@ -364,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="stamp when the GPU finished each change's frame (makes the page wait for it)")
     parser.add_argument("--off", default="", help="also measure with these front-end workarounds off (ids, comma separated)")
     parser.add_argument("--out", default="", help="write the steps (JSON) and the summary here")
+    parser.add_argument("--graphics", choices=sorted(GRAPHICS), default="flags",
+                        help="Chromium's graphics: the tests' WebGL flags (SwiftShader as the GPU for everything), "
+                             "the same with the page rastered on the CPU, or Chromium's own set-up without a GPU")
     args = parser.parse_args(argv)
     asyncio.run(amain(args))
     return 0
