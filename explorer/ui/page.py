@@ -71,6 +71,14 @@ VIEW_HELP = "Drag to turn. Click in, then scroll or pinch to zoom. Click a part 
 
 # Our own constant CSS (never content): a compact top so the 3D view and the body chart fit the
 # first screen. Streamlit's defaults leave about 190 px of empty space above the title.
+# The last rule: at the start of every rerun Streamlit marks each element stale, which starts an
+# opacity transition (1 s, after a 0.5 s delay) on 53 of the page's ~56 elements. Chromium runs such
+# transitions on the compositor, each element on a layer of its own that must be rastered, and
+# with software graphics that raster takes turns with the 3D view's frame. A switch's run ends after
+# about 0.2-0.3 s (p50), before the fade would start, and a switch was 0.83-0.91x as long without
+# it (benchmarks/switch_timeline.py and run.py, both browser set-ups; docs/performance.md). In a
+# slow run the old content now stays at full strength until it is replaced; Streamlit's status in
+# the header still shows that the app is running.
 PAGE_CSS = """
 <style>
 [data-testid="stMainBlockContainer"] { padding-top: 2.75rem; padding-bottom: 2rem;
@@ -81,6 +89,7 @@ PAGE_CSS = """
 [data-testid="stSidebarUserContent"] { padding-top: 0.25rem; }
 [data-testid="stColumn"] h2 { font-size: 1.4rem; padding: 0.1rem 0 0.4rem 0; }
 [data-testid="stColumn"] h3 { font-size: 1.25rem; padding: 0.1rem 0 0.3rem 0; }
+[data-testid="stElementContainer"][data-stale="true"] { transition: none !important; opacity: 1 !important; }
 </style>
 """
 
