@@ -85,6 +85,12 @@ def open_viewer(page, url: str, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
     page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=timeout_ms)
 
 
+def pick_condition(page, label: str) -> None:
+    """Choose the condition named ``label`` in the sidebar's Condition selectbox (a rerun follows)."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Condition").click()
+    page.get_by_role("option", name=label).click()
+
+
 def eye_distance(camera: dict) -> float:
     """Distance from the camera's eye to the point it looks at (Plotly's normalised units)."""
     center = camera.get("center") or {"x": 0.0, "y": 0.0, "z": 0.0}

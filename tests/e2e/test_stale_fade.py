@@ -12,7 +12,7 @@ running on them.
 from __future__ import annotations
 
 import pytest
-from app_page import GRAPH, LOAD_TIMEOUT_MS, SCRIPT_NOT_RUNNING_JS, wait_for_rerun
+from app_page import open_viewer, pick_condition, wait_for_rerun
 
 pytestmark = pytest.mark.e2e
 
@@ -33,13 +33,9 @@ WATCH_STALE_JS = """() => {
 
 
 def test_a_rerun_starts_no_fade_on_the_page(page, app_url) -> None:
-    page.goto(app_url + "/?condition=herniation", timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_function(f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) >= 1",
-                           timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_function(SCRIPT_NOT_RUNNING_JS, timeout=LOAD_TIMEOUT_MS)
+    open_viewer(page, app_url + "/?condition=herniation")
     page.evaluate(WATCH_STALE_JS)
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Condition").click()
-    page.get_by_role("option", name="Spinal stenosis").click()
+    pick_condition(page, "Spinal stenosis")
     wait_for_rerun(page)
     seen = page.evaluate("() => window.__staleSeen")
     # The marker is still there (else this test would pass without checking anything).

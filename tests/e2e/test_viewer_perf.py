@@ -14,7 +14,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from app_page import GRAPH, camera_distance, settled_camera, wait_for_rerun
+from app_page import GRAPH, camera_distance, pick_condition, settled_camera, wait_for_rerun
 
 from explorer.conditions.simulate import simulate
 from explorer.render.model_scene import squeezed_highlight
@@ -91,11 +91,6 @@ def _rotate(page) -> dict:
     return settled_camera(page)
 
 
-def _pick_condition(page, label: str) -> None:
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Condition").click()
-    page.get_by_role("option", name=label).click()
-
-
 def test_condition_change_sends_styling_not_the_model(page, app_url, artifacts_dir):
     frames = _Frames(page)
     _open(page, app_url)
@@ -104,7 +99,7 @@ def test_condition_change_sends_styling_not_the_model(page, app_url, artifacts_d
     assert len(healthy) > 20
     rotated = _rotate(page)
 
-    condition_bytes = _act(page, frames, lambda: _pick_condition(page, "Disc herniation"))
+    condition_bytes = _act(page, frames, lambda: pick_condition(page, "Disc herniation"))
     page.wait_for_function(f"() => (document.querySelector('{GRAPH}')?.data || []).some(t => t.meta === 'lesion-disc')",
                            timeout=LOAD_TIMEOUT_MS)
     traces = page.evaluate(TRACES_JS)
@@ -155,7 +150,7 @@ def test_condition_change_uploads_little_to_webgl(page, app_url, artifacts_dir):
     changes = {}
     for label in ("Disc herniation", "Spinal stenosis", "Healthy spine (no condition)"):
         before = page.evaluate(GL_BYTES_JS)
-        changes[label] = (_act(page, frames, lambda label=label: _pick_condition(page, label)),
+        changes[label] = (_act(page, frames, lambda label=label: pick_condition(page, label)),
                           page.evaluate(GL_BYTES_JS) - before)
     stats = page.evaluate("() => window.__lumbar3d.meshUpdates || {}")
     print(f"WebGL bytes: first paint {first_paint}; per change (websocket, WebGL) {changes}; mesh updates {stats}")
@@ -235,7 +230,7 @@ def _walk_screens(browser, app_url, artifacts_dir, memo: bool) -> tuple[list, li
         shots, uploads = [], []
         for n, label in enumerate(WALK):
             before = page.evaluate(GL_BYTES_JS)
-            _act(page, frames, lambda label=label: _pick_condition(page, label))
+            _act(page, frames, lambda label=label: pick_condition(page, label))
             settled_camera(page)
             page.wait_for_timeout(1500)
             uploads.append(page.evaluate(GL_BYTES_JS) - before)
