@@ -30,14 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import CHROMIUM_ARGS, GRAPH, Server, chromium_path
-from benchmarks.gl_frames import TIMED_FRAMES_FN, differing_pixels, whole_frame_js
-from benchmarks.run import RESULTS, _wait_idle
+from benchmarks.gl_frames import TIMED_FRAMES_FN, differing_pixels, open_settled, whole_frame_js
+from benchmarks.run import RESULTS
 
 # A story view for each condition (the URL's defaults for the rest) and the plain model.
 STATES = ["?condition=herniation", "?condition=stenosis", "?condition=spondylolisthesis",
           "?condition=piriformis", "?condition=cauda_equina", "?condition=none"]
-
-DRAWN_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) >= 1"
 
 # Draw the scene `n` times, each time until the GPU has finished it; ms per frame.
 FRAMES_JS = f"""(n) => {{
@@ -86,10 +84,7 @@ async def amain(args) -> int:
                   f"per state and page; viewport {args.width}x{args.height}", flush=True)
             for state in args.states:
                 for page in pages.values():
-                    await page.goto(server.url + "/" + state, timeout=120_000)
-                    await page.wait_for_function(DRAWN_JS, timeout=120_000, polling=100)
-                    await _wait_idle(page)
-                    await page.wait_for_timeout(1500)  # the story camera's last frames, the deferred work
+                    await open_settled(page, server.url + "/" + state)
                 ms: dict[str, list[float]] = {"on": [], "off": []}
                 info: dict[str, Any] = {}
                 for r in range(args.rounds):

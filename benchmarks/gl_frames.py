@@ -12,6 +12,21 @@ from typing import Any
 
 from benchmarks._common import GRAPH
 
+# True once the 3D view has drawn its first figure.
+DRAWN_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) >= 1"
+
+
+async def open_settled(page: Any, url: str) -> None:
+    """Open ``url`` (async Playwright ``page``) and wait until the 3D view has drawn, the script run
+    is over and the story camera's last frames and the deferred work are done: a frame to time."""
+    from benchmarks.run import _wait_idle  # here, not at the top: the e2e tests import this module without run.py
+
+    await page.goto(url, timeout=120_000)
+    await page.wait_for_function(DRAWN_JS, timeout=120_000, polling=100)
+    await _wait_idle(page)
+    await page.wait_for_timeout(1500)
+
+
 # A JS function expression ``(gp, n) => ms[]``: draw gl-plot3d scene ``gp`` ``n`` times, each time
 # until the GPU has finished the frame (a one-pixel readPixels waits for it); milliseconds per frame.
 TIMED_FRAMES_FN = """(gp, n) => {

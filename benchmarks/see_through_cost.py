@@ -30,14 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import CHROMIUM_ARGS, GRAPH, Server, chromium_path
-from benchmarks.gl_frames import TIMED_FRAMES_FN
-from benchmarks.run import RESULTS, _wait_idle
+from benchmarks.gl_frames import TIMED_FRAMES_FN, open_settled
+from benchmarks.run import RESULTS
 
 CONDITIONS = ["herniation", "stenosis", "spondylolisthesis", "piriformis", "cauda_equina"]
 VARIANTS = ["base", "noFaded", "onlyLesion", "noTransparent", "cullFaded", "pickFaded"]
 FADED_MAX_OPACITY = 0.2  # the story's see-through occluders are drawn at settings.SEE_THROUGH_OPACITY (0.12)
-
-DRAWN_JS = f"() => Number(document.querySelector('{GRAPH}')?.dataset.renderSeq || 0) >= 1"
 
 # window.__seeThrough: the scene, its objects' traces, frame timing, coverage of single objects.
 SETUP_JS = f"""() => {{
@@ -106,10 +104,7 @@ VARIANT_JS = """([name, n, arg]) => {
 
 
 async def one_state(page: Any, url: str, args: argparse.Namespace) -> list[str]:
-    await page.goto(url, timeout=120_000)
-    await page.wait_for_function(DRAWN_JS, timeout=120_000, polling=100)
-    await _wait_idle(page)
-    await page.wait_for_timeout(1500)  # the story camera's last frames, the deferred work
+    await open_settled(page, url)
     setup = await page.evaluate(SETUP_JS)
     objects = setup["objects"]
     see = [o for o in objects if o["transparent"]]
